@@ -1,0 +1,527 @@
+"""Every edit of a project is a command with ``apply(project)`` and ``revert(project)``.
+
+Both return a :class:`Change` saying what was touched.
+
+The editor wraps these in one generic QUndoCommand, so undo/redo, the "modified" flag and the
+labels of the Edit menu all come from here and are tested without Qt. A command captures what it
+needs to revert when it is applied (not when it is built), and stores deep copies, so a later edit
+of the live object can never change what an undo restores. Objects are found by id, never by
+reference, which keeps a redo valid after any number of undos.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from storyboard.core.model import (
+    Balloon,
+    Candidate,
+    Character,
+    Page,
+    Panel,
+    Project,
+    Scene,
+)
+
+ObjectKind = Literal["panel", "scene", "character", "page", "balloon", "settings", "generation"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a command touched, so views refresh only that."""
+
+    panels: frozenset[str] = frozenset()
+    scenes: frozenset[str] = frozenset()
+    characters: frozenset[str] = frozenset()
+    pages: frozenset[str] = frozenset()
+    settings: bool = False
+    structure: bool = False  # membership or order of scenes/panels/characters/pages changed
+
+    def __or__(self, other: Change) -> Change:
+        return Change(
+            self.panels | other.panels,
+            self.scenes | other.scenes,
+            self.characters | other.characters,
+            self.pages | other.pages,
+            self.settings or other.settings,
+            self.structure or other.structure,
+        )
+
+
+class Command(Protocol):
+    label: str
+
+    def apply(self, project: Project) -> Change: ...
+
+    def revert(self, project: Project) -> Change: ...
+
+
+def _change_for(kind: ObjectKind, object_id: str, **extra: Any) -> Change:
+    match kind:
+        case "panel" | "balloon":
+            return Change(panels=frozenset({object_id}), **extra)
+        case "scene":
+            return Change(scenes=frozenset({object_id}), **extra)
+        case "character":
+            return Change(characters=frozenset({object_id}), **extra)
+        case "page":
+            return Change(pages=frozenset({object_id}), **extra)
+        case _:
+            return Change(settings=True, **extra)
+
+
+def _find_balloon(project: Project, balloon_id: str) -> tuple[Panel, Balloon]:
+    for panel in project.panels.values():
+        for balloon in panel.balloons:
+            if balloon.id == balloon_id:
+                return panel, balloon
+    raise KeyError(f"no balloon {balloon_id}")
+
+
+def _target(project: Project, kind: ObjectKind, object_id: str) -> Any:
+    match kind:
+        case "panel":
+            return project.panels[object_id]
+        case "scene":
+            return project.scenes[object_id]
+        case "character":
+            return project.characters[object_id]
+        case "page":
+            return project.pages[object_id]
+        case "balloon":
+            return _find_balloon(project, object_id)[1]
+        case "settings":
+            return project.settings
+        case "generation":
+            return project.settings.generation
+    raise ValueError(f"unknown object kind {kind!r}")
+
+
+@dataclass(slots=True)
+class EditFields:
+    """Set fields of one object: a panel's dialogue, a character's seed, the fps, ..."""
+
+    kind: ObjectKind
+    object_id: str
+    changes: dict[str, Any]
+    label: str = "Edit"
+    _old: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.changes = copy.deepcopy(self.changes)
+
+    def apply(self, project: Project) -> Change:
+        target = _target(project, self.kind, self.object_id)
+        names = {f.name for f in dataclasses.fields(target)}
+        unknown = set(self.changes) - names
+        if unknown:
+            raise AttributeError(f"{type(target).__name__} has no field(s) {sorted(unknown)}")
+        self._old = {name: copy.deepcopy(getattr(target, name)) for name in self.changes}
+        for name, value in self.changes.items():
+            setattr(target, name, copy.deepcopy(value))
+        return self._change(project)
+
+    def revert(self, project: Project) -> Change:
+        target = _target(project, self.kind, self.object_id)
+        for name, value in self._old.items():
+            setattr(target, name, copy.deepcopy(value))
+        return self._change(project)
+
+    def _change(self, project: Project) -> Change:
+        if self.kind == "balloon":
+            return _change_for("panel", _find_balloon(project, self.object_id)[0].id)
+        return _change_for(self.kind, self.object_id)
+
+    def merge(self, newer: EditFields) -> bool:
+        """Fold a newer edit of the same fields into this one: typing is one undo step."""
+        if (newer.kind, newer.object_id, newer.changes.keys()) != (
+            self.kind,
+            self.object_id,
+            self.changes.keys(),
+        ):
+            return False
+        self.changes = copy.deepcopy(newer.changes)
+        return True
+
+
+@dataclass(slots=True)
+class Batch:
+    """Several commands as one undo step, reverted in reverse order."""
+
+    label: str
+    commands: list[Command]
+
+    def apply(self, project: Project) -> Change:
+        change = Change()
+        for command in self.commands:
+            change = change | command.apply(project)
+        return change
+
+    def revert(self, project: Project) -> Change:
+        change = Change()
+        for command in reversed(self.commands):
+            change = change | command.revert(project)
+        return change
+
+
+# -- scenes -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class AddScene:
+    """Insert a scene (with any panels it already lists) at a position in the story."""
+
+    scene: Scene
+    index: int
+    panels: list[Panel] = field(default_factory=list)
+    label: str = "Add scene"
+
+    def __post_init__(self) -> None:
+        listed = set(self.scene.panel_ids)
+        if listed != {p.id for p in self.panels} or len(listed) != len(self.scene.panel_ids):
+            raise ValueError("scene.panel_ids must list exactly the panels given")
+
+    def apply(self, project: Project) -> Change:
+        if self.scene.id in project.scenes:
+            raise ValueError(f"scene {self.scene.id} already exists")
+        project.scenes[self.scene.id] = copy.deepcopy(self.scene)
+        project.scene_ids.insert(self.index, self.scene.id)
+        for panel in self.panels:
+            project.panels[panel.id] = copy.deepcopy(panel)
+        return Change(
+            scenes=frozenset({self.scene.id}),
+            panels=frozenset(self.scene.panel_ids),
+            structure=True,
+        )
+
+    def revert(self, project: Project) -> Change:
+        project.scene_ids.remove(self.scene.id)
+        for panel_id in project.scenes.pop(self.scene.id).panel_ids:
+            del project.panels[panel_id]
+        return Change(
+            scenes=frozenset({self.scene.id}),
+            panels=frozenset(self.scene.panel_ids),
+            structure=True,
+        )
+
+
+@dataclass(slots=True)
+class RemoveScene:
+    """Delete a scene and its panels (their images stay in the asset store)."""
+
+    scene_id: str
+    label: str = "Delete scene"
+    _undo: AddScene | None = field(default=None, repr=False)
+
+    def apply(self, project: Project) -> Change:
+        scene = project.scenes[self.scene_id]
+        self._undo = AddScene(
+            copy.deepcopy(scene),
+            project.scene_ids.index(self.scene_id),
+            [copy.deepcopy(project.panels[pid]) for pid in scene.panel_ids],
+        )
+        return self._undo.revert(project)
+
+    def revert(self, project: Project) -> Change:
+        assert self._undo is not None, "revert before apply"
+        return self._undo.apply(project)
+
+
+Collection = Literal["scenes", "characters", "pages"]
+
+
+def _ordered(project: Project, collection: Collection) -> tuple[dict[str, Any], list[str]]:
+    items: dict[str, Any] = getattr(project, collection)
+    order: list[str] = getattr(project, collection[:-1] + "_ids")
+    return items, order
+
+
+_KIND_OF: dict[Collection, ObjectKind] = {
+    "scenes": "scene",
+    "characters": "character",
+    "pages": "page",
+}
+
+
+def _collection_change(collection: Collection, item_id: str) -> Change:
+    return _change_for(_KIND_OF[collection], item_id, structure=True)
+
+
+@dataclass(slots=True)
+class AddItem:
+    """Insert a character or a page (or an empty scene) into its ordered collection."""
+
+    collection: Collection
+    item: Character | Page | Scene
+    index: int
+    label: str = "Add"
+
+    def apply(self, project: Project) -> Change:
+        items, order = _ordered(project, self.collection)
+        if self.item.id in items:
+            raise ValueError(f"{self.item.id} already exists")
+        if isinstance(self.item, Scene) and self.item.panel_ids:
+            raise ValueError("use AddScene for a scene with panels")
+        items[self.item.id] = copy.deepcopy(self.item)
+        order.insert(self.index, self.item.id)
+        return self._change()
+
+    def revert(self, project: Project) -> Change:
+        items, order = _ordered(project, self.collection)
+        order.remove(self.item.id)
+        del items[self.item.id]
+        return self._change()
+
+    def _change(self) -> Change:
+        return _collection_change(self.collection, self.item.id)
+
+
+@dataclass(slots=True)
+class RemoveItem:
+    """Delete a character or a page; see ``story_edits.remove_character`` for the panel side."""
+
+    collection: Collection
+    item_id: str
+    label: str = "Delete"
+    _undo: AddItem | None = field(default=None, repr=False)
+
+    def apply(self, project: Project) -> Change:
+        items, order = _ordered(project, self.collection)
+        item = copy.deepcopy(items[self.item_id])
+        self._undo = AddItem(self.collection, item, order.index(self.item_id))
+        return self._undo.revert(project)
+
+    def revert(self, project: Project) -> Change:
+        assert self._undo is not None, "revert before apply"
+        return self._undo.apply(project)
+
+
+@dataclass(slots=True)
+class MoveItem:
+    """Reorder a scene, a character or a page."""
+
+    collection: Collection
+    item_id: str
+    to_index: int
+    label: str = "Move"
+    _from: int = field(default=-1, repr=False)
+
+    def apply(self, project: Project) -> Change:
+        _, order = _ordered(project, self.collection)
+        self._from = order.index(self.item_id)
+        order.remove(self.item_id)
+        order.insert(self.to_index, self.item_id)
+        return self._change()
+
+    def revert(self, project: Project) -> Change:
+        _, order = _ordered(project, self.collection)
+        order.remove(self.item_id)
+        order.insert(self._from, self.item_id)
+        return self._change()
+
+    def _change(self) -> Change:
+        return _collection_change(self.collection, self.item_id)
+
+
+# -- panels -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class InsertPanels:
+    """Insert new panels into a scene at ``index`` (e.g. "new panel after", "duplicate")."""
+
+    scene_id: str
+    index: int
+    panels: list[Panel]
+    label: str = "Add panel"
+
+    def apply(self, project: Project) -> Change:
+        scene = project.scenes[self.scene_id]
+        for offset, panel in enumerate(self.panels):
+            if panel.id in project.panels:
+                raise ValueError(f"panel {panel.id} already exists")
+            project.panels[panel.id] = copy.deepcopy(panel)
+            scene.panel_ids.insert(self.index + offset, panel.id)
+        return self._change()
+
+    def revert(self, project: Project) -> Change:
+        scene = project.scenes[self.scene_id]
+        for panel in self.panels:
+            scene.panel_ids.remove(panel.id)
+            del project.panels[panel.id]
+        return self._change()
+
+    def _change(self) -> Change:
+        return Change(
+            scenes=frozenset({self.scene_id}),
+            panels=frozenset(p.id for p in self.panels),
+            structure=True,
+        )
+
+
+def _positions(project: Project, panel_ids: list[str]) -> list[tuple[str, int, str]]:
+    """(scene id, index in scene, panel id) of each panel, in story order."""
+    wanted = set(panel_ids)
+    return [
+        (scene.id, index, pid)
+        for scene in project.ordered_scenes()
+        for index, pid in enumerate(scene.panel_ids)
+        if pid in wanted
+    ]
+
+
+def _reinsert(project: Project, positions: list[tuple[str, int, str]]) -> None:
+    for scene_id, index, panel_id in sorted(positions, key=lambda p: p[1]):
+        project.scenes[scene_id].panel_ids.insert(index, panel_id)
+
+
+@dataclass(slots=True)
+class RemovePanels:
+    panel_ids: list[str]
+    label: str = "Delete panel"
+    _removed: list[tuple[str, int, str]] = field(default_factory=list, repr=False)
+    _panels: dict[str, Panel] = field(default_factory=dict, repr=False)
+
+    def apply(self, project: Project) -> Change:
+        self._removed = _positions(project, self.panel_ids)
+        if len(self._removed) != len(set(self.panel_ids)):
+            raise KeyError("some panels to delete do not exist")
+        for scene_id, _index, panel_id in self._removed:
+            project.scenes[scene_id].panel_ids.remove(panel_id)
+            self._panels[panel_id] = project.panels.pop(panel_id)
+        return self._change()
+
+    def revert(self, project: Project) -> Change:
+        for panel_id, panel in self._panels.items():
+            project.panels[panel_id] = copy.deepcopy(panel)
+        _reinsert(project, self._removed)
+        return self._change()
+
+    def _change(self) -> Change:
+        return Change(
+            panels=frozenset(self.panel_ids),
+            scenes=frozenset(s for s, _, _ in self._removed),
+            structure=True,
+        )
+
+
+@dataclass(slots=True)
+class MovePanels:
+    """Move panels (keeping their story order) to ``to_index`` of a scene.
+
+    ``to_index`` counts rows of the target scene before the move, as a drop indicator does:
+    dropping on row 3 puts the first moved panel where row 3 was.
+    """
+
+    panel_ids: list[str]
+    to_scene_id: str
+    to_index: int
+    label: str = "Move panel"
+    _from: list[tuple[str, int, str]] = field(default_factory=list, repr=False)
+
+    def apply(self, project: Project) -> Change:
+        self._from = _positions(project, self.panel_ids)
+        target = project.scenes[self.to_scene_id]
+        before = sum(1 for s, i, _ in self._from if s == self.to_scene_id and i < self.to_index)
+        for scene_id, _index, panel_id in self._from:
+            project.scenes[scene_id].panel_ids.remove(panel_id)
+        at = max(0, min(self.to_index - before, len(target.panel_ids)))
+        target.panel_ids[at:at] = [pid for _, _, pid in self._from]
+        return self._change()
+
+    def revert(self, project: Project) -> Change:
+        target = project.scenes[self.to_scene_id]
+        for _, _, panel_id in self._from:
+            target.panel_ids.remove(panel_id)
+        _reinsert(project, self._from)
+        return self._change()
+
+    def _change(self) -> Change:
+        scenes = {s for s, _, _ in self._from} | {self.to_scene_id}
+        return Change(panels=frozenset(self.panel_ids), scenes=frozenset(scenes), structure=True)
+
+
+def duplicate_panels(project: Project, panel_ids: list[str]) -> InsertPanels:
+    """Copies of the panels (new ids, same content) inserted after the last of them.
+
+    The copies keep the accepted image and the candidates: they point at the same immutable assets.
+    """
+    positions = _positions(project, panel_ids)
+    if not positions:
+        raise KeyError("nothing to duplicate")
+    scene_id, last_index, _ = positions[-1]
+    copies = []
+    for _, _, pid in positions:
+        clone = copy.deepcopy(project.panels[pid])
+        clone.id = Panel().id
+        clone.number_override = None
+        for balloon in clone.balloons:
+            balloon.id = Balloon().id
+        copies.append(clone)
+    label = "Duplicate panel" if len(copies) == 1 else f"Duplicate {len(copies)} panels"
+    return InsertPanels(scene_id, last_index + 1, copies, label=label)
+
+
+# -- panel contents -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class AddBalloon:
+    panel_id: str
+    balloon: Balloon
+    index: int | None = None
+    label: str = "Add balloon"
+
+    def apply(self, project: Project) -> Change:
+        balloons = project.panels[self.panel_id].balloons
+        at = len(balloons) if self.index is None else self.index
+        balloons.insert(at, copy.deepcopy(self.balloon))
+        return Change(panels=frozenset({self.panel_id}))
+
+    def revert(self, project: Project) -> Change:
+        panel = project.panels[self.panel_id]
+        panel.balloons = [b for b in panel.balloons if b.id != self.balloon.id]
+        return Change(panels=frozenset({self.panel_id}))
+
+
+@dataclass(slots=True)
+class RemoveBalloon:
+    balloon_id: str
+    label: str = "Delete balloon"
+    _undo: AddBalloon | None = field(default=None, repr=False)
+
+    def apply(self, project: Project) -> Change:
+        panel, balloon = _find_balloon(project, self.balloon_id)
+        self._undo = AddBalloon(panel.id, balloon, panel.balloons.index(balloon))
+        return self._undo.revert(project)
+
+    def revert(self, project: Project) -> Change:
+        assert self._undo is not None, "revert before apply"
+        return self._undo.apply(project)
+
+
+@dataclass(slots=True)
+class AddCandidate:
+    """Record a generated image on its panel. Not an undoable edit in the editor: a generated
+    image is never taken away by Undo; it is a command so that it is applied the same way."""
+
+    panel_id: str
+    candidate: Candidate
+    label: str = "Add generated image"
+
+    def apply(self, project: Project) -> Change:
+        project.panels[self.panel_id].candidates.append(copy.deepcopy(self.candidate))
+        return Change(panels=frozenset({self.panel_id}))
+
+    def revert(self, project: Project) -> Change:
+        panel = project.panels[self.panel_id]
+        panel.candidates = [c for c in panel.candidates if c.id != self.candidate.id]
+        return Change(panels=frozenset({self.panel_id}))
+
+
+def accept_image(panel_id: str, asset: str | None) -> EditFields:
+    """Make an image (a candidate's asset) the panel's accepted image."""
+    return EditFields("panel", panel_id, {"image": asset}, label="Accept image")

@@ -1,0 +1,255 @@
+"""The story domain: a Project of Scenes of Panels, a Character library and comic Pages.
+
+Plain dataclasses, no Qt and no signals: every part of the application (widgets, exports, the
+generation engine's requests, the file format) reads these, and every change goes through a
+command in :mod:`storyboard.core.commands` so that it can be undone.
+
+Objects are kept in dicts by id and ordered by lists of ids (``scene.panel_ids``), so moving a
+panel never copies it and an id stays valid across every reorder.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+FPS_CHOICES: tuple[float, ...] = (23.976, 24.0, 25.0, 29.97, 30.0)
+ASPECT_PRESETS: dict[str, float] = {
+    "2.39:1 scope": 2.39,
+    "1.85:1 flat": 1.85,
+    "16:9": 16 / 9,
+    "4:3": 4 / 3,
+    "1:1": 1.0,
+    "2:3 comic page": 2 / 3,
+    "9:16 vertical": 9 / 16,
+}
+
+
+def new_id() -> str:
+    """A short random id: unique enough for one project, short enough to read in a diff."""
+    return uuid.uuid4().hex[:12]
+
+
+class BalloonKind(StrEnum):
+    SPEECH = "speech"
+    THOUGHT = "thought"
+    WHISPER = "whisper"
+    SHOUT = "shout"
+    CAPTION = "caption"
+    SFX = "sfx"
+
+
+class TransitionKind(StrEnum):
+    CUT = "cut"
+    CROSSFADE = "crossfade"
+    DIP_TO_BLACK = "dip_to_black"
+    WIPE = "wipe"
+    MORPH = "morph"
+    GENERATED = "generated"  # a clip made by the Semantic Motion Predictor
+
+
+class ReadingOrder(StrEnum):
+    LEFT_TO_RIGHT = "ltr"
+    RIGHT_TO_LEFT = "rtl"
+
+
+@dataclass(slots=True)
+class Rect:
+    """A rectangle in coordinates relative to its container (0..1 on both axes)."""
+
+    x: float = 0.0
+    y: float = 0.0
+    w: float = 1.0
+    h: float = 1.0
+
+
+@dataclass(slots=True)
+class Point:
+    x: float = 0.5
+    y: float = 0.5
+
+
+@dataclass(slots=True)
+class Balloon:
+    """A lettering element drawn as vectors over the panel, so it survives regeneration."""
+
+    id: str = field(default_factory=new_id)
+    kind: BalloonKind = BalloonKind.SPEECH
+    text: str = ""
+    box: Rect = field(default_factory=lambda: Rect(0.05, 0.05, 0.4, 0.2))
+    tail: Point | None = None  # where the tail points, relative to the panel
+    character_id: str | None = None
+
+
+@dataclass(slots=True)
+class CameraMove:
+    """Pan/zoom for the animatic: the framing at the panel's first and last frame."""
+
+    start: Rect = field(default_factory=Rect)
+    end: Rect = field(default_factory=Rect)
+    easing: str = "ease-in-out"
+
+
+@dataclass(slots=True)
+class Transition:
+    """How this panel hands over to the next one in the animatic."""
+
+    kind: TransitionKind = TransitionKind.CUT
+    frames: int = 0
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One generated (or imported) image for a panel, with how it was made.
+
+    Candidates are never dropped by an edit: the artist may come back to any of them.
+    """
+
+    asset: str  # sha256 of the PNG in the project's asset store
+    id: str = field(default_factory=new_id)
+    prompt: str = ""
+    negative_prompt: str = ""
+    seed: int | None = None
+    model: str = ""
+    settings: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+    created: str = ""  # ISO 8601, UTC
+
+
+@dataclass(slots=True)
+class Panel:
+    id: str = field(default_factory=new_id)
+    prompt: str = ""
+    character_ids: list[str] = field(default_factory=list)
+    # Optional box per character (relative to the panel) limiting where its identity applies.
+    character_regions: dict[str, Rect] = field(default_factory=dict)
+    dialogue: str = ""
+    action: str = ""
+    notes: str = ""
+    balloons: list[Balloon] = field(default_factory=list)
+    duration: int = 48  # frames at the project fps
+    camera: CameraMove | None = None
+    transition: Transition = field(default_factory=Transition)
+    image: str | None = None  # accepted image: an asset id (sha256)
+    candidates: list[Candidate] = field(default_factory=list)
+    number_override: str | None = None  # a manual panel number ("3A-1") that sticks on reorder
+    negative_prompt: str = ""
+    style: str | None = None  # None: the project's default style
+    seed: int | None = None
+    seed_locked: bool = False
+
+
+@dataclass(slots=True)
+class Scene:
+    id: str = field(default_factory=new_id)
+    title: str = ""
+    notes: str = ""
+    panel_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class IdentitySettings:
+    """How a character's identity panels are made and shared (Consistent Self-Attention)."""
+
+    identity_panels: int = 3
+    sample_rate_low_res: float = 0.5
+    sample_rate_high_res: float = 0.5
+    enabled: bool = True
+
+
+@dataclass(slots=True)
+class Character:
+    id: str = field(default_factory=new_id)
+    name: str = ""
+    description: str = ""  # substituted for [Name] in prompts
+    reference_images: list[str] = field(default_factory=list)  # asset ids
+    seed: int = 0
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
+
+
+@dataclass(slots=True)
+class PanelFrame:
+    """Where one panel sits on a comic page (relative to the page's live area)."""
+
+    panel_id: str
+    box: Rect = field(default_factory=Rect)
+    full_bleed: bool = False
+
+
+@dataclass(slots=True)
+class Page:
+    id: str = field(default_factory=new_id)
+    template: str = "custom"
+    frames: list[PanelFrame] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class GenerationSettings:
+    model: str = "stabilityai/stable-diffusion-xl-base-1.0"
+    width: int = 1024
+    height: int = 576
+    steps: int = 30
+    guidance: float = 5.0
+    scheduler: str = "ddim"
+    negative_prompt: str = ""
+    seed: int = 0
+    freeu: bool = False
+
+
+@dataclass(slots=True)
+class ProjectSettings:
+    title: str = "Untitled"
+    fps: float = 24.0
+    aspect_ratio: float = 16 / 9
+    default_style: str = "comic-book"
+    reading_order: ReadingOrder = ReadingOrder.LEFT_TO_RIGHT
+    page_preset: str = "us-comic"
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+
+
+@dataclass(slots=True)
+class Project:
+    settings: ProjectSettings = field(default_factory=ProjectSettings)
+    scenes: dict[str, Scene] = field(default_factory=dict)
+    scene_ids: list[str] = field(default_factory=list)
+    panels: dict[str, Panel] = field(default_factory=dict)
+    characters: dict[str, Character] = field(default_factory=dict)
+    character_ids: list[str] = field(default_factory=list)
+    pages: dict[str, Page] = field(default_factory=dict)
+    page_ids: list[str] = field(default_factory=list)
+
+    # -- ordered views -----------------------------------------------------------------------
+
+    def ordered_scenes(self) -> list[Scene]:
+        return [self.scenes[sid] for sid in self.scene_ids]
+
+    def ordered_panels(self) -> list[Panel]:
+        """Every panel in story order (scene by scene)."""
+        return [self.panels[pid] for scene in self.ordered_scenes() for pid in scene.panel_ids]
+
+    def ordered_characters(self) -> list[Character]:
+        return [self.characters[cid] for cid in self.character_ids]
+
+    def scene_of(self, panel_id: str) -> Scene:
+        for scene in self.scenes.values():
+            if panel_id in scene.panel_ids:
+                return scene
+        raise KeyError(panel_id)
+
+    def character_named(self, name: str) -> Character | None:
+        wanted = name.casefold()
+        for character in self.characters.values():
+            if character.name.casefold() == wanted:
+                return character
+        return None
+
+    def referenced_assets(self) -> set[str]:
+        """Every asset the project points at: accepted images, candidates, references."""
+        assets: set[str] = set()
+        for panel in self.panels.values():
+            if panel.image:
+                assets.add(panel.image)
+            assets.update(c.asset for c in panel.candidates)
+        for character in self.characters.values():
+            assets.update(character.reference_images)
+        return assets
