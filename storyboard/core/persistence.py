@@ -1,0 +1,243 @@
+"""Reading and writing project bundles (``Name.storyboard/project.json`` + ``assets/``).
+
+Loading is bytes -> JSON -> migrate (``migrations.py``) -> typed objects with field checks
+(pydantic validates the domain dataclasses) -> a consistency repair that never drops an artist's
+panel. Every failure becomes a typed :mod:`storyboard.core.errors` exception whose message names
+the file, the problem and what to do.
+
+Saving is atomic: the JSON goes to a temporary file in the same folder, is flushed and fsynced,
+then ``os.replace`` swaps it in. A crash or a full disk at any moment leaves either the old or the
+new ``project.json``, never a mix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import functools
+import json
+import logging
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from storyboard.core.assets import AssetStore
+from storyboard.core.atomic import atomic_write
+from storyboard.core.errors import (
+    ProjectCorrupt,
+    ProjectError,
+    ProjectNotFound,
+    ProjectSaveError,
+    ProjectUnreadable,
+)
+from storyboard.core.migrations import CURRENT_VERSION, FORMAT, migrate
+from storyboard.core.model import Project, Scene
+
+log = logging.getLogger(__name__)
+
+PROJECT_FILE = "project.json"
+BUNDLE_SUFFIX = ".storyboard"
+_HEADER = ("format", "format_version")
+
+
+@functools.cache
+def _adapter() -> TypeAdapter[Project]:
+    return TypeAdapter(Project)
+
+
+@dataclass(slots=True)
+class LoadedProject:
+    project: Project
+    path: Path
+    warnings: list[str] = field(default_factory=list)
+    missing_assets: set[str] = field(default_factory=set)
+
+
+# -- encoding -----------------------------------------------------------------------------------
+
+
+def encode(project: Project) -> bytes:
+    body = _adapter().dump_python(project, mode="json")
+    document = {"format": FORMAT, "format_version": CURRENT_VERSION, **body}
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def decode(raw: bytes, source: Path) -> tuple[Project, list[str]]:
+    """Parse, migrate, type-check and repair one ``project.json``; returns warnings too."""
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ProjectCorrupt(source, "the file is not UTF-8 text", _RESTORE) from exc
+    except json.JSONDecodeError as exc:
+        problem = f"invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+        raise ProjectCorrupt(source, problem, _RESTORE) from exc
+    if not isinstance(data, dict):
+        raise ProjectCorrupt(source, "the file does not hold a JSON object", _RESTORE)
+    data = migrate(data, source)
+    body = {k: v for k, v in data.items() if k not in _HEADER}
+    warnings = [f"unknown field {p} was ignored" for p in _unknown_keys(body, Project, "")]
+    try:
+        project = _adapter().validate_python(body)
+    except ValidationError as exc:
+        raise ProjectCorrupt(source, _describe(exc), _RESTORE) from exc
+    warnings += _repair(project)
+    for warning in warnings:
+        log.warning("%s: %s", source, warning)
+    return project, warnings
+
+
+_RESTORE = "Restore it from a backup, or open the recovery copy if the editor offers one"
+
+
+def _describe(exc: ValidationError) -> str:
+    errors = exc.errors()
+    parts = []
+    for error in errors[:5]:
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        what = "is missing" if error["type"] == "missing" else error["msg"].lower()
+        parts.append(f"{where}: {what}")
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return "invalid project data: " + "; ".join(parts) + more
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _unknown_keys(value: Any, annotation: Any, path: str) -> list[str]:
+    """Paths of keys the current format does not know (kept out of the way, reported)."""
+    if dataclasses.is_dataclass(annotation) and isinstance(value, dict):
+        hints = _hints(annotation)  # type: ignore[arg-type]
+        found = [f"{path}.{k}".lstrip(".") for k in value if k not in hints]
+        for key, hint in hints.items():
+            if key in value:
+                found += _unknown_keys(value[key], hint, f"{path}.{key}")
+        return found
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is dict and isinstance(value, dict):
+        return [k for key, v in value.items() for k in _unknown_keys(v, args[1], f"{path}.{key}")]
+    if origin is list and isinstance(value, list):
+        return [k for i, v in enumerate(value) for k in _unknown_keys(v, args[0], f"{path}[{i}]")]
+    if args and origin is not None and origin not in (dict, list):  # X | None
+        return [k for arg in args for k in _unknown_keys(value, arg, path)]
+    return []
+
+
+def _dedupe(order: list[str], known: dict[str, Any], what: str, warnings: list[str]) -> list[str]:
+    kept = [i for i in dict.fromkeys(order) if i in known]
+    if len(kept) != len(order):
+        warnings.append(f"removed {len(order) - len(kept)} dangling or repeated {what} id(s)")
+    extra = [i for i in known if i not in set(kept)]
+    if extra:
+        warnings.append(f"{len(extra)} {what}(s) missing from the order were put at the end")
+    return kept + extra
+
+
+def _repair(project: Project) -> list[str]:
+    """Make ids and orders consistent without losing any object; say what was fixed."""
+    warnings: list[str] = []
+    for name in ("scenes", "panels", "characters", "pages"):
+        objects: dict[str, Any] = getattr(project, name)
+        for key, obj in list(objects.items()):
+            if obj.id != key:
+                warnings.append(f"{name[:-1]} {key} had id {obj.id}; the key was used")
+                obj.id = key
+    project.scene_ids = _dedupe(project.scene_ids, project.scenes, "scene", warnings)
+    project.character_ids = _dedupe(
+        project.character_ids, project.characters, "character", warnings
+    )
+    project.page_ids = _dedupe(project.page_ids, project.pages, "page", warnings)
+    placed: set[str] = set()
+    for scene in project.ordered_scenes():
+        kept = [
+            p for p in dict.fromkeys(scene.panel_ids) if p in project.panels and p not in placed
+        ]
+        if len(kept) != len(scene.panel_ids):
+            warnings.append(f"scene {scene.title or scene.id} listed missing or repeated panels")
+        scene.panel_ids = kept
+        placed.update(kept)
+    orphans = [pid for pid in project.panels if pid not in placed]
+    if orphans:
+        rescue = Scene(title="Recovered panels", panel_ids=orphans)
+        project.scenes[rescue.id] = rescue
+        project.scene_ids.append(rescue.id)
+        warnings.append(f"{len(orphans)} panel(s) in no scene were put in 'Recovered panels'")
+    for panel in project.panels.values():
+        known = [c for c in panel.character_ids if c in project.characters]
+        if len(known) != len(panel.character_ids):
+            warnings.append(f"panel {panel.id} named characters that do not exist")
+            panel.character_ids = known
+    return warnings
+
+
+# -- files --------------------------------------------------------------------------------------
+
+
+def project_file(path: Path) -> Path:
+    """Accept the bundle folder or its project.json."""
+    return path if path.name == PROJECT_FILE else path / PROJECT_FILE
+
+
+def load_project(path: Path | str) -> LoadedProject:
+    path = Path(path)
+    file = project_file(path)
+    bundle = file.parent
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError as exc:
+        advice = "Check the path; a project is a folder ending in .storyboard"
+        raise ProjectNotFound(bundle, "no project here (project.json is missing)", advice) from exc
+    except IsADirectoryError as exc:
+        raise ProjectCorrupt(file, "project.json is a folder", _RESTORE) from exc
+    except PermissionError as exc:
+        advice = "Ask for read permission or copy the project somewhere you can read"
+        raise ProjectUnreadable(file, "permission denied", advice) from exc
+    except OSError as exc:
+        raise ProjectUnreadable(file, f"could not be read ({exc.strerror})", _RESTORE) from exc
+    project, warnings = decode(raw, file)
+    missing = AssetStore(bundle).missing(project.referenced_assets())
+    if missing:
+        warnings.append(f"{len(missing)} image file(s) are missing from assets/")
+    return LoadedProject(project, bundle, warnings, missing)
+
+
+def save_error(path: Path, exc: OSError) -> ProjectSaveError:
+    """Translate an OS error during a save into advice; the previous file is always intact."""
+    if exc.errno == errno.ENOSPC:
+        problem, advice = "the disk is full", "Free some space, or use Save As on another disk"
+    elif isinstance(exc, PermissionError) or exc.errno in (errno.EROFS, errno.EACCES):
+        problem, advice = "the folder is read-only", "Use Save As to pick a folder you can write"
+    else:
+        problem, advice = f"could not be written ({exc.strerror or exc})", "Try Save As elsewhere"
+    return ProjectSaveError(path, problem + "; the previous save is intact", advice)
+
+
+def save_project(project: Project, path: Path | str, *, assets_from: Path | None = None) -> Path:
+    """Save into the bundle ``path`` (created if needed). Returns the bundle path.
+
+    ``assets_from``: the bundle the project was opened from, for Save As: the images the project
+    points at are copied across before the new project.json appears.
+    """
+    bundle = Path(path)
+    if bundle.name == PROJECT_FILE:
+        bundle = bundle.parent
+    data = encode(project)
+    try:
+        store = AssetStore(bundle)
+        store.root.mkdir(parents=True, exist_ok=True)
+        if assets_from is not None and assets_from.resolve() != bundle.resolve():
+            source = AssetStore(assets_from)
+            for asset in sorted(project.referenced_assets()):
+                if source.has(asset):
+                    store.copy_from(source, asset)
+        atomic_write(bundle / PROJECT_FILE, data)
+    except ProjectError:
+        raise
+    except OSError as exc:
+        raise save_error(bundle, exc) from exc
+    log.info("saved %s (%d bytes)", bundle, len(data))
+    return bundle

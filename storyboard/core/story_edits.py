@@ -1,0 +1,73 @@
+"""Edits that touch several objects at once, built from the primitive commands as one undo step.
+
+Renaming a character rewrites the ``[Name]`` tokens in the prompts that mention it; removing a
+character takes it out of every panel; changing the fps keeps every panel's length in seconds.
+"""
+
+from __future__ import annotations
+
+import re
+
+from storyboard.core.commands import Batch, Command, EditFields, RemoveItem
+from storyboard.core.model import FPS_CHOICES, Project
+from storyboard.core.timeline import exact_fps
+
+
+def _name_token(name: str) -> re.Pattern[str]:
+    return re.compile(r"\[" + re.escape(name) + r"\]", re.IGNORECASE)
+
+
+def rename_character(project: Project, character_id: str, new_name: str) -> Batch:
+    character = project.characters[character_id]
+    new_name = new_name.strip()
+    if not new_name or "[" in new_name or "]" in new_name:
+        raise ValueError("a character name must be non-empty and contain no brackets")
+    other = project.character_named(new_name)
+    if other is not None and other.id != character_id:
+        raise ValueError(f"there is already a character named {other.name}")
+    token = _name_token(character.name)
+    commands: list[Command] = [EditFields("character", character_id, {"name": new_name})]
+    for panel in project.ordered_panels():
+        if token.search(panel.prompt):
+            prompt = token.sub(f"[{new_name}]", panel.prompt)
+            commands.append(EditFields("panel", panel.id, {"prompt": prompt}))
+    return Batch(f"Rename {character.name} to {new_name}", commands)
+
+
+def remove_character(project: Project, character_id: str) -> Batch:
+    """Delete a character from the library and from every panel it appears in.
+
+    The ``[Name]`` text stays in prompts (the artist may want to re-add the character); the
+    engine reports it as an unknown name instead of silently dropping it.
+    """
+    character = project.characters[character_id]
+    commands: list[Command] = []
+    for panel in project.ordered_panels():
+        if character_id in panel.character_ids or character_id in panel.character_regions:
+            regions = {k: v for k, v in panel.character_regions.items() if k != character_id}
+            ids = [c for c in panel.character_ids if c != character_id]
+            changes = {"character_ids": ids, "character_regions": regions}
+            commands.append(EditFields("panel", panel.id, changes))
+    for panel in project.panels.values():
+        for balloon in panel.balloons:
+            if balloon.character_id == character_id:
+                commands.append(EditFields("balloon", balloon.id, {"character_id": None}))
+    commands.append(RemoveItem("characters", character_id))
+    return Batch(f"Delete character {character.name}", commands)
+
+
+def set_fps(project: Project, fps: float) -> Batch:
+    """Change the frame rate, rescaling durations so every panel keeps its length in seconds."""
+    if fps not in FPS_CHOICES:
+        raise ValueError(f"fps must be one of {', '.join(map(str, FPS_CHOICES))}")
+    ratio = exact_fps(fps) / exact_fps(project.settings.fps)
+    commands: list[Command] = [EditFields("settings", "", {"fps": fps})]
+    for panel in project.ordered_panels():
+        duration = max(1, round(panel.duration * ratio))
+        transition = type(panel.transition)(
+            panel.transition.kind, round(panel.transition.frames * ratio)
+        )
+        commands.append(
+            EditFields("panel", panel.id, {"duration": duration, "transition": transition})
+        )
+    return Batch(f"Set frame rate to {fps:g} fps", commands)
