@@ -34,7 +34,7 @@ from storyboard.core.errors import (
     ProjectUnreadable,
 )
 from storyboard.core.migrations import CURRENT_VERSION, FORMAT, migrate
-from storyboard.core.model import Project, Scene
+from storyboard.core.model import FPS_CHOICES, Project, Scene
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,8 @@ def decode(raw: bytes, source: Path) -> tuple[Project, list[str]]:
     except json.JSONDecodeError as exc:
         problem = f"invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
         raise ProjectCorrupt(source, problem, _RESTORE) from exc
+    except RecursionError as exc:
+        raise ProjectCorrupt(source, "the JSON is nested too deeply", _RESTORE) from exc
     if not isinstance(data, dict):
         raise ProjectCorrupt(source, "the file does not hold a JSON object", _RESTORE)
     data = migrate(data, source)
@@ -171,6 +173,23 @@ def _repair(project: Project) -> list[str]:
         if len(known) != len(panel.character_ids):
             warnings.append(f"panel {panel.id} named characters that do not exist")
             panel.character_ids = known
+        if panel.duration < 1 or panel.transition.frames < 0:
+            warnings.append(f"panel {panel.id} had a negative or zero length; it was fixed")
+            panel.duration = max(1, panel.duration)
+            panel.transition.frames = max(0, panel.transition.frames)
+    return warnings + _repair_settings(project)
+
+
+def _repair_settings(project: Project) -> list[str]:
+    settings = project.settings
+    warnings = []
+    if settings.fps not in FPS_CHOICES:
+        nearest = min(FPS_CHOICES, key=lambda choice: abs(choice - settings.fps))
+        warnings.append(f"{settings.fps:g} fps is not supported; {nearest:g} fps is used")
+        settings.fps = nearest
+    if not 0.1 <= settings.aspect_ratio <= 10:
+        warnings.append(f"aspect ratio {settings.aspect_ratio:g} is out of range; 16:9 is used")
+        settings.aspect_ratio = 16 / 9
     return warnings
 
 

@@ -1,0 +1,216 @@
+"""The command line: headless commands on project bundles.
+
+Every failure a user can cause (bad arguments, a missing or corrupt project, a bad script, an
+unwritable folder) ends as one ``error:`` line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from storyboard.core.assets import AssetStore
+from storyboard.core.errors import ProjectError
+from storyboard.core.model import FPS_CHOICES, Project
+from storyboard.core.numbering import panel_numbers
+from storyboard.core.persistence import BUNDLE_SUFFIX, PROJECT_FILE, load_project, save_project
+from storyboard.core.timeline import frames_to_seconds, timecode, total_frames
+
+log = logging.getLogger("storyboard")
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="main.py",
+        description="Storyboard editor: consistent characters across every panel, generated "
+        "offline on your own GPU. Commands work on project folders (Name.storyboard).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    info = commands.add_parser("info", help="summarise a project: scenes, panels, characters")
+    info.add_argument("project", type=Path)
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+
+    new = commands.add_parser("new", help="create a project, optionally from a story script")
+    new.add_argument("path", type=Path, help=f"the new project folder (…{BUNDLE_SUFFIX})")
+    new.add_argument("--from-script", type=Path, metavar="FILE", help="StoryDiffusion or Fountain")
+    new.add_argument("--title")
+    new.add_argument("--fps", type=float, choices=FPS_CHOICES, default=24.0)
+
+    imp = commands.add_parser("import-storyboarder", help="convert a Storyboarder project")
+    imp.add_argument("source", type=Path, help="a .storyboarder file or a folder of them")
+    imp.add_argument("path", type=Path, help="the new project folder")
+
+    clean = commands.add_parser("clean-up", help="delete images no panel or candidate uses")
+    clean.add_argument("project", type=Path)
+    clean.add_argument("--dry-run", action="store_true", help="only list what would go")
+    return parser
+
+
+def _bundle_path(path: Path) -> Path:
+    return path if path.suffix == BUNDLE_SUFFIX else path.with_name(path.name + BUNDLE_SUFFIX)
+
+
+def _refuse_existing(path: Path) -> None:
+    if (path / PROJECT_FILE).exists():
+        raise UsageError(f"{path} already holds a project; pick a new folder name")
+
+
+@dataclass(slots=True)
+class SceneSummary:
+    number: int
+    title: str
+    panels: list[str]
+
+
+@dataclass(slots=True)
+class ProjectSummary:
+    title: str
+    fps: float
+    duration: str
+    duration_seconds: float
+    scenes: list[SceneSummary]
+    panels: int
+    panels_with_image: int
+    characters: list[str]
+    pages: int
+    missing_assets: list[str]
+
+
+def summary(project: Project, missing_assets: set[str]) -> ProjectSummary:
+    fps = project.settings.fps
+    frames = total_frames(project)
+    numbers = panel_numbers(project)
+    return ProjectSummary(
+        title=project.settings.title,
+        fps=fps,
+        duration=timecode(frames, fps),
+        duration_seconds=round(frames_to_seconds(frames, fps), 3),
+        scenes=[
+            SceneSummary(index, scene.title, [numbers[pid] for pid in scene.panel_ids])
+            for index, scene in enumerate(project.ordered_scenes(), start=1)
+        ],
+        panels=len(project.panels),
+        panels_with_image=sum(1 for p in project.panels.values() if p.image),
+        characters=[c.name for c in project.ordered_characters()],
+        pages=len(project.pages),
+        missing_assets=sorted(missing_assets),
+    )
+
+
+def _print_info(info: ProjectSummary) -> None:
+    lines = [
+        info.title,
+        f"  {info.panels} panels in {len(info.scenes)} scenes ({info.panels_with_image} with an "
+        f"image), {info.duration} at {info.fps:g} fps",
+        f"  characters: {', '.join(info.characters) or 'none'}",
+    ]
+    for scene in info.scenes:
+        panels = " ".join(scene.panels) or "(empty)"
+        lines.append(f"  scene {scene.number}: {scene.title or 'untitled'} - {panels}")
+    if info.missing_assets:
+        count = len(info.missing_assets)
+        lines.append(f"  missing images: {count} (those panels show them as missing)")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    loaded = load_project(args.project)
+    info = summary(loaded.project, loaded.missing_assets)
+    if args.json:
+        sys.stdout.write(json.dumps(asdict(info), indent=1, ensure_ascii=False) + "\n")
+    else:
+        _print_info(info)
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    path = _bundle_path(args.path)
+    _refuse_existing(path)
+    if args.from_script:
+        from storyboard.core.script import load_script
+
+        result = load_script(args.from_script, fps=args.fps, title=args.title)
+        result.raise_for_problems()
+        project = result.project
+    else:
+        project = Project()
+        project.settings.fps = args.fps
+    project.settings.title = args.title or project.settings.title
+    if project.settings.title == "Untitled":
+        project.settings.title = path.stem
+    save_project(project, path)
+    sys.stdout.write(f"created {path} ({len(project.panels)} panels)\n")
+    return 0
+
+
+def cmd_import_storyboarder(args: argparse.Namespace) -> int:
+    from storyboard.core.storyboarder import import_storyboarder
+
+    path = _bundle_path(args.path)
+    _refuse_existing(path)
+    project, warnings = import_storyboarder(args.source, AssetStore(path))
+    save_project(project, path)
+    for warning in warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    sys.stdout.write(f"imported {len(project.panels)} boards into {path}\n")
+    return 0
+
+
+def cmd_clean_up(args: argparse.Namespace) -> int:
+    loaded = load_project(args.project)
+    store = AssetStore(loaded.path)
+    if args.dry_run:
+        doomed = sorted(store.unreferenced(loaded.project))
+    else:
+        doomed = store.clean_up(loaded.project)
+    verb = "would delete" if args.dry_run else "deleted"
+    sys.stdout.write(f"{verb} {len(doomed)} unused image(s)\n")
+    return 0
+
+
+COMMANDS = {
+    "info": cmd_info,
+    "new": cmd_new,
+    "import-storyboarder": cmd_import_storyboarder,
+    "clean-up": cmd_clean_up,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.ERROR,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        return COMMANDS[args.command](args)
+    except (UsageError, ProjectError, ValueError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except OSError as exc:
+        sys.stderr.write(f"error: {exc.filename or ''} {exc.strerror or exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except Exception as exc:  # a bug of ours: still one line, details in the log with -v
+        log.debug("unexpected error", exc_info=True)
+        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {exc} (rerun with -v)\n")
+        return 1

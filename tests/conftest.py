@@ -1,0 +1,137 @@
+"""Shared fixtures: a project in which every field holds a non-default value."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from storyboard.core.model import (
+    Balloon,
+    BalloonKind,
+    CameraMove,
+    Candidate,
+    Character,
+    GenerationSettings,
+    IdentitySettings,
+    Page,
+    Panel,
+    PanelFrame,
+    Point,
+    Project,
+    ProjectSettings,
+    ReadingOrder,
+    Rect,
+    Scene,
+    Transition,
+    TransitionKind,
+)
+
+
+def png_bytes(color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (8, 6)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def rich_project() -> Project:
+    """Two scenes, characters, a page: every field of every object set away from its default."""
+    mira = Character(
+        id="mira",
+        name="Mira",
+        description="a young courier with short red hair, green jacket",
+        reference_images=["a" * 64],
+        seed=1234,
+        identity=IdentitySettings(
+            identity_panels=4, sample_rate_low_res=0.3, sample_rate_high_res=0.6, enabled=False
+        ),
+    )
+    oto = Character(id="oto", name="Oto", description="an old robot", seed=7)
+    first = Panel(
+        id="p1",
+        prompt="[Mira] runs across a rooftop at dusk",
+        character_ids=["mira"],
+        character_regions={"mira": Rect(0.1, 0.2, 0.3, 0.7)},
+        dialogue="MIRA: Not again!",
+        action="Mira leaps the gap.",
+        notes="Wide shot, low angle",
+        balloons=[
+            Balloon(
+                id="b1",
+                kind=BalloonKind.SHOUT,
+                text="Not again!",
+                box=Rect(0.6, 0.05, 0.3, 0.2),
+                tail=Point(0.3, 0.4),
+                character_id="mira",
+            )
+        ],
+        duration=60,
+        camera=CameraMove(
+            start=Rect(0.05, 0, 0.9, 0.9), end=Rect(0.2, 0.1, 0.6, 0.6), easing="linear"
+        ),
+        transition=Transition(TransitionKind.CROSSFADE, 12),
+        image="b" * 64,
+        candidates=[
+            Candidate(
+                asset="b" * 64,
+                id="c1",
+                prompt="a young courier runs across a rooftop",
+                negative_prompt="blurry",
+                seed=99,
+                model="sdxl-base",
+                settings={"steps": 30, "guidance": 5.0, "scheduler": "ddim", "freeu": True},
+                created="2026-11-26T10:00:00+00:00",
+            )
+        ],
+        number_override="1A-alt",
+        negative_prompt="extra fingers",
+        style="manga",
+        seed=42,
+        seed_locked=True,
+    )
+    second = Panel(id="p2", prompt="[Oto] waits in the rain", character_ids=["oto"])
+    third = Panel(id="p3", prompt="[NC] the city skyline")
+    return Project(
+        settings=ProjectSettings(
+            title="Rooftops",
+            fps=25.0,
+            aspect_ratio=2.39,
+            default_style="noir",
+            reading_order=ReadingOrder.RIGHT_TO_LEFT,
+            page_preset="a4",
+            generation=GenerationSettings(
+                model="/models/realvis.safetensors",
+                width=1152,
+                height=896,
+                steps=25,
+                guidance=6.5,
+                scheduler="dpmpp-2m-karras",
+                negative_prompt="lowres",
+                seed=5,
+                freeu=True,
+            ),
+        ),
+        scenes={
+            "s1": Scene(id="s1", title="Chase", notes="Night, rain", panel_ids=["p1", "p2"]),
+            "s2": Scene(id="s2", title="Skyline", panel_ids=["p3"]),
+        },
+        scene_ids=["s1", "s2"],
+        panels={"p1": first, "p2": second, "p3": third},
+        characters={"mira": mira, "oto": oto},
+        character_ids=["mira", "oto"],
+        pages={
+            "pg1": Page(
+                id="pg1",
+                template="grid-2x2",
+                frames=[PanelFrame("p1", Rect(0, 0, 1, 0.5), full_bleed=True)],
+            )
+        },
+        page_ids=["pg1"],
+    )
+
+
+@pytest.fixture
+def project() -> Project:
+    return rich_project()

@@ -1,0 +1,100 @@
+"""The command line: real commands on real project folders, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storyboard.cli import main
+from storyboard.core.persistence import load_project, save_project
+from tests.conftest import rich_project
+from tests.core.test_storyboarder import make_storyboarder
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "projects" / "sample.storyboard"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "main.py", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("info", "new", "import-storyboarder", "clean-up"):
+        assert command in result.stdout
+
+
+def test_info_on_the_sample_project() -> None:
+    result = run_cli("info", str(SAMPLE))
+    assert result.returncode == 0, result.stderr
+    assert "3 scenes" in result.stdout
+
+
+def test_info_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bundle = save_project(rich_project(), tmp_path / "r.storyboard")
+    assert main(["info", str(bundle), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["title"] == "Rooftops"
+    assert info["scenes"][0]["panels"] == ["1A-alt", "1B"]
+    assert info["characters"] == ["Mira", "Oto"]
+    assert len(info["missing_assets"]) == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["info", "does/not/exist.storyboard"],
+        ["frobnicate"],
+        ["new"],
+        ["new", "x.storyboard", "--fps", "12"],
+        ["new", "x.storyboard", "--from-script", "no-such-script.txt"],
+        ["import-storyboarder", "nowhere.storyboarder", "y.storyboard"],
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupt_project_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bundle = tmp_path / "b.storyboard"
+    bundle.mkdir()
+    (bundle / "project.json").write_text("{")
+    assert main(["info", str(bundle)]) == 2
+    assert "invalid JSON" in capsys.readouterr().err
+
+
+def test_new_never_overwrites_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", str(tmp_path / "Mine"), "--title", "Mine", "--fps", "25"]) == 0
+    bundle = tmp_path / "Mine.storyboard"
+    assert load_project(bundle).project.settings.fps == 25.0
+    assert main(["new", str(bundle)]) == 2
+    assert "already holds a project" in capsys.readouterr().err
+
+
+def test_import_storyboarder_then_clean_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = make_storyboarder(tmp_path / "src")
+    assert main(["import-storyboarder", str(source), str(tmp_path / "Imported")]) == 0
+    bundle = tmp_path / "Imported.storyboard"
+    project = load_project(bundle).project
+    assert len(project.panels) == 3
+    assert main(["clean-up", str(bundle), "--dry-run"]) == 0
+    assert "would delete 0 unused" in capsys.readouterr().out
