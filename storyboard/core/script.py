@@ -1,0 +1,201 @@
+"""Story scripts: a new project from a StoryDiffusion story or a Fountain screenplay.
+
+Two text formats turn into scenes, panels and characters:
+
+* **StoryDiffusion** (:mod:`storyboard.core.script_storydiffusion`): a first paragraph of
+  ``[Name] description`` lines defines the characters, then one panel per line, ``[Name]`` in a
+  line names a character, ``[NC]`` marks a panel with no character, text after ``#`` is the
+  caption; a blank line or a ``## Title`` line starts a new scene.
+
+  .. code-block:: text
+
+      [Bob] a man with red hair, wearing a black suit
+      [Alice] a woman in a white shirt
+
+      ## At home
+      [Bob] at home, reading the newspaper #The paper says there is treasure in the forest.
+      [Alice] makes a call at home # [Bob] invites [Alice] to join him.
+
+      ## The forest
+      [NC] a dark forest at night
+      [Bob] and [Alice] running through the forest, at night
+
+* **Fountain** (:mod:`storyboard.core.script_fountain`): one scene per scene heading, one panel
+  per action paragraph with the dialogue after it, one character per cue name.
+
+Nothing here raises for bad text: :func:`parse_script` always returns a :class:`ScriptResult`
+whose ``problems`` (line number and what was expected) the editor's story script dialog shows
+next to the result, and which the CLI refuses with :meth:`ScriptResult.raise_for_problems`. Each
+panel's duration is Storyboarder's reading time for its dialogue (300 ms a word plus 300 ms, at
+least 2 s) in frames at the project fps.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from storyboard.core.model import Project
+from storyboard.core.script_fountain import parse_fountain
+from storyboard.core.script_storydiffusion import parse_storydiffusion, split_lines
+
+log = logging.getLogger(__name__)
+
+ScriptKind = Literal["storydiffusion", "fountain"]
+FOUNTAIN_SUFFIXES = frozenset({".fountain", ".spmd"})
+DEFAULT_TITLE = "Untitled"
+
+_SD_TAG_LINE = re.compile(r"\s*\[(?!\[)[^\[\]\n]+\]")
+_TITLE_KEY = re.compile(r"(?:title|credit|authors?|source|draft date|contact)\s*:", re.IGNORECASE)
+_HEADING = re.compile(r"(?:INT\./EXT|INT/EXT|I/E|INT|EXT|EST)[.\s]", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptProblem:
+    """Something in the script that could not be read as written.
+
+    ``line`` is 1-based; 0 means the whole file (it could not be read at all).
+    """
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line > 0 else self.message
+
+
+class ScriptError(ValueError):
+    """A script with problems, for callers that refuse one (the CLI's ``new --from-script``)."""
+
+    def __init__(self, problems: list[ScriptProblem], path: Path | None = None) -> None:
+        self.problems = list(problems)
+        self.path = path
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+@dataclass(slots=True)
+class ScriptResult:
+    """The project built from a script, with every problem met on the way."""
+
+    project: Project
+    problems: list[ScriptProblem]
+    kind: ScriptKind
+
+    def raise_for_problems(self) -> None:
+        """Raise :class:`ScriptError` listing the problems, if there are any."""
+        if self.problems:
+            raise ScriptError(self.problems)
+
+
+def detect_kind(text: str) -> ScriptKind:
+    """Fountain or StoryDiffusion, from what the text looks like.
+
+    A title page or more Fountain scene headings and transitions than lines starting with a
+    ``[Name]`` tag means Fountain; a story with neither is read as StoryDiffusion, one panel per
+    line, which is what plain lines of prompts are.
+    """
+    lines = split_lines(text.removeprefix("\ufeff"))
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if _TITLE_KEY.match(first):
+        return "fountain"
+    tags = sum(1 for line in lines if _SD_TAG_LINE.match(line))
+    fountain = sum(
+        1
+        for previous, line in zip(["", *lines], lines, strict=False)
+        if _is_fountain_marker(line.strip(), after_blank=not previous.strip())
+    )
+    kind: ScriptKind = "fountain" if fountain > tags else "storydiffusion"
+    log.debug("script kind %s: %d headings/transitions, %d tagged lines", kind, fountain, tags)
+    return kind
+
+
+def _is_fountain_marker(text: str, *, after_blank: bool) -> bool:
+    """A scene heading (plain or forced ``.HEADING``) or a ``CUT TO:`` transition."""
+    if text.endswith("TO:") and text == text.upper():
+        return True
+    forced = len(text) > 1 and text[0] == "." and text[1].isalnum()
+    return after_blank and (forced or _HEADING.match(text + " ") is not None)
+
+
+def _check_fps(fps: float) -> None:
+    if not (math.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps must be a positive number, not {fps!r}")
+
+
+def parse_script(
+    text: str,
+    *,
+    kind: Literal["auto", "storydiffusion", "fountain"] = "auto",
+    fps: float = 24.0,
+    title: str | None = None,
+) -> ScriptResult:
+    """A new project from a script's text; problems are collected, never raised.
+
+    ``title`` names the project; without it the Fountain title page's Title is used, else
+    "Untitled".
+    """
+    return _parse(text, kind=kind, fps=fps, title=title, fallback_title=DEFAULT_TITLE)
+
+
+def _parse(
+    text: str,
+    *,
+    kind: Literal["auto", "storydiffusion", "fountain"],
+    fps: float,
+    title: str | None,
+    fallback_title: str,
+) -> ScriptResult:
+    _check_fps(fps)
+    if kind not in ("auto", "storydiffusion", "fountain"):
+        raise ValueError(f"unknown script kind {kind!r}")
+    text = text.removeprefix("\ufeff")
+    chosen: ScriptKind = detect_kind(text) if kind == "auto" else kind
+    parse = parse_fountain if chosen == "fountain" else parse_storydiffusion
+    project, found = parse(text, fps)
+    project.settings.fps = fps
+    project.settings.title = title or project.settings.title or fallback_title
+    problems = sorted(
+        (ScriptProblem(line, message) for line, message in found), key=lambda p: p.line
+    )
+    log.info(
+        "%s script: %d scenes, %d panels, %d characters, %d problems",
+        chosen,
+        len(project.scene_ids),
+        len(project.panels),
+        len(project.character_ids),
+        len(problems),
+    )
+    return ScriptResult(project=project, problems=problems, kind=chosen)
+
+
+def load_script(
+    path: Path,
+    *,
+    kind: Literal["auto", "storydiffusion", "fountain"] = "auto",
+    fps: float = 24.0,
+    title: str | None = None,
+) -> ScriptResult:
+    """Read a script file (UTF-8, a BOM is fine) and parse it.
+
+    ``.fountain`` and ``.spmd`` files are Fountain; other files are told apart by their content.
+    Without a title, a script that names none takes the file's name. A file that cannot be read
+    or decoded raises :class:`ScriptError` naming the path.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        problem = ScriptProblem(0, f"cannot read the script {path}: {exc.strerror or exc}")
+        raise ScriptError([problem], path) from exc
+    except UnicodeDecodeError as exc:
+        problem = ScriptProblem(
+            0, f"the script {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        )
+        raise ScriptError([problem], path) from exc
+    if kind == "auto" and path.suffix.lower() in FOUNTAIN_SUFFIXES:
+        kind = "fountain"
+    return _parse(text, kind=kind, fps=fps, title=title, fallback_title=path.stem or DEFAULT_TITLE)
