@@ -294,3 +294,41 @@ def test_out_of_range_values_are_fixed_and_reported(project: Project, tmp_path: 
 def test_deeply_nested_json_is_a_typed_error(tmp_path: Path) -> None:
     with pytest.raises(ProjectCorrupt, match="nested too deeply"):
         load_project(_write_raw(tmp_path, "[" * 100_000 + "]" * 100_000))
+
+
+KILLED_SAVER = """
+import sys
+from storyboard.core.persistence import save_project
+from tests.conftest import rich_project
+a, b = rich_project(), rich_project()
+b.panels["p1"].dialogue = "x" * 200_000  # a large save takes long enough to be killed inside
+print("ready", flush=True)
+while True:
+    save_project(a, sys.argv[1])
+    save_project(b, sys.argv[1])
+"""
+
+
+def test_killing_the_editor_mid_save_never_corrupts_the_project(tmp_path: Path) -> None:
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    bundle = save_project(rich_project(), tmp_path / "x.storyboard")
+    versions = {rich_project().panels["p1"].dialogue, "x" * 200_000}
+    rng = random.Random(7)
+    for _ in range(6):
+        child = subprocess.Popen(
+            [sys.executable, "-c", KILLED_SAVER, str(bundle)],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.15))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert load_project(bundle).project.panels["p1"].dialogue in versions
