@@ -60,7 +60,7 @@ def _median_seconds(action: Callable[[], object], repeats: int) -> float:
 
 
 def _open_in_fresh_process(bundle: Path) -> None:
-    code = "import sys\nfrom storyboard.core.persistence import load_project\nload_project(sys.argv[1])"
+    code = "import sys; import storyboard.core.persistence as p; p.load_project(sys.argv[1])"
     subprocess.run([sys.executable, "-c", code, str(bundle)], check=True)
 
 
