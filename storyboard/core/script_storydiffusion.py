@@ -170,6 +170,7 @@ def _add_scene(project: Project, title: str) -> Scene:
 def parse_storydiffusion(text: str, fps: float) -> tuple[Project, Problems]:
     """Build a project from a StoryDiffusion story; never raises for any text."""
     project = Project()
+    project.settings.title = ""  # a story names no title: the caller picks one
     problems: Problems = []
     lines = split_lines(text)
     definitions, first = _character_block(lines)
