@@ -73,6 +73,9 @@ def test_save_and_load_give_back_every_field(project: Project, tmp_path: Path) -
 
 def test_project_json_declares_format_and_version(project: Project, tmp_path: Path) -> None:
     bundle = save_project(project, tmp_path / "x.storyboard")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (bundle / PROJECT_FILE).stat().st_mode & 0o777 == 0o666 & ~umask
     data = json.loads((bundle / PROJECT_FILE).read_text())
     assert data["format"] == "storyboard-project"
     assert data["format_version"] == CURRENT_VERSION
@@ -227,7 +230,7 @@ def test_failed_save_keeps_the_previous_save(
     assert sorted(p.name for p in bundle.iterdir()) == ["assets", PROJECT_FILE]  # no temp left
 
 
-@pytest.mark.parametrize("fail_at", ["mkstemp", "write", "fsync", "replace"])
+@pytest.mark.parametrize("fail_at", ["open", "write", "fsync", "replace"])
 def test_a_save_interrupted_at_any_step_leaves_a_loadable_project(
     project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: str
 ) -> None:
@@ -241,8 +244,8 @@ def test_a_save_interrupted_at_any_step_leaves_a_loadable_project(
     def crash(*args: object, **kwargs: object) -> None:
         raise Crash
 
-    if fail_at == "mkstemp":
-        monkeypatch.setattr(atomic.tempfile, "mkstemp", crash)
+    if fail_at == "open":
+        monkeypatch.setattr(atomic.os, "open", crash)
     elif fail_at == "write":
         real_fdopen = os.fdopen
 
