@@ -20,6 +20,7 @@ from storyboard.core.errors import ProjectError
 from storyboard.core.model import FPS_CHOICES, Project
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.persistence import BUNDLE_SUFFIX, PROJECT_FILE, load_project, save_project
+from storyboard.core.script import ScriptError, load_script
 from storyboard.core.timeline import frames_to_seconds, timecode, total_frames
 
 log = logging.getLogger("storyboard")
@@ -144,10 +145,9 @@ def cmd_new(args: argparse.Namespace) -> int:
     path = _bundle_path(args.path)
     _refuse_existing(path)
     if args.from_script:
-        from storyboard.core.script import load_script
-
         result = load_script(args.from_script, fps=args.fps, title=args.title)
-        result.raise_for_problems()
+        if result.problems:
+            raise ScriptError(result.problems, args.from_script)
         project = result.project
     else:
         project = Project()
@@ -201,6 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(levelname)s %(name)s: %(message)s",
         )
         return COMMANDS[args.command](args)
+    except ScriptError as exc:
+        where = f"{exc.path}: " if exc.path else ""
+        count = len(exc.problems)
+        listed = "; ".join(str(problem) for problem in exc.problems)
+        sys.stderr.write(f"error: {where}{count} problem(s) in the script: {listed}\n")
+        return 2
     except (UsageError, ProjectError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

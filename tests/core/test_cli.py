@@ -98,3 +98,23 @@ def test_import_storyboarder_then_clean_up(
     assert len(project.panels) == 3
     assert main(["clean-up", str(bundle), "--dry-run"]) == 0
     assert "would delete 0 unused" in capsys.readouterr().out
+
+
+def test_new_from_script_builds_the_story(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = ROOT / "resources" / "scripts" / "lighthouse.txt"
+    assert main(["new", str(tmp_path / "Light"), "--from-script", str(script)]) == 0
+    project = load_project(tmp_path / "Light.storyboard").project
+    assert len(project.scenes) == 3 and len(project.panels) == 12
+    assert [c.name for c in project.ordered_characters()] == ["Mira", "Oto"]
+
+
+def test_script_problems_are_listed_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "story.txt"
+    script.write_text("[Ann] a painter\n\n[Ann] paints\n[Bob] watches\n[Cid] leaves\n")
+    assert main(["new", str(tmp_path / "S"), "--from-script", str(script)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "line 4" in err and "Bob" in err and "line 5" in err
+    assert not (tmp_path / "S.storyboard").exists()
