@@ -24,6 +24,7 @@ without any panel are problems, everything else in Fountain is valid text.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from dataclasses import dataclass, field
@@ -101,9 +102,11 @@ def _plain(text: str) -> str:
 def _cut(text: str, pattern: str, notes: list[tuple[int, str]] | None) -> str:
     """Cut ``pattern`` out of the text keeping its line breaks; note bodies go to ``notes``."""
 
+    breaks = [index for index, char in enumerate(text) if char == "\n"]
+
     def replace(match: re.Match[str]) -> str:
         if notes is not None:
-            line = text.count("\n", 0, match.start()) + 1
+            line = bisect.bisect_left(breaks, match.start()) + 1
             notes.append((line, " ".join(match.group(1).split())))
         return _REMOVED + f"\n{_REMOVED}" * match.group(0).count("\n")
 
