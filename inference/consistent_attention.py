@@ -1,0 +1,288 @@
+"""Consistent Self-Attention (CSA) as a diffusers attention processor.
+
+Installed on the self-attention layers of the UNet decoder (``up_blocks.*.attn1``), chosen by module
+path, for SDXL and SD1.5-family UNets; every other layer keeps its processor. Each call makes
+**one** ``scaled_dot_product_attention`` call with gathered tokens: no loop over images and no
+attention mask, so the flash / memory-efficient kernels apply.
+
+Write (identity panels of one character, batch ``[uncond x n, cond x n]`` or ``[cond x n]``):
+K/V of image i = its own N tokens + the k sampled tokens of every other identity image of the same
+CFG half, gathered with one index tensor per step: every image has the same K/V length
+``N + (n-1)k``. Keys and values are projected once for all tokens and then gathered (projection is
+per token, so gathering projected tokens equals projecting gathered ones). The sampled *input*
+tokens go into the identity bank.
+
+Read (any number of panels): K/V of panel p = own tokens + bank tokens of its characters. The bank
+tokens are projected once per layer call and shared by all panels of the batch.
+
+* If every panel shows the same characters and no panel has a box (the common case), all K/V have
+  the same length: a plain batched call.
+* Otherwise (panels with different characters, panels without any, region boxes), every panel gets
+  the bank tokens of the *union* of the batch's characters, and an exact key-exclusion is folded
+  into the dot product instead of a mask: each character j gets one extra head channel, 1 in the
+  query of every token that must not see j (character absent from the panel, or token outside its
+  box) and ``-BIG`` in j's bank keys (0 elsewhere). Excluded scores become ``q.k - BIG`` whose
+  softmax weight underflows to exactly 0, so the result equals attention over the allowed keys
+  only. The head dimension is padded to a multiple of 8 (64 -> 72 for SDXL) so flash kernels still
+  apply; the cost is the extra channels plus the excluded keys' FLOPs in that batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import torch
+from torch.nn import functional as F  # noqa: N812 - the usual name
+
+from inference.csa_schedule import CSAConfig, sample_count
+from inference.story_attention import Mode, ReadPlan, StoryAttention
+
+logger = logging.getLogger(__name__)
+
+
+def is_decoder_self_attention(processor_name: str) -> bool:
+    """Whether a UNet processor path is a decoder self-attention layer (``up_blocks.*.attn1``)."""
+    return processor_name.startswith("up_blocks.") and processor_name.endswith(".attn1.processor")
+
+
+class ConsistentAttnProcessor:
+    """diffusers processor for one decoder self-attention layer; state lives in ``story``."""
+
+    def __init__(self, story: StoryAttention, layer_name: str, layer_index: int) -> None:
+        from diffusers.models.attention_processor import AttnProcessor2_0
+
+        self.story = story
+        self.layer_name = layer_name
+        self.layer_index = layer_index
+        self._plain = AttnProcessor2_0()
+
+    def __call__(
+        self,
+        attn: Any,
+        hidden_states: torch.Tensor,
+        encoder_hidden_states: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        temb: torch.Tensor | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> torch.Tensor:
+        story = self.story
+        if (
+            story.mode is Mode.OFF
+            or encoder_hidden_states is not None
+            or attention_mask is not None
+            or not story.gate(self.layer_index)
+        ):
+            return self._plain(attn, hidden_states, encoder_hidden_states, attention_mask, temb)
+        if story.mode is Mode.READ:
+            plan = story.read_plan
+            assert plan is not None
+            if not plan.any_characters:
+                return self._plain(attn, hidden_states, None, None, temb)
+        return self._consistent(attn, hidden_states, temb)
+
+    # ------------------------------------------------------------------ shared scaffolding
+    def _consistent(
+        self, attn: Any, hidden_states: torch.Tensor, temb: torch.Tensor | None
+    ) -> torch.Tensor:
+        residual = hidden_states
+        if attn.spatial_norm is not None:
+            hidden_states = attn.spatial_norm(hidden_states, temb)
+        input_ndim = hidden_states.ndim
+        if input_ndim == 4:
+            batch, channel, height, width = hidden_states.shape
+            hidden_states = hidden_states.view(batch, channel, height * width).transpose(1, 2)
+        if attn.group_norm is not None:
+            hidden_states = attn.group_norm(hidden_states.transpose(1, 2)).transpose(1, 2)
+
+        if self.story.mode is Mode.WRITE:
+            out = self._write(attn, hidden_states)
+        else:
+            plan = self.story.read_plan
+            assert plan is not None
+            out = self._read(attn, hidden_states, plan)
+
+        out = attn.to_out[1](attn.to_out[0](out))
+        if input_ndim == 4:
+            out = out.transpose(-1, -2).reshape(batch, channel, height, width)
+        if attn.residual_connection:
+            out = out + residual
+        return out / attn.rescale_output_factor
+
+    # ------------------------------------------------------------------ write
+    def _write(self, attn: Any, x: torch.Tensor) -> torch.Tensor:
+        story = self.story
+        bank = story.write_bank
+        assert bank is not None
+        groups, n = story.groups, bank.num_images
+        batch, tokens, channels = x.shape
+        if batch != groups * n:
+            raise ValueError(
+                f"CSA write expects a batch of {groups} x {n} identity images, got {batch}"
+            )
+        count = sample_count(story.config.rate_for(tokens, story.latent_size), tokens)
+        idx = story.sampled_indices(n, tokens, count, x.device)  # (n, count)
+        offsets = torch.arange(n, device=x.device)[:, None] * tokens
+        flat = (idx + offsets).reshape(-1)  # positions in the (n*N) tokens of one CFG half
+        bank.put(self.layer_name, story.step, x.reshape(groups, n * tokens, channels)[:, flat])
+
+        q, k, v = attn.to_q(x), attn.to_k(x), attn.to_v(x)
+        if n > 1 and count > 0:
+            kv_index = _write_kv_index(idx, tokens, offsets)  # (n, N + (n-1)*count)
+            k = _gather_per_image(k, groups, n, kv_index)
+            v = _gather_per_image(v, groups, n, kv_index)
+        return _attention(attn, q, k, v)
+
+    # ------------------------------------------------------------------ read
+    def _read(self, attn: Any, x: torch.Tensor, plan: ReadPlan) -> torch.Tensor:
+        story = self.story
+        groups, panels = story.groups, len(plan.panels)
+        batch, tokens, _ = x.shape
+        if batch != groups * panels:
+            raise ValueError(f"CSA read expects a batch of {groups} x {panels} panels, got {batch}")
+        refs = torch.cat(
+            [
+                plan.banks[c].get(self.layer_name, story.step, x.device).to(x.dtype)
+                for c in plan.union
+            ],
+            dim=1,
+        )  # (G, M, C): bank tokens of every character of the batch, character-major
+        q, k, v = attn.to_q(x), attn.to_k(x), attn.to_v(x)
+        k_ref = _expand_groups(attn.to_k(refs), panels)
+        v_ref = _expand_groups(attn.to_v(refs), panels)
+        k = torch.cat([k, k_ref], dim=1)
+        v = torch.cat([v, v_ref], dim=1)
+        if plan.homogeneous:
+            return _attention(attn, q, k, v)
+        lengths = [plan.banks[c].entry_length(self.layer_name, story.step) for c in plan.union]
+        blocked = story.blocked(plan, tokens, x.device)  # (P, N, F)
+        return _attention_excluding(attn, q, k, v, blocked.repeat(groups, 1, 1), tokens, lengths)
+
+
+# ---------------------------------------------------------------------- tensor helpers
+def _write_kv_index(idx: torch.Tensor, tokens: int, offsets: torch.Tensor) -> torch.Tensor:
+    """Per identity image: its own token positions, then the sampled positions of the others."""
+    n, count = idx.shape
+    device = idx.device
+    sampled = idx + offsets  # (n, count) global positions within a CFG half
+    others = torch.arange(n, device=device)[None, :].expand(n, n)
+    keep = ~torch.eye(n, dtype=torch.bool, device=device)
+    others = others[keep].view(n, n - 1)  # image i -> [j for j != i]
+    own = offsets + torch.arange(tokens, device=device)[None, :]
+    return torch.cat([own, sampled[others].reshape(n, (n - 1) * count)], dim=1)
+
+
+def _gather_per_image(t: torch.Tensor, groups: int, n: int, kv_index: torch.Tensor) -> torch.Tensor:
+    """``t`` (G*n, N, D) -> (G*n, L, D) with rows ``kv_index[i]`` of its own CFG half."""
+    _, tokens, dim = t.shape
+    gathered = t.reshape(groups, n * tokens, dim)[:, kv_index]  # (G, n, L, D)
+    return gathered.reshape(groups * n, kv_index.shape[1], dim)
+
+
+def _expand_groups(t: torch.Tensor, panels: int) -> torch.Tensor:
+    """(G, M, D) -> (G*P, M, D): each CFG half's bank tokens for every panel of that half."""
+    groups, length, dim = t.shape
+    return t[:, None].expand(groups, panels, length, dim).reshape(groups * panels, length, dim)
+
+
+def _heads(attn: Any, t: torch.Tensor) -> torch.Tensor:
+    batch, length, inner = t.shape
+    return t.view(batch, length, attn.heads, inner // attn.heads).transpose(1, 2)
+
+
+def _merge_heads(out: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    batch, heads, length, dim = out.shape
+    return out.transpose(1, 2).reshape(batch, length, heads * dim).to(dtype)
+
+
+def _attention(attn: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Multi-head SDPA exactly as diffusers' AttnProcessor2_0 does it, on (B, L, H*D) inputs."""
+    qh, kh, vh = _heads(attn, q), _heads(attn, k), _heads(attn, v)
+    if attn.norm_q is not None:
+        qh = attn.norm_q(qh)
+    if attn.norm_k is not None:
+        kh = attn.norm_k(kh)
+    out = F.scaled_dot_product_attention(qh, kh, vh, dropout_p=0.0, is_causal=False)
+    return _merge_heads(out, q.dtype)
+
+
+def exclusion_value(dtype: torch.dtype, scale: float) -> float:
+    """Key-channel value that pushes an excluded score far below any real one (after scaling)."""
+    return -min(torch.finfo(dtype).max / 4, 1.0e4 / scale)
+
+
+def _attention_excluding(
+    attn: Any,
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    blocked: torch.Tensor,
+    own_tokens: int,
+    ref_lengths: list[int],
+) -> torch.Tensor:
+    """SDPA where query token t of item b ignores the keys of reference segment j if blocked[b,t,j].
+
+    K/V are laid out as ``[own (own_tokens), segment 0, segment 1, ...]``. See the module docstring.
+    """
+    qh, kh, vh = _heads(attn, q), _heads(attn, k), _heads(attn, v)
+    if attn.norm_q is not None:
+        qh = attn.norm_q(qh)
+    if attn.norm_k is not None:
+        kh = attn.norm_k(kh)
+    batch, heads, _, dim = qh.shape
+    flags = len(ref_lengths)
+    padded = -(-(dim + flags) // 8) * 8
+    scale = 1.0 / math.sqrt(dim)
+    dtype = qh.dtype
+    q_flag = blocked.to(dtype)[:, None].expand(batch, heads, -1, flags)
+    k_flag = torch.zeros((k.shape[1], flags), dtype=dtype, device=k.device)
+    start = own_tokens
+    for j, length in enumerate(ref_lengths):
+        k_flag[start : start + length, j] = exclusion_value(dtype, scale)
+        start += length
+    k_flag = k_flag[None, None].expand(batch, heads, -1, flags)
+    extra = padded - dim - flags
+    qh = F.pad(torch.cat([qh, q_flag], dim=-1), (0, extra))
+    kh = F.pad(torch.cat([kh, k_flag], dim=-1), (0, extra))
+    vh = F.pad(vh, (0, padded - dim))
+    out = F.scaled_dot_product_attention(qh, kh, vh, dropout_p=0.0, is_causal=False, scale=scale)
+    return _merge_heads(out[..., :dim], q.dtype)
+
+
+# ---------------------------------------------------------------------- installation
+def install_consistent_attention(unet: Any, config: CSAConfig | None = None) -> StoryAttention:
+    """Put CSA processors on ``unet``'s decoder self-attention layers; returns their shared state.
+
+    Other layers keep their current processors. A forward pre-hook on the UNet counts steps.
+    Undo with :func:`uninstall_consistent_attention`.
+    """
+    current = dict(unet.attn_processors)
+    names = [n for n in current if is_decoder_self_attention(n)]
+    if not names:
+        raise ValueError("this model has no UNet decoder self-attention layers (up_blocks.*.attn1)")
+    story = StoryAttention(config or CSAConfig(), [n.removesuffix(".processor") for n in names])
+    procs: dict[str, Any] = dict(current)
+    for i, name in enumerate(names):
+        procs[name] = ConsistentAttnProcessor(story, name.removesuffix(".processor"), i)
+    unet.set_attn_processor(procs)
+
+    def _pre_hook(_module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        sample = args[0] if args else kwargs.get("sample")
+        story.on_unet_forward(sample if isinstance(sample, torch.Tensor) else None)
+
+    story.hook_handle = unet.register_forward_pre_hook(_pre_hook, with_kwargs=True)
+    story.previous_processors = current
+    logger.info("consistent self-attention installed on %d decoder layers", len(names))
+    return story
+
+
+def uninstall_consistent_attention(unet: Any, story: StoryAttention) -> None:
+    """Restore the processors that were there before :func:`install_consistent_attention`."""
+    story.end()
+    if story.hook_handle is not None:
+        story.hook_handle.remove()
+        story.hook_handle = None
+    if story.previous_processors:
+        unet.set_attn_processor(dict(story.previous_processors))

@@ -1,0 +1,344 @@
+"""The identity bank: sampled reference tokens of one character, per CSA layer and denoising step.
+
+Written while a character's identity panels are generated, read by every later panel that shows the
+character. Layout and size (why it is smaller than the official bank):
+
+* one tensor per (layer, step) **only where the CSA gate fires** (the gate table is shared by write
+  and read, so other entries can never be read; step 0 is never stored);
+* shape ``(G, n * k, C)``: G CFG halves (2, or 1 without CFG), n identity images, k = round(rate*N)
+  sampled tokens each, C channels; the tokens are the layer's *input* hidden states (half the size
+  of projected keys + values; the read phase re-projects them, which costs little);
+* in the pipeline dtype.
+
+Size = sum over stored (layer, step) of ``G * n * k * C * itemsize``. For SDXL at 1024 px, 4 images,
+30 steps, rate 0.5 and the default gate (expected 22.3 of 30 steps stored) that is about 9.2 GiB in
+fp16 (the official bank keeps every step: 12.3 GiB). To keep the GPU free, ``offload=True``
+stores the bank in pinned CPU memory (writes copy out on a side CUDA stream) and
+``prefetch(step)`` copies one step's entries back, layer by layer in call order, on that side
+stream; each layer waits only for its own copy.
+
+``save``/``load`` use safetensors plus a :class:`BankKey` so that a bank is never used with settings
+it was not made for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "storyboard-identity-bank/1"
+
+
+class BankMismatchError(ValueError):
+    """An identity bank was offered to a generation whose settings it was not made for."""
+
+
+@dataclass(frozen=True)
+class BankKey:
+    """Everything that determines the contents of a character's bank.
+
+    The engine builds it from the character's identity settings; ``digest()`` is what a project
+    cache can name files by. ``model`` should identify the weights (hub id + revision, or a file
+    hash).
+    """
+
+    model: str
+    identity_prompts: tuple[str, ...]
+    seed: int
+    height: int
+    width: int
+    steps: int
+    scheduler: str
+    csa: str
+    cfg: bool = True
+
+    def as_json(self) -> str:
+        """Canonical JSON of the key (sorted fields), the input of :meth:`digest`."""
+        data = asdict(self)
+        data["identity_prompts"] = list(self.identity_prompts)
+        return json.dumps(data, sort_keys=True)
+
+    def digest(self) -> str:
+        """Short hex hash of the key."""
+        return hashlib.sha256(self.as_json().encode()).hexdigest()[:32]
+
+    @classmethod
+    def from_json(cls, text: str) -> BankKey:
+        """Inverse of :meth:`as_json`."""
+        data = json.loads(text)
+        data["identity_prompts"] = tuple(data["identity_prompts"])
+        return cls(**data)
+
+    def differences(self, other: BankKey) -> list[str]:
+        """Human-readable list of the fields that differ (``name: ours != theirs``)."""
+        out = []
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if mine != theirs:
+                out.append(f"{f.name}: {_short(mine)} != {_short(theirs)}")
+        return out
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class IdentityBank:
+    """Sampled tokens of one character's identity panels, keyed by (layer name, step)."""
+
+    def __init__(
+        self,
+        character: str,
+        *,
+        num_images: int,
+        num_steps: int,
+        latent_size: tuple[int, int],
+        cfg: bool,
+        csa: str,
+        key: BankKey | None = None,
+        offload: bool = False,
+    ) -> None:
+        self.character = character
+        self.num_images = num_images
+        self.num_steps = num_steps
+        self.latent_size = (int(latent_size[0]), int(latent_size[1]))
+        self.cfg = cfg
+        self.csa = csa
+        self.key = key
+        self.offload = offload
+        self._entries: dict[tuple[str, int], torch.Tensor] = {}
+        self._slots: dict[str, list[int]] = {}
+        self._slabs: dict[str, torch.Tensor] = {}
+        self._side: torch.cuda.Stream | None = None
+        self._staged_step: int | None = None
+        self._staged: dict[str, tuple[torch.Tensor, torch.cuda.Event]] = {}
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def groups(self) -> int:
+        """Number of CFG halves stored (2 with classifier-free guidance, else 1)."""
+        return 2 if self.cfg else 1
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the stored tokens (wherever they live)."""
+        return sum(t.numel() * t.element_size() for t in self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entries(self) -> Iterable[tuple[str, int]]:
+        """The stored (layer, step) pairs, in write order."""
+        return self._entries.keys()
+
+    # ------------------------------------------------------------------ writing
+    def reserve(self, layer_steps: dict[str, list[int]]) -> None:
+        """Announce which (layer, step) entries the write will produce.
+
+        With offload on CUDA this lets each layer's entries share one pinned slab, allocated at the
+        layer's first write, instead of one pinned allocation per entry.
+        """
+        self._slots = {name: list(steps) for name, steps in layer_steps.items()}
+
+    def put(self, layer: str, step: int, tokens: torch.Tensor) -> None:
+        """Store ``tokens`` (shape ``(G, n*k, C)``, a fresh tensor the caller will not modify)."""
+        if tokens.shape[0] != self.groups:
+            raise ValueError(f"bank expects {self.groups} CFG groups, got {tokens.shape[0]}")
+        if not (self.offload and tokens.is_cuda):
+            self._entries[(layer, step)] = tokens.detach()
+            return
+        dst = self._pinned_slot(layer, step, tokens)
+        side = self._side_stream(tokens.device)
+        side.wait_stream(torch.cuda.current_stream(tokens.device))
+        with torch.cuda.stream(side):
+            dst.copy_(tokens.detach(), non_blocking=True)
+        tokens.record_stream(side)
+        self._entries[(layer, step)] = dst
+
+    def finish(self) -> None:
+        """Wait until every offloaded write has landed (call once the write pass is over)."""
+        if self._side is not None:
+            self._side.synchronize()
+
+    def _pinned_slot(self, layer: str, step: int, tokens: torch.Tensor) -> torch.Tensor:
+        steps = self._slots.get(layer)
+        if not steps or step not in steps:
+            return torch.empty(tokens.shape, dtype=tokens.dtype, pin_memory=True)
+        slab = self._slabs.get(layer)
+        if slab is None or slab.shape[1:] != tokens.shape or slab.dtype != tokens.dtype:
+            slab = torch.empty((len(steps), *tokens.shape), dtype=tokens.dtype, pin_memory=True)
+            self._slabs[layer] = slab
+        return slab[steps.index(step)]
+
+    def _side_stream(self, device: torch.device) -> torch.cuda.Stream:
+        if self._side is None or self._side.device != device:
+            self._side = torch.cuda.Stream(device=device)
+        return self._side
+
+    # ------------------------------------------------------------------ reading
+    def has(self, layer: str, step: int) -> bool:
+        """Whether an entry exists for this layer and step."""
+        return (layer, step) in self._entries
+
+    def entry_length(self, layer: str, step: int) -> int:
+        """Number of stored tokens (n * k) of an entry, without moving it."""
+        return int(self._entries[(layer, step)].shape[1])
+
+    def prefetch(self, step: int, device: torch.device, order: Iterable[str]) -> None:
+        """Start copying this step's entries to ``device``, layer by layer, on a side stream.
+
+        ``order`` is the layers' call order, so the first layer's copy is issued (and done) first.
+        Does nothing when the bank already lives on ``device`` (or on a CPU-only machine). Drops the
+        previous step's copies, so at most one step of the bank is on the GPU at a time.
+        """
+        self._staged.clear()
+        self._staged_step = None
+        if device.type != "cuda" or not self._entries:
+            return
+        side = self._side_stream(device)
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(side):
+            for layer in order:
+                stored = self._entries.get((layer, step))
+                if stored is None or stored.device == device:
+                    continue
+                copy = stored.to(device, non_blocking=True)
+                event = torch.cuda.Event()
+                event.record(side)
+                self._staged[layer] = (copy, event)
+        self._staged_step = step
+
+    def get(self, layer: str, step: int, device: torch.device) -> torch.Tensor:
+        """The entry for (layer, step) on ``device``; waits only for that layer's prefetch."""
+        if self._staged_step == step and layer in self._staged:
+            copy, event = self._staged[layer]
+            current = torch.cuda.current_stream(device)
+            current.wait_event(event)
+            copy.record_stream(current)
+            return copy
+        try:
+            stored = self._entries[(layer, step)]
+        except KeyError:
+            raise BankMismatchError(
+                f"identity bank of {self.character!r} has no entry for layer {layer} at step "
+                f"{step}: it was made with other CSA settings, steps or model"
+            ) from None
+        return stored.to(device, non_blocking=stored.is_pinned())
+
+    def release(self) -> None:
+        """Drop staged GPU copies (end of a read pass)."""
+        self._staged.clear()
+        self._staged_step = None
+
+    # ------------------------------------------------------------------ checks
+    def check_compatible(
+        self, *, num_steps: int, latent_size: tuple[int, int], cfg: bool, csa: str
+    ) -> None:
+        """Raise :class:`BankMismatchError` unless a read with these settings can use the bank."""
+        problems = []
+        if num_steps != self.num_steps:
+            problems.append(f"steps: bank {self.num_steps}, now {num_steps}")
+        if tuple(latent_size) != self.latent_size:
+            problems.append(f"latent size: bank {self.latent_size}, now {tuple(latent_size)}")
+        if cfg != self.cfg:
+            problems.append(f"guidance (CFG): bank {self.cfg}, now {cfg}")
+        if csa != self.csa:
+            problems.append(f"CSA settings: bank {self.csa}, now {csa}")
+        if problems:
+            raise BankMismatchError(
+                f"identity bank of {self.character!r} cannot be used here; regenerate the "
+                f"character's identity panels. Differences: " + "; ".join(problems)
+            )
+
+    def check_key(self, expected: BankKey) -> None:
+        """Raise :class:`BankMismatchError` unless this bank was made under ``expected``."""
+        if self.key is None:
+            raise BankMismatchError(
+                f"identity bank of {self.character!r} has no key; cannot verify it"
+            )
+        diffs = self.key.differences(expected)
+        if diffs:
+            raise BankMismatchError(
+                f"identity bank of {self.character!r} was made for different settings "
+                f"(bank != requested): " + "; ".join(diffs)
+            )
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> None:
+        """Write the bank to a safetensors file (tensors on CPU, settings in its metadata)."""
+        from safetensors.torch import save_file
+
+        self.finish()
+        tensors = {
+            f"{layer}@{step}": t.detach().to("cpu", copy=True).contiguous()
+            for (layer, step), t in self._entries.items()
+        }
+        meta = {
+            "format": FORMAT,
+            "character": self.character,
+            "num_images": str(self.num_images),
+            "num_steps": str(self.num_steps),
+            "latent_size": json.dumps(list(self.latent_size)),
+            "cfg": json.dumps(self.cfg),
+            "csa": self.csa,
+            "key": self.key.as_json() if self.key is not None else "",
+            "digest": self.key.digest() if self.key is not None else "",
+        }
+        save_file(tensors, str(path), metadata=meta)
+        logger.info("saved identity bank %r (%d entries) to %s", self.character, len(self), path)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        expect: BankKey | None = None,
+        device: str | torch.device = "cpu",
+        offload: bool = False,
+    ) -> IdentityBank:
+        """Read a bank saved by :meth:`save`.
+
+        With ``expect``, refuse (:class:`BankMismatchError`) a bank made under another key. With
+        ``offload`` and a CUDA ``device``, keep the tokens in pinned CPU memory for prefetching;
+        otherwise move them to ``device``.
+        """
+        from safetensors import safe_open
+
+        device = torch.device(device)
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            meta = handle.metadata() or {}
+            if meta.get("format") != FORMAT:
+                raise BankMismatchError(f"{path} is not an identity bank ({FORMAT})")
+            key = BankKey.from_json(meta["key"]) if meta.get("key") else None
+            bank = cls(
+                meta["character"],
+                num_images=int(meta["num_images"]),
+                num_steps=int(meta["num_steps"]),
+                latent_size=tuple(json.loads(meta["latent_size"])),
+                cfg=bool(json.loads(meta["cfg"])),
+                csa=meta["csa"],
+                key=key,
+                offload=offload,
+            )
+            if expect is not None:
+                bank.check_key(expect)
+            pin = offload and device.type == "cuda"
+            for name in handle.keys():  # noqa: SIM118 - safe_open has no __iter__
+                layer, _, step = name.rpartition("@")
+                tensor = handle.get_tensor(name)
+                if pin:
+                    tensor = tensor.pin_memory()
+                elif device.type != "cpu":
+                    tensor = tensor.to(device)
+                bank._entries[(layer, int(step))] = tensor
+        logger.info("loaded identity bank %r (%d entries) from %s", bank.character, len(bank), path)
+        return bank

@@ -1,0 +1,291 @@
+"""The state shared by every Consistent Self-Attention processor of one UNet during a pipeline call.
+
+One :class:`StoryAttention` per UNet. The engine switches it between three modes around each
+pipeline call:
+
+* ``begin_write(bank, seed=...)``: the batch holds the identity panels of one character; each
+  attends to sampled tokens of the others and the samples go into ``bank``;
+* ``begin_read(panels, banks, ...)``: the batch holds any number of further panels; each attends to
+  the banks of the characters it shows (optionally only inside a box per character);
+* ``end()``: plain attention again.
+
+The denoising step is counted by a forward pre-hook on the UNet (one UNet evaluation = one step, as
+with DDIM/Euler and batched classifier-free guidance); ``step`` may also be set explicitly.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from inference.csa_schedule import CSAConfig, sample_token_indices, stable_seed
+from inference.identity_bank import BankKey, BankMismatchError, IdentityBank
+
+logger = logging.getLogger(__name__)
+
+Box = tuple[float, float, float, float]
+"""A region of a panel in relative coordinates: (left, top, right, bottom), each in [0, 1]."""
+
+
+class Mode(enum.Enum):
+    """What the CSA processors do in the current pipeline call."""
+
+    OFF = "off"
+    WRITE = "write"
+    READ = "read"
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """One panel of a read batch: the characters it shows and, optionally, where.
+
+    A character without a box is used over the whole panel (the paper's behaviour); with a box,
+    only query tokens whose centre lies inside the box attend to that character's bank.
+    """
+
+    characters: tuple[str, ...] = ()
+    boxes: Mapping[str, Box] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.boxes) - set(self.characters)
+        if unknown:
+            raise ValueError(f"boxes given for characters not in the panel: {sorted(unknown)}")
+        if len(set(self.characters)) != len(self.characters):
+            raise ValueError(f"a character is listed twice: {self.characters}")
+        for name, (x0, y0, x1, y1) in self.boxes.items():
+            if not (0.0 <= x0 < x1 <= 1.0 and 0.0 <= y0 < y1 <= 1.0):
+                raise ValueError(f"box of {name!r} must satisfy 0 <= left < right <= 1 etc.")
+
+
+@dataclass
+class ReadPlan:
+    """What a read batch needs, worked out once per pipeline call."""
+
+    panels: tuple[PanelSpec, ...]
+    banks: dict[str, IdentityBank]
+    union: tuple[str, ...]
+    any_characters: bool
+    homogeneous: bool
+    """All panels show the same non-empty set of characters and none has a box: no flags."""
+    blocked_cache: dict[tuple[int, torch.device], torch.Tensor] = field(default_factory=dict)
+
+
+class StoryAttention:
+    """Mode, step, gate and token sampling shared by the installed CSA processors."""
+
+    def __init__(self, config: CSAConfig, layer_names: Sequence[str]) -> None:
+        self.config = config
+        self.layer_names = tuple(layer_names)
+        self.mode = Mode.OFF
+        self.step = 0
+        self.num_steps = 0
+        self.latent_size: tuple[int, int] = (0, 0)
+        self.cfg = True
+        self.write_bank: IdentityBank | None = None
+        self.read_plan: ReadPlan | None = None
+        self._gate = torch.zeros((0, len(self.layer_names)), dtype=torch.bool)
+        self._calls = 0
+        self._seed = 0
+        self._generator: torch.Generator | None = None
+        self._indices: dict[tuple[int, int], torch.Tensor] = {}
+        self._indices_step = -1
+        self._warned_overrun = False
+        self.hook_handle: Any = None
+        self.previous_processors: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ modes
+    @property
+    def groups(self) -> int:
+        """CFG halves in the batch: 2 (``[uncond..., cond...]``) or 1."""
+        return 2 if self.cfg else 1
+
+    def new_bank(
+        self,
+        character: str,
+        *,
+        num_images: int,
+        num_steps: int,
+        latent_size: tuple[int, int],
+        cfg: bool = True,
+        key: BankKey | None = None,
+        offload: bool = False,
+    ) -> IdentityBank:
+        """An empty bank for ``character`` made with this object's CSA settings."""
+        return IdentityBank(
+            character,
+            num_images=num_images,
+            num_steps=num_steps,
+            latent_size=latent_size,
+            cfg=cfg,
+            csa=self.config.fingerprint(),
+            key=key,
+            offload=offload,
+        )
+
+    def begin_write(self, bank: IdentityBank, *, seed: int) -> None:
+        """Next pipeline call generates ``bank.num_images`` identity panels as one batch."""
+        bank.check_compatible(
+            num_steps=bank.num_steps,
+            latent_size=bank.latent_size,
+            cfg=bank.cfg,
+            csa=self.config.fingerprint(),
+        )
+        self._start(bank.num_steps, bank.latent_size, bank.cfg)
+        self.mode = Mode.WRITE
+        self.write_bank = bank
+        self._seed = stable_seed("csa-token-sample", seed)
+        gate = self._gate
+        bank.reserve(
+            {
+                name: [s for s in range(self.num_steps) if bool(gate[s, i])]
+                for i, name in enumerate(self.layer_names)
+            }
+        )
+
+    def begin_read(
+        self,
+        panels: Sequence[PanelSpec],
+        banks: Mapping[str, IdentityBank],
+        *,
+        num_steps: int,
+        latent_size: tuple[int, int],
+        cfg: bool = True,
+    ) -> None:
+        """Next pipeline call generates ``len(panels)`` panels as one batch (prompt order)."""
+        panels = tuple(panels)
+        union: list[str] = []
+        for panel in panels:
+            union.extend(c for c in panel.characters if c not in union)
+        missing = [c for c in union if c not in banks]
+        if missing:
+            raise BankMismatchError(f"no identity bank for characters {missing}")
+        for name in union:
+            banks[name].check_compatible(
+                num_steps=num_steps, latent_size=latent_size, cfg=cfg, csa=self.config.fingerprint()
+            )
+        sets = {frozenset(p.characters) for p in panels}
+        self._start(num_steps, latent_size, cfg)
+        self.mode = Mode.READ
+        self.read_plan = ReadPlan(
+            panels=panels,
+            banks={c: banks[c] for c in union},
+            union=tuple(union),
+            any_characters=bool(union),
+            homogeneous=len(sets) == 1 and bool(union) and not any(p.boxes for p in panels),
+        )
+
+    def end(self) -> IdentityBank | None:
+        """Back to plain attention; returns the bank just written (if any), complete."""
+        bank = self.write_bank
+        if bank is not None:
+            bank.finish()
+        if self.read_plan is not None:
+            for b in self.read_plan.banks.values():
+                b.release()
+        self.mode = Mode.OFF
+        self.write_bank = None
+        self.read_plan = None
+        self._indices.clear()
+        self._generator = None
+        return bank
+
+    def _start(self, num_steps: int, latent_size: tuple[int, int], cfg: bool) -> None:
+        self.end()
+        self.num_steps = num_steps
+        self.latent_size = (int(latent_size[0]), int(latent_size[1]))
+        self.cfg = cfg
+        self._gate = self.config.gate_table(num_steps, len(self.layer_names))
+        self.step = 0
+        self._calls = 0
+        self._warned_overrun = False
+
+    # ------------------------------------------------------------------ per step / per layer
+    def on_unet_forward(self, sample: torch.Tensor | None) -> None:
+        """UNet pre-hook: advance the step and start prefetching offloaded banks for it."""
+        if self.mode is Mode.OFF:
+            return
+        self.step = self._calls
+        self._calls += 1
+        if self.read_plan is not None and sample is not None and sample.is_cuda:
+            for bank in self.read_plan.banks.values():
+                if bank.offload:
+                    bank.prefetch(self.step, sample.device, self.layer_names)
+
+    def gate(self, layer_index: int) -> bool:
+        """Whether this layer uses consistent attention at the current step."""
+        if self.step >= self._gate.shape[0]:
+            if not self._warned_overrun:
+                logger.warning(
+                    "UNet called %d times but CSA was set up for %d steps; later calls are plain",
+                    self.step + 1,
+                    self.num_steps,
+                )
+                self._warned_overrun = True
+            return False
+        return bool(self._gate[self.step, layer_index])
+
+    def sampled_indices(
+        self, num_images: int, num_tokens: int, count: int, device: torch.device
+    ) -> torch.Tensor:
+        """Token positions sampled from each identity image at this step, ``(n, count)``.
+
+        Drawn once per step and token count (shared by all layers of that resolution, as in the
+        official code) from a generator seeded by the write seed, so a seed reproduces the panels.
+        """
+        if self._indices_step != self.step:
+            self._indices.clear()
+            self._indices_step = self.step
+        key = (num_tokens, count)
+        cached = self._indices.get(key)
+        if cached is None:
+            if self._generator is None or self._generator.device != device:
+                self._generator = torch.Generator(device=device).manual_seed(self._seed)
+            cached = sample_token_indices(num_images, num_tokens, count, self._generator, device)
+            self._indices[key] = cached
+        return cached
+
+    def blocked(self, plan: ReadPlan, num_tokens: int, device: torch.device) -> torch.Tensor:
+        """Bool ``(P, N, len(union))``: True where a panel's query token must not see a character.
+
+        A token is blocked for a character that is not in its panel, or that has a box in the panel
+        which does not contain the token's centre. The token grid follows the latent's aspect ratio.
+        """
+        key = (num_tokens, device)
+        cached = plan.blocked_cache.get(key)
+        if cached is not None:
+            return cached
+        rows, cols = token_grid(num_tokens, self.latent_size)
+        ys = (torch.arange(rows, dtype=torch.float64) + 0.5) / rows
+        xs = (torch.arange(cols, dtype=torch.float64) + 0.5) / cols
+        cy = ys[:, None].expand(rows, cols).reshape(-1)
+        cx = xs[None, :].expand(rows, cols).reshape(-1)
+        out = torch.ones((len(plan.panels), num_tokens, len(plan.union)), dtype=torch.bool)
+        for p, panel in enumerate(plan.panels):
+            for j, name in enumerate(plan.union):
+                if name not in panel.characters:
+                    continue
+                box = panel.boxes.get(name)
+                if box is None:
+                    out[p, :, j] = False
+                else:
+                    x0, y0, x1, y1 = box
+                    inside = (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
+                    out[p, :, j] = ~inside
+        cached = out.to(device)
+        plan.blocked_cache[key] = cached
+        return cached
+
+
+def token_grid(num_tokens: int, latent_size: tuple[int, int]) -> tuple[int, int]:
+    """(rows, cols) of a layer's token map, from its token count and the latent's aspect ratio."""
+    lat_h, lat_w = latent_size
+    for level in range(8):  # each UNet level halves the map, rounding up (stride-2 convs)
+        rows, cols = -(-lat_h // 2**level), -(-lat_w // 2**level)
+        if rows * cols == num_tokens:
+            return rows, cols
+    raise ValueError(f"{num_tokens} tokens do not tile a {lat_h}x{lat_w} latent")

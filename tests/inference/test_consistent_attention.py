@@ -1,0 +1,239 @@
+"""The fast CSA processor against plain SDPA and the loop reference, on one attention layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from csa_reference import reference_read, reference_write
+from diffusers.models.attention_processor import Attention, AttnProcessor2_0
+from torch.testing import assert_close
+
+from inference.consistent_attention import ConsistentAttnProcessor
+from inference.csa_schedule import CSAConfig, sample_count
+from inference.identity_bank import IdentityBank
+from inference.story_attention import PanelSpec, StoryAttention, token_grid
+
+CHANNELS = 32
+LAYER = "up_blocks.0.attentions.0.transformer_blocks.0.attn1"
+ALWAYS = CSAConfig(start_step=0, p_early=1.0, p_late=1.0, rate_low=0.5, rate_high=0.5)
+
+
+def make_layer(seed: int = 0) -> Any:
+    torch.manual_seed(seed)
+    return Attention(query_dim=CHANNELS, heads=4, dim_head=8).eval()
+
+
+def make_story(config: CSAConfig = ALWAYS) -> tuple[StoryAttention, ConsistentAttnProcessor]:
+    story = StoryAttention(config, [LAYER])
+    return story, ConsistentAttnProcessor(story, LAYER, 0)
+
+
+def write_bank(story: StoryAttention, n: int, latent: tuple[int, int], cfg: bool) -> IdentityBank:
+    return story.new_bank("hero", num_images=n, num_steps=4, latent_size=latent, cfg=cfg)
+
+
+def random_bank(
+    story: StoryAttention, name: str, n: int, tokens: int, latent: tuple[int, int], cfg: bool
+) -> IdentityBank:
+    """A bank filled with random tokens at every step (as if written with these settings)."""
+    bank = story.new_bank(name, num_images=n, num_steps=4, latent_size=latent, cfg=cfg)
+    count = sample_count(story.config.rate_for(tokens, latent), tokens)
+    for step in range(4):
+        bank.put(LAYER, step, torch.randn(2 if cfg else 1, n * count, CHANNELS))
+    return bank
+
+
+def plain(attn: Any, x: torch.Tensor) -> torch.Tensor:
+    return AttnProcessor2_0()(attn, x)
+
+
+# ---------------------------------------------------------------------- equals plain SDPA
+@pytest.mark.parametrize("cfg", [True, False])
+def test_rate_zero_write_and_read_equal_plain(cfg: bool) -> None:
+    attn = make_layer()
+    story, proc = make_story(CSAConfig(rate_low=0.0, rate_high=0.0, start_step=0, p_early=1.0))
+    groups = 2 if cfg else 1
+    x = torch.randn(groups * 3, 16, CHANNELS)
+    with torch.no_grad():
+        story.begin_write(write_bank(story, 3, (4, 4), cfg), seed=1)
+        story.step = 2
+        assert_close(proc(attn, x), plain(attn, x))
+        bank = story.end()
+        assert bank is not None
+        assert bank.nbytes == 0 and len(bank) == 1
+
+        boxed = PanelSpec(("hero",), {"hero": (0, 0, 0.5, 1)})
+        panels = [PanelSpec(("hero",)), PanelSpec(()), boxed]
+        story.begin_read(panels, {"hero": bank}, num_steps=4, latent_size=(4, 4), cfg=cfg)
+        story.step = 2
+        assert_close(proc(attn, x), plain(attn, x))
+
+
+def test_disabled_or_gated_off_is_plain() -> None:
+    attn = make_layer()
+    x = torch.randn(4, 16, CHANNELS)
+    story, proc = make_story()
+    with torch.no_grad():
+        assert torch.equal(proc(attn, x), plain(attn, x))  # mode off
+        story, proc = make_story(CSAConfig(p_early=0.0, p_late=0.0))
+        story.begin_write(write_bank(story, 2, (4, 4), True), seed=0)
+        story.step = 3
+        assert torch.equal(proc(attn, x), plain(attn, x))
+        bank = story.end()
+        assert bank is not None and len(bank) == 0  # nothing stored where it can't be read
+
+
+def test_step_zero_is_plain_by_default() -> None:
+    attn = make_layer()
+    x = torch.randn(4, 16, CHANNELS)
+    story, proc = make_story(CSAConfig(p_early=1.0))
+    story.begin_write(write_bank(story, 2, (4, 4), True), seed=0)
+    with torch.no_grad():
+        story.step = 0
+        assert torch.equal(proc(attn, x), plain(attn, x))
+        story.step = 1
+        assert not torch.allclose(proc(attn, x), plain(attn, x))
+
+
+# ---------------------------------------------------------------------- write == reference
+@pytest.mark.parametrize("cfg", [True, False])
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_write_matches_reference(cfg: bool, n: int) -> None:
+    attn = make_layer()
+    story, proc = make_story()
+    groups = 2 if cfg else 1
+    x = torch.randn(groups * n, 16, CHANNELS)
+    story.begin_write(write_bank(story, n, (4, 4), cfg), seed=7)
+    story.step = 1
+    with torch.no_grad():
+        fast = proc(attn, x)
+        idx = story.sampled_indices(n, 16, 8, x.device)
+        slow, slow_bank = reference_write(attn, x, idx, groups)
+    bank = story.end()
+    assert bank is not None
+    assert idx.shape == (n, 8)
+    assert_close(fast, slow, rtol=1e-5, atol=1e-5)
+    assert torch.equal(bank.get(LAYER, 1, x.device), slow_bank)
+
+
+def test_write_sampling_is_seeded_and_per_step() -> None:
+    story, _ = make_story()
+    story.begin_write(write_bank(story, 3, (4, 4), True), seed=5)
+    story.step = 1
+    a = story.sampled_indices(3, 16, 8, torch.device("cpu")).clone()
+    story.begin_write(write_bank(story, 3, (4, 4), True), seed=5)
+    story.step = 1
+    assert torch.equal(a, story.sampled_indices(3, 16, 8, torch.device("cpu")))
+    story.step = 2
+    assert not torch.equal(a, story.sampled_indices(3, 16, 8, torch.device("cpu")))
+    story.begin_write(write_bank(story, 3, (4, 4), True), seed=6)
+    story.step = 1
+    assert not torch.equal(a, story.sampled_indices(3, 16, 8, torch.device("cpu")))
+
+
+# ---------------------------------------------------------------------- read == reference
+READ_CASES = {
+    "one-character": [PanelSpec(("a",)), PanelSpec(("a",)), PanelSpec(("a",))],
+    "mixed-and-empty": [PanelSpec(("a", "b")), PanelSpec(("b",)), PanelSpec(())],
+    "three-with-boxes": [
+        PanelSpec(("a", "b", "c"), {"a": (0.0, 0.0, 0.5, 1.0), "b": (0.5, 0.0, 1.0, 0.75)}),
+        PanelSpec(("c",), {"c": (0.25, 0.25, 0.75, 0.75)}),
+    ],
+    "same-set-with-box": [
+        PanelSpec(("a", "b"), {"a": (0.0, 0.0, 0.5, 0.5)}),
+        PanelSpec(("a", "b")),
+    ],
+}
+
+
+@pytest.mark.parametrize("cfg", [True, False])
+@pytest.mark.parametrize("case", sorted(READ_CASES))
+def test_read_matches_reference(case: str, cfg: bool) -> None:
+    panels = READ_CASES[case]
+    attn = make_layer()
+    story, proc = make_story(CSAConfig(start_step=0, p_early=1.0, rate_low=0.5, rate_high=0.25))
+    latent = (8, 8)
+    tokens = 64
+    groups = 2 if cfg else 1
+    sizes = {"a": 2, "b": 3, "c": 1}  # identity images per character: different bank lengths
+    banks = {c: random_bank(story, c, n, tokens, latent, cfg) for c, n in sizes.items()}
+    x = torch.randn(groups * len(panels), tokens, CHANNELS)
+    story.begin_read(panels, banks, num_steps=4, latent_size=latent, cfg=cfg)
+    story.step = 2
+    with torch.no_grad():
+        fast = proc(attn, x)
+        refs = {c: b.get(LAYER, 2, x.device) for c, b in banks.items()}
+        slow = reference_read(attn, x, panels, refs, groups, token_grid(tokens, latent))
+    assert_close(fast, slow, rtol=1e-5, atol=1e-5)
+
+
+def test_box_outside_every_token_equals_plain_for_that_panel() -> None:
+    """A query outside its character's box sees only its own tokens (exact exclusion)."""
+    attn = make_layer()
+    story, proc = make_story()
+    bank = random_bank(story, "a", 2, 16, (4, 4), True)
+    panels = [PanelSpec(("a",), {"a": (0.0, 0.0, 0.1, 0.1)})]  # contains no token centre
+    x = torch.randn(2, 16, CHANNELS)
+    story.begin_read(panels, {"a": bank}, num_steps=4, latent_size=(4, 4), cfg=True)
+    story.step = 1
+    with torch.no_grad():
+        assert_close(proc(attn, x), plain(attn, x), rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------------- CFG halves stay apart
+def test_uncond_never_sees_cond_in_write() -> None:
+    attn = make_layer()
+    story, proc = make_story()
+    x = torch.randn(2 * 3, 16, CHANNELS)
+    y = x.clone()
+    y[3:] += torch.randn_like(y[3:])  # perturb the cond half only
+    outs = []
+    for inp in (x, y):
+        story.begin_write(write_bank(story, 3, (4, 4), True), seed=3)
+        story.step = 1
+        with torch.no_grad():
+            outs.append(proc(attn, inp))
+    assert torch.equal(outs[0][:3], outs[1][:3])
+    assert not torch.allclose(outs[0][3:], outs[1][3:])
+
+
+def test_uncond_never_sees_cond_in_read() -> None:
+    attn = make_layer()
+    story, proc = make_story()
+    panels = [PanelSpec(("a",)), PanelSpec(("a", "b"), {"b": (0.0, 0.0, 0.5, 1.0)})]
+    banks = {c: random_bank(story, c, 2, 16, (4, 4), True) for c in "ab"}
+    x = torch.randn(4, 16, CHANNELS)
+    outs = []
+    for perturb in (False, True):
+        if perturb:
+            for b in banks.values():
+                b.get(LAYER, 1, x.device)[1] += 1.0  # cond half of every bank entry
+            x = x.clone()
+            x[2:] += 1.0
+        story.begin_read(panels, banks, num_steps=4, latent_size=(4, 4), cfg=True)
+        story.step = 1
+        with torch.no_grad():
+            outs.append(proc(attn, x))
+    assert torch.equal(outs[0][:2], outs[1][:2])
+    assert not torch.allclose(outs[0][2:], outs[1][2:])
+
+
+# ---------------------------------------------------------------------- schedule
+def test_gate_table_schedule() -> None:
+    cfg = CSAConfig()
+    table = cfg.gate_table(200, 50)
+    assert not table[0].any()
+    assert torch.equal(table, CSAConfig().gate_table(200, 50))
+    assert not torch.equal(table, CSAConfig(gate_seed=1).gate_table(200, 50))
+    early, late = table[1:20].float().mean().item(), table[20:].float().mean().item()
+    assert abs(early - 0.7) < 0.05 and abs(late - 0.9) < 0.03
+
+
+def test_rate_by_token_count() -> None:
+    cfg = CSAConfig(rate_low=0.3, rate_high=0.6)
+    assert cfg.rate_for(32 * 32, (128, 128)) == 0.3  # SDXL up_blocks.0 at 1024 px
+    assert cfg.rate_for(64 * 64, (128, 128)) == 0.6  # SDXL up_blocks.1
+    assert cfg.rate_for(24 * 24, (96, 96)) == 0.3  # 768 px
+    assert token_grid(24 * 32, (96, 128)) == (24, 32)
