@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -63,7 +62,7 @@ def test_save_and_clean_close_leave_nothing_to_recover(project: Project, tmp_pat
     autosave.write(project)
     autosave.end_session()
     assert autosave.pending() is None
-    assert sorted(os.listdir(bundle)) == ["assets", "project.json"]
+    assert sorted(p.name for p in bundle.iterdir()) == ["assets", "project.json"]
 
 
 def test_declined_recovery_is_discarded(project: Project, tmp_path: Path) -> None:

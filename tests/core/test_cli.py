@@ -100,7 +100,9 @@ def test_import_storyboarder_then_clean_up(
     assert "would delete 0 unused" in capsys.readouterr().out
 
 
-def test_new_from_script_builds_the_story(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_from_script_builds_the_story(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     script = ROOT / "resources" / "scripts" / "lighthouse.txt"
     assert main(["new", str(tmp_path / "Light"), "--from-script", str(script)]) == 0
     project = load_project(tmp_path / "Light.storyboard").project

@@ -172,7 +172,7 @@ texts = st.text(max_size=12)
 
 
 @st.composite
-def command_for(draw: st.DrawFn, project: Project) -> Command:  # noqa: PLR0915
+def command_for(draw: st.DrawFn, project: Project) -> Command:
     panels = list(project.panels)
     scenes = list(project.scene_ids)
     characters = list(project.character_ids)

@@ -33,3 +33,13 @@ def test_core_imports_without_qt_or_torch() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok")
     assert int(result.stdout.split()[1]) >= 10  # every core module was really imported
+
+
+def test_exports_never_use_widgets() -> None:
+    """Exports run off the GUI thread and in the CLI: QtGui painting only, never QtWidgets."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "storyboard" / "export").rglob("*.py")
+        if "QtWidgets" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,8 @@ ALL_PATHS = [p for p in _paths(VALID) if p]
 
 
 def _load(raw: bytes) -> None:
-    try:
+    with contextlib.suppress(ProjectError):
         decode(raw, SOURCE)
-    except ProjectError:
-        pass
 
 
 @settings(max_examples=300, deadline=None)

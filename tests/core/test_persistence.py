@@ -87,7 +87,7 @@ def test_load_accepts_the_project_json_path_too(project: Project, tmp_path: Path
 
 
 def test_missing_project_is_reported_with_the_path(tmp_path: Path) -> None:
-    with pytest.raises(ProjectNotFound, match="project.json is missing"):
+    with pytest.raises(ProjectNotFound, match=r"project\.json is missing"):
         load_project(tmp_path / "nothing.storyboard")
 
 

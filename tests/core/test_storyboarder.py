@@ -80,7 +80,7 @@ def test_boards_become_panels_with_text_timing_and_images(tmp_path: Path) -> Non
 def test_a_folder_of_storyboarder_files_becomes_scenes(tmp_path: Path) -> None:
     make_storyboarder(tmp_path / "storyboards" / "a", "Scene-1-Opening")
     make_storyboarder(tmp_path / "storyboards" / "b", "Scene-2-Chase", fps=12)
-    project, warnings = import_storyboarder(tmp_path, AssetStore(tmp_path / "o.storyboard"))
+    project, _ = import_storyboarder(tmp_path, AssetStore(tmp_path / "o.storyboard"))
     assert [s.title for s in project.ordered_scenes()] == ["Scene-1-Opening", "Scene-2-Chase"]
     assert len(project.panels) == 6
 
@@ -96,10 +96,10 @@ def test_unsupported_fps_is_mapped_and_reported(tmp_path: Path) -> None:
 def test_broken_files_are_typed_errors(tmp_path: Path, content: str) -> None:
     file = tmp_path / "bad.storyboarder"
     file.write_text(content)
-    with pytest.raises(ImportFailed, match="bad.storyboarder"):
+    with pytest.raises(ImportFailed, match=r"bad\.storyboarder"):
         import_storyboarder(file, AssetStore(tmp_path / "o.storyboard"))
 
 
 def test_a_folder_without_boards_is_a_typed_error(tmp_path: Path) -> None:
-    with pytest.raises(ImportFailed, match="no .storyboarder file"):
+    with pytest.raises(ImportFailed, match=r"no \.storyboarder file"):
         import_storyboarder(tmp_path, AssetStore(tmp_path / "o.storyboard"))

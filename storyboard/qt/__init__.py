@@ -1,0 +1,1 @@
+"""The PySide6 editor: widgets, item models, undo adapter, generation controller."""
