@@ -124,13 +124,13 @@ class ConsistentAttnProcessor:
             )
         count = sample_count(story.config.rate_for(tokens, story.latent_size), tokens)
         idx = story.sampled_indices(n, tokens, count, x.device)  # (n, count)
-        offsets = torch.arange(n, device=x.device)[:, None] * tokens
-        flat = (idx + offsets).reshape(-1)  # positions in the (n*N) tokens of one CFG half
+        flat, kv_index = story.step_cached(
+            ("write-index", tokens, count), lambda: _write_indices(idx, tokens)
+        )
         bank.put(self.layer_name, story.step, x.reshape(groups, n * tokens, channels)[:, flat])
 
         q, k, v = attn.to_q(x), attn.to_k(x), attn.to_v(x)
         if n > 1 and count > 0:
-            kv_index = _write_kv_index(idx, tokens, offsets)  # (n, N + (n-1)*count)
             k = _gather_per_image(k, groups, n, kv_index)
             v = _gather_per_image(v, groups, n, kv_index)
         return _attention(attn, q, k, v)
@@ -149,11 +149,9 @@ class ConsistentAttnProcessor:
             ],
             dim=1,
         )  # (G, M, C): bank tokens of every character of the batch, character-major
-        q, k, v = attn.to_q(x), attn.to_k(x), attn.to_v(x)
-        k_ref = _expand_groups(attn.to_k(refs), panels)
-        v_ref = _expand_groups(attn.to_v(refs), panels)
-        k = torch.cat([k, k_ref], dim=1)
-        v = torch.cat([v, v_ref], dim=1)
+        q = attn.to_q(x)
+        k = _append_shared(attn.to_k(x), attn.to_k(refs), panels)
+        v = _append_shared(attn.to_v(x), attn.to_v(refs), panels)
         if plan.homogeneous:
             return _attention(attn, q, k, v)
         lengths = [plan.banks[c].entry_length(self.layer_name, story.step) for c in plan.union]
@@ -162,16 +160,19 @@ class ConsistentAttnProcessor:
 
 
 # ---------------------------------------------------------------------- tensor helpers
-def _write_kv_index(idx: torch.Tensor, tokens: int, offsets: torch.Tensor) -> torch.Tensor:
-    """Per identity image: its own token positions, then the sampled positions of the others."""
+def _write_indices(idx: torch.Tensor, tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Positions within one CFG half's ``n*N`` tokens: the bank's samples ``(n*k,)``, and per
+    identity image its K/V rows ``(n, N + (n-1)*k)``: own tokens, then the others' samples."""
     n, count = idx.shape
     device = idx.device
-    sampled = idx + offsets  # (n, count) global positions within a CFG half
+    offsets = torch.arange(n, device=device)[:, None] * tokens
+    sampled = idx + offsets  # (n, count)
     others = torch.arange(n, device=device)[None, :].expand(n, n)
     keep = ~torch.eye(n, dtype=torch.bool, device=device)
     others = others[keep].view(n, n - 1)  # image i -> [j for j != i]
     own = offsets + torch.arange(tokens, device=device)[None, :]
-    return torch.cat([own, sampled[others].reshape(n, (n - 1) * count)], dim=1)
+    kv_index = torch.cat([own, sampled[others].reshape(n, (n - 1) * count)], dim=1)
+    return sampled.reshape(-1), kv_index
 
 
 def _gather_per_image(t: torch.Tensor, groups: int, n: int, kv_index: torch.Tensor) -> torch.Tensor:
@@ -181,10 +182,14 @@ def _gather_per_image(t: torch.Tensor, groups: int, n: int, kv_index: torch.Tens
     return gathered.reshape(groups * n, kv_index.shape[1], dim)
 
 
-def _expand_groups(t: torch.Tensor, panels: int) -> torch.Tensor:
-    """(G, M, D) -> (G*P, M, D): each CFG half's bank tokens for every panel of that half."""
-    groups, length, dim = t.shape
-    return t[:, None].expand(groups, panels, length, dim).reshape(groups * panels, length, dim)
+def _append_shared(own: torch.Tensor, shared: torch.Tensor, panels: int) -> torch.Tensor:
+    """own (G*P, N, D) + shared (G, M, D) -> (G*P, N+M, D): each panel's tokens followed by its
+    CFG half's bank tokens, built with a single copy."""
+    batch, tokens, dim = own.shape
+    groups, length, _ = shared.shape
+    expanded = shared[:, None].expand(groups, panels, length, dim)
+    out = torch.cat([own.view(groups, panels, tokens, dim), expanded], dim=2)
+    return out.view(batch, tokens + length, dim)
 
 
 def _heads(attn: Any, t: torch.Tensor) -> torch.Tensor:

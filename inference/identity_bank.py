@@ -205,7 +205,9 @@ class IdentityBank:
         if device.type != "cuda" or not self._entries:
             return
         side = self._side_stream(device)
-        side.wait_stream(torch.cuda.current_stream(device))
+        # No wait on the compute stream: the sources are host memory that nothing on the GPU
+        # writes, and last step's copies were record_stream()-ed, so their memory is not reused
+        # before the layers that read them are done.
         with torch.cuda.stream(side):
             for layer in order:
                 stored = self._entries.get((layer, step))

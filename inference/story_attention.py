@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import torch
 
@@ -27,6 +27,7 @@ from inference.csa_schedule import CSAConfig, sample_token_indices, stable_seed
 from inference.identity_bank import BankKey, BankMismatchError, IdentityBank
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 Box = tuple[float, float, float, float]
 """A region of a panel in relative coordinates: (left, top, right, bottom), each in [0, 1]."""
@@ -93,6 +94,7 @@ class StoryAttention:
         self._seed = 0
         self._generator: torch.Generator | None = None
         self._indices: dict[tuple[int, int], torch.Tensor] = {}
+        self._step_cache: dict[object, Any] = {}
         self._indices_step = -1
         self._warned_overrun = False
         self.hook_handle: Any = None
@@ -191,6 +193,8 @@ class StoryAttention:
         self.write_bank = None
         self.read_plan = None
         self._indices.clear()
+        self._step_cache.clear()
+        self._indices_step = -1
         self._generator = None
         return bank
 
@@ -229,6 +233,19 @@ class StoryAttention:
             return False
         return bool(self._gate[self.step, layer_index])
 
+    def step_cached(self, key: object, make: Callable[[], _T]) -> _T:
+        """A value computed once per step and key (index tensors shared by same-size layers)."""
+        self._sync_step()
+        if key not in self._step_cache:
+            self._step_cache[key] = make()
+        return cast(_T, self._step_cache[key])
+
+    def _sync_step(self) -> None:
+        if self._indices_step != self.step:
+            self._indices.clear()
+            self._step_cache.clear()
+            self._indices_step = self.step
+
     def sampled_indices(
         self, num_images: int, num_tokens: int, count: int, device: torch.device
     ) -> torch.Tensor:
@@ -237,9 +254,7 @@ class StoryAttention:
         Drawn once per step and token count (shared by all layers of that resolution, as in the
         official code) from a generator seeded by the write seed, so a seed reproduces the panels.
         """
-        if self._indices_step != self.step:
-            self._indices.clear()
-            self._indices_step = self.step
+        self._sync_step()
         key = (num_tokens, count)
         cached = self._indices.get(key)
         if cached is None:

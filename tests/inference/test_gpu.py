@@ -1,0 +1,82 @@
+"""CUDA-only checks: offload with side-stream copies, and the exclusion channels in fp16 kernels.
+
+These use the bare tiny UNet (no tokenizer or text encoder) so they run on a machine with only
+torch + diffusers. Skipped without CUDA.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from conftest import requires_cuda
+from csa_reference import reference_read
+from diffusers import UNet2DConditionModel
+from diffusers.models.attention_processor import Attention
+from torch.testing import assert_close
+
+from inference.bench import TINY_UNET, Bench
+from inference.consistent_attention import ConsistentAttnProcessor, install_consistent_attention
+from inference.csa_schedule import CSAConfig
+from inference.story_attention import PanelSpec, StoryAttention, token_grid
+
+pytestmark = [pytest.mark.gpu, requires_cuda]
+CONFIG = CSAConfig(p_early=1.0, p_late=1.0)
+RES, STEPS = 256, 5  # latent 32x32: decoder attention at 8x8 and 16x16
+LATENT = (RES // 8, RES // 8)
+
+
+def cuda_bench() -> Bench:
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(**TINY_UNET).to("cuda").eval()
+    return Bench(unet, torch.device("cuda"), torch.float32, STEPS)
+
+
+def test_offloaded_bank_gives_the_same_panels_as_a_gpu_bank() -> None:
+    bench = cuda_bench()
+    story = install_consistent_attention(bench.unet, CONFIG)
+    results: dict[bool, Any] = {}
+    for offload in (False, True):
+        bank = story.new_bank(
+            "a", num_images=3, num_steps=STEPS, latent_size=LATENT, offload=offload
+        )
+        story.begin_write(bank, seed=4)
+        ids = bench.denoise(3, RES, STEPS, seed=4)
+        story.end()
+        panels = [PanelSpec(("a",)), PanelSpec(()), PanelSpec(("a",), {"a": (0.0, 0.0, 0.5, 1.0)})]
+        story.begin_read(panels, {"a": bank}, num_steps=STEPS, latent_size=LATENT)
+        out = bench.denoise(3, RES, STEPS, seed=5)
+        story.end()
+        results[offload] = (ids, out, bank)
+    (ids_g, out_g, bank_g), (ids_c, out_c, bank_c) = results[False], results[True]
+    assert all(bank_c.get(*e, torch.device("cpu")).is_pinned() for e in bank_c.entries())
+    for e in bank_g.entries():
+        assert torch.equal(bank_g.get(*e, torch.device("cpu")), bank_c.get(*e, torch.device("cpu")))
+    assert torch.equal(ids_g, ids_c)
+    assert torch.equal(out_g, out_c)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_exclusion_channels_in_half_precision_kernels(dtype: torch.dtype) -> None:
+    """fp16/bf16 CUDA kernels (head dim 64 padded to 72) against the fp32 loop reference."""
+    torch.manual_seed(0)
+    layer = "up_blocks.0.attentions.0.transformer_blocks.0.attn1"
+    attn = Attention(query_dim=128, heads=2, dim_head=64).eval()
+    story = StoryAttention(CSAConfig(start_step=0, p_early=1.0), [layer])
+    proc = ConsistentAttnProcessor(story, layer, 0)
+    latent, tokens = (16, 16), 64
+    refs = {"a": torch.randn(2, 2 * 32, 128), "b": torch.randn(2, 3 * 32, 128)}
+    banks = {}
+    for name, tokens_ref in refs.items():
+        bank = story.new_bank(name, num_images=1, num_steps=2, latent_size=latent)
+        bank.put(layer, 1, tokens_ref.to("cuda", dtype))
+        banks[name] = bank
+    panels = [PanelSpec(("a", "b"), {"a": (0.0, 0.0, 0.5, 1.0)}), PanelSpec(("b",)), PanelSpec(())]
+    x = torch.randn(6, tokens, 128)
+    story.begin_read(panels, banks, num_steps=2, latent_size=latent)
+    story.step = 1
+    with torch.no_grad():
+        slow = reference_read(attn, x, panels, refs, 2, token_grid(tokens, latent))
+        fast = proc(attn.to("cuda", dtype), x.to("cuda", dtype))
+    assert_close(fast.float().cpu(), slow, atol=2e-2, rtol=2e-2)
