@@ -1,0 +1,180 @@
+"""The print-ready comic PDF: one page per comic page, at trim + bleed (+ slug for crop marks).
+
+Pages come from the project's page layout; a project without pages (or panels on no page, when
+asked) is paginated automatically in story order. QPdfWriter draws everything with the shared
+painter (vector balloons, embedded fonts, images resampled to 300/600 dpi); pypdf then writes
+the TrimBox and BleedBox Qt cannot (Qt sets both to the MediaBox) and, for manga, the
+right-to-left reading direction viewers use for two-page spreads.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject, RectangleObject
+from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
+
+from storyboard.core.assets import AssetStore
+from storyboard.core.model import Page, PanelFrame, Project, ReadingOrder, Rect
+from storyboard.core.page_templates import DEFAULT_TEMPLATE, paginate
+from storyboard.export.layout import DEFAULT_GUTTER, Box, PageLayout, PageSpec, layout_page, preset
+from storyboard.export.output import (
+    Cancelled,
+    ExportError,
+    Progress,
+    check_cancelled,
+    staged_file,
+)
+from storyboard.export.painter import PaintOptions, asset_loader, paint_page, to_qrect
+from storyboard.export.text import lettering, metrics
+
+log = logging.getLogger(__name__)
+
+DPI_CHOICES = (300, 600)
+
+
+@dataclass(frozen=True, slots=True)
+class ComicOptions:
+    preset: str | None = None  # None: the project's page preset
+    dpi: int = 300
+    bleed: bool = True
+    crop_marks: bool = False
+    page_numbers: bool = True
+    cover: bool = False  # a title page with the first panel's art, before page 1
+    reading_order: ReadingOrder | None = None  # None: the project's
+    gutter: float = DEFAULT_GUTTER  # points
+    template: str = DEFAULT_TEMPLATE  # for automatic pages
+    all_panels: bool = False  # also paginate panels that are on no page
+
+
+@dataclass(slots=True)
+class ComicResult:
+    path: Path
+    pages: int
+    overflowing_balloons: list[str] = field(default_factory=list)
+
+
+def page_spec(project: Project, options: ComicOptions) -> PageSpec:
+    return PageSpec(
+        preset(options.preset or project.settings.page_preset),
+        gutter=options.gutter,
+        bleed=options.bleed,
+        crop_marks=options.crop_marks,
+        order=options.reading_order or project.settings.reading_order,
+    )
+
+
+def comic_pages(project: Project, options: ComicOptions) -> list[Page]:
+    """The pages to print: the project's pages, then automatic ones for unplaced panels."""
+    order = options.reading_order or project.settings.reading_order
+    pages = [project.pages[pid] for pid in project.page_ids]
+    placed = {f.panel_id for page in pages for f in page.frames}
+    if not pages or options.all_panels:
+        rest = [p.id for p in project.ordered_panels() if p.id not in placed]
+        pages += paginate(rest, order, options.template)
+    return pages
+
+
+def comic_layouts(project: Project, options: ComicOptions) -> list[PageLayout]:
+    """Every page in print order, the cover (number 0) first when asked for."""
+    spec = page_spec(project, options)
+    layouts = [layout_page(p, n, spec) for n, p in enumerate(comic_pages(project, options), 1)]
+    panels = project.ordered_panels()
+    if options.cover and panels:
+        art = next((p for p in panels if p.image), panels[0])
+        cover = Page(template="cover", frames=[PanelFrame(art.id, Rect(), full_bleed=True)])
+        layouts.insert(0, layout_page(cover, 0, spec))
+    return layouts
+
+
+def _cover_title(painter: QPainter, title: str, safe: Box) -> None:
+    """The title in a white box at the top of the cover, as large as fits the safe width."""
+    size = 40.0
+    while size > 12 and metrics(lettering(size)).horizontalAdvance(title.upper()) > safe.w - 24:
+        size -= 2
+    fm = metrics(lettering(size))
+    box = QRectF(safe.x, safe.y, safe.w, fm.lineSpacing() + 20)
+    painter.setPen(QPen(QColor(0, 0, 0), 1.5))
+    painter.setBrush(QColor(255, 255, 255))
+    painter.drawRect(box)
+    painter.setFont(lettering(size))
+    width = fm.horizontalAdvance(title.upper())
+    painter.drawText(
+        QPointF(box.center().x() - width / 2, box.top() + 10 + fm.ascent()), title.upper()
+    )
+
+
+def _set_boxes(path: Path, layouts: list[PageLayout], rtl: bool) -> None:
+    """Write TrimBox and BleedBox (PDF y grows upwards) and the reading direction."""
+    reader = PdfReader(io.BytesIO(path.read_bytes()))
+    writer = PdfWriter(clone_from=reader)
+    for page, layout in zip(writer.pages, layouts, strict=True):
+        height = float(page.mediabox.height)
+        for name, box in (("/TrimBox", layout.spec.trim), ("/BleedBox", layout.spec.bleed_box)):
+            page[NameObject(name)] = RectangleObject(
+                [box.x, height - box.bottom, box.right, height - box.y]
+            )
+    if rtl:
+        writer.create_viewer_preferences()[NameObject("/Direction")] = NameObject("/R2L")
+    with path.open("wb") as handle:
+        writer.write(handle)
+
+
+def export_comic_pdf(
+    project: Project,
+    bundle: Path,
+    out_path: Path,
+    options: ComicOptions | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> ComicResult:
+    """Write the comic as a print-ready PDF; raises ExportError or ExportCancelled.
+
+    Runs on any thread with a QGuiApplication alive (QPdfWriter and QPainter only).
+    """
+    options = options or ComicOptions()
+    if options.dpi not in DPI_CHOICES:
+        raise ValueError(f"image resolution must be one of {DPI_CHOICES} dpi, not {options.dpi}")
+    layouts = comic_layouts(project, options)
+    if not layouts:
+        raise ExportError(out_path, "the project has no panels to print", "Add panels first")
+    images = asset_loader(AssetStore(bundle))
+    paint = PaintOptions(dpi=options.dpi, page_numbers=options.page_numbers)
+    overflowing: list[str] = []
+    with staged_file(out_path) as temp:
+        writer = QPdfWriter(str(temp))
+        writer.setResolution(72)  # one device pixel = one point: the painter's unit
+        writer.setTitle(project.settings.title)
+        writer.setCreator("Storyboard editor")
+        media = layouts[0].spec.media
+        size = QPageSize(QSizeF(media.w, media.h), QPageSize.Unit.Point, "Comic page")
+        writer.setPageLayout(QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF()))
+        painter = QPainter()
+        if not painter.begin(writer):
+            raise ExportError(out_path, "the PDF could not be started", "Check the folder")
+        try:
+            for index, layout in enumerate(layouts):
+                check_cancelled(cancelled)
+                if index:
+                    writer.newPage()
+                painter.fillRect(to_qrect(media), Qt.GlobalColor.white)
+                page_paint = (
+                    paint if layout.number else PaintOptions(options.dpi, False, balloons=False)
+                )
+                overflowing += paint_page(painter, layout, project, images, page_paint)
+                if not layout.number:
+                    _cover_title(painter, project.settings.title, layout.spec.safe)
+                if progress is not None:
+                    progress(index + 1, len(layouts))
+        finally:
+            painter.end()
+        check_cancelled(cancelled)
+        _set_boxes(temp, layouts, layouts[0].spec.order == ReadingOrder.RIGHT_TO_LEFT)
+    if overflowing:
+        log.warning("%d balloon(s) too full to fit at the smallest size", len(overflowing))
+    return ComicResult(Path(out_path), len(layouts), overflowing)
