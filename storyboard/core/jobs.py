@@ -1,0 +1,399 @@
+"""Generation requests: everything the engine needs, built from a Project, frozen.
+
+The engine never sees the Project. A request is a snapshot: prompts already assembled (style
+template, ``[Name]`` replaced by the character's description, negative prompts joined), seeds
+resolved, identity panels chosen, size and sampler settings fixed. So a job queued in the editor
+generates exactly what the artist saw when queueing it, even if the project changes meanwhile, and
+the worker thread never reads objects the GUI thread edits.
+
+Rules (see ``../shared/research/storydiffusion.md`` sections 2.6, 2.8 and 2.10):
+
+* **Prompt**: ``[Name]`` becomes the character's description; ``[NC]`` ("no character") goes;
+  an unknown ``[Word]`` keeps its word. A character linked to the panel but not named in its text
+  has its description put in front, so the model always gets the description. The style template
+  then wraps the prompt. Negative = style negative, project negative, panel negative.
+* **Seeds**: a locked panel seed is always used. Otherwise the run's base seed (``--seed``, or the
+  project's) gives each panel its own seed derived from the panel id, unless the panel has a seed
+  and no base seed was given. A seed therefore reproduces the same images, whatever panels share
+  the batch.
+* **Identity panels**: per consistent character, the first N panels (story order) that show it,
+  preferring panels where it is the only consistent character (the official app's rule: another
+  character must not leak into the bank); a panel is the identity panel of one character at most.
+  They are chosen over the whole project, not only the requested panels, so a character's bank
+  does not depend on which panels one asks for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storyboard.core.assets import AssetStore
+from storyboard.core.commands import AddCandidate, EditFields, accept_image
+from storyboard.core.model import Candidate, Character, Panel, Project
+from storyboard.core.numbering import panel_numbers
+from storyboard.core.styles import style_named
+
+Box = tuple[float, float, float, float]
+"""A region of a panel, relative: (left, top, right, bottom), each within [0, 1]."""
+
+SCHEDULERS = ("ddim", "euler-a", "dpmpp-2m-karras")
+_TAG = re.compile(r"\[([^\[\]]+)\]")
+_SEED_LIMIT = 2**31
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """Settings shared by every image of a request."""
+
+    width: int
+    height: int
+    steps: int
+    guidance: float
+    scheduler: str = "ddim"
+    freeu: bool = False
+    fit_to_model: bool = True
+    """Map width x height to the model's native size of the nearest aspect ratio (SDXL buckets,
+    SD1.5 multiples of 64). Off when the user gave an exact size."""
+
+    def __post_init__(self) -> None:
+        if self.width < 8 or self.height < 8:
+            raise ValueError(f"image size {self.width}x{self.height} is too small")
+        if self.steps < 1:
+            raise ValueError("steps must be at least 1")
+        if self.guidance < 0:
+            raise ValueError("guidance must not be negative")
+        if self.scheduler not in SCHEDULERS:
+            known = ", ".join(SCHEDULERS)
+            raise ValueError(f"unknown scheduler {self.scheduler!r}; choose one of {known}")
+
+
+@dataclass(frozen=True, slots=True)
+class PanelJob:
+    """One image to make, with its assembled prompts and resolved seed."""
+
+    panel_id: str
+    label: str  # the panel number shown to the user ("2B")
+    prompt: str
+    negative_prompt: str
+    seed: int
+    style: str
+    characters: tuple[str, ...] = ()  # ids of the consistent characters it shows
+    regions: tuple[tuple[str, Box], ...] = ()  # optional box per character id
+    reference_images: tuple[str, ...] = ()  # image files of its characters (IP-Adapter)
+
+
+@dataclass(frozen=True, slots=True)
+class CharacterJob:
+    """A consistent character: its identity panels and the settings of its identity bank."""
+
+    character_id: str
+    name: str
+    seed: int
+    identity_panels: tuple[PanelJob, ...]
+    rate_low: float = 0.5
+    rate_high: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRequest:
+    """Generate ``panels``: identity phase per character, then the others in batches."""
+
+    model: str
+    sampling: Sampling
+    panels: tuple[PanelJob, ...]
+    characters: tuple[CharacterJob, ...] = ()
+    cache_dir: str | None = None  # where identity banks are kept (bundle/cache/identity)
+    batch_size: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PanelRequest:
+    """Regenerate one panel, reading its characters' saved identity banks when they match."""
+
+    model: str
+    sampling: Sampling
+    panel: PanelJob
+    characters: tuple[CharacterJob, ...] = ()
+    cache_dir: str | None = None
+
+    def as_story(self) -> StoryRequest:
+        return StoryRequest(
+            self.model, self.sampling, (self.panel,), self.characters, self.cache_dir, 1
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """What a user may change for one run without editing the project (CLI flags, dialogs)."""
+
+    model: str | None = None
+    steps: int | None = None
+    size: tuple[int, int] | None = None
+    seed: int | None = None
+    batch_size: int = 4
+
+
+# ---------------------------------------------------------------------------------- prompts
+def assemble_prompt(project: Project, panel: Panel) -> str:
+    """The panel prompt with character descriptions in place of ``[Name]`` (no style yet)."""
+    named: set[str] = set()
+
+    def substitute(match: re.Match[str]) -> str:
+        word = match.group(1).strip()
+        if word.casefold() == "nc":
+            return ""
+        character = project.character_named(word)
+        if character is None:
+            return word
+        named.add(character.id)
+        return character.description.strip() or character.name
+
+    text = _TAG.sub(substitute, panel.prompt)
+    missing = [
+        c.description.strip() or c.name
+        for cid in panel.character_ids
+        if cid not in named and (c := project.characters.get(cid)) is not None
+    ]
+    return _tidy(", ".join([*missing, text]) if missing else text)
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    return re.sub(r"(,\s*)+", ", ", text).strip(" ,")
+
+
+def join_negative(*parts: str) -> str:
+    return ", ".join(p.strip().strip(",") for p in parts if p.strip())
+
+
+def panel_style(project: Project, panel: Panel) -> str:
+    return panel.style or project.settings.default_style
+
+
+def derive_seed(base: int, panel_id: str) -> int:
+    """A per-panel seed from a base seed, stable across runs and machines."""
+    digest = hashlib.sha256(f"{base}/{panel_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") % _SEED_LIMIT
+
+
+def panel_seed(project: Project, panel: Panel, base: int | None = None) -> int:
+    """See the module docstring for the rule."""
+    if panel.seed is not None and (panel.seed_locked or base is None):
+        return panel.seed
+    start = project.settings.generation.seed if base is None else base
+    return derive_seed(start, panel.id)
+
+
+# ---------------------------------------------------------------------------------- identity
+def consistent_characters(project: Project, panel: Panel) -> list[Character]:
+    """The characters of a panel whose identity is kept consistent, in panel order."""
+    out = []
+    for cid in panel.character_ids:
+        character = project.characters.get(cid)
+        if character is not None and character.identity.enabled and character not in out:
+            out.append(character)
+    return out
+
+
+def identity_panel_ids(project: Project) -> dict[str, list[str]]:
+    """Identity panels of every consistent character (character id -> panel ids, story order)."""
+    panels = project.ordered_panels()
+    shown = {p.id: [c.id for c in consistent_characters(project, p)] for p in panels}
+    taken: set[str] = set()
+    chosen: dict[str, list[str]] = {}
+    for character in project.ordered_characters():
+        if not character.identity.enabled:
+            continue
+        wanted = max(1, character.identity.identity_panels)
+        alone = [p.id for p in panels if shown[p.id] == [character.id] and p.id not in taken]
+        shared = [
+            p.id
+            for p in panels
+            if character.id in shown[p.id] and len(shown[p.id]) > 1 and p.id not in taken
+        ]
+        picked = (alone + shared)[:wanted]
+        picked.sort(key=[p.id for p in panels].index)
+        if picked:
+            chosen[character.id] = picked
+            taken.update(picked)
+    return chosen
+
+
+# ---------------------------------------------------------------------------------- requests
+def _sampling(project: Project, overrides: Overrides) -> Sampling:
+    gen = project.settings.generation
+    width, height = overrides.size or (gen.width, gen.height)
+    return Sampling(
+        width=width,
+        height=height,
+        steps=overrides.steps or gen.steps,
+        guidance=gen.guidance,
+        scheduler=gen.scheduler,
+        freeu=gen.freeu,
+        fit_to_model=overrides.size is None,
+    )
+
+
+def _reference_files(bundle: Path | None, characters: list[Character]) -> tuple[str, ...]:
+    if bundle is None:
+        return ()
+    store = AssetStore(bundle)
+    return tuple(
+        str(store.path(asset))
+        for c in characters
+        for asset in c.reference_images[:1]
+        if store.has(asset)
+    )
+
+
+def panel_job(
+    project: Project,
+    panel: Panel,
+    *,
+    label: str = "",
+    base_seed: int | None = None,
+    bundle: Path | None = None,
+    with_identity: set[str] | None = None,
+) -> PanelJob:
+    """The job of one panel (styled prompt, negative prompt, seed, characters, regions).
+
+    ``with_identity``: the characters that have identity panels (default: all consistent ones);
+    only those are kept consistent in this panel.
+    """
+    style = style_named(panel_style(project, panel))
+    characters = [
+        c
+        for c in consistent_characters(project, panel)
+        if with_identity is None or c.id in with_identity
+    ]
+    ids = {c.id for c in characters}
+    regions = tuple(
+        (cid, _box(rect.x, rect.y, rect.w, rect.h))
+        for cid, rect in panel.character_regions.items()
+        if cid in ids and rect.w > 0 and rect.h > 0
+    )
+    return PanelJob(
+        panel_id=panel.id,
+        label=label or panel.id,
+        prompt=style.apply(assemble_prompt(project, panel)),
+        negative_prompt=join_negative(
+            style.negative, project.settings.generation.negative_prompt, panel.negative_prompt
+        ),
+        seed=panel_seed(project, panel, base_seed),
+        style=style.key,
+        characters=tuple(c.id for c in characters),
+        regions=regions,
+        reference_images=_reference_files(bundle, characters),
+    )
+
+
+def _box(x: float, y: float, w: float, h: float) -> Box:
+    left, top = min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
+    right, bottom = min(max(x + w, 0.0), 1.0), min(max(y + h, 0.0), 1.0)
+    if right <= left or bottom <= top:
+        return (0.0, 0.0, 1.0, 1.0)
+    return (left, top, right, bottom)
+
+
+def build_story_request(
+    project: Project,
+    panel_ids: list[str] | None = None,
+    *,
+    bundle: Path | None = None,
+    overrides: Overrides | None = None,
+) -> StoryRequest:
+    """A request for ``panel_ids`` (default: every panel, story order).
+
+    ``bundle`` locates reference images and the identity-bank cache (``cache/identity``).
+    """
+    overrides = overrides or Overrides()
+    numbers = panel_numbers(project)
+    order = [p.id for p in project.ordered_panels()]
+    wanted = order if panel_ids is None else sorted(set(panel_ids), key=order.index)
+    identity = identity_panel_ids(project)
+
+    def job(pid: str) -> PanelJob:
+        return panel_job(
+            project,
+            project.panels[pid],
+            label=numbers[pid],
+            base_seed=overrides.seed,
+            bundle=bundle,
+            with_identity=set(identity),
+        )
+
+    panels = tuple(job(pid) for pid in wanted)
+    shown = {cid for p in panels for cid in p.characters}
+    characters = tuple(
+        CharacterJob(
+            character_id=c.id,
+            name=c.name,
+            seed=c.seed,
+            identity_panels=tuple(job(pid) for pid in identity[c.id]),
+            rate_low=c.identity.sample_rate_low_res,
+            rate_high=c.identity.sample_rate_high_res,
+        )
+        for c in project.ordered_characters()
+        if c.id in shown
+    )
+    return StoryRequest(
+        model=overrides.model or project.settings.generation.model,
+        sampling=_sampling(project, overrides),
+        panels=panels,
+        characters=characters,
+        cache_dir=str(Path(bundle) / "cache" / "identity") if bundle is not None else None,
+        batch_size=max(1, overrides.batch_size),
+    )
+
+
+def build_panel_request(
+    project: Project,
+    panel_id: str,
+    *,
+    bundle: Path | None = None,
+    overrides: Overrides | None = None,
+) -> PanelRequest:
+    """A request to regenerate one panel (uses saved identity banks when they still match)."""
+    story = build_story_request(project, [panel_id], bundle=bundle, overrides=overrides)
+    return PanelRequest(
+        story.model, story.sampling, story.panels[0], story.characters, story.cache_dir
+    )
+
+
+# ---------------------------------------------------------------------------------- results
+def new_candidate(
+    asset: str,
+    job: PanelJob,
+    *,
+    model: str,
+    settings: dict[str, str | int | float | bool | None],
+) -> Candidate:
+    """The candidate recording one generated image and how it was made."""
+    return Candidate(
+        asset=asset,
+        prompt=job.prompt,
+        negative_prompt=job.negative_prompt,
+        seed=job.seed,
+        model=model,
+        settings=dict(settings),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def record_commands(
+    project: Project, panel_id: str, candidate: Candidate
+) -> tuple[AddCandidate, EditFields | None]:
+    """Add the candidate to its panel, and accept it if the panel has no image yet.
+
+    The second command is None when the panel already shows an accepted image: a new generation
+    never replaces the artist's choice.
+    """
+    accept = (
+        accept_image(panel_id, candidate.asset) if project.panels[panel_id].image is None else None
+    )
+    return AddCandidate(panel_id, candidate), accept
