@@ -108,6 +108,7 @@ class EditFields:
     object_id: str
     changes: dict[str, Any]
     label: str = "Edit"
+    merge_key: object = None
     _old: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -136,12 +137,17 @@ class EditFields:
         return _change_for(self.kind, self.object_id)
 
     def merge(self, newer: EditFields) -> bool:
-        """Fold a newer edit of the same fields into this one: typing is one undo step."""
-        if (newer.kind, newer.object_id, newer.changes.keys()) != (
+        """Fold a newer edit into this one: typing in one field is one undo step.
+
+        Only edits that carry the same ``merge_key`` merge (the editor gives each stretch of typing
+        in a field its own key), so coming back to a field later starts a new undo step.
+        """
+        same_target = (newer.kind, newer.object_id, newer.changes.keys()) == (
             self.kind,
             self.object_id,
             self.changes.keys(),
-        ):
+        )
+        if self.merge_key is None or newer.merge_key != self.merge_key or not same_target:
             return False
         self.changes = copy.deepcopy(newer.changes)
         return True

@@ -144,12 +144,15 @@ class Document(QObject):
     def record_result(self, command: Command) -> Change:
         """Apply a generation result (a new candidate): kept, saved, but not undoable."""
         change = command.apply(self.project)
-        was_modified = self.is_modified()
-        self._unsaved_results = True
+        self.mark_unsaved()
         self.changed.emit(change)
-        if not was_modified:
-            self.modified_changed.emit(True)
         return change
+
+    def mark_unsaved(self) -> None:
+        """The project differs from its file without an undo step (imported, recovered, results)."""
+        if not self._unsaved_results:
+            self._unsaved_results = True
+            self.modified_changed.emit(True)
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(not clean or self._unsaved_results)

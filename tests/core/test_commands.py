@@ -63,11 +63,15 @@ def test_edit_of_an_unknown_field_is_refused(project: Project) -> None:
 
 
 def test_typing_merges_into_one_step() -> None:
-    first = EditFields("panel", "p1", {"dialogue": "H"})
-    assert first.merge(EditFields("panel", "p1", {"dialogue": "Hello"}))
+    first = EditFields("panel", "p1", {"dialogue": "H"}, merge_key=1)
+    assert first.merge(EditFields("panel", "p1", {"dialogue": "Hello"}, merge_key=1))
     assert first.changes == {"dialogue": "Hello"}
-    assert not first.merge(EditFields("panel", "p2", {"dialogue": "x"}))
-    assert not first.merge(EditFields("panel", "p1", {"notes": "x"}))
+    assert not first.merge(EditFields("panel", "p1", {"dialogue": "Hello!"}, merge_key=2))
+    assert not first.merge(EditFields("panel", "p2", {"dialogue": "x"}, merge_key=1))
+    assert not first.merge(EditFields("panel", "p1", {"notes": "x"}, merge_key=1))
+    assert not EditFields("panel", "p1", {"notes": "a"}).merge(
+        EditFields("panel", "p1", {"notes": "b"})
+    )
 
 
 def test_later_edits_cannot_change_what_undo_restores(project: Project) -> None:

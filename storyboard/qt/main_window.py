@@ -1,0 +1,410 @@
+"""The main window: workspace layout, menus, file handling, autosave and recovery."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QUndoView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storyboard.core.autosave import Autosave
+from storyboard.core.commands import Change
+from storyboard.core.errors import ProjectError
+from storyboard.core.model import Project, Scene
+from storyboard.core.persistence import BUNDLE_SUFFIX, LoadedProject
+from storyboard.core.settings import AppSettings, save_settings
+from storyboard.qt.document import Document
+from storyboard.qt.errors import ErrorBanner, show_error
+from storyboard.qt.models.timeline_model import TimelineModel
+from storyboard.qt.panel_actions import PanelActions
+from storyboard.qt.selection import Selection
+from storyboard.qt.shortcuts import ShortcutsDialog
+from storyboard.qt.thumbnails import ThumbnailCache
+from storyboard.qt.widgets.characters import CharacterLibrary
+from storyboard.qt.widgets.inspector import PanelInspector
+from storyboard.qt.widgets.preview import PanelPreview
+from storyboard.qt.widgets.scenes import ScenesPanel
+from storyboard.qt.widgets.script_dialog import ScriptDialog
+from storyboard.qt.widgets.settings_dialog import SettingsDialog
+from storyboard.qt.widgets.timeline import TimelineView
+
+log = logging.getLogger(__name__)
+APP_TITLE = "Storyboard"
+
+
+def empty_project() -> Project:
+    project = Project()
+    scene = Scene(title="Scene 1")
+    project.scenes[scene.id] = scene
+    project.scene_ids.append(scene.id)
+    return project
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: AppSettings, document: Document | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.document = document or Document(empty_project())
+        self.selection = Selection()
+        self.thumbnails = ThumbnailCache(self.document.bundle)
+        self.banner = ErrorBanner()
+        self.timeline_model = TimelineModel(self.document, self)
+        self.timeline = TimelineView(self.timeline_model, self.selection, self.thumbnails)
+        self.preview = PanelPreview(self.document, self.selection)
+        self.inspector = PanelInspector(self.document, self.selection)
+        self.inspector.preview_requested.connect(self.preview.show_candidate)
+        self.scenes = ScenesPanel(self.document)
+        self.scenes.scene_activated.connect(self._scene_activated)
+        self.characters = CharacterLibrary(self.document)
+        self.history = QUndoView(self.document.undo_stack)
+        self.history.setEmptyLabel("Opened project")
+        self.panel_actions = PanelActions(self.document, self.selection, self.timeline)
+        self._layout()
+        self._menus()
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave_now)
+        self.autosave_timer.start(max(5, settings.autosave_seconds) * 1000)
+        self._connect_document()
+        self._restore_geometry()
+        self._select_first_panel()
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def _layout(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.preview)
+        splitter.addWidget(self.timeline)
+        splitter.setStretchFactor(0, 3)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter)
+        self.setCentralWidget(central)
+        self.docks: dict[str, QDockWidget] = {}
+        for name, widget, area in (
+            ("Scenes", self.scenes, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("Characters", self.characters, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("Panel", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea),
+        ):
+            dock = QDockWidget(name, self)
+            dock.setObjectName(f"dock-{name.lower()}")
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            self.docks[name] = dock
+        self.tabifyDockWidget(self.docks["Panel"], self.docks["History"])
+        self.docks["Panel"].raise_()
+        self.resize(1400, 860)
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self.action_new = self._add(file, "&New", QKeySequence.StandardKey.New, self.new_project)
+        self._add(file, "New from story &script…", "Ctrl+Shift+N", self.new_from_script)
+        self._add(file, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._add(file, "Import &Storyboarder…", None, self.import_storyboarder)
+        file.addSeparator()
+        self.action_save = self._add(file, "&Save", QKeySequence.StandardKey.Save, self.save)
+        self._add(file, "Save &as…", QKeySequence.StandardKey.SaveAs, self.save_as)
+        file.addSeparator()
+        self._add(file, "Settings…", QKeySequence.StandardKey.Preferences, self.edit_settings)
+        file.addSeparator()
+        self._add(file, "&Close project", QKeySequence.StandardKey.Close, self.close_project)
+        self._add(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+
+        self.edit_menu = bar.addMenu("&Edit")
+        self.undo_action: QAction | None = None
+        self.redo_action: QAction | None = None
+        self._install_undo_actions()
+
+        panels = bar.addMenu("&Panel")
+        for action in self.panel_actions.actions():
+            panels.addAction(action)
+        view = bar.addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        self._add(help_menu, "&Keyboard shortcuts", "F1", self.show_shortcuts)
+        self._add(help_menu, "&About", None, self.about)
+
+    def _add(
+        self,
+        menu: QMenu,
+        text: str,
+        key: QKeySequence.StandardKey | str | None,
+        slot: Callable[[], object],
+    ) -> QAction:
+        action = QAction(text, self)
+        if key is not None:
+            action.setShortcut(QKeySequence(key))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _install_undo_actions(self) -> None:
+        """Undo/Redo menu items named after the next step ("Undo Edit dialogue")."""
+        for old in (self.undo_action, self.redo_action):
+            if old is not None:
+                self.edit_menu.removeAction(old)
+        stack = self.document.undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")]
+        )
+        self.edit_menu.addAction(self.undo_action)
+        self.edit_menu.addAction(self.redo_action)
+
+    # -- the document ---------------------------------------------------------------------------
+
+    def _connect_document(self) -> None:
+        doc = self.document
+        doc.modified_changed.connect(self.setWindowModified)
+        doc.path_changed.connect(lambda _: self._update_title())
+        doc.changed.connect(self._document_changed)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        name = self.document.path.stem if self.document.path else "Untitled"
+        self.setWindowTitle(f"{name}[*] — {APP_TITLE}")
+        self.setWindowModified(self.document.is_modified())
+
+    def _document_changed(self, change: Change) -> None:
+        if change.settings:
+            self._update_title()
+
+    def set_document(self, document: Document) -> None:
+        """Show another project in this window (the old one must be closed by the caller)."""
+        self.document = document
+        self.thumbnails.set_bundle(document.bundle)
+        for view in (self.timeline_model, self.preview, self.inspector, self.scenes):
+            view.set_document(document)
+        self.characters.set_document(document)
+        self.panel_actions.set_document(document)
+        self.history.setStack(document.undo_stack)
+        self._install_undo_actions()
+        self._connect_document()
+        self.banner.hide()
+        self._select_first_panel()
+
+    def _select_first_panel(self) -> None:
+        order = self.timeline_model.panel_ids()
+        self.timeline.select_panels(order[:1])
+
+    def _scene_activated(self, scene_id: str) -> None:
+        scene = self.document.project.scenes[scene_id]
+        if scene.panel_ids:
+            self.timeline.select_panels(scene.panel_ids[:1])
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False means the user cancelled."""
+        if not self.document.is_modified():
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            "Save the changes to this project before closing it?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def replace_document(self, document: Document) -> bool:
+        if not self.maybe_save():
+            document.close_session()
+            return False
+        self.document.close_session()
+        self.set_document(document)
+        return True
+
+    def new_project(self) -> None:
+        self.replace_document(Document(empty_project()))
+
+    def new_from_script(self) -> None:
+        dialog = ScriptDialog(self)
+        if dialog.exec() and dialog.project() is not None:
+            project = dialog.project()
+            assert project is not None
+            self.replace_document(Document(project))
+
+    def open_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open project folder (….storyboard)")
+        if folder:
+            self.open_path(Path(folder))
+
+    def open_path(self, path: Path) -> bool:
+        try:
+            document, loaded = Document.open(path)
+        except ProjectError as exc:
+            show_error(self, "Could not open the project", str(exc))
+            return False
+        if not self.replace_document(document):
+            return False
+        self.after_open(loaded)
+        return True
+
+    def after_open(self, loaded: LoadedProject) -> None:
+        """What follows opening a project: recovery offer, warnings, recent files."""
+        document = self.document
+        self.offer_recovery(document)
+        if loaded.warnings:
+            self.banner.show_message(
+                f"The project opened with {len(loaded.warnings)} warning(s).",
+                "\n".join(loaded.warnings),
+            )
+        self.settings.add_recent(document.bundle)
+        self._save_settings()
+
+    def offer_recovery(self, document: Document) -> None:
+        assert document.path is not None
+        pending = Autosave(document.path).pending()
+        if pending is None or not pending.newer_than_save:
+            return
+        if pending.owner_alive:
+            self.banner.show_message(
+                "This project seems to be open in another editor window. Edits in both windows "
+                "would overwrite each other."
+            )
+            return
+        when = pending.saved_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        answer = QMessageBox.question(
+            self,
+            "Recover unsaved work?",
+            f"The editor did not close cleanly. Changes autosaved at {when} were not saved to "
+            "the project. Recover them? (No keeps the last save and discards the autosave.)",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            recovered = Autosave(document.path).restore()
+            fresh = Document(recovered.project, document.path)
+            fresh.mark_unsaved()
+            document.close_session()
+            self.set_document(fresh)
+        else:
+            Autosave(document.path).discard()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for entry in self.settings.recent_projects:
+            action = self.recent_menu.addAction(entry)
+            action.triggered.connect(lambda _=False, p=entry: self.open_path(Path(p)))
+        if not self.settings.recent_projects:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(None)
+
+    def save_as(self) -> bool:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save project as", "", f"Storyboard project (*{BUNDLE_SUFFIX})"
+        )
+        return bool(name) and self._save_to(Path(name))
+
+    def _save_to(self, path: Path | None) -> bool:
+        try:
+            saved = self.document.save(path)
+        except ProjectError as exc:
+            show_error(self, "The project was not saved", str(exc))
+            return False
+        self.thumbnails.set_bundle(saved)
+        self.settings.add_recent(saved)
+        self._save_settings()
+        self.statusBar().showMessage(f"Saved {saved}", 4000)
+        return True
+
+    def autosave_now(self) -> None:
+        try:
+            self.document.write_recovery()
+        except ProjectError as exc:
+            self.banner.show_message(f"Autosave failed: {exc}")
+
+    def import_storyboarder(self) -> None:
+        from storyboard.core.storyboarder import import_storyboarder
+
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Import Storyboarder project", "", "Storyboarder (*.storyboarder)"
+        )
+        if not name:
+            return
+        document = Document(empty_project())
+        try:
+            project, warnings = import_storyboarder(Path(name), document.assets)
+        except ProjectError as exc:
+            document.close_session()
+            show_error(self, "Import failed", str(exc))
+            return
+        document.project = project
+        document.mark_unsaved()
+        if self.replace_document(document) and warnings:
+            self.banner.show_message("Imported with warnings.", "\n".join(warnings))
+
+    def close_project(self) -> None:
+        self.new_project()
+
+    # -- settings and help -------------------------------------------------------------------
+
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            self.settings = dialog.result_settings()
+            self.autosave_timer.start(self.settings.autosave_seconds * 1000)
+            self._save_settings()
+
+    def _save_settings(self) -> None:
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            log.warning("settings not saved: %s", exc)
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self, self.findChildren(QAction)).exec()
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About",
+            "Storyboard editor: consistent characters across every panel, generated offline on "
+            "your own GPU.\nFonts: Comic Neue and Noto Sans (SIL Open Font License).",
+        )
+
+    def _restore_geometry(self) -> None:
+        stored = QSettings("storyboard-editor", "window")
+        geometry, state = stored.value("geometry"), stored.value("state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.maybe_save():
+            event.ignore()
+            return
+        stored = QSettings("storyboard-editor", "window")
+        stored.setValue("geometry", self.saveGeometry())
+        stored.setValue("state", self.saveState())
+        self.thumbnails.wait()
+        self.document.close_session()
+        event.accept()

@@ -1,0 +1,237 @@
+"""The character library: who is in the story, what they look like, and how their identity is
+kept consistent. Renaming a character rewrites the ``[Name]`` tokens of the panels that use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storyboard.core.commands import AddItem, Change, EditFields
+from storyboard.core.model import Character, IdentitySettings
+from storyboard.core.story_edits import remove_character, rename_character
+from storyboard.qt.document import Document
+from storyboard.qt.widgets.forms import TypingSessions, row
+
+
+def png_bytes_of(path: Path) -> bytes:
+    """Any image Qt can read, as PNG bytes (the asset store keeps PNG only)."""
+    image = QImage(str(path))
+    if image.isNull():
+        raise ValueError(f"{path} is not an image this editor can read")
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, b"PNG")
+    return bytes(data.data())
+
+
+class CharacterLibrary(QWidget):
+    def __init__(self, document: Document) -> None:
+        super().__init__()
+        self.setObjectName("characters")
+        self.document = document
+        self._loading = False
+        self._sessions = TypingSessions(self)
+        self.list = QListWidget()
+        self.list.setObjectName("character-list")
+        self.list.currentRowChanged.connect(lambda _: self._fill())
+        add, remove = QPushButton("Add"), QPushButton("Delete")
+        add.setObjectName("add-character")
+        remove.setObjectName("delete-character")
+        add.clicked.connect(self.add_character)
+        remove.clicked.connect(self.delete_character)
+
+        self.name = QLineEdit()
+        self.name.setObjectName("name")
+        self.name.editingFinished.connect(self._rename)
+        self.description = QPlainTextEdit()
+        self.description.setObjectName("description")
+        self.description.setFixedHeight(self.description.fontMetrics().lineSpacing() * 3 + 12)
+        self._sessions.watch(self.description)
+        self.description.textChanged.connect(self._describe)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.valueChanged.connect(lambda v: self._edit({"seed": v}, "Set character seed"))
+        self.identity_panels = QSpinBox()
+        self.identity_panels.setRange(1, 8)
+        self.identity_panels.valueChanged.connect(self._identity_changed)
+        self.consistent = QCheckBox("Keep consistent across panels")
+        self.consistent.toggled.connect(self._identity_changed)
+        self.references = QListWidget()
+        self.references.setViewMode(QListWidget.ViewMode.IconMode)
+        self.references.setIconSize(QSize(64, 64))
+        self.references.setFixedHeight(84)
+        add_ref, remove_ref = QPushButton("Add image…"), QPushButton("Remove image")
+        add_ref.clicked.connect(self._choose_reference)
+        remove_ref.clicked.connect(self._remove_reference)
+
+        self.form = QWidget()
+        form = QFormLayout(self.form)
+        form.addRow("Name", self.name)
+        form.addRow("Looks", self.description)
+        form.addRow("Seed", self.seed)
+        form.addRow("Identity panels", self.identity_panels)
+        form.addRow(self.consistent)
+        form.addRow("References", self.references)
+        form.addRow(row(add_ref, remove_ref))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.list)
+        layout.addWidget(row(add, remove))
+        layout.addWidget(self.form)
+        document.changed.connect(self._on_change)
+        self._reload_list()
+
+    def set_document(self, document: Document) -> None:
+        self.document.changed.disconnect(self._on_change)
+        self.document = document
+        document.changed.connect(self._on_change)
+        self._reload_list()
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def current(self) -> Character | None:
+        item = self.list.currentItem()
+        if item is None:
+            return None
+        return self.document.project.characters.get(item.data(Qt.ItemDataRole.UserRole))
+
+    def _on_change(self, change: Change) -> None:
+        if change.characters or change.structure:
+            self._reload_list()
+
+    def _reload_list(self) -> None:
+        current = self.current()
+        keep = current.id if current else None
+        self.list.blockSignals(True)
+        self.list.clear()
+        for character in self.document.project.ordered_characters():
+            item = QListWidgetItem(character.name)
+            item.setData(Qt.ItemDataRole.UserRole, character.id)
+            self.list.addItem(item)
+            if character.id == keep:
+                self.list.setCurrentItem(item)
+        if self.list.currentRow() < 0 and self.list.count():
+            self.list.setCurrentRow(0)
+        self.list.blockSignals(False)
+        self._fill()
+
+    def _fill(self) -> None:
+        character = self.current()
+        self.form.setEnabled(character is not None)
+        if character is None:
+            return
+        self._loading = True
+        try:
+            if self.name.text() != character.name:
+                self.name.setText(character.name)
+            if self.description.toPlainText() != character.description:
+                self.description.setPlainText(character.description)
+            self.seed.setValue(character.seed)
+            self.identity_panels.setValue(character.identity.identity_panels)
+            self.consistent.setChecked(character.identity.enabled)
+            self.references.clear()
+            for asset in character.reference_images:
+                icon = QIcon(QPixmap(str(self.document.assets.path(asset))))
+                item = QListWidgetItem(icon, "")
+                item.setData(Qt.ItemDataRole.UserRole, asset)
+                self.references.addItem(item)
+        finally:
+            self._loading = False
+
+    # -- editing ----------------------------------------------------------------------------------
+
+    def _edit(self, changes: dict[str, object], label: str, merge_key: object = None) -> None:
+        character = self.current()
+        if self._loading or character is None:
+            return
+        if all(getattr(character, k) == v for k, v in changes.items()):
+            return
+        self.document.push(EditFields("character", character.id, changes, label, merge_key))
+
+    def add_character(self) -> None:
+        project = self.document.project
+        number = len(project.characters) + 1
+        while project.character_named(f"Character {number}"):
+            number += 1
+        character = Character(name=f"Character {number}", seed=number)
+        self.document.push(
+            AddItem("characters", character, len(project.character_ids), "Add character")
+        )
+        self.list.setCurrentRow(self.list.count() - 1)
+
+    def delete_character(self) -> None:
+        character = self.current()
+        if character is not None:
+            self.document.push(remove_character(self.document.project, character.id))
+
+    def _rename(self) -> None:
+        character = self.current()
+        new_name = self.name.text().strip()
+        if self._loading or character is None or new_name == character.name:
+            return
+        try:
+            command = rename_character(self.document.project, character.id, new_name)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Rename character", str(exc))
+            self.name.setText(character.name)
+            return
+        self.document.push(command)
+
+    def _describe(self) -> None:
+        key = ("description", self._sessions.key(self.description))
+        self._edit({"description": self.description.toPlainText()}, "Edit description", key)
+
+    def _identity_changed(self, *_: object) -> None:
+        character = self.current()
+        if character is None:
+            return
+        identity = IdentitySettings(
+            identity_panels=self.identity_panels.value(),
+            sample_rate_low_res=character.identity.sample_rate_low_res,
+            sample_rate_high_res=character.identity.sample_rate_high_res,
+            enabled=self.consistent.isChecked(),
+        )
+        self._edit({"identity": identity}, "Set identity settings")
+
+    def add_reference(self, path: Path) -> None:
+        character = self.current()
+        if character is None:
+            return
+        asset = self.document.assets.put(png_bytes_of(path))
+        images = [*character.reference_images, asset]
+        self._edit({"reference_images": images}, "Add reference image")
+
+    def _choose_reference(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Reference image", "", "Images (*.png *.jpg *.jpeg *.webp *.bmp)"
+        )
+        if name:
+            try:
+                self.add_reference(Path(name))
+            except (OSError, ValueError) as exc:
+                QMessageBox.warning(self, "Reference image", str(exc))
+
+    def _remove_reference(self) -> None:
+        character, item = self.current(), self.references.currentItem()
+        if character is None or item is None:
+            return
+        asset = item.data(Qt.ItemDataRole.UserRole)
+        images = [a for a in character.reference_images if a != asset]
+        self._edit({"reference_images": images}, "Remove reference image")

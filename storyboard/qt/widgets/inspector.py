@@ -1,0 +1,333 @@
+"""The panel inspector: every field of the current panel, each edit an undoable command.
+
+Typing in a text field is one undo step per stretch of typing (the field's merge key changes
+whenever the field gains focus). When the project changes under the inspector (undo, another
+view), the fields are refreshed without pushing anything back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QWidget,
+)
+
+from storyboard.core.commands import Change, EditFields, accept_image
+from storyboard.core.model import CameraMove, Panel, Rect, Transition, TransitionKind
+from storyboard.core.numbering import panel_numbers
+from storyboard.core.resources import RESOURCES
+from storyboard.core.timeline import frames_to_seconds, timecode
+from storyboard.qt.document import Document
+from storyboard.qt.selection import Selection
+from storyboard.qt.widgets.forms import TypingSessions, row
+
+CAMERA_PRESETS: dict[str, CameraMove | None] = {
+    "Static": None,
+    "Push in": CameraMove(Rect(0, 0, 1, 1), Rect(0.15, 0.15, 0.7, 0.7)),
+    "Pull out": CameraMove(Rect(0.15, 0.15, 0.7, 0.7), Rect(0, 0, 1, 1)),
+    "Pan left to right": CameraMove(Rect(0, 0.1, 0.8, 0.8), Rect(0.2, 0.1, 0.8, 0.8)),
+    "Pan right to left": CameraMove(Rect(0.2, 0.1, 0.8, 0.8), Rect(0, 0.1, 0.8, 0.8)),
+    "Tilt up": CameraMove(Rect(0.1, 0.2, 0.8, 0.8), Rect(0.1, 0, 0.8, 0.8)),
+}
+CUSTOM_CAMERA = "Custom"
+
+
+def style_names() -> list[str]:
+    """Style template names from resources/styles.json (written by the engine side)."""
+    try:
+        data = json.loads((RESOURCES / "styles.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if isinstance(data, dict):
+        items = data.get("styles", data)
+        return [str(k) for k in (items if isinstance(items, dict) else data)]
+    return [str(item.get("name")) for item in data if isinstance(item, dict) and item.get("name")]
+
+
+class PanelInspector(QScrollArea):
+    preview_requested = Signal(object)  # asset id to show large, or None for the accepted image
+
+    def __init__(self, document: Document, selection: Selection) -> None:
+        super().__init__()
+        self.setObjectName("inspector")
+        self.document = document
+        self.selection = selection
+        self.panel_id: str | None = None
+        self._loading = False
+        self._sessions = TypingSessions(self)
+        self._build()
+        selection.current_changed.connect(self.show_panel)
+        document.changed.connect(self._on_change)
+        self.show_panel(selection.current)
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def _text(self, field: str, lines: int) -> QPlainTextEdit:
+        edit = QPlainTextEdit()
+        edit.setObjectName(field)
+        edit.setTabChangesFocus(True)
+        edit.setFixedHeight(edit.fontMetrics().lineSpacing() * lines + 12)
+        self._sessions.watch(edit)
+        edit.textChanged.connect(lambda: self._edit_text(field, edit.toPlainText(), edit))
+        return edit
+
+    def _build(self) -> None:
+        body = self.body = QWidget()
+        form = QFormLayout(body)
+        self.header = QLabel()
+        self.header.setObjectName("header")
+        form.addRow(self.header)
+        self.prompt = self._text("prompt", 3)
+        form.addRow("Prompt", self.prompt)
+        self.characters_box = QWidget()
+        self.characters_layout = QHBoxLayout(self.characters_box)
+        self.characters_layout.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Characters", self.characters_box)
+        self.dialogue = self._text("dialogue", 2)
+        form.addRow("Dialogue", self.dialogue)
+        self.action = self._text("action", 2)
+        form.addRow("Action", self.action)
+        self.notes = self._text("notes", 2)
+        form.addRow("Notes", self.notes)
+        self._build_timing(form)
+        self._build_generation(form)
+        self.setWidget(body)
+        self.setWidgetResizable(True)
+
+    def _build_timing(self, form: QFormLayout) -> None:
+        self.duration = QSpinBox()
+        self.duration.setObjectName("duration")
+        self.duration.setRange(1, 24 * 60 * 60)
+        self.duration.setSuffix(" frames")
+        self.duration.valueChanged.connect(lambda v: self._set({"duration": v}, "Set duration"))
+        self.seconds = QLabel()
+        form.addRow("Duration", row(self.duration, self.seconds))
+
+        self.camera = QComboBox()
+        self.camera.setObjectName("camera")
+        self.camera.addItems([*CAMERA_PRESETS, CUSTOM_CAMERA])
+        self.camera.activated.connect(self._camera_chosen)
+        form.addRow("Camera", self.camera)
+
+        self.transition = QComboBox()
+        self.transition.setObjectName("transition")
+        for kind in TransitionKind:
+            self.transition.addItem(kind.value.replace("_", " "), kind)
+        self.transition_frames = QSpinBox()
+        self.transition_frames.setRange(0, 240)
+        self.transition_frames.setSuffix(" frames")
+        self.transition.activated.connect(self._transition_changed)
+        self.transition_frames.valueChanged.connect(self._transition_changed)
+        form.addRow("To next", row(self.transition, self.transition_frames))
+
+    def _build_generation(self, form: QFormLayout) -> None:
+
+        self.seed = QSpinBox()
+        self.seed.setObjectName("seed")
+        self.seed.setRange(-1, 2**31 - 1)
+        self.seed.setSpecialValueText("automatic")
+        self.seed.valueChanged.connect(
+            lambda v: self._set({"seed": None if v < 0 else v}, "Set seed")
+        )
+        self.seed_locked = QCheckBox("Lock")
+        self.seed_locked.toggled.connect(lambda on: self._set({"seed_locked": on}, "Lock seed"))
+        form.addRow("Seed", row(self.seed, self.seed_locked))
+
+        self.style_box = QComboBox()
+        self.style_box.setObjectName("style")
+        self.style_box.addItem("Project default", None)
+        for name in style_names():
+            self.style_box.addItem(name, name)
+        self.style_box.activated.connect(
+            lambda _: self._set({"style": self.style_box.currentData()}, "Set style")
+        )
+        form.addRow("Style", self.style_box)
+
+        self.negative = QLineEdit()
+        self.negative.setObjectName("negative_prompt")
+        self._sessions.watch(self.negative)
+        self.negative.textEdited.connect(
+            lambda text: self._edit_text("negative_prompt", text, self.negative)
+        )
+        form.addRow("Avoid", self.negative)
+        self.number = QLineEdit()
+        self.number.setObjectName("number_override")
+        self.number.editingFinished.connect(self._number_changed)
+        form.addRow("Number", self.number)
+
+        self.candidates = QListWidget()
+        self.candidates.setObjectName("candidates")
+        self.candidates.setViewMode(QListWidget.ViewMode.IconMode)
+        self.candidates.setFlow(QListWidget.Flow.LeftToRight)
+        self.candidates.setWrapping(False)
+        self.candidates.setIconSize(QSize(112, 63))
+        self.candidates.setFixedHeight(100)
+        self.candidates.currentItemChanged.connect(self._candidate_previewed)
+        self.candidates.itemDoubleClicked.connect(lambda _: self.accept_current_candidate())
+        accept = QPushButton("Use this image")
+        accept.setObjectName("accept")
+        accept.clicked.connect(self.accept_current_candidate)
+        form.addRow("Images", row(self.candidates, accept, vertical=True))
+
+    # -- showing ----------------------------------------------------------------------------------
+
+    def set_document(self, document: Document) -> None:
+        self.document.changed.disconnect(self._on_change)
+        self.document = document
+        document.changed.connect(self._on_change)
+        self.show_panel(self.selection.current)
+
+    def _panel(self) -> Panel | None:
+        return self.document.project.panels.get(self.panel_id) if self.panel_id else None
+
+    def show_panel(self, panel_id: str | None) -> None:
+        self.panel_id = panel_id
+        self._refresh()
+
+    def _on_change(self, change: Change) -> None:
+        if (
+            self.panel_id in change.panels
+            or change.characters
+            or change.structure
+            or change.settings
+        ):
+            self._refresh()
+
+    def _refresh(self) -> None:
+        panel = self._panel()
+        self.body.setEnabled(panel is not None)
+        if panel is None:
+            self.header.setText("No panel selected")
+            return
+        self._loading = True
+        try:
+            self._fill(panel)
+        finally:
+            self._loading = False
+
+    def _fill(self, panel: Panel) -> None:
+        project = self.document.project
+        scene = project.scene_of(panel.id)
+        number = panel_numbers(project)[panel.id]
+        self.header.setText(f"<b>Panel {number}</b> · {scene.title or 'Untitled scene'}")
+        for edit, text in (
+            (self.prompt, panel.prompt),
+            (self.dialogue, panel.dialogue),
+            (self.action, panel.action),
+            (self.notes, panel.notes),
+        ):
+            _set_plain_text(edit, text)
+        if self.negative.text() != panel.negative_prompt:
+            self.negative.setText(panel.negative_prompt)
+        self.number.setText(panel.number_override or "")
+        self.number.setPlaceholderText(number)
+        self._fill_characters(panel)
+        self.duration.setValue(panel.duration)
+        fps = project.settings.fps
+        seconds = frames_to_seconds(panel.duration, fps)
+        self.seconds.setText(f"{seconds:.2f} s  ({timecode(panel.duration, fps)})")
+        preset = next((n for n, m in CAMERA_PRESETS.items() if m == panel.camera), CUSTOM_CAMERA)
+        self.camera.setCurrentText(preset)
+        self.transition.setCurrentIndex(self.transition.findData(panel.transition.kind))
+        self.transition_frames.setValue(panel.transition.frames)
+        self.seed.setValue(-1 if panel.seed is None else panel.seed)
+        self.seed_locked.setChecked(panel.seed_locked)
+        self.style_box.setCurrentIndex(max(0, self.style_box.findData(panel.style)))
+        self._fill_candidates(panel)
+
+    def _fill_characters(self, panel: Panel) -> None:
+        while self.characters_layout.count():
+            item = self.characters_layout.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        for character in self.document.project.ordered_characters():
+            box = QCheckBox(character.name)
+            box.setObjectName(f"character-{character.id}")
+            box.setChecked(character.id in panel.character_ids)
+            box.toggled.connect(lambda on, cid=character.id: self._toggle_character(cid, on))
+            self.characters_layout.addWidget(box)
+        self.characters_layout.addStretch()
+
+    def _fill_candidates(self, panel: Panel) -> None:
+        self.candidates.blockSignals(True)
+        self.candidates.clear()
+        for number, candidate in enumerate(reversed(panel.candidates), start=1):
+            pixmap = QPixmap(str(self.document.assets.path(candidate.asset)))
+            item = QListWidgetItem(QIcon(pixmap), "✓" if candidate.asset == panel.image else "")
+            item.setData(Qt.ItemDataRole.UserRole, candidate.asset)
+            seed = "" if candidate.seed is None else f" seed {candidate.seed}"
+            item.setToolTip(f"#{len(panel.candidates) - number + 1}{seed}\n{candidate.prompt}")
+            self.candidates.addItem(item)
+        self.candidates.blockSignals(False)
+
+    # -- editing ----------------------------------------------------------------------------------
+
+    def _set(self, changes: dict[str, Any], label: str, merge_key: object = None) -> None:
+        if self._loading or self.panel_id is None:
+            return
+        panel = self._panel()
+        if panel is None or all(getattr(panel, k) == v for k, v in changes.items()):
+            return
+        self.document.push(EditFields("panel", self.panel_id, changes, label, merge_key))
+
+    def _edit_text(self, field: str, text: str, widget: QObject) -> None:
+        label = f"Edit {field.replace('_', ' ')}"
+        self._set({field: text}, label, (self.panel_id, field, self._sessions.key(widget)))
+
+    def _toggle_character(self, character_id: str, on: bool) -> None:
+        panel = self._panel()
+        if panel is None:
+            return
+        ids = [c for c in panel.character_ids if c != character_id]
+        if on:
+            ids.append(character_id)
+        name = self.document.project.characters[character_id].name
+        self._set({"character_ids": ids}, f"{'Add' if on else 'Remove'} {name}")
+
+    def _camera_chosen(self, _: int) -> None:
+        name = self.camera.currentText()
+        if name in CAMERA_PRESETS:
+            self._set({"camera": CAMERA_PRESETS[name]}, "Set camera move")
+
+    def _transition_changed(self, *_: object) -> None:
+        transition = Transition(self.transition.currentData(), self.transition_frames.value())
+        self._set({"transition": transition}, "Set transition")
+
+    def _number_changed(self) -> None:
+        self._set({"number_override": self.number.text().strip() or None}, "Set panel number")
+
+    def _candidate_previewed(self, item: QListWidgetItem | None, _: object = None) -> None:
+        self.preview_requested.emit(item.data(Qt.ItemDataRole.UserRole) if item else None)
+
+    def accept_current_candidate(self) -> None:
+        item = self.candidates.currentItem()
+        if item is not None and self.panel_id is not None:
+            self.document.push(accept_image(self.panel_id, item.data(Qt.ItemDataRole.UserRole)))
+
+
+def _set_plain_text(edit: QPlainTextEdit, text: str) -> None:
+    """Replace the text only when it differs, keeping the cursor where the user had it."""
+    if edit.toPlainText() == text:
+        return
+    position = edit.textCursor().position()
+    edit.setPlainText(text)
+    cursor = edit.textCursor()
+    cursor.setPosition(min(position, len(text)))
+    edit.setTextCursor(cursor)

@@ -1,0 +1,113 @@
+"""Preferences: model source, device, generation defaults, autosave, export defaults."""
+
+from __future__ import annotations
+
+import copy
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from storyboard.core.settings import AppSettings
+from storyboard.qt.widgets.forms import row
+from storyboard.qt.widgets.inspector import style_names
+
+DEVICES = ["auto", "cuda", "mps", "cpu"]
+SCHEDULERS = ["ddim", "euler-ancestral", "dpmpp-2m-karras"]
+PAGE_PRESETS = ["us-comic", "a4", "letter", "b5-manga", "a5", "digest"]
+VIDEO_SIZES = ["720p", "1080p", "4k", "vertical", "square"]
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.settings = copy.deepcopy(settings)
+        self.model = QLineEdit(settings.model_source)
+        self.model.setObjectName("model")
+        self.model.setPlaceholderText(
+            "hub id, model folder or .safetensors file (empty: project's)"
+        )
+        browse_folder, browse_file = QPushButton("Folder…"), QPushButton("File…")
+        browse_folder.clicked.connect(self._pick_folder)
+        browse_file.clicked.connect(self._pick_file)
+        self.device = _combo(DEVICES, settings.device)
+        self.low_vram = QCheckBox("Low VRAM (offload to CPU memory)")
+        self.low_vram.setChecked(settings.low_vram)
+        self.width_ = _spin(64, 4096, settings.default_width, 64)
+        self.height_ = _spin(64, 4096, settings.default_height, 64)
+        self.steps = _spin(1, 200, settings.default_steps)
+        self.style_box = _combo(style_names() or [settings.default_style], settings.default_style)
+        self.scheduler = _combo(SCHEDULERS, settings.default_scheduler)
+        self.autosave = _spin(5, 3600, settings.autosave_seconds)
+        self.autosave.setSuffix(" s")
+        self.page = _combo(PAGE_PRESETS, settings.export.page_preset)
+        self.dpi = _combo(["300", "600"], str(settings.export.dpi))
+        self.video = _combo(VIDEO_SIZES, settings.export.video_size)
+        form = QFormLayout(self)
+        form.addRow("Model", row(self.model, browse_folder, browse_file))
+        form.addRow("Device", self.device)
+        form.addRow(self.low_vram)
+        form.addRow("Default size", row(self.width_, self.height_))
+        form.addRow("Default steps", self.steps)
+        form.addRow("Default style", self.style_box)
+        form.addRow("Default scheduler", self.scheduler)
+        form.addRow("Autosave every", self.autosave)
+        form.addRow("Comic page", self.page)
+        form.addRow("Print resolution", self.dpi)
+        form.addRow("Animatic size", self.video)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def result_settings(self) -> AppSettings:
+        s = self.settings
+        s.model_source = self.model.text().strip()
+        s.device = self.device.currentText()
+        s.low_vram = self.low_vram.isChecked()
+        s.default_width, s.default_height = self.width_.value(), self.height_.value()
+        s.default_steps = self.steps.value()
+        s.default_style = self.style_box.currentText()
+        s.default_scheduler = self.scheduler.currentText()
+        s.autosave_seconds = self.autosave.value()
+        s.export.page_preset = self.page.currentText()
+        s.export.dpi = int(self.dpi.currentText())
+        s.export.video_size = self.video.currentText()
+        return s
+
+    def _pick_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Diffusers model folder")
+        if folder:
+            self.model.setText(folder)
+
+    def _pick_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Checkpoint", "", "Checkpoints (*.safetensors)")
+        if name:
+            self.model.setText(name)
+
+
+def _combo(items: list[str], current: str) -> QComboBox:
+    box = QComboBox()
+    box.addItems(items if current in items else [*items, current])
+    box.setCurrentText(current)
+    return box
+
+
+def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    spin.setValue(value)
+    return spin
