@@ -22,6 +22,8 @@ from storyboard.core.numbering import panel_numbers
 from storyboard.core.persistence import BUNDLE_SUFFIX, PROJECT_FILE, load_project, save_project
 from storyboard.core.script import ScriptError, load_script
 from storyboard.core.timeline import frames_to_seconds, timecode, total_frames
+from storyboard.export.headless import add_arguments as export_pdf_arguments
+from storyboard.export.headless import run_export_pdf
 
 log = logging.getLogger("storyboard")
 
@@ -61,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean = commands.add_parser("clean-up", help="delete images no panel or candidate uses")
     clean.add_argument("project", type=Path)
     clean.add_argument("--dry-run", action="store_true", help="only list what would go")
+    export_pdf = commands.add_parser("export-pdf", help="comic PDF or storyboard worksheets")
+    export_pdf_arguments(export_pdf)
     return parser
 
 
@@ -190,6 +194,7 @@ COMMANDS = {
     "new": cmd_new,
     "import-storyboarder": cmd_import_storyboarder,
     "clean-up": cmd_clean_up,
+    "export-pdf": run_export_pdf,
 }
 
 

@@ -1,0 +1,46 @@
+"""One PNG per comic page, painted by the same renderer as the PDF (for the web, or proofs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray
+from PySide6.QtGui import QImageWriter
+
+from storyboard.core.assets import AssetStore
+from storyboard.core.model import Project
+from storyboard.export.comic_pdf import ComicOptions, comic_layouts
+from storyboard.export.output import Cancelled, ExportError, Progress, check_cancelled, staged_file
+from storyboard.export.painter import PaintOptions, asset_loader, render_page_image
+
+
+def export_page_pngs(
+    project: Project,
+    bundle: Path,
+    out_dir: Path,
+    options: ComicOptions | None = None,
+    dpi: float = 150,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> list[Path]:
+    """Write ``page-001.png``... (``cover.png`` first when asked for) into ``out_dir``."""
+    options = options or ComicOptions()
+    if not Path(out_dir).is_dir():
+        raise ExportError(out_dir, "is not a folder", "Create it or choose another folder")
+    layouts = comic_layouts(project, options)
+    images = asset_loader(AssetStore(bundle))
+    written: list[Path] = []
+    for index, layout in enumerate(layouts):
+        check_cancelled(cancelled)
+        numbered = layout.number > 0  # the cover has no number and shows the art alone
+        paint = PaintOptions(dpi, options.page_numbers and numbered, balloons=numbered)
+        image = render_page_image(layout, project, images, dpi, paint)
+        name = f"page-{layout.number:03d}.png" if layout.number else "cover.png"
+        target = Path(out_dir) / name
+        with staged_file(target) as temp:
+            if not QImageWriter(str(temp), QByteArray(b"png")).write(image):
+                raise ExportError(target, "the PNG could not be written", "Check the disk space")
+        written.append(target)
+        if progress is not None:
+            progress(index + 1, len(layouts))
+    return written
