@@ -1,0 +1,103 @@
+"""Identity banks kept between jobs: in memory for the session, on disk in the project cache.
+
+A bank is valid only for the exact identity images it was made from, so it is filed under the
+digest of a :class:`BankKey` that covers everything those images depend on: the weights, the
+identity panels' prompts, negative prompts and seeds, size, steps, sampler, guidance, FreeU and the
+CSA settings. Regenerating one panel days later therefore reads the saved bank when nothing
+changed, and silently re-runs the identity phase when anything did (a stale bank is never used).
+Files: ``<cache_dir>/<character id>-<digest>.safetensors``; older files of the same character are
+removed when a new bank is saved, so the cache holds one bank per character.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from inference.identity_bank import BankKey, BankMismatchError, IdentityBank
+from storyboard.core.jobs import CharacterJob, Sampling
+
+logger = logging.getLogger(__name__)
+
+
+def bank_key(
+    character: CharacterJob,
+    *,
+    model: str,
+    sampling: Sampling,
+    size: tuple[int, int],
+    csa: str,
+    cfg: bool,
+) -> BankKey:
+    """The key of a character's bank under these settings.
+
+    ``BankKey`` has no fields for negative prompts, panel seeds, guidance or FreeU, so they are
+    folded into ``identity_prompts`` and ``scheduler``; the digest covers them all the same.
+    """
+    width, height = size
+    prompts = tuple(
+        f"{job.prompt}\nnegative: {job.negative_prompt}\nseed: {job.seed}"
+        for job in character.identity_panels
+    )
+    sampler = f"{sampling.scheduler};guidance={sampling.guidance:g};freeu={sampling.freeu}"
+    return BankKey(
+        model=model,
+        identity_prompts=prompts,
+        seed=character.seed,
+        height=height,
+        width=width,
+        steps=sampling.steps,
+        scheduler=sampler,
+        csa=csa,
+        cfg=cfg,
+    )
+
+
+class BankCache:
+    """The last bank of each character, in memory and (with a cache folder) on disk."""
+
+    def __init__(self) -> None:
+        self._memory: dict[str, IdentityBank] = {}
+
+    def get(
+        self, character_id: str, key: BankKey, cache_dir: str | None, *, offload: bool, device: str
+    ) -> IdentityBank | None:
+        """The bank made under ``key``, or None when it has to be made again."""
+        bank = self._memory.get(character_id)
+        if bank is not None and bank.key == key:
+            return bank
+        if cache_dir is None:
+            return None
+        path = Path(cache_dir) / f"{character_id}-{key.digest()}.safetensors"
+        if not path.is_file():
+            return None
+        try:
+            bank = IdentityBank.load(path, expect=key, device=device, offload=offload)
+        except (BankMismatchError, OSError, ValueError, KeyError) as exc:
+            logger.warning("ignoring identity bank %s: %s", path, exc)
+            return None
+        self._memory[character_id] = bank
+        return bank
+
+    def put(self, character_id: str, bank: IdentityBank, cache_dir: str | None) -> None:
+        """Keep ``bank`` for this session, and save it to ``cache_dir`` (best effort)."""
+        self._memory[character_id] = bank
+        if cache_dir is None or bank.key is None:
+            return
+        folder = Path(cache_dir)
+        target = folder / f"{character_id}-{bank.key.digest()}.safetensors"
+        temp = target.with_suffix(".tmp")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            bank.save(temp)
+            temp.replace(target)
+            for old in folder.glob(f"{character_id}-*.safetensors"):
+                if old != target:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:  # the cache is an optimisation: never fail a generation for it
+            logger.warning("could not save the identity bank to %s: %s", target, exc)
+            temp.unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        """Forget the in-memory banks (a new model was loaded)."""
+        self._memory.clear()

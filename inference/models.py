@@ -1,0 +1,327 @@
+"""Where a model's weights come from, and loading them without ever reaching for the network.
+
+A model source is what the artist typed or picked:
+
+* a preset key from ``resources/models.json`` (``sdxl-base``) or a Hugging Face hub id
+  (``stabilityai/stable-diffusion-xl-base-1.0``): read from the standard hub cache only, so it
+  works offline once downloaded and never starts a multi-gigabyte download behind the artist's back;
+* a local diffusers folder (``model_index.json`` inside);
+* one ``.safetensors`` checkpoint (civitai style). SDXL vs SD 1.5 is read from its tensor names
+  without loading it. diffusers then needs the configs and tokenizers of the matching base model:
+  a diffusers folder given as ``config``, else the base repo's small files in the hub cache.
+
+Anything missing becomes :class:`ModelUnavailable` saying what was tried and the exact fix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import warnings
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from inference.errors import ModelUnavailable
+
+logger = logging.getLogger(__name__)
+
+MODELS_FILE = Path(__file__).resolve().parents[1] / "resources" / "models.json"
+BASE_REPOS = {
+    "sdxl": "stabilityai/stable-diffusion-xl-base-1.0",
+    "sd15": "stable-diffusion-v1-5/stable-diffusion-v1-5",
+}
+SDXL_BUCKETS = (
+    (1024, 1024),
+    (1152, 896),
+    (1216, 832),
+    (1344, 768),
+    (1536, 640),
+    (896, 1152),
+    (832, 1216),
+    (768, 1344),
+    (640, 1536),
+)
+_PICK = "Pick a local diffusers folder or a .safetensors file (--model PATH)"
+
+
+class ModelKind(StrEnum):
+    SDXL = "sdxl"
+    SD15 = "sd15"
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    key: str
+    label: str
+    repo: str
+    kind: ModelKind
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModel:
+    """A source turned into files on disk, ready for :func:`load_pipeline`."""
+
+    source: str
+    kind: ModelKind
+    location: Path  # diffusers folder, or the checkpoint file
+    single_file: bool
+    config: Path | None  # diffusers folder with the configs a single file needs
+    fingerprint: str  # identifies the weights (identity-bank keys)
+
+
+def presets(path: Path = MODELS_FILE) -> dict[str, Preset]:
+    """The known models, by key."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        key: Preset(key, e["label"], e["repo"], ModelKind(e["kind"]), e.get("notes", ""))
+        for key, e in data.items()
+    }
+
+
+def download_command(repo: str, *, configs_only: bool = False) -> str:
+    """The command that puts ``repo`` into the hub cache (shown to the user, never run)."""
+    extra = ' --include "*.json" --include "*.txt"' if configs_only else ""
+    return f"hf download {repo}{extra}"
+
+
+# ---------------------------------------------------------------------------------- resolving
+def resolve(source: str, *, config: str | Path | None = None) -> ResolvedModel:
+    """Find the files of ``source``; raises :class:`ModelUnavailable` with a fix."""
+    text = source.strip()
+    if not text:
+        raise ModelUnavailable(source, ["no model was given"], _PICK)
+    known = presets()
+    if text in known:
+        return _hub(text, known[text].repo)
+    path = Path(text).expanduser()
+    if path.exists():
+        if path.is_dir():
+            return _folder(text, path)
+        return _single_file(text, path, Path(config).expanduser() if config else None)
+    if _looks_like_path(text):
+        what = f"no file or folder {path} exists"
+        if "/" not in text and "\\" not in text:
+            what += f", and it is not a preset ({', '.join(known)}) or a hub id (owner/name)"
+        raise ModelUnavailable(source, [what], _PICK)
+    return _hub(text, text)
+
+
+def _looks_like_path(text: str) -> bool:
+    return (
+        text.endswith((".safetensors", ".ckpt"))
+        or text.startswith(("/", ".", "~", "\\"))
+        or (text.count("/") != 1 and "\\" not in text)
+    )
+
+
+def _hub(source: str, repo: str) -> ResolvedModel:
+    from huggingface_hub import constants, snapshot_download
+
+    tried = f"looked for {repo} in the Hugging Face cache ({constants.HF_HUB_CACHE})"
+    try:
+        folder = Path(snapshot_download(repo, local_files_only=True))
+    except Exception as exc:
+        logger.debug("hub cache lookup of %s failed", repo, exc_info=True)
+        raise ModelUnavailable(
+            source,
+            [f"{tried}: not downloaded"],
+            f"{_PICK}, or download it once with: {download_command(repo)}",
+        ) from exc
+    if not (folder / "model_index.json").is_file():
+        raise ModelUnavailable(
+            source,
+            [f"{tried}: only part of it is there"],
+            f"{_PICK}, or finish the download with: {download_command(repo)}",
+        )
+    return _folder(source, folder)
+
+
+def _folder(source: str, folder: Path) -> ResolvedModel:
+    index = folder / "model_index.json"
+    if not index.is_file():
+        raise ModelUnavailable(
+            source,
+            [f"{folder} has no model_index.json, so it is not a diffusers model folder"],
+            f"{_PICK}; a diffusers folder holds model_index.json, unet/, vae/, text_encoder/",
+        )
+    try:
+        class_name = str(json.loads(index.read_text(encoding="utf-8")).get("_class_name", ""))
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailable(source, [f"{index} is unreadable ({exc})"], _PICK) from exc
+    kind = _kind_of_class(class_name)
+    if kind is None:
+        raise ModelUnavailable(
+            source,
+            [f"{folder} holds a {class_name or 'unknown'} model"],
+            "This editor runs SDXL and Stable Diffusion 1.5 family models; pick one of those",
+        )
+    weights = sorted((folder / "unet").glob("diffusion_pytorch_model*"))
+    stamp = max((w.stat().st_mtime_ns for w in weights), default=0)
+    return ResolvedModel(source, kind, folder, False, None, f"{folder.resolve()}@{stamp}")
+
+
+def _kind_of_class(class_name: str) -> ModelKind | None:
+    if class_name.startswith("StableDiffusionXL"):
+        return ModelKind.SDXL
+    if class_name in ("StableDiffusionPipeline", "StableDiffusionImg2ImgPipeline"):
+        return ModelKind.SD15
+    return None
+
+
+def checkpoint_kind(path: Path) -> ModelKind:
+    """SDXL or SD 1.5, from the tensor names of a checkpoint (reads only its header)."""
+    from safetensors import safe_open
+
+    source = str(path)
+    if path.suffix.lower() != ".safetensors":
+        raise ModelUnavailable(
+            source,
+            [f"{path.name} is not a .safetensors file"],
+            "Use the .safetensors version of the checkpoint (.ckpt files can run code on load)",
+        )
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            keys = list(handle.keys())
+            first_conv = "model.diffusion_model.input_blocks.0.0.weight"
+            in_channels = handle.get_slice(first_conv).get_shape()[1] if first_conv in keys else 4
+    except Exception as exc:
+        raise ModelUnavailable(
+            source, [f"{path.name} could not be read as safetensors ({exc})"], _PICK
+        ) from exc
+    if in_channels != 4:
+        raise ModelUnavailable(
+            source,
+            [f"{path.name} is an inpainting checkpoint ({in_channels} input channels)"],
+            "Pick the regular (non-inpainting) version of the model",
+        )
+    if any(k.startswith("conditioner.embedders.1.") for k in keys):
+        return ModelKind.SDXL
+    if any(k.startswith("cond_stage_model.transformer.") for k in keys):
+        return ModelKind.SD15
+    what = "an SD 2.x" if any(k.startswith("cond_stage_model.model.") for k in keys) else "not a"
+    raise ModelUnavailable(
+        source,
+        [f"{path.name} is {what} Stable Diffusion 1.5 / SDXL checkpoint"],
+        "Pick an SDXL or SD 1.5 family checkpoint",
+    )
+
+
+def _single_file(source: str, path: Path, config: Path | None) -> ResolvedModel:
+    kind = checkpoint_kind(path)
+    stat = path.stat()
+    fingerprint = f"{path.resolve()}@{stat.st_size}:{stat.st_mtime_ns}"
+    base = BASE_REPOS[kind]
+    if config is not None:
+        if not (config / "model_index.json").is_file():
+            raise ModelUnavailable(
+                source,
+                [f"the config folder {config} has no model_index.json"],
+                f"Give a diffusers folder of the {kind.upper()} family as the config",
+            )
+        return ResolvedModel(source, kind, path, True, config, fingerprint)
+    from huggingface_hub import snapshot_download
+
+    try:
+        folder = Path(snapshot_download(base, local_files_only=True))
+    except Exception as exc:
+        raise ModelUnavailable(
+            source,
+            [
+                f"{path.name} is a single-file {kind.upper()} checkpoint, which needs the configs "
+                f"and tokenizer of {base}; they are not in the Hugging Face cache"
+            ],
+            f"Download those small files once with: {download_command(base, configs_only=True)} "
+            f"(or give a diffusers folder of the same family as the model config)",
+        ) from exc
+    return ResolvedModel(source, kind, path, True, folder, fingerprint)
+
+
+# ---------------------------------------------------------------------------------- loading
+def pipeline_class(kind: ModelKind) -> Any:
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+    return StableDiffusionXLPipeline if kind is ModelKind.SDXL else StableDiffusionPipeline
+
+
+def load_pipeline(model: ResolvedModel, dtype: torch.dtype) -> Any:
+    """The diffusers pipeline of ``model`` on the CPU in ``dtype`` (the engine moves it)."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()  # the app shows its own progress
+    transformers_logging.disable_progress_bar()
+    cls = pipeline_class(model.kind)
+    extra: dict[str, Any] = {}
+    if model.kind is ModelKind.SD15:
+        extra = {
+            "safety_checker": None,
+            "feature_extractor": None,
+            "requires_safety_checker": False,
+        }
+    try:
+        with warnings.catch_warnings():
+            # diffusers 0.42 renamed torch_dtype to dtype; the old name works in every version
+            warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)
+            return _from_files(cls, model, dtype, extra)
+    except (torch.OutOfMemoryError, MemoryError):
+        raise
+    except Exception as exc:
+        logger.debug("loading %s failed", model.location, exc_info=True)
+        raise ModelUnavailable(
+            model.source,
+            [f"{model.location} could not be loaded: {type(exc).__name__}: {_first_line(exc)}"],
+            "The files may be incomplete or of another model family; re-download them or pick "
+            "another model",
+        ) from exc
+
+
+def _from_files(cls: Any, model: ResolvedModel, dtype: torch.dtype, extra: dict[str, Any]) -> Any:
+    if model.single_file:
+        return cls.from_single_file(
+            str(model.location),
+            config=str(model.config),
+            torch_dtype=dtype,
+            local_files_only=True,
+            **extra,
+        )
+    fp16 = (model.location / "unet" / "diffusion_pytorch_model.fp16.safetensors").is_file()
+    return cls.from_pretrained(
+        str(model.location),
+        torch_dtype=dtype,
+        local_files_only=True,
+        variant="fp16" if fp16 and dtype == torch.float16 else None,
+        **extra,
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else ""
+
+
+# ---------------------------------------------------------------------------------- sizes
+def native_size(kind: ModelKind, width: int, height: int) -> tuple[int, int]:
+    """The model's native size with the aspect ratio closest to width x height.
+
+    SDXL was trained on fixed buckets of about one megapixel; SD 1.5 on 512 px, so its sizes keep
+    about 512 x 512 pixels in multiples of 64. Off-native sizes give doubled limbs and heads.
+    """
+    ratio = width / height
+    if kind is ModelKind.SDXL:
+        return min(SDXL_BUCKETS, key=lambda wh: abs(math.log(wh[0] / wh[1] / ratio)))
+    scale = (512 * 512 / (width * height)) ** 0.5
+    return (max(64, round(width * scale / 64) * 64), max(64, round(height * scale / 64) * 64))
+
+
+def round_size(width: int, height: int, multiple: int) -> tuple[int, int]:
+    """An exact size the model can take: each side rounded to a multiple of ``multiple``."""
+    return (
+        max(multiple, round(width / multiple) * multiple),
+        max(multiple, round(height / multiple) * multiple),
+    )
