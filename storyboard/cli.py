@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from storyboard.cli_generate import add_arguments as generate_arguments
+from storyboard.cli_generate import run_generate
 from storyboard.core.assets import AssetStore
 from storyboard.core.errors import ProjectError
 from storyboard.core.model import FPS_CHOICES, Project
@@ -40,8 +42,10 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="main.py",
+        usage="%(prog)s [PROJECT] | %(prog)s COMMAND ...",
         description="Storyboard editor: consistent characters across every panel, generated "
-        "offline on your own GPU. Commands work on project folders (Name.storyboard).",
+        "offline on your own GPU. Without a command, opens the editor window (on PROJECT if "
+        "given). Commands work on project folders (Name.storyboard).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -63,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     clean = commands.add_parser("clean-up", help="delete images no panel or candidate uses")
     clean.add_argument("project", type=Path)
     clean.add_argument("--dry-run", action="store_true", help="only list what would go")
+
+    generate = commands.add_parser("generate", help="generate panel images (identity panels first)")
+    generate_arguments(generate)
     export_pdf = commands.add_parser("export-pdf", help="comic PDF or storyboard worksheets")
     export_pdf_arguments(export_pdf)
     return parser
@@ -195,10 +202,20 @@ COMMANDS = {
     "import-storyboarder": cmd_import_storyboarder,
     "clean-up": cmd_clean_up,
     "export-pdf": run_export_pdf,
+    "generate": run_generate,  # imports torch only when it runs
 }
 
 
+def _opens_editor(argv: Sequence[str]) -> bool:
+    return not argv or (len(argv) == 1 and not argv[0].startswith("-") and argv[0] not in COMMANDS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _opens_editor(argv):
+        from storyboard.qt.app import run_editor
+
+        return run_editor(Path(argv[0]) if argv else None)
     try:
         args = build_parser().parse_args(argv)
         logging.basicConfig(

@@ -1,0 +1,174 @@
+"""``main.py generate``: headless generation of a project's panels.
+
+Identity panels first, then the others; each image is written to the asset store, added to its
+panel as a candidate (accepted where the panel has no image yet) and the project is saved
+(atomically) the moment the image exists. So Ctrl-C, a crash or a power cut loses at most the
+image being denoised. The first Ctrl-C stops within one denoising step; a second one kills.
+
+torch is imported only inside :func:`run_generate`, so ``main.py --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from storyboard.core.assets import AssetStore
+from storyboard.core.jobs import Overrides, build_story_request, new_candidate, record_commands
+from storyboard.core.model import Project
+from storyboard.core.numbering import find_panels
+from storyboard.core.persistence import load_project, save_project
+
+if TYPE_CHECKING:
+    from inference.engine import GeneratedImage, Progress
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", type=Path)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--scene", type=int, metavar="N", help="only scene N (1 = first)")
+    which.add_argument("--panels", metavar="LIST", help="only these panels, e.g. 3A,3B")
+    parser.add_argument(
+        "--model",
+        metavar="SOURCE",
+        help="preset key, hub id, diffusers folder or .safetensors file (default: the project's)",
+    )
+    parser.add_argument(
+        "--model-config", metavar="DIR", help="diffusers folder giving a .safetensors its configs"
+    )
+    parser.add_argument("--steps", type=int, metavar="N")
+    parser.add_argument("--size", metavar="WxH", help="exact image size (default: model-native)")
+    parser.add_argument("--seed", type=int, metavar="N", help="base seed (locked seeds are kept)")
+    parser.add_argument("--batch-size", type=int, default=4, metavar="N")
+    parser.add_argument("--device", choices=("cuda", "mps", "cpu"), help="default: the best one")
+    parser.add_argument(
+        "--low-vram", action="store_true", help="model CPU offload, VAE tiling, bank offload"
+    )
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--size must look like 1024x576, not {text!r}") from None
+    if width < 8 or height < 8:
+        raise ValueError(f"--size {text} is too small")
+    return width, height
+
+
+def selected_panels(project: Project, scene: int | None, panels: str | None) -> list[str] | None:
+    """Panel ids chosen by --scene / --panels (None: all)."""
+    if panels:
+        try:
+            return find_panels(project, [p for p in panels.split(",") if p.strip()])
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+    if scene is not None:
+        count = len(project.scene_ids)
+        if not 1 <= scene <= count:
+            raise ValueError(f"--scene {scene} does not exist (the project has {count} scenes)")
+        return list(project.scenes[project.scene_ids[scene - 1]].panel_ids)
+    return None
+
+
+class _Bar:
+    """A one-line progress bar on stderr (redrawn in place on a terminal)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+
+    def __call__(self, p: Progress) -> None:
+        if p.phase == "loading":
+            self.out.write("loading the model...\n")
+            return
+        if not self.tty and p.step != p.total:
+            return
+        width = 24
+        filled = width * p.step // max(p.total, 1)
+        what = "identity" if p.phase == "identity" else "panels"
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {what} {','.join(p.labels)} "
+            f"step {p.step}/{p.total}, {p.images_done}/{p.images_total} images"
+        )
+        self.out.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
+        self.out.flush()
+
+    def finish(self) -> None:
+        if self.tty:
+            self.out.write("\n")
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    loaded = load_project(args.project)
+    project, bundle = loaded.project, loaded.path
+    wanted = selected_panels(project, args.scene, args.panels)
+    overrides = Overrides(
+        model=args.model,
+        steps=args.steps,
+        size=parse_size(args.size) if args.size else None,
+        seed=args.seed,
+        batch_size=args.batch_size,
+    )
+    request = build_story_request(project, wanted, bundle=bundle, overrides=overrides)
+    if not request.panels:
+        raise ValueError("no panels to generate")
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no torchvision advisories
+    from inference.engine import StoryEngine
+    from inference.errors import Cancelled, GenerationError
+
+    store = AssetStore(bundle)
+    saved: list[str] = []
+
+    def record(image: GeneratedImage) -> None:
+        asset = store.put(image.png)
+        candidate = new_candidate(asset, image.job, model=image.model, settings=image.settings)
+        add, accept = record_commands(project, image.job.panel_id, candidate)
+        add.apply(project)
+        if accept is not None:
+            accept.apply(project)
+        save_project(project, bundle)
+        saved.append(image.job.label)
+
+    stop = threading.Event()
+    bar = _Bar(sys.stderr)
+    previous = _install_interrupt(stop)
+    try:
+        engine = StoryEngine(
+            request.model,
+            device=args.device,
+            low_vram=args.low_vram,
+            model_config=args.model_config,
+        )
+        engine.generate(request, progress=bar, cancelled=stop, on_image=record)
+    except Cancelled:
+        bar.finish()
+        sys.stderr.write(f"cancelled: kept {len(saved)} image(s) in {bundle}\n")
+        return 130
+    except GenerationError as exc:
+        bar.finish()
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    bar.finish()
+    sys.stdout.write(f"generated {len(saved)} image(s) ({', '.join(saved)}) in {bundle}\n")
+    return 0
+
+
+def _install_interrupt(stop: threading.Event) -> Any:
+    """First Ctrl-C: stop cleanly after the current step. Second: the default (kill)."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        sys.stderr.write("\nstopping after this step (Ctrl-C again to kill)...\n")
+
+    return signal.signal(signal.SIGINT, handler)
