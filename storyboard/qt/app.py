@@ -26,9 +26,7 @@ log = logging.getLogger(__name__)
 
 def application(argv: list[str] | None = None) -> QApplication:
     existing = QApplication.instance()
-    if isinstance(existing, QApplication):
-        return existing
-    app = QApplication(argv or sys.argv[:1])
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
     app.setApplicationName("Storyboard")
     app.setOrganizationName("storyboard-editor")
     load_fonts()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self.characters = CharacterLibrary(self.document)
         self.history = QUndoView(self.document.undo_stack)
         self.history.setEmptyLabel("Opened project")
-        self.panel_actions = PanelActions(self.document, self.selection, self.timeline)
+        self.panel_actions = PanelActions(self.document, self.selection, self.timeline, self)
         self._layout()
         self._menus()
         self.autosave_timer = QTimer(self)
@@ -129,8 +129,6 @@ class MainWindow(QMainWindow):
         self._add(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
         self.edit_menu = bar.addMenu("&Edit")
-        self.undo_action: QAction | None = None
-        self.redo_action: QAction | None = None
         self._install_undo_actions()
 
         panels = bar.addMenu("&Panel")
@@ -158,14 +156,14 @@ class MainWindow(QMainWindow):
         return action
 
     def _install_undo_actions(self) -> None:
-        """Undo/Redo menu items named after the next step ("Undo Edit dialogue")."""
-        for old in (self.undo_action, self.redo_action):
-            if old is not None:
-                self.edit_menu.removeAction(old)
-        stack = self.document.undo_stack
-        self.undo_action = stack.createUndoAction(self, "&Undo")
+        """Undo/Redo menu items named after the next step ("Undo Edit dialogue"); a QUndoGroup
+        keeps them following whichever project is open."""
+        self.undo_group = QUndoGroup(self)
+        self.undo_group.addStack(self.document.undo_stack)
+        self.undo_group.setActiveStack(self.document.undo_stack)
+        self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
-        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts(
             [QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")]
         )
@@ -199,7 +197,8 @@ class MainWindow(QMainWindow):
         self.characters.set_document(document)
         self.panel_actions.set_document(document)
         self.history.setStack(document.undo_stack)
-        self._install_undo_actions()
+        self.undo_group.addStack(document.undo_stack)
+        self.undo_group.setActiveStack(document.undo_stack)
         self._connect_document()
         self.banner.hide()
         self._select_first_panel()

@@ -17,8 +17,14 @@ from storyboard.qt.widgets.timeline import TimelineView
 
 
 class PanelActions(QObject):
-    def __init__(self, document: Document, selection: Selection, timeline: TimelineView) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        document: Document,
+        selection: Selection,
+        timeline: TimelineView,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
         self.document = document
         self.selection = selection
         self.timeline = timeline

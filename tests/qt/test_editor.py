@@ -1,0 +1,249 @@
+"""The editor window driven like an artist would: real widgets, keyboard, undo, save, recovery."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QFontInfo
+from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit, QSpinBox
+from pytestqt.qtbot import QtBot
+
+from storyboard.core.autosave import LOCK_FILE
+from storyboard.core.numbering import panel_numbers
+from storyboard.core.persistence import load_project
+from storyboard.core.settings import AppSettings
+from storyboard.export.fonts import UI_FAMILY
+from storyboard.qt.document import Document
+from storyboard.qt.main_window import MainWindow
+from storyboard.qt.models.timeline_model import Role
+from storyboard.qt.shortcuts import ShortcutsDialog, shortcut_rows
+from storyboard.qt.widgets.script_dialog import ScriptDialog
+from tests.qt.conftest import ROOT
+
+STORY = (ROOT / "resources" / "scripts" / "lighthouse.txt").read_text()
+
+
+def order(window: MainWindow) -> list[str]:
+    return [window.timeline_model.data(window.timeline_model.index(r), Role.NUMBER)
+            for r in range(window.timeline_model.rowCount())]  # fmt: skip
+
+
+def test_window_shows_the_sample_story(window: MainWindow, app: QApplication) -> None:
+    assert window.timeline_model.rowCount() == 12
+    assert order(window)[:5] == ["1A", "1B", "1C", "1D", "2A"]
+    assert window.scenes.model.rowCount() == 3
+    assert window.inspector.header.text().startswith("<b>Panel 1A")
+    assert window.inspector.prompt.toPlainText().startswith("a lonely lighthouse")
+    assert "sample" in window.windowTitle()
+    assert QFontInfo(app.font()).family() == UI_FAMILY  # real glyphs, not empty boxes
+
+
+def test_typing_dialogue_is_one_undo_step(window: MainWindow, qtbot: QtBot) -> None:
+    window.timeline.select_panels([window.timeline_model.panel_ids()[1]])
+    edit = window.inspector.dialogue
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClicks(edit, "MIRA: Almost there.")
+    panel = window.document.project.panels[window.selection.current or ""]
+    assert panel.dialogue == "MIRA: Almost there."
+    assert window.document.undo_stack.count() == 1
+    assert window.undo_action.text() == "&Undo Edit dialogue"
+    assert window.isWindowModified()
+    window.document.undo_stack.undo()
+    assert panel.dialogue == "MIRA: One last delivery."
+    assert edit.toPlainText() == "MIRA: One last delivery."  # the field follows the undo
+    assert not window.isWindowModified()
+
+
+def test_inspector_fields_edit_the_panel(window: MainWindow) -> None:
+    panel_id = window.timeline_model.panel_ids()[2]
+    window.timeline.select_panels([panel_id])
+    inspector = window.inspector
+    duration = inspector.findChild(QSpinBox, "duration")
+    assert duration is not None
+    duration.setValue(96)
+    oto = window.document.project.character_named("Oto")
+    assert oto is not None
+    box = inspector.findChild(QPlainTextEdit, "notes")
+    assert box is not None
+    inspector.characters_box.findChildren(object)  # the checkboxes exist
+    checkbox = next(
+        c for c in inspector.characters_box.children() if getattr(c, "text", lambda: "")() == "Oto"
+    )
+    checkbox.setChecked(True)  # type: ignore[attr-defined]
+    panel = window.document.project.panels[panel_id]
+    assert panel.duration == 96
+    assert oto.id in panel.character_ids
+    assert "4.00 s" in inspector.seconds.text()
+    labels = [window.document.undo_stack.text(i) for i in range(window.document.undo_stack.count())]
+    assert labels == ["Set duration", "Add Oto"]
+
+
+def test_drag_reorders_across_scenes_and_undoes(window: MainWindow) -> None:
+    model = window.timeline_model
+    ids = model.panel_ids()
+    before = copy.deepcopy(window.document.project)
+    mime = model.mimeData([model.index(0), model.index(1)])  # 1A and 1B
+    model.dropMimeData(mime, Qt.DropAction.MoveAction, 6, 0, model.index(-1))  # before 2C
+    project = window.document.project
+    scenes = project.ordered_scenes()
+    assert scenes[0].panel_ids == ids[2:4]
+    assert scenes[1].panel_ids == [ids[4], ids[5], ids[0], ids[1], ids[6], ids[7]]
+    assert order(window)[:4] == ["1A", "1B", "2A", "2B"]  # renumbered
+    assert window.document.undo_stack.text(0) == "Move 2 panels"
+    window.document.undo_stack.undo()
+    assert window.document.project == before
+
+
+def test_panel_shortcuts_and_full_history_undo_redo(window: MainWindow, qtbot: QtBot) -> None:
+    original = copy.deepcopy(window.document.project)
+    window.timeline.setFocus()
+    window.timeline.select_panels([window.timeline_model.panel_ids()[0]])
+    qtbot.keyClick(window.timeline, Qt.Key.Key_N)  # new panel after 1A
+    assert window.timeline_model.rowCount() == 13
+    assert panel_numbers(window.document.project)[window.selection.current or ""] == "1B"
+    qtbot.keyClick(window.timeline, Qt.Key.Key_D)  # duplicate it
+    qtbot.keyClick(window.timeline, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    window.panel_actions.delete.trigger()
+    window.characters.list.setCurrentRow(0)
+    window.characters.name.setText("Mirabel")
+    window.characters.name.editingFinished.emit()
+    assert window.document.project.panels[window.timeline_model.panel_ids()[2]].prompt.startswith(
+        "[Mirabel]"
+    )
+    stack = window.document.undo_stack
+    final = copy.deepcopy(window.document.project)
+    assert stack.count() == 5
+    while stack.canUndo():
+        stack.undo()
+    assert window.document.project == original
+    while stack.canRedo():
+        stack.redo()
+    assert window.document.project == final
+    assert window.timeline_model.rowCount() == 13
+
+
+def test_save_reopen_compare(window: MainWindow, tmp_path: Path) -> None:
+    window.document.project.settings.title = "The Lighthouse, cut 2"
+    window.panel_actions.new_panel(after=True)
+    target = tmp_path / "cut2"
+    assert window._save_to(target)
+    saved = tmp_path / "cut2.storyboard"
+    assert window.document.path == saved
+    assert not window.isWindowModified()
+    assert load_project(saved).project == window.document.project
+    reopened, _ = Document.open(saved)
+    assert reopened.project == window.document.project
+    reopened.close_session()
+
+
+def test_recovery_after_a_crash_is_offered_and_restores(
+    app: QApplication, sample_copy: Path, answer: list[QMessageBox.StandardButton]
+) -> None:
+    document, _ = Document.open(sample_copy)
+    crashed = MainWindow(AppSettings(), document)
+    crashed.timeline.select_panels([crashed.timeline_model.panel_ids()[0]])
+    crashed.panel_actions.new_panel(after=True)
+    crashed.autosave_now()
+    edited = copy.deepcopy(crashed.document.project)
+    # the process dies: no clean close; its lock names a process that no longer exists
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock = {"pid": dead.pid, "host": socket.gethostname()}
+    (sample_copy / LOCK_FILE).write_text(json.dumps(lock))
+    crashed.autosave_timer.stop()
+
+    answer.append(QMessageBox.StandardButton.Yes)  # "Recover unsaved work?"
+    fresh = MainWindow(AppSettings())
+    assert fresh.open_path(sample_copy)
+    assert fresh.document.project == edited
+    assert fresh.isWindowModified()  # recovered work still needs a save
+    assert load_project(sample_copy).project != edited  # the saved file was not touched
+    for main in (fresh, crashed):
+        main.document.undo_stack.setClean()
+        main.document._unsaved_results = False
+        main.close()
+
+
+def test_closing_with_unsaved_changes_asks(
+    window: MainWindow, answer: list[QMessageBox.StandardButton]
+) -> None:
+    window.panel_actions.new_panel(after=True)
+    answer.append(QMessageBox.StandardButton.Cancel)
+    assert not window.close()
+    assert window.isVisible()
+    answer.append(QMessageBox.StandardButton.Discard)
+    assert window.close()
+
+
+def test_story_script_dialog_builds_a_project(app: QApplication, qtbot: QtBot) -> None:
+    dialog = ScriptDialog()
+    qtbot.addWidget(dialog)
+    dialog.set_text(STORY)
+    assert dialog.tree.topLevelItemCount() == 3
+    assert dialog.tree.topLevelItem(0).childCount() == 4  # type: ignore[union-attr]
+    assert dialog.problems.count() == 0
+    assert dialog.create_button.isEnabled()
+    project = dialog.project()
+    assert project is not None and len(project.panels) == 12
+
+    dialog.set_text("[Ann] a painter\n\n[Ann] paints\n[Bob] watches\n")
+    assert dialog.problems.count() == 1
+    assert dialog.problems.item(0).text().startswith("line 4:")
+    assert not dialog.create_button.isEnabled()
+    dialog._go_to_problem(dialog.problems.item(0))
+    assert dialog.editor.textCursor().selectedText() == "[Bob] watches"
+
+
+def test_shortcuts_list_comes_from_the_actions(window: MainWindow, qtbot: QtBot) -> None:
+    rows = dict(shortcut_rows(window.findChildren(type(window.panel_actions.new_after))))
+    assert rows["New panel after"] == "N"
+    assert rows["Duplicate panel"] == "D"
+    dialog = ShortcutsDialog(window, window.findChildren(type(window.panel_actions.new_after)))
+    qtbot.addWidget(dialog)
+    assert dialog.findChild(object, "shortcuts") is not None
+
+
+def test_timeline_zoom_and_scene_click(window: MainWindow, qtbot: QtBot) -> None:
+    width = window.timeline.card_delegate.card_width
+    window.panel_actions.zoom_in.trigger()
+    assert window.timeline.card_delegate.card_width == width + 40
+    scene_view = window.scenes.view
+    rect = scene_view.visualRect(window.scenes.model.index(2))
+    qtbot.mouseClick(scene_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel_numbers(window.document.project)[window.selection.current or ""] == "3A"
+    assert isinstance(rect.center(), QPoint)
+
+
+def test_window_starts_without_torch(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from storyboard.qt.app import application, open_window\n"
+        "app = application()\n"
+        "w = open_window(Path(sys.argv[1]))\n"
+        "app.processEvents()\n"
+        "assert w.isVisible()\n"
+        "heavy = sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules)\n"
+        "print('heavy', heavy)\n"
+        "w.close()\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "STORYBOARD_CONFIG_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "projects" / "sample.storyboard")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "heavy []" in result.stdout
