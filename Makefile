@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
-ARGS   ?= info projects/sample.storyboard
+ARGS   ?= projects/sample.storyboard
 
 .PHONY: run test lint check system-deps bench clean
 
