@@ -1,0 +1,211 @@
+"""Generation requests from a project: prompts, styles, seeds, identity panels, results."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from storyboard.core.jobs import (
+    Overrides,
+    Sampling,
+    build_panel_request,
+    build_story_request,
+    identity_panel_ids,
+    new_candidate,
+    panel_job,
+    record_commands,
+)
+from storyboard.core.model import Character, Panel, Project, Rect, Scene
+from storyboard.core.persistence import load_project
+from storyboard.core.styles import UnknownStyle, builtin_styles, style_named
+
+SAMPLE = Path(__file__).resolve().parents[2] / "projects" / "sample.storyboard"
+
+
+@pytest.fixture
+def sample() -> Project:
+    return load_project(SAMPLE).project
+
+
+def by_label(project: Project) -> dict[str, str]:
+    from storyboard.core.numbering import panel_numbers
+
+    return {number: pid for pid, number in panel_numbers(project).items()}
+
+
+# ---------------------------------------------------------------------------------- styles
+def test_every_style_the_issue_names_exists_with_a_negative_prompt() -> None:
+    styles = builtin_styles()
+    assert set(styles) >= {
+        "comic-book",
+        "manga",
+        "storyboard-sketch",
+        "cinematic",
+        "photographic",
+        "watercolor",
+        "digital-art",
+        "pixar-3d",
+        "noir",
+        "none",
+    }
+    assert all(s.negative for k, s in styles.items() if k != "none")
+    assert style_named("none").apply("a cat") == "a cat"
+    assert style_named("noir").apply("a cat").startswith("black and white film noir, a cat,")
+    with pytest.raises(UnknownStyle, match="known styles: comic-book"):
+        style_named("vaporwave")
+
+
+# ---------------------------------------------------------------------------------- prompts
+def test_names_become_descriptions_and_styles_wrap_the_prompt(sample: Project) -> None:
+    ids = by_label(sample)
+    job = panel_job(sample, sample.panels[ids["2A"]])
+    assert job.prompt == (
+        "comic book panel, a young courier with short red hair, green bomber jacket, brown "
+        "satchel and a small round robot with one large blue eye and rusty copper plating "
+        "climbing a narrow spiral staircase, lantern light, bold ink outlines, flat vibrant "
+        "colours, halftone shading, dynamic composition"
+    )
+    assert "[" not in job.prompt and "Mira" not in job.prompt
+    assert job.negative_prompt == style_named("comic-book").negative
+    assert len(job.characters) == 2
+
+
+def test_prompt_rules_for_nc_unknown_tags_unnamed_characters_and_negatives(
+    project: Project,
+) -> None:
+    p1, p3 = project.panels["p1"], project.panels["p3"]
+    p3.style = "none"
+    assert panel_job(project, p3).prompt == "the city skyline"  # [NC] dropped
+    p3.prompt = "[Ghost] floats by"
+    assert panel_job(project, p3).prompt == "Ghost floats by"  # unknown tag keeps its word
+    p3.prompt, p3.character_ids = "she waves", ["oto"]
+    assert panel_job(project, p3).prompt == "an old robot, she waves"  # linked, not named
+
+    job = panel_job(project, p1)  # style manga; project negative "lowres"; panel "extra fingers"
+    assert job.prompt.startswith("manga panel, a young courier with short red hair")
+    assert job.negative_prompt.endswith(", lowres, extra fingers")
+    assert job.negative_prompt.startswith(style_named("manga").negative)
+
+
+def test_regions_become_clamped_boxes_and_identity_off_characters_are_plain(
+    project: Project,
+) -> None:
+    project.characters["mira"].identity.enabled = True
+    project.panels["p1"].character_regions["mira"] = Rect(0.8, 0.2, 0.5, 0.7)
+    job = panel_job(project, project.panels["p1"])
+    assert job.characters == ("mira",)
+    assert job.regions == (("mira", (0.8, 0.2, 1.0, pytest.approx(0.9))),)
+    project.characters["mira"].identity.enabled = False
+    job = panel_job(project, project.panels["p1"])
+    assert job.characters == () and job.regions == ()
+    assert "young courier" in job.prompt  # still described, just not kept consistent
+
+
+# ---------------------------------------------------------------------------------- seeds
+def test_seeds_locked_kept_overridden_and_reproducible(sample: Project) -> None:
+    ids = by_label(sample)
+    first = build_story_request(sample)
+    again = build_story_request(sample)
+    assert first == again  # same project -> same request, seeds included
+    seeds = [p.seed for p in first.panels]
+    assert len(set(seeds)) == len(seeds)  # every panel its own noise
+
+    locked = sample.panels[ids["1B"]]
+    locked.seed, locked.seed_locked = 777, True
+    other = sample.panels[ids["1C"]]
+    other.seed = 555  # a seed, not locked: used unless the run gives a base seed
+    plain = {p.label: p.seed for p in build_story_request(sample).panels}
+    assert plain["1B"] == 777 and plain["1C"] == 555
+    run = {p.label: p.seed for p in build_story_request(sample, overrides=Overrides(seed=9)).panels}
+    assert run["1B"] == 777 and run["1C"] != 555
+    assert run["1D"] != plain["1D"]
+    run2 = {
+        p.label: p.seed for p in build_story_request(sample, overrides=Overrides(seed=9)).panels
+    }
+    assert run == run2
+
+
+# ---------------------------------------------------------------------------------- identity
+def test_identity_panels_are_the_first_solo_panels_of_each_character(sample: Project) -> None:
+    labels = {pid: label for label, pid in by_label(sample).items()}
+    chosen = identity_panel_ids(sample)
+    names = {c.id: c.name for c in sample.characters.values()}
+    assert {names[c]: [labels[p] for p in ps] for c, ps in chosen.items()} == {
+        "Mira": ["1B", "1C", "2C"],
+        "Oto": ["1D", "2B", "3C"],
+    }
+
+
+def test_identity_falls_back_to_shared_panels_never_twice() -> None:
+    a = Character(id="a", name="Ann", description="ann")
+    b = Character(id="b", name="Bo", description="bo")
+    a.identity.identity_panels = b.identity.identity_panels = 2
+    panels = {
+        "p1": Panel(id="p1", prompt="[Ann] and [Bo]", character_ids=["a", "b"]),
+        "p2": Panel(id="p2", prompt="[Ann]", character_ids=["a"]),
+        "p3": Panel(id="p3", prompt="[Bo] and [Ann]", character_ids=["b", "a"]),
+    }
+    project = Project(
+        scenes={"s": Scene(id="s", panel_ids=["p1", "p2", "p3"])},
+        scene_ids=["s"],
+        panels=panels,
+        characters={"a": a, "b": b},
+        character_ids=["a", "b"],
+    )
+    assert identity_panel_ids(project) == {"a": ["p1", "p2"], "b": ["p3"]}
+
+
+def test_a_scene_request_carries_identity_panels_from_other_scenes(sample: Project) -> None:
+    scene2 = sample.scenes[sample.scene_ids[1]].panel_ids
+    request = build_story_request(
+        sample,
+        scene2,
+        bundle=Path("/tmp/x.storyboard"),
+        overrides=Overrides(model="/m", steps=3, size=(64, 96)),
+    )
+    assert [p.label for p in request.panels] == ["2A", "2B", "2C", "2D"]
+    assert {c.name: [p.label for p in c.identity_panels] for c in request.characters} == {
+        "Mira": ["1B", "1C", "2C"],
+        "Oto": ["1D", "2B", "3C"],
+    }
+    assert request.model == "/m" and request.cache_dir == "/tmp/x.storyboard/cache/identity"
+    assert request.sampling == Sampling(64, 96, 3, 5.0, "ddim", False, fit_to_model=False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        request.model = "other"  # type: ignore[misc]
+
+    single = build_panel_request(sample, scene2[1], overrides=Overrides(seed=4))
+    assert single.panel.label == "2B" and [c.name for c in single.characters] == ["Oto"]
+    assert single.as_story().panels == (single.panel,)
+    assert single.sampling.fit_to_model  # the project size is mapped to the model's native one
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"width": 4}, "too small"),
+        ({"steps": 0}, "steps"),
+        ({"scheduler": "plms"}, "unknown scheduler 'plms'"),
+        ({"guidance": -1.0}, "guidance"),
+    ],
+)
+def test_bad_sampling_settings_are_refused(kwargs: dict[str, object], message: str) -> None:
+    base: dict[str, object] = {"width": 64, "height": 64, "steps": 2, "guidance": 5.0}
+    with pytest.raises(ValueError, match=message):
+        Sampling(**{**base, **kwargs})  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------- results
+def test_a_result_is_accepted_only_where_the_panel_has_no_image(project: Project) -> None:
+    job = panel_job(project, project.panels["p2"])
+    candidate = new_candidate("c" * 64, job, model="tiny", settings={"steps": 2})
+    assert candidate.prompt == job.prompt and candidate.seed == job.seed
+    assert candidate.created.endswith("+00:00")
+    add, accept = record_commands(project, "p2", candidate)
+    add.apply(project)
+    assert accept is not None
+    accept.apply(project)
+    assert project.panels["p2"].image == "c" * 64
+    _, again = record_commands(project, "p1", candidate)  # p1 already shows an image
+    assert again is None
