@@ -152,7 +152,12 @@ def export_comic_pdf(
         writer.setTitle(project.settings.title)
         writer.setCreator("Storyboard editor")
         media = layouts[0].spec.media
-        size = QPageSize(QSizeF(media.w, media.h), QPageSize.Unit.Point, "Comic page")
+        size = QPageSize(
+            QSizeF(media.w, media.h),
+            QPageSize.Unit.Point,
+            "Comic page",
+            QPageSize.SizeMatchPolicy.ExactMatch,
+        )
         writer.setPageLayout(QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF()))
         painter = QPainter()
         if not painter.begin(writer):

@@ -235,7 +235,12 @@ def export_sheets_pdf(
         writer.setResolution(72)
         writer.setTitle(f"{project.settings.title}: storyboard")
         writer.setCreator("Storyboard editor")
-        size = QPageSize(QSizeF(*paper), QPageSize.Unit.Point, options.paper)
+        size = QPageSize(
+            QSizeF(*paper),
+            QPageSize.Unit.Point,
+            options.paper,
+            QPageSize.SizeMatchPolicy.ExactMatch,
+        )
         writer.setPageLayout(QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF()))
         painter = QPainter()
         if not painter.begin(writer):
