@@ -247,3 +247,29 @@ def test_window_starts_without_torch(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "heavy []" in result.stdout
+
+
+def test_accepting_a_candidate_is_undoable_and_autosaved(window: MainWindow) -> None:
+    from storyboard.core.commands import AddCandidate
+    from storyboard.core.model import Candidate
+    from tests.conftest import png_bytes
+
+    document = window.document
+    panel_id = window.timeline_model.panel_ids()[0]
+    window.timeline.select_panels([panel_id])
+    first, second = (document.assets.put(png_bytes(c)) for c in ((9, 9, 9), (200, 10, 10)))
+    for asset in (first, second):
+        document.record_result(AddCandidate(panel_id, Candidate(asset=asset, seed=1)))
+    assert window.isWindowModified()  # generated images are kept, and need saving
+    assert document.undo_stack.count() == 0  # but generation is not an undoable edit
+    candidates = window.inspector.candidates
+    assert candidates.count() == 2
+    candidates.setCurrentRow(0)  # newest first
+    assert window.preview.shown_asset() == second  # looking at it shows it large
+    window.inspector.accept_current_candidate()
+    assert document.project.panels[panel_id].image == second
+    assert document.undo_stack.text(0) == "Accept image"
+    assert document.autosave is not None and document.autosave.recovery.is_file()
+    document.undo_stack.undo()
+    assert document.project.panels[panel_id].image is None
+    assert len(document.project.panels[panel_id].candidates) == 2  # undo never drops images

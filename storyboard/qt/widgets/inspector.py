@@ -320,6 +320,7 @@ class PanelInspector(QScrollArea):
         item = self.candidates.currentItem()
         if item is not None and self.panel_id is not None:
             self.document.push(accept_image(self.panel_id, item.data(Qt.ItemDataRole.UserRole)))
+            self.document.write_recovery()  # an accepted image is autosaved at once
 
 
 def _set_plain_text(edit: QPlainTextEdit, text: str) -> None:
