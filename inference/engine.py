@@ -252,12 +252,13 @@ class _Run:
                 banks[character.character_id] = cached
         made = {p.panel_id for c, _ in writes for p in c.identity_panels}
         rest = [p for p in req.panels if p.panel_id not in made]
+        configs = {c.character_id: _csa_config(c) for c in req.characters}
+        batches = _read_batches(rest, configs, req.batch_size)  # refuses bad panels up front
         self.images_total = len(made) + len(rest)
 
         for character, config in writes:
             banks[character.character_id] = self._write(character, config)
-        configs = {c.character_id: _csa_config(c) for c in req.characters}
-        for batch, config in _read_batches(rest, configs, req.batch_size):
+        for batch, config in batches:
             self._read(batch, config, banks)
 
     def _key(self, character: CharacterJob, config: CSAConfig) -> Any:

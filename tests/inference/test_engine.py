@@ -1,0 +1,204 @@
+"""StoryEngine on tiny random SDXL / SD1.5 folders: phases, banks, seeds, cancel, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from engine_helpers import differ, pixels, save_tiny
+
+from inference.engine import GeneratedImage, Progress, StoryEngine
+from inference.errors import Cancelled, GenerationError, OutOfMemory
+from inference.story_attention import Mode
+from storyboard.core.jobs import CharacterJob, PanelJob, PanelRequest, Sampling, StoryRequest
+
+STEPS = 3
+SAMPLING = Sampling(64, 64, STEPS, 5.0, fit_to_model=False)
+IDS = tuple(
+    PanelJob(
+        f"i{n}",
+        f"1{chr(65 + n)}",
+        f"hero {pose}",
+        "blurry",
+        seed=n,
+        style="none",
+        characters=("hero",),
+    )
+    for n, pose in enumerate(["standing", "running", "sitting"])
+)
+WAVES = PanelJob("r1", "2A", "hero waves at the sea", "dark", 11, "none", ("hero",))
+STREET = PanelJob("r2", "2B", "an empty street", "", 12, "none")
+HERO = CharacterJob("hero", "Hero", seed=5, identity_panels=IDS)
+
+
+@pytest.fixture(scope="module")
+def sdxl_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny("sdxl", tmp_path_factory.mktemp("models") / "tiny-sdxl")
+
+
+@pytest.fixture(scope="module")
+def engine(sdxl_dir: Path) -> StoryEngine:
+    engine = StoryEngine(str(sdxl_dir), preview_every=2)
+    engine.load()
+    return engine
+
+
+def story(model: Path, cache: Path | None, *panels: PanelJob, **kw: Any) -> StoryRequest:
+    fields: dict[str, Any] = {
+        "model": str(model),
+        "sampling": SAMPLING,
+        "panels": panels or (*IDS, WAVES, STREET),
+        "characters": (HERO,),
+        "cache_dir": str(cache) if cache else None,
+        **kw,
+    }
+    return StoryRequest(**fields)
+
+
+def run(
+    engine: StoryEngine, request: Any, **kw: Any
+) -> tuple[list[GeneratedImage], list[Progress]]:
+    seen: list[Progress] = []
+    delivered: list[GeneratedImage] = []
+    out = engine.generate(request, progress=seen.append, on_image=delivered.append, **kw)
+    assert [i.job.panel_id for i in out] == [i.job.panel_id for i in delivered]
+    return out, seen
+
+
+# ---------------------------------------------------------------------------------- story
+def test_story_runs_identity_panels_then_the_rest_and_saves_the_bank(
+    engine: StoryEngine, sdxl_dir: Path, tmp_path: Path
+) -> None:
+    images, seen = run(engine, story(sdxl_dir, tmp_path / "cache"))
+    assert [(i.job.label, i.identity_of) for i in images] == [
+        ("1A", "hero"),
+        ("1B", "hero"),
+        ("1C", "hero"),
+        ("2A", None),
+        ("2B", None),
+    ]
+    assert all(pixels(i.png).shape == (64, 64, 3) for i in images)
+    assert images[3].settings["identity_panel"] is False and images[0].settings["steps"] == STEPS
+    assert len(list((tmp_path / "cache").glob("hero-*.safetensors"))) == 1
+
+    steps = [(p.phase, p.labels, p.step) for p in seen if p.phase != "loading"]
+    assert steps[:4] == [("identity", ("1A", "1B", "1C"), s) for s in range(4)]
+    assert steps[4:] == [("panels", ("2A", "2B"), s) for s in range(4)]
+    previews = [p for p in seen if p.previews]
+    assert [p.step for p in previews] == [2, 2]  # every 2nd step, never the last
+    assert len(previews[1].previews) == 2 and previews[1].previews[0].size == (32, 32)
+    assert seen[-1].images_total == 5 and seen[-1].images_done == 3
+
+
+def test_a_single_panel_days_later_reads_the_saved_bank(
+    engine: StoryEngine, sdxl_dir: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    first, _ = run(engine, story(sdxl_dir, cache))
+    later = StoryEngine(str(sdxl_dir))  # a new session: nothing in memory
+    request = PanelRequest(str(sdxl_dir), SAMPLING, WAVES, (HERO,), str(cache))
+    again, _ = run(later, request)
+    assert [i.job.label for i in again] == ["2A"]  # no identity phase
+    assert differ(again[0].png, first[3].png) <= 2  # same image as in the batched story run
+
+    # the identity panels changed: the stale bank is not used, the identity phase runs again
+    changed = dataclasses.replace(HERO, identity_panels=(IDS[0], IDS[1]))
+    request = PanelRequest(str(sdxl_dir), SAMPLING, WAVES, (changed,), str(cache))
+    rerun, _ = run(later, request)
+    assert [i.job.label for i in rerun] == ["1A", "1B", "2A"]
+    assert len(list(cache.glob("hero-*.safetensors"))) == 1  # the cache keeps the newest only
+
+
+def test_seeds_reproduce_images_and_each_panel_owns_its_noise(
+    engine: StoryEngine, sdxl_dir: Path
+) -> None:
+    first, _ = run(engine, story(sdxl_dir, None))
+    second, _ = run(engine, story(sdxl_dir, None))
+    assert [i.png for i in first] == [i.png for i in second]
+    reseeded = dataclasses.replace(STREET, seed=99)
+    third, _ = run(engine, story(sdxl_dir, None, *IDS, WAVES, reseeded))
+    assert differ(third[4].png, first[4].png) > 10  # the reseeded panel changed
+    assert differ(third[3].png, first[3].png) <= 2  # its batch mate did not
+
+
+def test_cancel_stops_within_a_step_keeps_delivered_images_and_engine_stays_usable(
+    engine: StoryEngine, sdxl_dir: Path
+) -> None:
+    flag = {"stop": False}
+    steps_after: list[int] = []
+
+    def progress(p: Progress) -> None:
+        if flag["stop"]:
+            steps_after.append(p.step)
+        if p.phase == "panels" and p.step == 1:
+            flag["stop"] = True
+
+    delivered: list[GeneratedImage] = []
+    with pytest.raises(Cancelled, match="after 3 image") as info:
+        engine.generate(
+            story(sdxl_dir, None),
+            progress=progress,
+            cancelled=lambda: flag["stop"],
+            on_image=delivered.append,
+        )
+    assert info.value.done == 3 and [i.job.label for i in delivered] == ["1A", "1B", "1C"]
+    assert steps_after == []  # not one more step was reported
+    assert engine._story is not None and engine._story.mode is Mode.OFF
+    images, _ = run(engine, story(sdxl_dir, None, STREET, characters=()))
+    assert len(images) == 1
+
+
+def test_out_of_memory_is_explained_and_the_engine_recovers(
+    engine: StoryEngine, sdxl_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def exhausted(*_a: Any, **_k: Any) -> Any:
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine.pipe.unet, "forward", exhausted)
+        with pytest.raises(OutOfMemory, match=r"lower the image size.*low-VRAM mode"):
+            engine.generate(story(sdxl_dir, None))
+    assert engine._story is not None and engine._story.mode is Mode.OFF
+    images, _ = run(engine, story(sdxl_dir, None, STREET, characters=()))
+    assert len(images) == 1
+
+
+def test_characters_with_different_rates_in_one_panel_are_refused_before_any_work(
+    engine: StoryEngine, sdxl_dir: Path
+) -> None:
+    other = CharacterJob("ada", "Ada", 3, (dataclasses.replace(IDS[0], panel_id="a0"),), 0.3, 0.3)
+    both = dataclasses.replace(WAVES, characters=("hero", "ada"))
+    with pytest.raises(GenerationError, match=r"panel 2A .* different identity sampling rates"):
+        engine.generate(story(sdxl_dir, None, both, characters=(HERO, other)))
+
+
+# ---------------------------------------------------------------------------------- options
+def test_schedulers_freeu_and_sizes(engine: StoryEngine, sdxl_dir: Path) -> None:
+    def one(**sampling: Any) -> GeneratedImage:
+        s = dataclasses.replace(SAMPLING, **sampling)
+        return run(engine, story(sdxl_dir, None, STREET, characters=(), sampling=s))[0][0]
+
+    ddim = one()
+    euler = one(scheduler="euler-a")
+    dpm = one(scheduler="dpmpp-2m-karras")
+    assert min(differ(ddim.png, euler.png), differ(ddim.png, dpm.png)) > 2
+    assert differ(euler.png, one(scheduler="euler-a").png) == 0  # ancestral noise is seeded too
+    assert differ(ddim.png, one(freeu=True).png) > 2
+    odd = one(width=70, height=50)  # rounded to what the tiny UNet takes (multiples of 8)
+    assert (odd.width, odd.height) == (72, 48) and pixels(odd.png).shape == (48, 72, 3)
+
+
+def test_sd15_folder_story(tmp_path: Path) -> None:
+    folder = save_tiny("sd15", tmp_path / "tiny-sd15")
+    engine = StoryEngine(str(folder))
+    hero = dataclasses.replace(HERO, identity_panels=IDS[:2])
+    images, _ = run(engine, story(folder, tmp_path / "cache", *IDS[:2], WAVES, characters=(hero,)))
+    assert [(i.job.label, i.identity_of) for i in images] == [
+        ("1A", "hero"),
+        ("1B", "hero"),
+        ("2A", None),
+    ]
+    assert engine.model is not None and engine.model.kind == "sd15"
