@@ -1,0 +1,99 @@
+"""The Pages view: page edits go through the Document (undoable), painted by the export painter."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from storyboard.core.model import Panel, Project, ReadingOrder, Scene
+from storyboard.qt.document import Document
+from storyboard.qt.widgets.pages_view import PANEL_MIME, PagesView
+
+
+def story(panels: int = 5) -> Project:
+    project = Project()
+    scene = Scene(id="s", panel_ids=[f"p{i}" for i in range(panels)])
+    project.scenes = {"s": scene}
+    project.scene_ids = ["s"]
+    project.panels = {f"p{i}": Panel(id=f"p{i}", prompt=f"shot {i}") for i in range(panels)}
+    return project
+
+
+def test_add_page_fills_the_template_and_undoes(qapp: QApplication) -> None:
+    document = Document(story())
+    view = PagesView(document)
+    view.resize(500, 800)
+    view.template.setCurrentIndex(view.template.findData("grid-2x2"))
+    view.append_page()
+    (page,) = document.project.pages.values()
+    assert [f.panel_id for f in page.frames] == ["p0", "p1", "p2", "p3"]
+    view.append_page()
+    assert [f.panel_id for f in document.project.pages[document.project.page_ids[1]].frames] == [
+        "p4",
+        "",
+        "",
+        "",
+    ]
+    assert view.pages.count() == 2
+    document.undo_stack.undo()
+    assert len(document.project.page_ids) == 1 and view.pages.count() == 1
+
+
+def test_split_full_bleed_template_and_drop(qapp: QApplication) -> None:
+    document = Document(story())
+    view = PagesView(document)
+    view.resize(500, 800)
+    view.template.setCurrentIndex(view.template.findData("splash"))
+    view.append_page()
+    page = document.project.pages[document.project.page_ids[0]]
+    view.select_frame(0)
+    view.split(vertical=True)
+    assert [(f.panel_id, f.box.w) for f in page.frames] == [("p0", 0.5), ("", 0.5)]
+    view.select_frame(1)
+    view.set_full_bleed(True)
+    assert page.frames[1].full_bleed
+    # Drop panel p3 onto the right-hand frame, as the panel list's drag would.
+    layout = view.current_layout()
+    assert layout is not None
+    art = layout.frames[1].art
+    scale = view.canvas.image_dpi / 72
+    mime = QMimeData()
+    mime.setData(PANEL_MIME, b"p3")
+    at = QPointF((art.x + art.w / 2) * scale, (art.y + art.h / 2) * scale)
+    drop = QDropEvent(
+        at,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    view.canvas.dropEvent(drop)
+    assert page.frames[1].panel_id == "p3"
+    view.apply_template("tiers-3")
+    assert page.template == "tiers-3"
+    assert [f.panel_id for f in page.frames] == ["p0", "p3", ""]
+    for _ in range(4):
+        document.undo_stack.undo()
+    assert [f.panel_id for f in page.frames] == ["p0"]
+
+
+def test_canvas_shows_the_printed_page_with_reading_numbers(qapp: QApplication) -> None:
+    document = Document(story(2))
+    view = PagesView(document)
+    view.resize(500, 800)
+    view.show()
+    view.template.setCurrentIndex(view.template.findData("grid-2x2"))
+    view.order.setCurrentIndex(1)
+    view.order.activated.emit(1)
+    assert document.project.settings.reading_order == ReadingOrder.RIGHT_TO_LEFT
+    view.append_page()
+    image = view.canvas.grab().toImage()
+    assert not image.isNull()
+    layout = view.current_layout()
+    assert layout is not None
+    first = next(f for f in layout.frames if f.frame.panel_id == "p0")
+    assert first.number == 1 and first.border.x > layout.live.x  # RTL: panel 1 on the right
+    scale = view.canvas.image_dpi / 72
+    inside = QPoint(int((first.art.x + 20) * scale), int((first.art.y + first.art.h / 2) * scale))
+    assert image.pixelColor(inside).red() < 240  # a placeholder card is painted there
