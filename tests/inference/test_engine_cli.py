@@ -1,0 +1,111 @@
+"""``main.py generate`` end to end on a copy of the sample project with a tiny model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+from engine_helpers import save_tiny
+
+from storyboard import cli_generate
+from storyboard.cli import main
+from storyboard.core.numbering import panel_numbers
+from storyboard.core.persistence import load_project
+
+SAMPLE = Path(__file__).resolve().parents[2] / "projects" / "sample.storyboard"
+FAST = ["--size", "64x64", "--steps", "2"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(save_tiny("sdxl", tmp_path_factory.mktemp("models") / "tiny-sdxl"))
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    target = tmp_path / "lighthouse.storyboard"
+    target.mkdir()
+    shutil.copy(SAMPLE / "project.json", target / "project.json")
+    shutil.copytree(SAMPLE / "assets", target / "assets")
+    return target
+
+
+def images_by_number(bundle: Path) -> dict[str, tuple[str | None, int]]:
+    project = load_project(bundle).project
+    numbers = panel_numbers(project)
+    return {numbers[pid]: (p.image, len(p.candidates)) for pid, p in project.panels.items()}
+
+
+def test_without_weights_one_error_line_says_how_to_get_them(
+    bundle: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", str(bundle)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len([line for line in err if line.startswith("error:")]) == 1
+    assert "hf download stabilityai/stable-diffusion-xl-base-1.0" in err[-1]
+    assert "--model PATH" in err[-1]
+    assert "Traceback" not in "\n".join(err)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--panels", "9Z"], "no panel numbered 9Z"),
+        (["--scene", "7"], "--scene 7 does not exist (the project has 3 scenes)"),
+        (["--size", "big"], "--size must look like 1024x576, not 'big'"),
+    ],
+)
+def test_user_mistakes_are_one_error_line(
+    bundle: Path, tiny: str, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", str(bundle), "--model", tiny, *args]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {message}"
+
+
+def test_generate_writes_candidates_accepts_them_and_reuses_banks(
+    bundle: Path, tiny: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", str(bundle), "--model", tiny, *FAST, "--panels", "2b,2c"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("generated 6 image(s) (1B, 1C, 2C, 1D, 2B, 3C)")
+    state = images_by_number(bundle)
+    made = {"1B", "1C", "1D", "2B", "2C", "3C"}  # the identity panels of Mira and Oto
+    assert {n for n, (image, count) in state.items() if image and count == 1} == made
+    assert all(state[n] == (None, 0) for n in state if n not in made)
+    project = load_project(bundle).project
+    assert not load_project(bundle).missing_assets
+    candidate = next(p for p in project.panels.values() if p.candidates).candidates[0]
+    assert candidate.model == tiny and candidate.settings["steps"] == 2
+    assert len(list((bundle / "cache" / "identity").glob("*.safetensors"))) == 2
+
+    # regenerating one panel reads the saved banks: one new candidate, the accepted image stays
+    assert main(["generate", str(bundle), "--model", tiny, *FAST, "--panels", "2C"]) == 0
+    assert capsys.readouterr().out.startswith("generated 1 image(s) (2C)")
+    after = images_by_number(bundle)
+    assert after["2C"] == (state["2C"][0], 2)
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_was_done(
+    bundle: Path, tiny: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_save = cli_generate.save_project
+    saves: list[object] = []
+
+    def save_then_interrupt(*args: object, **kwargs: object) -> Path:
+        path = real_save(*args, **kwargs)  # type: ignore[arg-type]
+        saves.append(path)
+        if len(saves) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C after the first image
+        return path
+
+    monkeypatch.setattr(cli_generate, "save_project", save_then_interrupt)
+    assert main(["generate", str(bundle), "--model", tiny, *FAST, "--scene", "1"]) == 130
+    err = capsys.readouterr().err
+    assert "stopping after this step" in err
+    assert "cancelled: kept 3 image(s)" in err  # Mira's identity batch was already decoded
+    state = images_by_number(bundle)
+    assert {n for n, (image, _) in state.items() if image} == {"1B", "1C", "2C"}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
