@@ -1,0 +1,153 @@
+"""Model sources: presets, hub cache (offline), diffusers folders, single .safetensors files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from engine_helpers import differ, save_tiny
+from ldm_checkpoint import write_sd15_checkpoint
+from safetensors.torch import save_file
+from tiny_pipelines import tiny_sd15
+
+from inference.engine import StoryEngine
+from inference.errors import ModelUnavailable
+from inference.models import ModelKind, checkpoint_kind, presets, resolve
+from storyboard.core.jobs import PanelJob, Sampling, StoryRequest
+
+SAMPLING = Sampling(64, 64, 2, 5.0, fit_to_model=False)
+PANEL = PanelJob("p", "1A", "a lighthouse at night", "blurry", 3, "none")
+
+
+@pytest.fixture(scope="module")
+def sd15_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny("sd15", tmp_path_factory.mktemp("models") / "tiny-sd15")
+
+
+def one_image(source: str, config: str | None = None) -> bytes:
+    engine = StoryEngine(source, model_config=config)
+    return engine.generate(StoryRequest(source, SAMPLING, (PANEL,)))[0].png
+
+
+def marker_checkpoint(path: Path, *keys: str, in_channels: int = 4) -> Path:
+    tensors = {k: torch.zeros(1) for k in keys}
+    tensors["model.diffusion_model.input_blocks.0.0.weight"] = torch.zeros(8, in_channels, 1, 1)
+    save_file(tensors, str(path))
+    return path
+
+
+# ---------------------------------------------------------------------------------- presets/hub
+def test_presets_name_the_models_of_the_issue() -> None:
+    known = presets()
+    repos = {p.repo for p in known.values()}
+    assert {
+        "stabilityai/stable-diffusion-xl-base-1.0",
+        "SG161222/RealVisXL_V4.0",
+        "RunDiffusion/Juggernaut-XL-v9",
+    } <= repos
+    assert {p.kind for p in known.values()} == {ModelKind.SDXL, ModelKind.SD15}
+
+
+@pytest.mark.parametrize(
+    ("source", "repo"),
+    [("sdxl-base", "stabilityai/stable-diffusion-xl-base-1.0"), ("someone/some-model", None)],
+)
+def test_a_model_not_in_the_hub_cache_fails_fast_with_the_download_command(
+    source: str, repo: str | None
+) -> None:
+    start = time.monotonic()
+    with pytest.raises(ModelUnavailable) as info:
+        resolve(source)
+    assert time.monotonic() - start < 5  # no network wait, no hang
+    message = str(info.value)
+    assert f"hf download {repo or source}" in message
+    assert "Hugging Face cache" in message and "--model PATH" in message
+
+
+def test_a_cached_hub_snapshot_is_used_offline(
+    sd15_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = tmp_path / "hub" / "models--me--tiny" / "snapshots" / ("0" * 40)
+    shutil.copytree(sd15_dir, snapshot)
+    (tmp_path / "hub" / "models--me--tiny" / "refs").mkdir()
+    (tmp_path / "hub" / "models--me--tiny" / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    resolved = resolve("me/tiny")
+    assert resolved.kind is ModelKind.SD15 and resolved.location == snapshot
+    assert differ(one_image("me/tiny"), one_image(str(sd15_dir))) == 0
+
+
+# ---------------------------------------------------------------------------------- folders
+def test_folders_are_recognised_and_broken_ones_explained(sd15_dir: Path, tmp_path: Path) -> None:
+    assert resolve(str(sd15_dir)).kind is ModelKind.SD15
+    with pytest.raises(ModelUnavailable, match=r"no model_index\.json"):
+        resolve(str(tmp_path))
+    other = tmp_path / "flux"
+    other.mkdir()
+    (other / "model_index.json").write_text(json.dumps({"_class_name": "FluxPipeline"}))
+    with pytest.raises(ModelUnavailable, match=r"holds a FluxPipeline model.*SDXL and Stable"):
+        resolve(str(other))
+    broken = tmp_path / "broken"
+    shutil.copytree(sd15_dir, broken)
+    for weights in (broken / "unet").glob("diffusion_pytorch_model*"):
+        weights.unlink()
+    with pytest.raises(ModelUnavailable, match=r"could not be loaded.*re-download"):
+        StoryEngine(str(broken)).load()
+    with pytest.raises(ModelUnavailable, match="no file or folder"):
+        resolve(str(tmp_path / "missing.safetensors"))
+
+
+# ---------------------------------------------------------------------------------- single file
+def test_checkpoint_family_is_read_from_tensor_names(tmp_path: Path) -> None:
+    sdxl = marker_checkpoint(
+        tmp_path / "xl.safetensors", "conditioner.embedders.1.model.ln_final.weight"
+    )
+    sd15 = marker_checkpoint(
+        tmp_path / "v1.safetensors", "cond_stage_model.transformer.text_model.x"
+    )
+    sd2 = marker_checkpoint(
+        tmp_path / "v2.safetensors", "cond_stage_model.model.token_embedding.weight"
+    )
+    inpaint = marker_checkpoint(
+        tmp_path / "in.safetensors", "cond_stage_model.transformer.x", in_channels=9
+    )
+    assert checkpoint_kind(sdxl) is ModelKind.SDXL
+    assert checkpoint_kind(sd15) is ModelKind.SD15
+    with pytest.raises(ModelUnavailable, match=r"an SD 2\.x"):
+        checkpoint_kind(sd2)
+    with pytest.raises(ModelUnavailable, match="inpainting"):
+        checkpoint_kind(inpaint)
+    ckpt = tmp_path / "old.ckpt"
+    ckpt.write_bytes(b"pickle")
+    with pytest.raises(ModelUnavailable, match=r"\.safetensors version"):
+        checkpoint_kind(ckpt)
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"\x00" * 16)
+    with pytest.raises(ModelUnavailable, match="could not be read"):
+        checkpoint_kind(garbage)
+
+
+def test_single_file_without_base_configs_says_what_to_download(tmp_path: Path) -> None:
+    sdxl = marker_checkpoint(tmp_path / "juggernaut.safetensors", "conditioner.embedders.1.m")
+    with pytest.raises(ModelUnavailable) as info:
+        resolve(str(sdxl))
+    assert (
+        'hf download stabilityai/stable-diffusion-xl-base-1.0 --include "*.json" --include "*.txt"'
+        in str(info.value)
+    )
+
+
+def test_single_file_sd15_loads_with_a_config_folder_and_draws_the_same(
+    sd15_dir: Path, tmp_path: Path
+) -> None:
+    checkpoint = write_sd15_checkpoint(tiny_sd15(), tmp_path / "tiny-v1.safetensors")
+    resolved = resolve(str(checkpoint), config=sd15_dir)
+    assert resolved.single_file and resolved.kind is ModelKind.SD15
+    assert differ(one_image(str(checkpoint), str(sd15_dir)), one_image(str(sd15_dir))) == 0
