@@ -171,6 +171,9 @@ class Resolution:
         self.steps, self.n_id, self.n_read = bench.steps, args.write_panels, args.read_panels
         self.latent = (res // 8, res // 8)
         self.rows: list[Row] = []
+        self.backends: list[tuple[str, ...]] = [
+            tuple(b for b in spec.split("+") if b and b != "default") for spec in args.backends
+        ]
 
     def add(
         self,
@@ -228,29 +231,51 @@ class Resolution:
             f"plain SDPA, {n_read} panels", n_read, lambda: bench.denoise(n_read, res, steps)
         )
         story = install_consistent_attention(bench.unet, self.config)
-        banks: dict[bool, IdentityBank] = {}
-        for offload in (False, True):
-            where = "pinned CPU" if offload else "GPU"
-
-            def write(offload: bool = offload) -> None:
-                banks[offload] = self.write(story, offload)
-
-            row = self.add(f"CSA write, {n_id} id panels, bank on {where}", n_id, write, plain_id)
-            row.notes["bank_gib"] = banks[offload].nbytes / GIB
-            row.notes["bank_entries"] = len(banks[offload])
         one = [PanelSpec(("hero",))] * n_read
-        for offload in (False, True):
-            where = "pinned CPU" if offload else "GPU"
+        for backends in self.backends:
+            story.cuda_backends = backends
+            label = "+".join(backends) if backends else "torch default"
+            holder: list[IdentityBank] = []
 
-            def read(bank: IdentityBank = banks[offload]) -> None:
-                self.read(story, one, {"hero": bank})
+            def write(holder: list[IdentityBank] = holder) -> None:
+                holder.append(self.write(story, offload=False))
 
-            self.add(
-                f"CSA read, {n_read} panels batched, bank on {where}", n_read, read, plain_read
+            def read(holder: list[IdentityBank] = holder) -> None:
+                self.read(story, one, {"hero": holder[0]})
+
+            row = self.add(
+                f"CSA write, {n_id} id panels, bank on GPU, SDPA {label}", n_id, write, plain_id
             )
-        two = {"a": banks[True], "b": banks[True]}
+            row.notes["bank_gib"] = holder[0].nbytes / GIB
+            row.notes["bank_entries"] = len(holder[0])
+            self.add(
+                f"CSA read, {n_read} panels batched, bank on GPU, SDPA {label}",
+                n_read,
+                read,
+                plain_read,
+            )
+            holder.clear()
+        # offloaded bank: pinned buffers made now, cold (torch's pinned cache emptied too)
+        if hasattr(torch._C, "_host_emptyCache"):
+            torch._C._host_emptyCache()
+        banks: list[IdentityBank] = []
+        row = self.add(
+            f"CSA write, {n_id} id panels, bank offloaded (pinned CPU, cold)",
+            n_id,
+            lambda: banks.append(self.write(story, offload=True)),
+            plain_id,
+        )
+        row.notes["bank_gib"] = banks[0].nbytes / GIB
+        row.notes["pin_thread_s"], row.notes["pin_wait_s"] = banks[0].pinning_seconds
         self.add(
-            f"CSA read, {n_read} panels, 2 characters + boxes + empty",
+            f"CSA read, {n_read} panels batched, bank offloaded",
+            n_read,
+            lambda: self.read(story, one, {"hero": banks[0]}),
+            plain_read,
+        )
+        two = {"a": banks[0], "b": banks[0]}
+        self.add(
+            f"CSA read, {n_read} panels, 2 characters + boxes + empty, offloaded",
             n_read,
             lambda: self.read(story, mixed_panels(n_read), two),
             plain_read,
@@ -337,6 +362,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--write-panels", type=int, default=4)
     parser.add_argument("--read-panels", type=int, default=8)
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        default=["default", "cudnn+flash+efficient+math"],
+        help="SDPA kernel orders to compare for the CSA calls ('default' = torch's choice); "
+        "the offloaded and full-story rows use the last",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

@@ -69,6 +69,10 @@ class ConsistentAttnProcessor:
         **kwargs: Any,
     ) -> torch.Tensor:
         story = self.story
+        if story.mode is Mode.WRITE and hidden_states.ndim == 3:
+            story.note_layer_input(
+                self.layer_name, hidden_states.shape[1], hidden_states.shape[2], hidden_states.dtype
+            )
         if (
             story.mode is Mode.OFF
             or encoder_hidden_states is not None
@@ -133,7 +137,7 @@ class ConsistentAttnProcessor:
         if n > 1 and count > 0:
             k = _gather_per_image(k, groups, n, kv_index)
             v = _gather_per_image(v, groups, n, kv_index)
-        return _attention(attn, q, k, v)
+        return _attention(attn, q, k, v, story.cuda_backends)
 
     # ------------------------------------------------------------------ read
     def _read(self, attn: Any, x: torch.Tensor, plan: ReadPlan) -> torch.Tensor:
@@ -153,10 +157,12 @@ class ConsistentAttnProcessor:
         k = _append_shared(attn.to_k(x), attn.to_k(refs), panels)
         v = _append_shared(attn.to_v(x), attn.to_v(refs), panels)
         if plan.homogeneous:
-            return _attention(attn, q, k, v)
+            return _attention(attn, q, k, v, story.cuda_backends)
         lengths = [plan.banks[c].entry_length(self.layer_name, story.step) for c in plan.union]
         blocked = story.blocked(plan, tokens, x.device)  # (P, N, F)
-        return _attention_excluding(attn, q, k, v, blocked.repeat(groups, 1, 1), tokens, lengths)
+        return _attention_excluding(
+            attn, q, k, v, blocked.repeat(groups, 1, 1), tokens, lengths, story.cuda_backends
+        )
 
 
 # ---------------------------------------------------------------------- tensor helpers
@@ -202,14 +208,33 @@ def _merge_heads(out: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return out.transpose(1, 2).reshape(batch, length, heads * dim).to(dtype)
 
 
-def _attention(attn: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+def _sdpa(
+    backends: tuple[str, ...],
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    scale: float | None,
+) -> torch.Tensor:
+    """One SDPA call, restricted to ``backends`` (in priority order) on CUDA when given."""
+    if not backends or not q.is_cuda:
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=0.0, is_causal=False, scale=scale)
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    order = [getattr(SDPBackend, name.upper()) for name in backends]
+    with sdpa_kernel(order, set_priority=True):
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=0.0, is_causal=False, scale=scale)
+
+
+def _attention(
+    attn: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, backends: tuple[str, ...] = ()
+) -> torch.Tensor:
     """Multi-head SDPA exactly as diffusers' AttnProcessor2_0 does it, on (B, L, H*D) inputs."""
     qh, kh, vh = _heads(attn, q), _heads(attn, k), _heads(attn, v)
     if attn.norm_q is not None:
         qh = attn.norm_q(qh)
     if attn.norm_k is not None:
         kh = attn.norm_k(kh)
-    out = F.scaled_dot_product_attention(qh, kh, vh, dropout_p=0.0, is_causal=False)
+    out = _sdpa(backends, qh, kh, vh, None)
     return _merge_heads(out, q.dtype)
 
 
@@ -226,6 +251,7 @@ def _attention_excluding(
     blocked: torch.Tensor,
     own_tokens: int,
     ref_lengths: list[int],
+    backends: tuple[str, ...] = (),
 ) -> torch.Tensor:
     """SDPA where query token t of item b ignores the keys of reference segment j if blocked[b,t,j].
 
@@ -252,7 +278,7 @@ def _attention_excluding(
     qh = F.pad(torch.cat([qh, q_flag], dim=-1), (0, extra))
     kh = F.pad(torch.cat([kh, k_flag], dim=-1), (0, extra))
     vh = F.pad(vh, (0, padded - dim))
-    out = F.scaled_dot_product_attention(qh, kh, vh, dropout_p=0.0, is_causal=False, scale=scale)
+    out = _sdpa(backends, qh, kh, vh, scale)
     return _merge_heads(out[..., :dim], q.dtype)
 
 

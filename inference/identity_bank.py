@@ -32,6 +32,8 @@ from pathlib import Path
 
 import torch
 
+from inference.pinned import StepBuffers
+
 logger = logging.getLogger(__name__)
 
 FORMAT = "storyboard-identity-bank/1"
@@ -116,8 +118,7 @@ class IdentityBank:
         self.key = key
         self.offload = offload
         self._entries: dict[tuple[str, int], torch.Tensor] = {}
-        self._slots: dict[str, list[int]] = {}
-        self._slabs: dict[str, torch.Tensor] = {}
+        self._pinned: StepBuffers | None = None
         self._side: torch.cuda.Stream | None = None
         self._staged_step: int | None = None
         self._staged: dict[str, tuple[torch.Tensor, torch.cuda.Event]] = {}
@@ -141,13 +142,16 @@ class IdentityBank:
         return self._entries.keys()
 
     # ------------------------------------------------------------------ writing
-    def reserve(self, layer_steps: dict[str, list[int]]) -> None:
-        """Announce which (layer, step) entries the write will produce.
+    def plan_offload(
+        self, layout: dict[int, list[tuple[str, tuple[int, ...]]]], dtype: torch.dtype
+    ) -> None:
+        """Announce the entries the write will produce, per step, with their shapes.
 
-        With offload on CUDA this lets each layer's entries share one pinned slab, allocated at the
-        layer's first write, instead of one pinned allocation per entry.
+        With offload, their pinned CPU buffers are then made by a background thread, one exact-size
+        buffer per step, while the GPU works (see :mod:`inference.pinned`).
         """
-        self._slots = {name: list(steps) for name, steps in layer_steps.items()}
+        if self.offload and torch.cuda.is_available():
+            self._pinned = StepBuffers(layout, dtype)
 
     def put(self, layer: str, step: int, tokens: torch.Tensor) -> None:
         """Store ``tokens`` (shape ``(G, n*k, C)``, a fresh tensor the caller will not modify)."""
@@ -168,16 +172,21 @@ class IdentityBank:
         """Wait until every offloaded write has landed (call once the write pass is over)."""
         if self._side is not None:
             self._side.synchronize()
+        if self._pinned is not None:
+            self._pinned.join()
 
     def _pinned_slot(self, layer: str, step: int, tokens: torch.Tensor) -> torch.Tensor:
-        steps = self._slots.get(layer)
-        if not steps or step not in steps:
-            return torch.empty(tokens.shape, dtype=tokens.dtype, pin_memory=True)
-        slab = self._slabs.get(layer)
-        if slab is None or slab.shape[1:] != tokens.shape or slab.dtype != tokens.dtype:
-            slab = torch.empty((len(steps), *tokens.shape), dtype=tokens.dtype, pin_memory=True)
-            self._slabs[layer] = slab
-        return slab[steps.index(step)]
+        planned = self._pinned.view(layer, step, tokens.shape) if self._pinned else None
+        if planned is not None and planned.dtype == tokens.dtype:
+            return planned
+        return torch.empty(tokens.shape, dtype=tokens.dtype, pin_memory=True)
+
+    @property
+    def pinning_seconds(self) -> tuple[float, float]:
+        """(seconds the background thread spent pinning, seconds writes waited for it)."""
+        if self._pinned is None:
+            return (0.0, 0.0)
+        return (self._pinned.alloc_seconds, self._pinned.wait_seconds)
 
     def _side_stream(self, device: torch.device) -> torch.cuda.Stream:
         if self._side is None or self._side.device != device:

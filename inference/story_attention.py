@@ -23,11 +23,13 @@ from typing import Any, TypeVar, cast
 
 import torch
 
-from inference.csa_schedule import CSAConfig, sample_token_indices, stable_seed
+from inference.csa_schedule import CSAConfig, sample_count, sample_token_indices, stable_seed
 from inference.identity_bank import BankKey, BankMismatchError, IdentityBank
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
+
+DEFAULT_CUDA_BACKENDS: tuple[str, ...] = ()
 
 Box = tuple[float, float, float, float]
 """A region of a panel in relative coordinates: (left, top, right, bottom), each in [0, 1]."""
@@ -97,6 +99,11 @@ class StoryAttention:
         self._step_cache: dict[object, Any] = {}
         self._indices_step = -1
         self._warned_overrun = False
+        self.layer_shapes: dict[str, tuple[int, int, torch.dtype]] = {}
+        self.cuda_backends: tuple[str, ...] = DEFAULT_CUDA_BACKENDS
+        """SDPA kernels tried, in order, for the consistent calls on CUDA (names of
+        ``torch.nn.attention.SDPBackend``); empty = PyTorch's own choice."""
+        self._pinning_planned = False
         self.hook_handle: Any = None
         self.previous_processors: dict[str, Any] = {}
 
@@ -141,13 +148,7 @@ class StoryAttention:
         self.mode = Mode.WRITE
         self.write_bank = bank
         self._seed = stable_seed("csa-token-sample", seed)
-        gate = self._gate
-        bank.reserve(
-            {
-                name: [s for s in range(self.num_steps) if bool(gate[s, i])]
-                for i, name in enumerate(self.layer_names)
-            }
-        )
+        self._pinning_planned = False
 
     def begin_read(
         self,
@@ -207,6 +208,7 @@ class StoryAttention:
         self.step = 0
         self._calls = 0
         self._warned_overrun = False
+        self.layer_shapes.clear()
 
     # ------------------------------------------------------------------ per step / per layer
     def on_unet_forward(self, sample: torch.Tensor | None) -> None:
@@ -215,10 +217,37 @@ class StoryAttention:
             return
         self.step = self._calls
         self._calls += 1
+        bank = self.write_bank
+        if (
+            bank is not None
+            and bank.offload
+            and not self._pinning_planned
+            and len(self.layer_shapes) == len(self.layer_names)
+        ):
+            self._plan_offload(bank)
         if self.read_plan is not None and sample is not None and sample.is_cuda:
             for bank in self.read_plan.banks.values():
                 if bank.offload:
                     bank.prefetch(self.step, sample.device, self.layer_names)
+
+    def note_layer_input(self, layer: str, tokens: int, channels: int, dtype: torch.dtype) -> None:
+        """Processors report their input size while writing, so that offloaded banks can pin
+        their CPU buffers ahead of need (after step 0, which is never stored by default)."""
+        if layer not in self.layer_shapes:
+            self.layer_shapes[layer] = (tokens, channels, dtype)
+
+    def _plan_offload(self, bank: IdentityBank) -> None:
+        self._pinning_planned = True
+        layout: dict[int, list[tuple[str, tuple[int, ...]]]] = {}
+        dtype = torch.float32
+        for i, name in enumerate(self.layer_names):
+            tokens, channels, dtype = self.layer_shapes[name]
+            count = sample_count(self.config.rate_for(tokens, self.latent_size), tokens)
+            shape = (self.groups, bank.num_images * count, channels)
+            for step in range(self.step, self.num_steps):
+                if bool(self._gate[step, i]):
+                    layout.setdefault(step, []).append((name, shape))
+        bank.plan_offload(layout, dtype)
 
     def gate(self, layer_index: int) -> bool:
         """Whether this layer uses consistent attention at the current step."""

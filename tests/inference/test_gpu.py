@@ -57,13 +57,17 @@ def test_offloaded_bank_gives_the_same_panels_as_a_gpu_bank() -> None:
     assert torch.equal(out_g, out_c)
 
 
+@pytest.mark.parametrize("backends", [(), ("cudnn", "flash", "efficient", "math")])
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-def test_exclusion_channels_in_half_precision_kernels(dtype: torch.dtype) -> None:
+def test_exclusion_channels_in_half_precision_kernels(
+    dtype: torch.dtype, backends: tuple[str, ...]
+) -> None:
     """fp16/bf16 CUDA kernels (head dim 64 padded to 72) against the fp32 loop reference."""
     torch.manual_seed(0)
     layer = "up_blocks.0.attentions.0.transformer_blocks.0.attn1"
     attn = Attention(query_dim=128, heads=2, dim_head=64).eval()
     story = StoryAttention(CSAConfig(start_step=0, p_early=1.0), [layer])
+    story.cuda_backends = backends
     proc = ConsistentAttnProcessor(story, layer, 0)
     latent, tokens = (16, 16), 64
     refs = {"a": torch.randn(2, 2 * 32, 128), "b": torch.randn(2, 3 * 32, 128)}
