@@ -220,7 +220,13 @@ def _sdpa(
         return F.scaled_dot_product_attention(q, k, v, dropout_p=0.0, is_causal=False, scale=scale)
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
-    order = [getattr(SDPBackend, name.upper()) for name in backends]
+    names = {
+        "cudnn": SDPBackend.CUDNN_ATTENTION,
+        "flash": SDPBackend.FLASH_ATTENTION,
+        "efficient": SDPBackend.EFFICIENT_ATTENTION,
+        "math": SDPBackend.MATH,
+    }
+    order = [names[name] for name in backends]
     with sdpa_kernel(order, set_priority=True):
         return F.scaled_dot_product_attention(q, k, v, dropout_p=0.0, is_causal=False, scale=scale)
 
