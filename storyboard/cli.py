@@ -24,6 +24,8 @@ from storyboard.core.numbering import panel_numbers
 from storyboard.core.persistence import BUNDLE_SUFFIX, PROJECT_FILE, load_project, save_project
 from storyboard.core.script import ScriptError, load_script
 from storyboard.core.timeline import frames_to_seconds, timecode, total_frames
+from storyboard.export.animatic_cli import add_arguments as export_video_arguments
+from storyboard.export.animatic_cli import run_export_video
 from storyboard.export.headless import add_arguments as export_pdf_arguments
 from storyboard.export.headless import run_export_pdf
 
@@ -72,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate_arguments(generate)
     export_pdf = commands.add_parser("export-pdf", help="comic PDF or storyboard worksheets")
     export_pdf_arguments(export_pdf)
+    export_video = commands.add_parser("export-video", help="animatic MP4, GIF, PNGs or FCPXML")
+    export_video_arguments(export_video)
     return parser
 
 
@@ -202,6 +206,7 @@ COMMANDS = {
     "import-storyboarder": cmd_import_storyboarder,
     "clean-up": cmd_clean_up,
     "export-pdf": run_export_pdf,
+    "export-video": run_export_video,
     "generate": run_generate,  # imports torch only when it runs
 }
 

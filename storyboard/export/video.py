@@ -330,7 +330,7 @@ def _write_png_sequence(
         for frame, image in _frames(plan, renderer, progress, cancelled):
             target = temp / f"frame_{frame:06d}.png"
             if image is not None:
-                if not image.save(str(target), b"PNG"):
+                if not image.save(str(target)):
                     raise OSError(f"could not write {target}")
             elif previous is not None:
                 shutil.copyfile(previous, target)

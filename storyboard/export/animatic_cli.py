@@ -1,0 +1,103 @@
+"""The ``export-video`` command: an animatic as MP4, GIF, PNG frames or FCPXML from a project."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from storyboard.core.model import FPS_CHOICES
+from storyboard.core.persistence import load_project
+from storyboard.export.animatic import (
+    SIZE_PRESETS,
+    AnimaticOptions,
+    AudioClip,
+    CaptionMode,
+    Direction,
+    Fit,
+)
+from storyboard.export.headless import gui_application
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """A preset name (720p, 1080p, 4k, vertical, square) or WIDTHxHEIGHT."""
+    preset = SIZE_PRESETS.get(text.lower())
+    if preset is not None:
+        return preset
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        names = ", ".join(SIZE_PRESETS)
+        raise ValueError(f"--size wants one of {names} or WIDTHxHEIGHT, not {text!r}")
+    return int(width), int(height)
+
+
+def add_arguments(video: argparse.ArgumentParser) -> None:
+    video.add_argument("project", type=Path)
+    video.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="NAME.mp4, NAME.gif, NAME.fcpxml, or a new folder for PNG frames",
+    )
+    video.add_argument("--fps", type=float, choices=FPS_CHOICES, help="default: the project's")
+    video.add_argument("--size", default="1080p", help="720p, 1080p, 4k, vertical, square or WxH")
+    video.add_argument("--fit", choices=[f.value for f in Fit], default=Fit.FIT.value)
+    video.add_argument(
+        "--captions",
+        choices=[c.value for c in CaptionMode],
+        default=CaptionMode.BURN.value,
+        help="dialogue drawn into the picture, as a subtitle track + .srt, both, or none",
+    )
+    video.add_argument("--shot-numbers", action="store_true", help="burn in panel numbers")
+    video.add_argument("--timecode", action="store_true", help="burn in the timecode")
+    video.add_argument("--soundtrack", type=Path, metavar="FILE", help="audio for the whole film")
+    video.add_argument("--soundtrack-gain", type=float, default=0.0, metavar="DB")
+    video.add_argument(
+        "--wipe-direction", choices=[d.value for d in Direction], default=Direction.LEFT.value
+    )
+
+
+def run_export_video(args: argparse.Namespace) -> int:
+    """Run ``export-video``; errors propagate as typed exceptions for the CLI to report."""
+    from storyboard.export.animatic import plan_animatic
+    from storyboard.export.fcpxml import export_fcpxml
+    from storyboard.export.video import export_video
+
+    loaded = load_project(args.project)
+    soundtrack: tuple[AudioClip, ...] = ()
+    if args.soundtrack is not None:
+        if not args.soundtrack.is_file():
+            raise ValueError(f"--soundtrack {args.soundtrack}: no such file")
+        soundtrack = (AudioClip(args.soundtrack, 0, args.soundtrack_gain),)
+    options = AnimaticOptions(
+        fps=args.fps,
+        size=parse_size(args.size),
+        fit=Fit(args.fit),
+        captions=CaptionMode(args.captions),
+        shot_numbers=args.shot_numbers,
+        timecode=args.timecode,
+        wipe_direction=Direction(args.wipe_direction),
+        soundtrack=soundtrack,
+    )
+    gui_application()
+    plan = plan_animatic(loaded.project, options)
+    if args.output.suffix.lower() == ".fcpxml":
+        export_fcpxml(plan, loaded.path, args.output)
+        sys.stdout.write(f"wrote {args.output} ({len(plan.clips)} clips)\n")
+        return 0
+    show = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show and (done % 24 == 0 or done == total):
+            sys.stderr.write(f"\r{100 * done // total:3d}% ({done}/{total} frames)")
+
+    result = export_video(plan, loaded.path, args.output, progress=progress)
+    if show:
+        sys.stderr.write("\n")
+    line = f"wrote {result.path} ({result.frames} frames, {result.seconds:.2f} s)"
+    if result.subtitles is not None:
+        line += f" and {result.subtitles}"
+    sys.stdout.write(line + "\n")
+    return 0
