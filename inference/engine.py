@@ -29,6 +29,12 @@ from inference.consistent_attention import install_consistent_attention
 from inference.csa_schedule import CSAConfig
 from inference.errors import Cancelled, GenerationError, OutOfMemory
 from inference.identity_bank import BankMismatchError, IdentityBank
+from inference.ip_adapter import (
+    DEFAULT_SCALE,
+    load_ip_adapter,
+    no_reference_embeds,
+    reference_embeds,
+)
 from inference.models import ModelKind, ResolvedModel, load_pipeline, native_size, resolve
 from inference.models import round_size as _round_size
 from inference.preview import latents_to_rgb
@@ -83,12 +89,16 @@ class StoryEngine:
         dtype: torch.dtype | None = None,
         low_vram: bool = False,
         model_config: str | None = None,
+        ip_adapter: str | None = None,
+        ip_adapter_scale: float = DEFAULT_SCALE,
         preview_every: int = 5,
     ) -> None:
         self.device = torch.device(device or _best_device())
         self.dtype = dtype or _default_dtype(self.device)
         self.low_vram = low_vram
         self.model_config = model_config
+        self.ip_adapter = ip_adapter
+        self.ip_adapter_scale = ip_adapter_scale
         self.preview_every = max(1, preview_every)
         self.model: ResolvedModel | None = None
         self.pipe: Any = None
@@ -109,6 +119,8 @@ class StoryEngine:
         self.unload()
         try:
             pipe = load_pipeline(resolved, self.dtype)
+            if self.ip_adapter:  # before CSA: loading it resets every attention processor
+                load_ip_adapter(pipe, self.ip_adapter, resolved.kind)
             self._place(pipe)
         except (torch.OutOfMemoryError, MemoryError) as exc:
             self.unload()
@@ -289,7 +301,12 @@ class _Run:
         )
         story.begin_write(bank, seed=character.seed)
         try:
-            self._denoise(character.identity_panels, "identity", character.character_id)
+            self._denoise(
+                character.identity_panels,
+                "identity",
+                character.character_id,
+                character.reference_image,
+            )
         finally:
             story.end()
         self.engine._banks.put(character.character_id, bank, self.request.cache_dir)
@@ -298,6 +315,14 @@ class _Run:
     def _read(
         self, batch: list[PanelJob], config: CSAConfig, banks: dict[str, IdentityBank]
     ) -> None:
+        if self.engine.ip_adapter:  # diffusers takes one reference image per pipeline call
+            groups: dict[str | None, list[PanelJob]] = {}
+            for panel in batch:
+                groups.setdefault(_reference(panel), []).append(panel)
+            if len(groups) > 1:
+                for group in groups.values():
+                    self._read(group, config, banks)
+                return
         story = self.engine._story
         assert story is not None
         if any(p.characters for p in batch):
@@ -311,12 +336,34 @@ class _Run:
                 cfg=self.cfg,
             )
         try:
-            self._denoise(batch, "panels", None)
+            self._denoise(batch, "panels", None, _reference(batch[0]))
         finally:
             story.end()
 
+    def _references(self, reference: str | None, device: torch.device) -> dict[str, Any]:
+        """IP-Adapter inputs of a batch (nothing when no adapter is loaded).
+
+        Without a reference the adapter's scale is 0, so those panels are exactly what the plain
+        model draws.
+        """
+        engine = self.engine
+        if not engine.ip_adapter:
+            return {}
+        pipe = engine.pipe
+        if reference is None:
+            pipe.set_ip_adapter_scale(0.0)
+            return {"ip_adapter_image_embeds": no_reference_embeds(pipe, device, self.cfg)}
+        pipe.set_ip_adapter_scale(engine.ip_adapter_scale)
+        return {"ip_adapter_image_embeds": reference_embeds(pipe, reference, device, self.cfg)}
+
     # ------------------------------------------------------------------------- one batch
-    def _denoise(self, jobs: Sequence[PanelJob], phase: str, identity_of: str | None) -> None:
+    def _denoise(
+        self,
+        jobs: Sequence[PanelJob],
+        phase: str,
+        identity_of: str | None,
+        reference: str | None,
+    ) -> None:
         if self.stop():
             raise _Stop
         engine, s = self.engine, self.request.sampling
@@ -347,6 +394,7 @@ class _Run:
         width, height = self.size
         images = pipe(
             **cond.pipeline_kwargs(),
+            **self._references(reference, device),
             num_inference_steps=s.steps,
             guidance_scale=s.guidance,
             width=width,
@@ -407,6 +455,11 @@ def _read_batches(
         else:
             batches.append(([panel], config or CSAConfig()))
     return batches
+
+
+def _reference(panel: PanelJob) -> str | None:
+    """The reference image a read panel is conditioned on: its first character's."""
+    return panel.reference_images[0] if panel.reference_images else None
 
 
 def _png(image: Image.Image) -> bytes:

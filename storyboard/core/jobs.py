@@ -96,6 +96,7 @@ class CharacterJob:
     identity_panels: tuple[PanelJob, ...]
     rate_low: float = 0.5
     rate_high: float = 0.5
+    reference_image: str | None = None  # image file conditioning its identity panels (IP-Adapter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +338,7 @@ def build_story_request(
             identity_panels=tuple(job(pid) for pid in identity[c.id]),
             rate_low=c.identity.sample_rate_low_res,
             rate_high=c.identity.sample_rate_high_res,
+            reference_image=next(iter(_reference_files(bundle, [c])), None),
         )
         for c in project.ordered_characters()
         if c.id in shown
