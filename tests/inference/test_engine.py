@@ -146,7 +146,7 @@ def test_cancel_stops_within_a_step_keeps_delivered_images_and_engine_stays_usab
         )
     assert info.value.done == 3 and [i.job.label for i in delivered] == ["1A", "1B", "1C"]
     assert steps_after == []  # not one more step was reported
-    assert engine._story is not None and engine._story.mode is Mode.OFF
+    assert engine.story is not None and engine.story.mode is Mode.OFF
     images, _ = run(engine, story(sdxl_dir, None, STREET, characters=()))
     assert len(images) == 1
 
@@ -161,7 +161,7 @@ def test_out_of_memory_is_explained_and_the_engine_recovers(
         patch.setattr(engine.pipe.unet, "forward", exhausted)
         with pytest.raises(OutOfMemory, match=r"lower the image size.*low-VRAM mode"):
             engine.generate(story(sdxl_dir, None))
-    assert engine._story is not None and engine._story.mode is Mode.OFF
+    assert engine.story is not None and engine.story.mode is Mode.OFF
     images, _ = run(engine, story(sdxl_dir, None, STREET, characters=()))
     assert len(images) == 1
 
