@@ -212,7 +212,13 @@ COMMANDS = {
 
 
 def _opens_editor(argv: Sequence[str]) -> bool:
-    return not argv or (len(argv) == 1 and not argv[0].startswith("-") and argv[0] not in COMMANDS)
+    """No arguments, or one that names a project (an existing path or a ….storyboard name)."""
+    if not argv:
+        return True
+    if len(argv) != 1 or argv[0].startswith("-") or argv[0] in COMMANDS:
+        return False
+    path = Path(argv[0])
+    return path.exists() or path.suffix == BUNDLE_SUFFIX
 
 
 def main(argv: Sequence[str] | None = None) -> int:
