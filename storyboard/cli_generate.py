@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from storyboard.core.assets import AssetStore
+from storyboard.core.autosave import Autosave
 from storyboard.core.jobs import Overrides, build_story_request, new_candidate, record_commands
 from storyboard.core.model import Project
 from storyboard.core.numbering import find_panels
@@ -107,6 +108,11 @@ class _Bar:
 def run_generate(args: argparse.Namespace) -> int:
     loaded = load_project(args.project)
     project, bundle = loaded.project, loaded.path
+    if Autosave(bundle).open_elsewhere():
+        raise ValueError(
+            f"{bundle} is open in the editor; generate from the editor, or close it there first "
+            "(both saving the project would overwrite each other)"
+        )
     wanted = selected_panels(project, args.scene, args.panels)
     overrides = Overrides(
         model=args.model,

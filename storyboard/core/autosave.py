@@ -84,19 +84,24 @@ class Autosave:
         self.recovery.unlink(missing_ok=True)
         self.lock.unlink(missing_ok=True)
 
+    def open_elsewhere(self) -> bool:
+        """Another live process (an editor window) has this project open right now."""
+        pid, host = _read_lock(self.bundle)
+        return (
+            pid is not None
+            and host == socket.gethostname()
+            and pid != os.getpid()
+            and _pid_alive(pid)
+        )
+
     def pending(self) -> PendingRecovery | None:
         """An autosave left behind by a session that did not close cleanly, if any."""
         try:
             stamp = self.recovery.stat().st_mtime
         except OSError:
             return None
-        pid, host = _read_lock(self.bundle)
-        alive = (
-            pid is not None
-            and host == socket.gethostname()
-            and pid != os.getpid()
-            and _pid_alive(pid)
-        )
+        pid, _ = _read_lock(self.bundle)
+        alive = self.open_elsewhere()
         try:
             newer = stamp >= (self.bundle / PROJECT_FILE).stat().st_mtime
         except OSError:

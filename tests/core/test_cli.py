@@ -120,3 +120,16 @@ def test_script_problems_are_listed_on_one_line(
     assert len(err.strip().splitlines()) == 1
     assert "line 4" in err and "Bob" in err and "line 5" in err
     assert not (tmp_path / "S.storyboard").exists()
+
+
+def test_generate_refuses_a_project_open_in_the_editor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import socket
+
+    bundle = save_project(rich_project(), tmp_path / "busy.storyboard")
+    lock = {"pid": os.getppid(), "host": socket.gethostname()}  # a live process: our parent
+    (bundle / "session.lock").write_text(json.dumps(lock))
+    assert main(["generate", str(bundle)]) == 2
+    assert "open in the editor" in capsys.readouterr().err
