@@ -365,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--backends",
         nargs="+",
-        default=["default", "cudnn+flash+efficient+math"],
+        default=["default"],
         help="SDPA kernel orders to compare for the CSA calls ('default' = torch's choice); "
         "the offloaded and full-story rows use the last",
     )

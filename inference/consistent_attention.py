@@ -193,8 +193,11 @@ def _append_shared(own: torch.Tensor, shared: torch.Tensor, panels: int) -> torc
     CFG half's bank tokens, built with a single copy."""
     batch, tokens, dim = own.shape
     groups, length, _ = shared.shape
-    expanded = shared[:, None].expand(groups, panels, length, dim)
-    out = torch.cat([own.view(groups, panels, tokens, dim), expanded], dim=2)
+    # Two broadcasting copies into one buffer: torch.cat with a stride-0 (expanded) input takes
+    # a slow path that cost ~25 ms per step at 1024 px (profiled on an H200).
+    out = own.new_empty((groups, panels, tokens + length, dim))
+    out[:, :, :tokens].copy_(own.view(groups, panels, tokens, dim))
+    out[:, :, tokens:].copy_(shared[:, None].expand(groups, panels, length, dim))
     return out.view(batch, tokens + length, dim)
 
 
