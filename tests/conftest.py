@@ -101,6 +101,7 @@ def rich_project() -> Project:
             default_style="noir",
             reading_order=ReadingOrder.RIGHT_TO_LEFT,
             page_preset="a4",
+            page_gutter=14.4,
             generation=GenerationSettings(
                 model="/models/realvis.safetensors",
                 width=1152,
@@ -125,7 +126,11 @@ def rich_project() -> Project:
             "pg1": Page(
                 id="pg1",
                 template="grid-2x2",
-                frames=[PanelFrame("p1", Rect(0, 0, 1, 0.5), full_bleed=True)],
+                frames=[
+                    PanelFrame(
+                        "p1", Rect(0, 0, 1, 0.5), full_bleed=True, crop=Rect(0.1, 0, 0.8, 0.9)
+                    )
+                ],
             )
         },
         page_ids=["pg1"],

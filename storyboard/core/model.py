@@ -174,6 +174,7 @@ class PanelFrame:
     panel_id: str
     box: Rect = field(default_factory=Rect)
     full_bleed: bool = False
+    crop: Rect | None = None  # the part of the image shown (relative); None: centred cover
 
 
 @dataclass(slots=True)
@@ -204,6 +205,7 @@ class ProjectSettings:
     default_style: str = "comic-book"
     reading_order: ReadingOrder = ReadingOrder.LEFT_TO_RIGHT
     page_preset: str = "us-comic"
+    page_gutter: float = 10.8  # points between comic frames (0.15 in at print size)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
 
 

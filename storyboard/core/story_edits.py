@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from storyboard.core.commands import Batch, Command, EditFields, RemoveItem
-from storyboard.core.model import FPS_CHOICES, Project
+from storyboard.core.commands import AddBalloon, Batch, Command, EditFields, RemoveItem
+from storyboard.core.model import FPS_CHOICES, Balloon, BalloonKind, Point, Project, Rect
 from storyboard.core.timeline import exact_fps
 
 
@@ -71,3 +71,39 @@ def set_fps(project: Project, fps: float) -> Batch:
             EditFields("panel", panel.id, {"duration": duration, "transition": transition})
         )
     return Batch(f"Set frame rate to {fps:g} fps", commands)
+
+
+def balloon_from_dialogue(project: Project, panel_id: str) -> AddBalloon:
+    """One click: the panel's dialogue as a balloon, ready to letter.
+
+    ``NAME: line`` becomes a speech balloon of that character (the name is not lettered); a line
+    without a speaker is spoken by the panel's only character, or else becomes a caption box. The
+    tail points at the speaker's region when the panel has one.
+    """
+    panel = project.panels[panel_id]
+    text = panel.dialogue.strip()
+    if not text:
+        raise ValueError("the panel has no dialogue to letter")
+    speaker = None
+    name, colon, line = text.partition(":")
+    if colon and line.strip():
+        speaker = project.character_named(name.strip())
+        if speaker is not None:
+            text = line.strip()
+    if speaker is None and ":" not in text and len(panel.character_ids) == 1:
+        speaker = project.characters[panel.character_ids[0]]
+    if speaker is None:
+        balloon = Balloon(kind=BalloonKind.CAPTION, text=text, box=Rect(0.03, 0.03, 0.5, 0.16))
+        return AddBalloon(panel_id, balloon, label="Caption from dialogue")
+    region = panel.character_regions.get(speaker.id)
+    tail = (
+        Point(region.x + region.w / 2, region.y + region.h * 0.3) if region else Point(0.45, 0.55)
+    )
+    balloon = Balloon(
+        kind=BalloonKind.SPEECH,
+        text=text,
+        box=Rect(0.52, 0.04, 0.44, 0.24),
+        tail=tail,
+        character_id=speaker.id,
+    )
+    return AddBalloon(panel_id, balloon, label="Balloon from dialogue")

@@ -22,7 +22,7 @@ from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter, 
 from storyboard.core.assets import AssetStore
 from storyboard.core.model import Page, PanelFrame, Project, ReadingOrder, Rect
 from storyboard.core.page_templates import DEFAULT_TEMPLATE, paginate
-from storyboard.export.layout import DEFAULT_GUTTER, Box, PageLayout, PageSpec, layout_page, preset
+from storyboard.export.layout import Box, PageLayout, PageSpec, layout_page, preset
 from storyboard.export.output import (
     Cancelled,
     ExportError,
@@ -47,7 +47,7 @@ class ComicOptions:
     page_numbers: bool = True
     cover: bool = False  # a title page with the first panel's art, before page 1
     reading_order: ReadingOrder | None = None  # None: the project's
-    gutter: float = DEFAULT_GUTTER  # points
+    gutter: float | None = None  # points; None: the project's page gutter
     template: str = DEFAULT_TEMPLATE  # for automatic pages
     all_panels: bool = False  # also paginate panels that are on no page
 
@@ -62,7 +62,7 @@ class ComicResult:
 def page_spec(project: Project, options: ComicOptions) -> PageSpec:
     return PageSpec(
         preset(options.preset or project.settings.page_preset),
-        gutter=options.gutter,
+        gutter=project.settings.page_gutter if options.gutter is None else options.gutter,
         bleed=options.bleed,
         crop_marks=options.crop_marks,
         order=options.reading_order or project.settings.reading_order,

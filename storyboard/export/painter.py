@@ -209,8 +209,7 @@ def paint_page(
                 _placeholder(painter, placed, panel, numbers.get(panel.id, ""))
             else:
                 # PanelFrame.crop (the part of the image shown) once the model holds it.
-                wanted: Rect | None = getattr(placed.frame, "crop", None)
-                crop = frame_crop(image, placed.art, wanted, options.dpi)
+                crop = frame_crop(image, placed.art, placed.frame.crop, options.dpi)
                 painter.drawImage(to_qrect(placed.art), crop)
         if not placed.frame.full_bleed:
             painter.setBrush(Qt.BrushStyle.NoBrush)

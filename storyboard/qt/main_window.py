@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QUndoView,
     QVBoxLayout,
     QWidget,
@@ -35,6 +36,7 @@ from storyboard.qt.shortcuts import ShortcutsDialog
 from storyboard.qt.thumbnails import ThumbnailCache
 from storyboard.qt.widgets.characters import CharacterLibrary
 from storyboard.qt.widgets.inspector import PanelInspector
+from storyboard.qt.widgets.pages_view import PagesView
 from storyboard.qt.widgets.preview import PanelPreview
 from storyboard.qt.widgets.scenes import ScenesPanel
 from storyboard.qt.widgets.script_dialog import ScriptDialog
@@ -64,6 +66,7 @@ class MainWindow(QMainWindow):
         self.timeline_model = TimelineModel(self.document, self)
         self.timeline = TimelineView(self.timeline_model, self.selection, self.thumbnails)
         self.preview = PanelPreview(self.document, self.selection)
+        self.pages = PagesView(self.document)
         self.inspector = PanelInspector(self.document, self.selection)
         self.inspector.preview_requested.connect(self.preview.show_candidate)
         self.scenes = ScenesPanel(self.document)
@@ -85,7 +88,11 @@ class MainWindow(QMainWindow):
 
     def _layout(self) -> None:
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.preview)
+        self.workspace = QTabWidget()
+        self.workspace.setObjectName("workspace")
+        self.workspace.addTab(self.preview, "Panel")
+        self.workspace.addTab(self.pages, "Comic pages")
+        splitter.addWidget(self.workspace)
         splitter.addWidget(self.timeline)
         splitter.setStretchFactor(0, 3)
         central = QWidget()
@@ -192,7 +199,7 @@ class MainWindow(QMainWindow):
         """Show another project in this window (the old one must be closed by the caller)."""
         self.document = document
         self.thumbnails.set_bundle(document.bundle)
-        for view in (self.timeline_model, self.preview, self.inspector, self.scenes):
+        for view in (self.timeline_model, self.preview, self.inspector, self.scenes, self.pages):
             view.set_document(document)
         self.characters.set_document(document)
         self.panel_actions.set_document(document)

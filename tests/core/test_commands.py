@@ -296,3 +296,23 @@ def test_any_history_undoes_to_the_original_and_redoes_to_the_end(data: st.DataO
     for command in history:
         command.apply(project)
     assert project == final
+
+
+def test_balloon_from_dialogue_knows_the_speaker(project: Project) -> None:
+    from storyboard.core.model import BalloonKind
+    from storyboard.core.story_edits import balloon_from_dialogue
+
+    command = balloon_from_dialogue(project, "p1")  # "MIRA: Not again!", Mira has a region
+    command.apply(project)
+    balloon = project.panels["p1"].balloons[-1]
+    assert (balloon.kind, balloon.text, balloon.character_id) == (
+        BalloonKind.SPEECH,
+        "Not again!",
+        "mira",
+    )
+    assert balloon.tail is not None and 0.1 <= balloon.tail.x <= 0.4  # at Mira's region
+    EditFields("panel", "p3", {"dialogue": "Meanwhile, across town..."}).apply(project)
+    balloon_from_dialogue(project, "p3").apply(project)
+    assert project.panels["p3"].balloons[-1].kind == BalloonKind.CAPTION
+    with pytest.raises(ValueError, match="no dialogue"):
+        balloon_from_dialogue(project, "p2")

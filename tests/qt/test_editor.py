@@ -273,3 +273,12 @@ def test_accepting_a_candidate_is_undoable_and_autosaved(window: MainWindow) -> 
     document.undo_stack.undo()
     assert document.project.panels[panel_id].image is None
     assert len(document.project.panels[panel_id].candidates) == 2  # undo never drops images
+
+
+def test_dialogue_becomes_a_balloon_in_one_click(window: MainWindow, qtbot: QtBot) -> None:
+    panel_id = window.timeline_model.panel_ids()[1]  # "MIRA: One last delivery."
+    window.timeline.select_panels([panel_id])
+    qtbot.mouseClick(window.inspector.make_balloon, Qt.MouseButton.LeftButton)
+    balloons = window.document.project.panels[panel_id].balloons
+    assert balloons[-1].text == "One last delivery."
+    assert window.document.undo_stack.text(0) == "Balloon from dialogue"

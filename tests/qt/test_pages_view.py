@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QApplication
 
 from storyboard.core.model import Panel, Project, ReadingOrder, Scene
 from storyboard.qt.document import Document
-from storyboard.qt.widgets.pages_view import PANEL_MIME, PagesView
+from storyboard.qt.models.timeline_model import PANEL_MIME
+from storyboard.qt.widgets.pages_view import PagesView
 
 
 def story(panels: int = 5) -> Project:
@@ -59,7 +60,7 @@ def test_split_full_bleed_template_and_drop(qapp: QApplication) -> None:
     art = layout.frames[1].art
     scale = view.canvas.image_dpi / 72
     mime = QMimeData()
-    mime.setData(PANEL_MIME, b"p3")
+    mime.setData(PANEL_MIME, b'["p3"]')
     at = QPointF((art.x + art.w / 2) * scale, (art.y + art.h / 2) * scale)
     drop = QDropEvent(
         at,

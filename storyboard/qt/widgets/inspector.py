@@ -32,6 +32,7 @@ from storyboard.core.commands import Change, EditFields, accept_image
 from storyboard.core.model import CameraMove, Panel, Rect, Transition, TransitionKind
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.resources import RESOURCES
+from storyboard.core.story_edits import balloon_from_dialogue
 from storyboard.core.timeline import frames_to_seconds, timecode
 from storyboard.qt.document import Document
 from storyboard.qt.selection import Selection
@@ -100,7 +101,11 @@ class PanelInspector(QScrollArea):
         self.characters_layout.setContentsMargins(0, 0, 0, 0)
         form.addRow("Characters", self.characters_box)
         self.dialogue = self._text("dialogue", 2)
-        form.addRow("Dialogue", self.dialogue)
+        self.make_balloon = QPushButton("Letter it")
+        self.make_balloon.setObjectName("make-balloon")
+        self.make_balloon.setToolTip("Add the dialogue to the panel as a speech balloon or caption")
+        self.make_balloon.clicked.connect(self.letter_dialogue)
+        form.addRow("Dialogue", row(self.dialogue, self.make_balloon))
         self.action = self._text("action", 2)
         form.addRow("Action", self.action)
         self.notes = self._text("notes", 2)
@@ -233,6 +238,7 @@ class PanelInspector(QScrollArea):
             (self.notes, panel.notes),
         ):
             _set_plain_text(edit, text)
+        self.make_balloon.setEnabled(bool(panel.dialogue.strip()))
         if self.negative.text() != panel.negative_prompt:
             self.negative.setText(panel.negative_prompt)
         self.number.setText(panel.number_override or "")
@@ -312,6 +318,15 @@ class PanelInspector(QScrollArea):
 
     def _number_changed(self) -> None:
         self._set({"number_override": self.number.text().strip() or None}, "Set panel number")
+
+    def letter_dialogue(self) -> None:
+        if self.panel_id is None:
+            return
+        try:
+            command = balloon_from_dialogue(self.document.project, self.panel_id)
+        except ValueError:
+            return
+        self.document.push(command)
 
     def _candidate_previewed(self, item: QListWidgetItem | None, _: object = None) -> None:
         self.preview_requested.emit(item.data(Qt.ItemDataRole.UserRole) if item else None)

@@ -9,6 +9,7 @@ on the Document, so it undoes like any other edit.
 from __future__ import annotations
 
 import copy
+import json
 
 from PySide6.QtCore import QMimeData, QPointF, QRectF, Signal
 from PySide6.QtGui import (
@@ -38,17 +39,18 @@ from storyboard.core.commands import AddItem, Change, EditFields
 from storyboard.core.model import Page, PanelFrame, ReadingOrder
 from storyboard.core.page_templates import DEFAULT_TEMPLATE, TEMPLATES, frames_for, split_frame
 from storyboard.export.comic_pdf import ComicOptions, page_spec
-from storyboard.export.layout import DEFAULT_GUTTER, INCH, PRESETS, PageLayout, layout_page
+from storyboard.export.layout import INCH, PRESETS, PageLayout, layout_page
 from storyboard.export.painter import PaintOptions, asset_loader, render_page_image
 from storyboard.qt.document import Document
-
-PANEL_MIME = "application/x-storyboard-panel-id"  # drag source: the panel's id as UTF-8
+from storyboard.qt.models.timeline_model import PANEL_MIME
 
 
 def panel_id_from(mime: QMimeData) -> str | None:
-    if mime.hasFormat(PANEL_MIME):
-        return bytes(mime.data(PANEL_MIME).data()).decode()
-    return None
+    """The first panel of a drag from the timeline (its mime data lists panel ids as JSON)."""
+    if not mime.hasFormat(PANEL_MIME):
+        return None
+    ids = json.loads(bytes(mime.data(PANEL_MIME).data()).decode())
+    return str(ids[0]) if ids else None
 
 
 class PageCanvas(QWidget):
@@ -65,19 +67,25 @@ class PageCanvas(QWidget):
         self.image_dpi = 72.0
         self.selected = -1
         self._image: QImage | None = None
+        self.document: Document | None = None
 
     def show_page(self, layout: PageLayout | None, document: Document, selected: int) -> None:
-        self.layout_, self.selected = layout, selected
+        """Take the page to show; it is rendered when painted, so a hidden tab costs nothing."""
+        self.layout_, self.selected, self.document = layout, selected, document
         self._image = None
         if layout is not None:
             media = layout.spec.media
             self.image_dpi = INCH * min(self.width() / media.w, self.height() / media.h)
-            options = PaintOptions(dpi=self.image_dpi, reading_numbers=True, guides=True)
-            images = asset_loader(document.assets)
-            self._image = render_page_image(
-                layout, document.project, images, self.image_dpi, options
-            )
         self.update()
+
+    def page_image(self) -> QImage | None:
+        if self._image is None and self.layout_ is not None and self.document is not None:
+            options = PaintOptions(dpi=self.image_dpi, reading_numbers=True, guides=True)
+            images = asset_loader(self.document.assets)
+            self._image = render_page_image(
+                self.layout_, self.document.project, images, self.image_dpi, options
+            )
+        return self._image
 
     def _scale(self) -> float:
         return self.image_dpi / INCH
@@ -91,8 +99,9 @@ class PageCanvas(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(90, 90, 96))
-        if self._image is not None and self.layout_ is not None:
-            painter.drawImage(QPointF(0, 0), self._image)
+        image = self.page_image()
+        if image is not None and self.layout_ is not None:
+            painter.drawImage(QPointF(0, 0), image)
             if 0 <= self.selected < len(self.layout_.frames):
                 b = self.layout_.frames[self.selected].border
                 s = self._scale()
@@ -127,7 +136,6 @@ class PagesView(QWidget):
         self.document = document
         self.page_index = 0
         self.selected = -1
-        self.gutter = DEFAULT_GUTTER  # a view setting until the project stores one
         self.canvas = PageCanvas(self)
         self.pages = QComboBox()
         self.add_page = QPushButton("Add page")
@@ -137,7 +145,7 @@ class PagesView(QWidget):
         self.split_across = QPushButton("Split side by side")
         self.split_down = QPushButton("Split top/bottom")
         self.full_bleed = QCheckBox("Full bleed")
-        self.gutter_box = QDoubleSpinBox(suffix=" pt", minimum=0, maximum=36, value=self.gutter)
+        self.gutter_box = QDoubleSpinBox(suffix=" pt", minimum=0, maximum=36)
         self.order = QComboBox()
         self.order.addItem("Left to right", ReadingOrder.LEFT_TO_RIGHT.value)
         self.order.addItem("Right to left (manga)", ReadingOrder.RIGHT_TO_LEFT.value)
@@ -183,7 +191,7 @@ class PagesView(QWidget):
         page = self.current_page()
         if page is None:
             return None
-        spec = page_spec(self.document.project, ComicOptions(gutter=self.gutter))
+        spec = page_spec(self.document.project, ComicOptions())
         return layout_page(page, self.page_index + 1, spec)
 
     def refresh(self) -> None:
@@ -194,6 +202,9 @@ class PagesView(QWidget):
         self.pages.setCurrentIndex(self.page_index)
         self.order.setCurrentIndex(self.order.findData(project.settings.reading_order.value))
         self.preset.setCurrentIndex(self.preset.findData(project.settings.page_preset))
+        self.gutter_box.blockSignals(True)
+        self.gutter_box.setValue(project.settings.page_gutter)
+        self.gutter_box.blockSignals(False)
         page = self.current_page()
         if page is not None and page.template in TEMPLATES:
             self.template.setCurrentIndex(self.template.findData(page.template))
@@ -205,6 +216,13 @@ class PagesView(QWidget):
             widget.setEnabled(has_frame)
         self.full_bleed.setChecked(has_frame and frames[self.selected].full_bleed)
         self.canvas.show_page(self.current_layout(), self.document, self.selected)
+
+    def set_document(self, document: Document) -> None:
+        self.document.changed.disconnect(self._changed)
+        self.document = document
+        document.changed.connect(self._changed)
+        self.page_index, self.selected = 0, -1
+        self.refresh()
 
     def _changed(self, change: Change) -> None:
         self.refresh()
@@ -222,8 +240,8 @@ class PagesView(QWidget):
         self.refresh()
 
     def _gutter_changed(self, value: float) -> None:
-        self.gutter = value
-        self.refresh()
+        if value != self.document.project.settings.page_gutter:
+            self._edit_settings("page_gutter", value)
 
     # -- edits --------------------------------------------------------------------------------
 
