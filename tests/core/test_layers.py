@@ -43,3 +43,10 @@ def test_exports_never_use_widgets() -> None:
         if "QtWidgets" in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_the_inference_worker_uses_qtcore_only() -> None:
+    """The worker thread needs signals, never GUI classes (ARCHITECTURE.md, layers)."""
+    source = (ROOT / "inference" / "worker.py").read_text(encoding="utf-8")
+    qt_imports = [line for line in source.splitlines() if "PySide6" in line and "import" in line]
+    assert qt_imports and all("PySide6.QtCore" in line for line in qt_imports)

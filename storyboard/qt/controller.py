@@ -1,0 +1,247 @@
+"""The generation queue, on the GUI thread: jobs wait here, one runs on the worker's thread.
+
+The controller never waits for the worker: it sends a job with a queued signal and reacts to the
+worker's signals. Every image is stored in the project's asset store and recorded as a candidate
+the moment it arrives (accepted where the panel had none), then the project is autosaved. An image
+whose panel was deleted meanwhile is kept with its job (and in the asset store), never dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtGui import QImage
+
+from inference.results import GeneratedImage, Progress
+from inference.worker import EngineFactory, EngineSettings, InferenceWorker, StepReport, real_engine
+from storyboard.core.jobs import PanelRequest, StoryRequest, new_candidate, record_commands
+from storyboard.qt.document import Document
+
+log = logging.getLogger(__name__)
+_ids = itertools.count(1)
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclass(eq=False)
+class Job:
+    label: str
+    request: StoryRequest | PanelRequest
+    document: Document
+    settings: EngineSettings
+    id: str = field(default_factory=lambda: f"job-{next(_ids)}")
+    state: JobState = JobState.QUEUED
+    phase: str = ""
+    step: int = 0
+    total: int = 0
+    images_done: int = 0
+    images_total: int = 0
+    preview: QImage | None = None
+    started: float = 0.0
+    error: str = ""
+    error_kind: str = ""  # model, memory, cancelled, error
+    assets: list[str] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)  # images of panels deleted meanwhile
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def fraction(self) -> float:
+        if not self.images_total:
+            return 0.0
+        within = self.step / self.total if self.total else 0.0
+        return min(1.0, (self.images_done + within * self._batch()) / self.images_total)
+
+    def _batch(self) -> int:
+        return max(1, min(4, self.images_total - self.images_done))
+
+    def eta_seconds(self) -> float | None:
+        done = self.fraction()
+        if self.state != JobState.RUNNING or done <= 0.02:
+            return None
+        return (time.perf_counter() - self.started) * (1 - done) / done
+
+
+def pil_to_qimage(image: Any) -> QImage:
+    rgb = image.convert("RGB")
+    data = rgb.tobytes()
+    qimage = QImage(data, rgb.width, rgb.height, rgb.width * 3, QImage.Format.Format_RGB888)
+    return qimage.copy()  # own the pixels
+
+
+class GenerationController(QObject):
+    changed = Signal(str)  # job id (state, progress or preview)
+    jobs_changed = Signal()  # added, removed or reordered
+    job_failed = Signal(str)  # job id, for the window to offer a fix
+    image_recorded = Signal(str, str)  # panel id, asset id
+    progress_latency = Signal(float)  # seconds from the worker's report to the GUI (benchmark)
+    _run = Signal(str, object, object, object)
+
+    def __init__(self, engine_factory: EngineFactory = real_engine) -> None:
+        super().__init__()
+        self.jobs: list[Job] = []
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("inference")
+        self.worker = InferenceWorker(engine_factory)
+        self.worker.moveToThread(self.worker_thread)
+        self._run.connect(self.worker.run)
+        self.worker.progress.connect(self._progress)
+        self.worker.preview.connect(self._preview)
+        self.worker.image_ready.connect(self._image)
+        self.worker.finished.connect(self._finished)
+        self.worker.failed.connect(self._failed)
+        self.worker_thread.start()
+
+    # -- the queue ------------------------------------------------------------------------------
+
+    def job(self, job_id: str) -> Job:
+        return next(j for j in self.jobs if j.id == job_id)
+
+    def running(self) -> Job | None:
+        return next((j for j in self.jobs if j.state == JobState.RUNNING), None)
+
+    def enqueue(
+        self,
+        label: str,
+        request: StoryRequest | PanelRequest,
+        document: Document,
+        settings: EngineSettings,
+    ) -> Job:
+        job = Job(label, request, document, settings)
+        job.images_total = _image_count(request)
+        self.jobs.append(job)
+        self.jobs_changed.emit()
+        self._start_next()
+        return job
+
+    def cancel(self, job_id: str) -> None:
+        """A queued job is dropped at once; the running one stops within one denoising step."""
+        job = self.job(job_id)
+        if job.state == JobState.QUEUED:
+            job.state = JobState.CANCELLED
+            self.changed.emit(job.id)
+        elif job.state == JobState.RUNNING:
+            job.cancel.set()
+
+    def cancel_all(self) -> None:
+        for job in list(self.jobs):
+            self.cancel(job.id)
+
+    def move(self, job_id: str, delta: int) -> None:
+        """Reorder waiting jobs (running and finished ones keep their place)."""
+        waiting = [j for j in self.jobs if j.state == JobState.QUEUED]
+        job = self.job(job_id)
+        if job not in waiting:
+            return
+        target = waiting.index(job) + delta
+        if not 0 <= target < len(waiting):
+            return
+        other = waiting[target]
+        a, b = self.jobs.index(job), self.jobs.index(other)
+        self.jobs[a], self.jobs[b] = other, job
+        self.jobs_changed.emit()
+
+    def retry(self, job_id: str, settings: EngineSettings | None = None) -> Job:
+        old = self.job(job_id)
+        return self.enqueue(old.label, old.request, old.document, settings or old.settings)
+
+    def clear_finished(self) -> None:
+        self.jobs = [j for j in self.jobs if j.state not in FINISHED]
+        self.jobs_changed.emit()
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Cancel everything and stop the thread; True when it stopped in time."""
+        self.cancel_all()
+        self.worker_thread.quit()
+        return self.worker_thread.wait(timeout_ms)
+
+    def _start_next(self) -> None:
+        if self.running() is not None:
+            return
+        job = next((j for j in self.jobs if j.state == JobState.QUEUED), None)
+        if job is None:
+            return
+        job.state = JobState.RUNNING
+        job.started = time.perf_counter()
+        self.changed.emit(job.id)
+        self._run.emit(job.id, job.request, job.settings, job.cancel)
+
+    # -- the worker's reports -------------------------------------------------------------------
+
+    def _progress(self, job_id: str, report: StepReport) -> None:
+        self.progress_latency.emit(time.perf_counter() - report.sent)
+        job = self.job(job_id)
+        progress: Progress = report.progress
+        job.phase, job.step, job.total = progress.phase, progress.step, progress.total
+        job.images_done = progress.images_done or job.images_done
+        self.changed.emit(job_id)
+
+    def _preview(self, job_id: str, index: int, image: Any) -> None:
+        if index == 0:
+            self.job(job_id).preview = pil_to_qimage(image)
+            self.changed.emit(job_id)
+
+    def _image(self, job_id: str, image: GeneratedImage) -> None:
+        job = self.job(job_id)
+        document = job.document
+        asset = document.assets.put(image.png)
+        job.assets.append(asset)
+        job.images_done = len(job.assets)
+        panel_id = image.job.panel_id
+        if panel_id not in document.project.panels:
+            job.orphans.append(asset)
+            log.info("panel %s was deleted; its image %s stays with %s", panel_id, asset, job.id)
+        else:
+            candidate = new_candidate(asset, image.job, model=image.model, settings=image.settings)
+            add, accept = record_commands(document.project, panel_id, candidate)
+            document.record_result(add)
+            if accept is not None:  # the first image of a panel is shown at once
+                document.record_result(accept)
+            self.image_recorded.emit(panel_id, asset)
+        try:
+            document.write_recovery()
+        except Exception as exc:  # the image is stored; a failed autosave is only reported
+            log.warning("autosave after an image failed: %s", exc)
+        self.changed.emit(job_id)
+
+    def _finished(self, job_id: str, made: int) -> None:
+        job = self.job(job_id)
+        job.state = JobState.DONE
+        self.changed.emit(job_id)
+        self._start_next()
+
+    def _failed(self, job_id: str, kind: str, message: str) -> None:
+        job = self.job(job_id)
+        job.state = JobState.CANCELLED if kind == "cancelled" else JobState.FAILED
+        job.error, job.error_kind = message, kind
+        self.changed.emit(job_id)
+        if job.state == JobState.FAILED:
+            self.job_failed.emit(job_id)
+        self._start_next()
+
+
+def _image_count(request: StoryRequest | PanelRequest) -> int:
+    if isinstance(request, PanelRequest):
+        return 1
+    requested = {p.panel_id for p in request.panels}
+    extra = {
+        p.panel_id
+        for c in request.characters
+        for p in c.identity_panels
+        if p.panel_id not in requested
+    }
+    return len(requested) + len(extra)
