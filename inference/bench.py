@@ -218,6 +218,7 @@ class Resolution:
             bank = self.write(story, offload)
             self.read(story, mixed_panels(self.n_read), {"a": bank, "b": bank})
         uninstall_consistent_attention(bench.unet, story)
+        bench.denoise(self.n_id, self.res, self.steps)
         bench.denoise(self.n_read, self.res, self.steps)
         self.steps = steps
 
