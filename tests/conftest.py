@@ -112,6 +112,7 @@ def rich_project() -> Project:
                 negative_prompt="lowres",
                 seed=5,
                 freeu=True,
+                exact_size=True,
             ),
         ),
         scenes={

@@ -236,7 +236,7 @@ def _sampling(project: Project, overrides: Overrides) -> Sampling:
         guidance=gen.guidance,
         scheduler=gen.scheduler,
         freeu=gen.freeu,
-        fit_to_model=overrides.size is None,
+        fit_to_model=overrides.size is None and not gen.exact_size,
     )
 
 

@@ -195,6 +195,7 @@ class GenerationSettings:
     negative_prompt: str = ""
     seed: int = 0
     freeu: bool = False
+    exact_size: bool = False  # keep width x height instead of the model's nearest native size
 
 
 @dataclass(slots=True)

@@ -27,8 +27,10 @@ from storyboard.core.errors import ProjectError
 from storyboard.core.model import Project, Scene
 from storyboard.core.persistence import BUNDLE_SUFFIX, LoadedProject
 from storyboard.core.settings import AppSettings, save_settings
+from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
 from storyboard.qt.errors import ErrorBanner, show_error
+from storyboard.qt.generation_actions import GenerationActions
 from storyboard.qt.models.timeline_model import TimelineModel
 from storyboard.qt.panel_actions import PanelActions
 from storyboard.qt.selection import Selection
@@ -38,6 +40,7 @@ from storyboard.qt.widgets.characters import CharacterLibrary
 from storyboard.qt.widgets.inspector import PanelInspector
 from storyboard.qt.widgets.pages_view import PagesView
 from storyboard.qt.widgets.preview import PanelPreview
+from storyboard.qt.widgets.queue import QueuePanel
 from storyboard.qt.widgets.scenes import ScenesPanel
 from storyboard.qt.widgets.script_dialog import ScriptDialog
 from storyboard.qt.widgets.settings_dialog import SettingsDialog
@@ -56,9 +59,15 @@ def empty_project() -> Project:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: AppSettings, document: Document | None = None) -> None:
+    def __init__(
+        self,
+        settings: AppSettings,
+        document: Document | None = None,
+        controller: GenerationController | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
+        self.controller = controller or GenerationController()
         self.document = document or Document(empty_project())
         self.selection = Selection()
         self.thumbnails = ThumbnailCache(self.document.bundle)
@@ -75,6 +84,11 @@ class MainWindow(QMainWindow):
         self.history = QUndoView(self.document.undo_stack)
         self.history.setEmptyLabel("Opened project")
         self.panel_actions = PanelActions(self.document, self.selection, self.timeline, self)
+        self.queue = QueuePanel(self.controller)
+        self.generation = GenerationActions(
+            self, self.controller, lambda: self.document, self.selection, lambda: self.settings
+        )
+        self.characters.identity_requested.connect(self.generation.generate_identity)
         self._layout()
         self._menus()
         self.autosave_timer = QTimer(self)
@@ -107,6 +121,7 @@ class MainWindow(QMainWindow):
             ("Characters", self.characters, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("Panel", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
             ("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Queue", self.queue, Qt.DockWidgetArea.RightDockWidgetArea),
         ):
             dock = QDockWidget(name, self)
             dock.setObjectName(f"dock-{name.lower()}")
@@ -141,6 +156,9 @@ class MainWindow(QMainWindow):
         panels = bar.addMenu("&Panel")
         for action in self.panel_actions.actions():
             panels.addAction(action)
+        generate = bar.addMenu("&Generate")
+        for action in self.generation.actions():
+            generate.addAction(action)
         view = bar.addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -241,6 +259,9 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             document.close_session()
             return False
+        for job in self.controller.jobs:  # the old project's jobs stop; their images are kept
+            if job.document is self.document:
+                self.controller.cancel(job.id)
         self.document.close_session()
         self.set_document(document)
         return True
@@ -405,9 +426,19 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.controller.running() is not None:
+            answer = QMessageBox.question(
+                self,
+                "Generation running",
+                "A generation is running. Stop it and close? (Images made so far are kept.)",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         if not self.maybe_save():
             event.ignore()
             return
+        self.controller.shutdown()
         stored = QSettings("storyboard-editor", "window")
         stored.setValue("geometry", self.saveGeometry())
         stored.setValue("state", self.saveState())

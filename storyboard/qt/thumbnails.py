@@ -42,7 +42,7 @@ class _Load(QRunnable):
             image = image.scaledToHeight(THUMB_HEIGHT, Qt.TransformationMode.SmoothTransformation)
             try:
                 self.cache.parent.mkdir(parents=True, exist_ok=True)
-                image.save(str(self.cache), b"PNG")
+                image.save(str(self.cache))  # PNG, from the suffix
             except OSError as exc:  # a read-only project still shows its thumbnails
                 log.info("thumbnail cache not written: %s", exc)
         self.signals.loaded.emit(self.asset, image)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,6 +42,8 @@ def png_bytes_of(path: Path) -> bytes:
 
 
 class CharacterLibrary(QWidget):
+    identity_requested = Signal(str)  # character id: generate its identity panels
+
     def __init__(self, document: Document) -> None:
         super().__init__()
         self.setObjectName("characters")
@@ -78,6 +80,10 @@ class CharacterLibrary(QWidget):
         self.references.setIconSize(QSize(64, 64))
         self.references.setFixedHeight(84)
         add_ref, remove_ref = QPushButton("Add image…"), QPushButton("Remove image")
+        identity = QPushButton("Generate identity")
+        identity.setObjectName("generate-identity")
+        identity.setToolTip("Make this character's identity panels again (the reference look)")
+        identity.clicked.connect(self._identity_clicked)
         add_ref.clicked.connect(self._choose_reference)
         remove_ref.clicked.connect(self._remove_reference)
 
@@ -90,6 +96,7 @@ class CharacterLibrary(QWidget):
         form.addRow(self.consistent)
         form.addRow("References", self.references)
         form.addRow(row(add_ref, remove_ref))
+        form.addRow(identity)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.list)
@@ -209,6 +216,11 @@ class CharacterLibrary(QWidget):
             enabled=self.consistent.isChecked(),
         )
         self._edit({"identity": identity}, "Set identity settings")
+
+    def _identity_clicked(self) -> None:
+        character = self.current()
+        if character is not None:
+            self.identity_requested.emit(character.id)
 
     def add_reference(self, path: Path) -> None:
         character = self.current()

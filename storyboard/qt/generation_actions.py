@@ -1,0 +1,196 @@
+"""Generate story, scene, selected panels, variants and a character's identity; and what the
+window offers when a job fails (choose a model, retry with low VRAM)."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inference.worker import EngineSettings
+from storyboard.core.jobs import Overrides, build_story_request, identity_panel_ids
+from storyboard.core.numbering import panel_numbers
+from storyboard.core.settings import AppSettings
+from storyboard.qt.controller import GenerationController
+from storyboard.qt.document import Document
+from storyboard.qt.errors import show_error
+from storyboard.qt.selection import Selection
+from storyboard.qt.widgets.forms import row
+
+
+class ModelDialog(QDialog):
+    """Shown when the model can't be loaded: the engine's explanation and a way to pick one."""
+
+    def __init__(self, parent: QWidget | None, explanation: str, current: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Choose a model")
+        message = QLabel(explanation)
+        message.setWordWrap(True)
+        message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.source = QLineEdit(current)
+        self.source.setObjectName("model-source")
+        self.source.setPlaceholderText("hub id (already downloaded), model folder or .safetensors")
+        folder, file = QPushButton("Folder…"), QPushButton("File…")
+        folder.clicked.connect(self._folder)
+        file.clicked.connect(self._file)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Use this model and retry")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(message)
+        layout.addWidget(row(self.source, folder, file))
+        layout.addWidget(buttons)
+
+    def _folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Diffusers model folder")
+        if chosen:
+            self.source.setText(chosen)
+
+    def _file(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "Checkpoint", "", "Checkpoints (*.safetensors)"
+        )
+        if chosen:
+            self.source.setText(chosen)
+
+
+class GenerationActions(QObject):
+    def __init__(
+        self,
+        window: QWidget,
+        controller: GenerationController,
+        document: Callable[[], Document],
+        selection: Selection,
+        settings: Callable[[], AppSettings],
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.controller = controller
+        self.document = document
+        self.selection = selection
+        self.settings = settings
+        self.story = self._action("Generate story", "Ctrl+G", self.generate_story)
+        self.scene = self._action("Generate scene", "Ctrl+Shift+G", self.generate_scene)
+        self.selected = self._action("Regenerate selected panels", "Ctrl+R", self.regenerate)
+        self.variants = self._action("More variants…", "Ctrl+Shift+R", self.more_variants)
+        controller.job_failed.connect(self.offer_fix)
+
+    def _action(self, text: str, keys: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(slot)
+        return action
+
+    def actions(self) -> list[QAction]:
+        return [self.story, self.scene, self.selected, self.variants]
+
+    def engine_settings(self) -> EngineSettings:
+        chosen = self.settings()
+        return EngineSettings(device=chosen.device, low_vram=chosen.low_vram)
+
+    # -- making jobs ----------------------------------------------------------------------------
+
+    def enqueue(self, label: str, panel_ids: list[str] | None, seed: int | None = None) -> bool:
+        document = self.document()
+        overrides = Overrides(model=self.settings().model_source or None, seed=seed)
+        try:
+            request = build_story_request(
+                document.project, panel_ids, bundle=document.bundle, overrides=overrides
+            )
+        except ValueError as exc:
+            show_error(self.window, "Nothing was generated", str(exc))
+            return False
+        if not request.panels:
+            show_error(self.window, "Nothing to generate", "Add a panel with a prompt first.")
+            return False
+        self.controller.enqueue(label, request, document, self.engine_settings())
+        return True
+
+    def generate_story(self) -> None:
+        self.enqueue("Story", None)
+
+    def generate_scene(self) -> None:
+        project = self.document().project
+        current = self.selection.current
+        if current is None:
+            return
+        scene = project.scene_of(current)
+        self.enqueue(f"Scene: {scene.title or 'untitled'}", list(scene.panel_ids))
+
+    def regenerate(self) -> None:
+        selected = self.selection.selected
+        if selected:
+            numbers = panel_numbers(self.document().project)
+            label = ", ".join(numbers[p] for p in selected[:4]) + ("…" if len(selected) > 4 else "")
+            self.enqueue(f"Panels {label}", selected, seed=random.randrange(2**31))
+
+    def more_variants(self, count: int | None = None) -> None:
+        selected = self.selection.selected
+        if not selected:
+            return
+        if count is None:
+            count, ok = QInputDialog.getInt(self.window, "More variants", "How many?", 4, 1, 16)
+            if not ok:
+                return
+        numbers = panel_numbers(self.document().project)
+        names = ", ".join(numbers[p] for p in selected[:4])
+        for number in range(1, count + 1):
+            seed = random.randrange(2**31)
+            self.enqueue(f"Variant {number}/{count} of {names}", selected, seed=seed)
+
+    def generate_identity(self, character_id: str) -> None:
+        """Remake one character's identity panels (and so its identity bank)."""
+        project = self.document().project
+        panels = identity_panel_ids(project).get(character_id)
+        name = project.characters[character_id].name
+        if not panels:
+            show_error(
+                self.window,
+                "No identity panels",
+                f"No panel shows {name} with consistency on. Tick {name} in some panels first.",
+            )
+            return
+        self.enqueue(f"Identity of {name}", panels)
+
+    # -- when a job fails -----------------------------------------------------------------------
+
+    def offer_fix(self, job_id: str) -> None:
+        job = self.controller.job(job_id)
+        if job.error_kind == "model":
+            dialog = ModelDialog(self.window, job.error, self.settings().model_source)
+            if dialog.exec() and dialog.source.text().strip():
+                source = dialog.source.text().strip()
+                self.settings().model_source = source
+                job.request = dataclasses.replace(job.request, model=source)
+                self.controller.retry(job_id)
+        elif job.error_kind == "memory":
+            box = QMessageBox(self.window)
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setWindowTitle("Out of GPU memory")
+            box.setText(job.error)
+            retry = box.addButton("Retry with low VRAM", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Close)
+            box.exec()
+            if box.clickedButton() is retry:
+                self.settings().low_vram = True
+                self.controller.retry(job_id, dataclasses.replace(job.settings, low_vram=True))
+        else:
+            show_error(self.window, f"“{job.label}” failed", job.error)

@@ -1,0 +1,75 @@
+"""A scripted stand-in for StoryEngine: real requests in, real-looking reports out, no torch."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from inference.errors import Cancelled, GenerationError, ModelUnavailable, OutOfMemory
+from inference.results import GeneratedImage, Progress
+from inference.worker import EngineSettings
+from storyboard.core.jobs import PanelRequest, StoryRequest
+
+FAILURES = {
+    "model": lambda: ModelUnavailable("nowhere/model", ["the hub cache"], "pick a folder"),
+    "memory": lambda: OutOfMemory("cuda", "lower the size, or enable low VRAM"),
+    "error": lambda: GenerationError("the prompt is empty"),
+    "bug": lambda: ZeroDivisionError("division by zero"),
+}
+
+
+def png(color: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 9), color).save(out, format="PNG")
+    return out.getvalue()
+
+
+@dataclass
+class FakeEngine:
+    settings: EngineSettings
+    steps: int = 3
+    fail_with: list[str] = field(default_factory=list)  # one entry per request: "" = succeed
+    step_gate: threading.Event | None = None  # when set, each step waits for it (tests pause)
+    requests: list[StoryRequest | PanelRequest] = field(default_factory=list)
+
+    def generate(
+        self,
+        request: StoryRequest | PanelRequest,
+        progress: Callable[[Progress], None] | None = None,
+        cancelled: Callable[[], bool] | threading.Event | None = None,
+        on_image: Callable[[GeneratedImage], None] | None = None,
+    ) -> list[GeneratedImage]:
+        self.requests.append(request)
+        failure = self.fail_with.pop(0) if self.fail_with else ""
+        if failure:
+            raise FAILURES[failure]()
+        story = request.as_story() if isinstance(request, PanelRequest) else request
+        made: list[GeneratedImage] = []
+        for number, job in enumerate(story.panels):
+            for step in range(1, self.steps + 1):
+                if self.step_gate is not None:
+                    self.step_gate.wait(5)
+                if isinstance(cancelled, threading.Event) and cancelled.is_set():
+                    raise Cancelled(len(made))
+                preview = Image.new("RGB", (8, 8), (step * 40, 0, 0))
+                if progress is not None:
+                    progress(
+                        Progress(
+                            "panels",
+                            (job.label,),
+                            step,
+                            self.steps,
+                            number,
+                            len(story.panels),
+                            (preview,),
+                        )
+                    )
+            image = GeneratedImage(job, png((number * 30 % 255, 90, 160)), 16, 9, "fake", None)
+            made.append(image)
+            if on_image is not None:
+                on_image(image)
+        return made

@@ -1,0 +1,280 @@
+"""Generation from the editor with a scripted engine on the real worker thread: queue order,
+cancel, retry, failure isolation, results of deleted panels, and the queue dock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from inference.worker import EngineSettings
+from storyboard.core.commands import RemovePanels
+from storyboard.core.settings import AppSettings
+from storyboard.qt.controller import GenerationController, JobState
+from storyboard.qt.document import Document
+from storyboard.qt.main_window import MainWindow
+from tests.qt.fake_engine import FakeEngine
+
+WAIT = 10_000
+
+
+@pytest.fixture
+def engines() -> list[FakeEngine]:
+    return []
+
+
+@pytest.fixture
+def script() -> dict[str, object]:
+    """What the next engine will do: {"fail_with": [...], "step_gate": Event}."""
+    return {}
+
+
+@pytest.fixture
+def controller(
+    app: QApplication, engines: list[FakeEngine], script: dict[str, object]
+) -> Iterator[GenerationController]:
+    def factory(settings: EngineSettings) -> FakeEngine:
+        engine = FakeEngine(settings, **script)  # type: ignore[arg-type]
+        engines.append(engine)
+        return engine
+
+    made = GenerationController(factory)
+    yield made
+    made.shutdown()
+
+
+@pytest.fixture
+def studio(
+    app: QApplication, sample_copy: object, controller: GenerationController
+) -> Iterator[MainWindow]:
+    document, _ = Document.open(sample_copy)  # type: ignore[arg-type]
+    window = MainWindow(AppSettings(model_source="tiny/test"), document, controller)
+    window.show()
+    yield window
+    window.document.undo_stack.setClean()
+    window.document._unsaved_results = False
+    window.close()
+
+
+def settled(controller: GenerationController) -> bool:
+    return all(
+        j.state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED) for j in controller.jobs
+    )
+
+
+def test_generate_story_records_every_image_as_it_arrives(studio: MainWindow, qtbot: QtBot) -> None:
+    document = studio.document
+    recorded: list[str] = []
+    studio.controller.image_recorded.connect(lambda panel, asset: recorded.append(panel))
+    studio.generation.story.trigger()
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    job = studio.controller.jobs[0]
+    assert job.state == JobState.DONE
+    assert len(recorded) == 12 == len(set(recorded))
+    for panel in document.project.panels.values():
+        assert len(panel.candidates) == 1
+        assert panel.image == panel.candidates[0].asset  # first image accepted
+        assert document.assets.has(panel.image)
+    assert document.undo_stack.count() == 0  # generation is not an undoable edit
+    assert studio.isWindowModified()
+    assert document.autosave is not None and document.autosave.recovery.is_file()
+    row = studio.queue.rows[job.id]
+    assert row.status.text() == "done: 12 image(s)"
+
+
+def test_queue_runs_in_order_and_reorders_waiting_jobs(
+    studio: MainWindow, qtbot: QtBot, script: dict[str, object], engines: list[FakeEngine]
+) -> None:
+    gate = threading.Event()
+    script["step_gate"] = gate
+    ids = studio.timeline_model.panel_ids()
+    studio.timeline.select_panels(ids[:1])
+    studio.generation.regenerate()  # job 1 runs (held at its first step)
+    studio.timeline.select_panels(ids[1:2])
+    studio.generation.regenerate()  # job 2 waits
+    studio.timeline.select_panels(ids[2:3])
+    studio.generation.regenerate()  # job 3 waits
+    first, second, third = studio.controller.jobs
+    qtbot.waitUntil(lambda: first.state == JobState.RUNNING, timeout=WAIT)
+    assert (second.state, third.state) == (JobState.QUEUED, JobState.QUEUED)
+    studio.controller.move(third.id, -1)  # third before second
+    assert studio.controller.jobs == [first, third, second]
+    gate.set()
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    done = [r.panels[0].panel_id for r in engines[0].requests]  # type: ignore[union-attr]
+    assert done == [ids[0], ids[2], ids[1]]
+
+
+def test_cancel_running_within_a_step_and_queued_at_once(
+    studio: MainWindow, qtbot: QtBot, script: dict[str, object]
+) -> None:
+    gate = threading.Event()
+    script["step_gate"] = gate
+    studio.generation.story.trigger()
+    studio.generation.story.trigger()
+    running, waiting = studio.controller.jobs
+    qtbot.waitUntil(lambda: running.state == JobState.RUNNING, timeout=WAIT)
+    studio.controller.cancel(waiting.id)
+    assert waiting.state == JobState.CANCELLED
+    studio.controller.cancel(running.id)
+    gate.set()
+    qtbot.waitUntil(lambda: running.state == JobState.CANCELLED, timeout=WAIT)
+    assert "kept" in running.error
+    assert len(running.assets) <= 1  # stopped within one step of the first image
+
+
+def test_a_failing_job_does_not_stop_the_queue_and_can_be_retried(
+    studio: MainWindow, qtbot: QtBot, script: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script["fail_with"] = ["bug", "error", ""]
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "storyboard.qt.generation_actions.show_error",
+        lambda parent, title, text: shown.append(text),
+    )
+    ids = studio.timeline_model.panel_ids()
+    for panel in ids[:3]:
+        studio.timeline.select_panels([panel])
+        studio.generation.regenerate()
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    states = [j.state for j in studio.controller.jobs]
+    assert states == [JobState.FAILED, JobState.FAILED, JobState.DONE]
+    assert "Unexpected ZeroDivisionError" in studio.controller.jobs[0].error
+    assert "the prompt is empty" in shown[1]
+    studio.controller.retry(studio.controller.jobs[0].id)
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    assert studio.controller.jobs[-1].state == JobState.DONE
+    assert studio.controller.worker_thread.isRunning()  # the worker survived it all
+
+
+def test_missing_model_offers_to_choose_one_and_retries(
+    studio: MainWindow, qtbot: QtBot, script: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script["fail_with"] = ["model"]
+
+    def choose(dialog: object) -> int:
+        dialog.source.setText("/models/mine")  # type: ignore[attr-defined]
+        return 1
+
+    monkeypatch.setattr("storyboard.qt.generation_actions.ModelDialog.exec", choose)
+    studio.timeline.select_panels(studio.timeline_model.panel_ids()[:1])
+    studio.generation.regenerate()
+    qtbot.waitUntil(
+        lambda: len(studio.controller.jobs) == 2 and settled(studio.controller), timeout=WAIT
+    )
+    failed, retried = studio.controller.jobs
+    assert failed.error_kind == "model" and "nowhere/model" in failed.error
+    assert retried.state == JobState.DONE
+    assert retried.request.model == "/models/mine"
+    assert studio.settings.model_source == "/models/mine"
+
+
+def test_out_of_memory_retry_uses_low_vram(
+    studio: MainWindow, qtbot: QtBot, script: dict[str, object], monkeypatch: pytest.MonkeyPatch,
+    engines: list[FakeEngine],
+) -> None:  # fmt: skip
+    script["fail_with"] = ["memory"]
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: 0)
+    monkeypatch.setattr(QMessageBox, "clickedButton", lambda box: box.buttons()[0])
+    studio.timeline.select_panels(studio.timeline_model.panel_ids()[:1])
+    studio.generation.regenerate()
+    qtbot.waitUntil(
+        lambda: len(studio.controller.jobs) == 2 and settled(studio.controller), timeout=WAIT
+    )
+    assert studio.controller.jobs[1].settings.low_vram
+    assert engines[-1].settings.low_vram  # a new engine, in low-VRAM mode
+
+
+def test_image_for_a_deleted_panel_is_kept_with_the_job(
+    studio: MainWindow, qtbot: QtBot, script: dict[str, object]
+) -> None:
+    gate = threading.Event()
+    script["step_gate"] = gate
+    target = studio.timeline_model.panel_ids()[0]
+    studio.timeline.select_panels([target])
+    studio.generation.regenerate()
+    job = studio.controller.jobs[0]
+    qtbot.waitUntil(lambda: job.state == JobState.RUNNING, timeout=WAIT)
+    studio.document.push(RemovePanels([target]))
+    gate.set()
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    assert job.state == JobState.DONE
+    assert len(job.orphans) == 1 and studio.document.assets.has(job.orphans[0])
+    assert "deleted panels kept here" in studio.queue.rows[job.id].status.text()
+    studio.document.undo_stack.undo()  # the panel comes back; nothing crashed meanwhile
+    assert target in studio.document.project.panels
+
+
+def test_closing_while_generating_asks_and_stops_the_thread(
+    studio: MainWindow,
+    qtbot: QtBot,
+    script: dict[str, object],
+    answer: list[QMessageBox.StandardButton],
+) -> None:
+    gate = threading.Event()
+    script["step_gate"] = gate
+    studio.generation.story.trigger()
+    qtbot.waitUntil(lambda: studio.controller.running() is not None, timeout=WAIT)
+    answer.append(QMessageBox.StandardButton.No)
+    assert not studio.close()
+    answer.extend([QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Discard])
+    gate.set()
+    assert studio.close()
+    assert not studio.controller.worker_thread.isRunning()
+
+
+def test_thumbnails_of_generated_images_are_cached_on_disk(
+    studio: MainWindow, qtbot: QtBot
+) -> None:
+    studio.generation.story.trigger()
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    asset = studio.document.project.ordered_panels()[0].image
+    assert asset is not None
+    studio.thumbnails.get(asset)  # ask for it: it loads on a pool thread
+    studio.thumbnails.wait()
+    qtbot.waitUntil(lambda: studio.thumbnails.get(asset) is not None, timeout=WAIT)
+    image = studio.thumbnails.get(asset)
+    assert image is not None and not image.isNull()
+    assert (studio.document.bundle / "cache" / "thumbs" / f"{asset}.png").is_file()
+
+
+@pytest.mark.slow
+def test_a_real_tiny_pipeline_generates_from_the_editor(
+    app: QApplication, qtbot: QtBot, tmp_path: object
+) -> None:
+    """End to end on CPU: the real engine loads a tiny SDXL folder on the worker thread."""
+    from pathlib import Path
+
+    import torch
+
+    from storyboard.core.script import parse_script
+    from tests.inference.tiny_pipelines import tiny_sdxl
+
+    torch.set_num_threads(1)
+    folder = Path(str(tmp_path)) / "tiny-sdxl"
+    tiny_sdxl().save_pretrained(folder)
+    result = parse_script("[Ann] a painter in a red coat\n\n[Ann] paints a wall\n[Ann] waves\n")
+    project = result.project
+    generation = project.settings.generation
+    generation.width = generation.height = 32
+    generation.steps = 2
+    generation.exact_size = True
+    for character in project.characters.values():
+        character.identity.identity_panels = 1
+    controller = GenerationController()
+    window = MainWindow(
+        AppSettings(model_source=str(folder), device="cpu"), Document(project), controller
+    )
+    window.generation.story.trigger()
+    qtbot.waitUntil(lambda: settled(controller), timeout=120_000)
+    job = controller.jobs[0]
+    assert job.state == JobState.DONE, job.error
+    for panel in window.document.project.panels.values():
+        assert panel.image is not None and panel.candidates[0].model
+        assert window.document.assets.has(panel.image)
+    window.document.undo_stack.setClean()
+    window.document._unsaved_results = False
+    window.close()
