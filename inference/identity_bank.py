@@ -117,6 +117,8 @@ class IdentityBank:
         self.csa = csa
         self.key = key
         self.offload = offload
+        self.complete = True
+        """False when the write that filled the bank stopped early (cancelled): unusable."""
         self._entries: dict[tuple[str, int], torch.Tensor] = {}
         self._pinned: StepBuffers | None = None
         self._side: torch.cuda.Stream | None = None
@@ -173,7 +175,7 @@ class IdentityBank:
         if self._side is not None:
             self._side.synchronize()
         if self._pinned is not None:
-            self._pinned.join()
+            self._pinned.join(stop=True)
 
     def _pinned_slot(self, layer: str, step: int, tokens: torch.Tensor) -> torch.Tensor:
         planned = self._pinned.view(layer, step, tokens.shape) if self._pinned else None
@@ -256,6 +258,8 @@ class IdentityBank:
     ) -> None:
         """Raise :class:`BankMismatchError` unless a read with these settings can use the bank."""
         problems = []
+        if not self.complete:
+            problems.append("its identity panels were not generated to the end (cancelled?)")
         if num_steps != self.num_steps:
             problems.append(f"steps: bank {self.num_steps}, now {num_steps}")
         if tuple(latent_size) != self.latent_size:
@@ -301,6 +305,7 @@ class IdentityBank:
             "latent_size": json.dumps(list(self.latent_size)),
             "cfg": json.dumps(self.cfg),
             "csa": self.csa,
+            "complete": json.dumps(self.complete),
             "key": self.key.as_json() if self.key is not None else "",
             "digest": self.key.digest() if self.key is not None else "",
         }
@@ -340,6 +345,7 @@ class IdentityBank:
                 key=key,
                 offload=offload,
             )
+            bank.complete = bool(json.loads(meta.get("complete", "true")))
             if expect is not None:
                 bank.check_key(expect)
             pin = offload and device.type == "cuda"

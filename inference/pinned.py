@@ -61,6 +61,7 @@ class StepBuffers:
         self._layout = {s: list(entries) for s, entries in sorted(layout.items())}
         self._dtype = dtype
         self._ready = {s: threading.Event() for s in self._layout}
+        self._stop = threading.Event()
         self._views: dict[tuple[str, int], torch.Tensor] = {}
         self._buffers: list[torch.Tensor] = []
         self.alloc_seconds = 0.0
@@ -75,6 +76,9 @@ class StepBuffers:
 
     def _run(self) -> None:
         for step, entries in self._layout.items():
+            if self._stop.is_set():
+                self._ready[step].set()
+                continue
             try:
                 start = time.perf_counter()
                 sizes = [math.prod(shape) for _, shape in entries]
@@ -104,6 +108,9 @@ class StepBuffers:
             return None
         return view
 
-    def join(self) -> None:
-        """Wait for the thread (all buffers made)."""
+    def join(self, stop: bool = False) -> None:
+        """Wait for the thread; with ``stop``, skip the buffers not started yet (a cancelled
+        write needs no more of them)."""
+        if stop:
+            self._stop.set()
         self._thread.join()

@@ -187,6 +187,7 @@ class StoryAttention:
         bank = self.write_bank
         if bank is not None:
             bank.finish()
+            bank.complete = self._calls >= self.num_steps
         if self.read_plan is not None:
             for b in self.read_plan.banks.values():
                 b.release()

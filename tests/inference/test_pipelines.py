@@ -254,3 +254,28 @@ def test_sd15_write_then_read() -> None:
     plain = generate(pipe, ["panel 0", "panel 1"], 0, read_latents(2))
     assert_close(out[1], plain[1], atol=1e-4, rtol=1e-4)
     assert (out[0] - plain[0]).abs().max() > 1e-3
+
+
+def test_cancelled_write_gives_an_unusable_bank(sdxl: Any, sdxl_story: Any) -> None:
+    def stop_after_two(pipe: Any, i: int, t: Any, kw: dict[str, Any]) -> dict[str, Any]:
+        if i == 1:
+            pipe._interrupt = True
+        return kw
+
+    bank = sdxl_story.new_bank("hero", num_images=3, num_steps=STEPS, latent_size=LATENT)
+    sdxl_story.begin_write(bank, seed=1)
+    with torch.no_grad():
+        sdxl(
+            prompt=ID_PROMPTS,
+            num_inference_steps=STEPS,
+            height=SIZE,
+            width=SIZE,
+            callback_on_step_end=stop_after_two,
+            output_type="pt",
+        )
+    sdxl_story.end()
+    assert not bank.complete
+    with pytest.raises(BankMismatchError, match="not generated to the end"):
+        sdxl_story.begin_read(
+            [PanelSpec(("hero",))], {"hero": bank}, num_steps=STEPS, latent_size=LATENT
+        )
