@@ -187,7 +187,8 @@ class StoryAttention:
         bank = self.write_bank
         if bank is not None:
             bank.finish()
-            bank.complete = self._calls >= self.num_steps
+            # With no UNet forwards counted, the caller drove ``step`` itself: trust it.
+            bank.complete = self._calls == 0 or self._calls >= self.num_steps
         if self.read_plan is not None:
             for b in self.read_plan.banks.values():
                 b.release()
