@@ -53,6 +53,7 @@ class JobRow(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.preview)
         layout.addLayout(text, 1)
+        self.setMinimumHeight(PREVIEW.height() + 48)  # title, bar and two lines of status
         self.update_from(job)
 
     def update_from(self, job: Job) -> None:
