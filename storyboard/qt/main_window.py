@@ -30,6 +30,7 @@ from storyboard.core.settings import AppSettings, save_settings
 from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
 from storyboard.qt.errors import ErrorBanner, show_error
+from storyboard.qt.exports import ExportActions
 from storyboard.qt.generation_actions import GenerationActions
 from storyboard.qt.models.timeline_model import TimelineModel
 from storyboard.qt.panel_actions import PanelActions
@@ -89,6 +90,10 @@ class MainWindow(QMainWindow):
             self, self.controller, lambda: self.document, self.selection, lambda: self.settings
         )
         self.characters.identity_requested.connect(self.generation.generate_identity)
+        self.exports = ExportActions(self, lambda: self.document, lambda: self.settings)
+        self.exports.finished.connect(
+            lambda path: self.statusBar().showMessage(f"Exported {path}", 6000)
+        )
         self._layout()
         self._menus()
         self.autosave_timer = QTimer(self)
@@ -144,6 +149,9 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self.action_save = self._add(file, "&Save", QKeySequence.StandardKey.Save, self.save)
         self._add(file, "Save &as…", QKeySequence.StandardKey.SaveAs, self.save_as)
+        export = file.addMenu("&Export")
+        for action in self.exports.actions():
+            export.addAction(action)
         file.addSeparator()
         self._add(file, "Settings…", QKeySequence.StandardKey.Preferences, self.edit_settings)
         file.addSeparator()

@@ -1,0 +1,146 @@
+"""Exports from the editor: comic PDF, storyboard worksheets, animatic.
+
+Each runs on its own thread on a snapshot of the project (the artist keeps editing), shows
+progress with a Cancel button, and reports success or a clear error. The export functions are the
+same ones the CLI calls; they leave no file behind when cancelled or failing.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
+
+from storyboard.core.errors import ProjectError
+from storyboard.core.settings import AppSettings
+from storyboard.export.output import ExportCancelled
+from storyboard.qt.document import Document
+from storyboard.qt.errors import show_error
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]
+
+
+class BackgroundTask(QThread):
+    """Runs ``job(progress, cancelled)`` off the GUI thread and reports back with signals."""
+
+    progressed = Signal(int, int)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    was_cancelled = Signal()
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        try:
+            result = self.job(self.progressed.emit, self.stop.is_set)
+        except ExportCancelled:
+            self.was_cancelled.emit()
+        except ProjectError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # reported, never a crash of the editor
+            log.exception("export failed")
+            self.failed.emit(f"Unexpected {type(exc).__name__}: {exc}")
+        else:
+            self.succeeded.emit(result)
+
+
+class ExportActions(QObject):
+    finished = Signal(object)  # the written path (tests and the status bar)
+
+    def __init__(
+        self,
+        window: QWidget,
+        document: Callable[[], Document],
+        settings: Callable[[], AppSettings],
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.document = document
+        self.settings = settings
+        self.task: BackgroundTask | None = None
+        self.comic = QAction("Export comic PDF…", self)
+        self.comic.triggered.connect(self.export_comic)
+        self.sheets = QAction("Export storyboard worksheets…", self)
+        self.sheets.triggered.connect(self.export_sheets)
+        self.video = QAction("Export animatic…", self)
+        self.video.triggered.connect(self.export_video)
+
+    def actions(self) -> list[QAction]:
+        return [self.comic, self.sheets, self.video]
+
+    def _target(self, title: str, suffix: str, filters: str) -> Path | None:
+        document = self.document()
+        stem = document.path.stem if document.path else "storyboard"
+        name, _ = QFileDialog.getSaveFileName(self.window, title, f"{stem}{suffix}", filters)
+        return Path(name) if name else None
+
+    def export_comic(self, target: Path | None = None) -> BackgroundTask | None:
+        from storyboard.export.comic_pdf import ComicOptions, export_comic_pdf
+
+        target = target or self._target("Export comic PDF", ".pdf", "PDF (*.pdf)")
+        if target is None:
+            return None
+        defaults = self.settings().export
+        options = ComicOptions(preset=defaults.page_preset, dpi=defaults.dpi, all_panels=True)
+        return self._start("Comic PDF", target, export_comic_pdf, options)
+
+    def export_sheets(self, target: Path | None = None) -> BackgroundTask | None:
+        from storyboard.export.sheets_pdf import SheetOptions, export_sheets_pdf
+
+        target = target or self._target("Export worksheets", "-sheets.pdf", "PDF (*.pdf)")
+        if target is None:
+            return None
+        return self._start("Worksheets", target, export_sheets_pdf, SheetOptions())
+
+    def export_video(self, target: Path | None = None) -> BackgroundTask | None:
+        from storyboard.export.animatic import SIZE_PRESETS, AnimaticOptions
+        from storyboard.export.video import export_video
+
+        filters = "MP4 video (*.mp4);;Animated GIF (*.gif);;Final Cut XML (*.fcpxml)"
+        target = target or self._target("Export animatic", ".mp4", filters)
+        if target is None:
+            return None
+        size = SIZE_PRESETS.get(self.settings().export.video_size, SIZE_PRESETS["1080p"])
+        return self._start("Animatic", target, export_video, AnimaticOptions(size=size))
+
+    def _start(self, what: str, target: Path, export: Any, options: Any) -> BackgroundTask | None:
+        if self.task is not None and self.task.isRunning():
+            show_error(self.window, "Export running", "Wait for the current export to finish.")
+            return None
+        document = self.document()
+        snapshot = copy.deepcopy(document.project)  # the artist keeps editing meanwhile
+        bundle = document.bundle
+
+        def job(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Any:
+            return export(snapshot, bundle, target, options, progress, cancelled)
+
+        dialog = QProgressDialog(f"Exporting {what.lower()}…", "Cancel", 0, 100, self.window)
+        dialog.setObjectName("export-progress")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+        task = BackgroundTask(job)
+        task.progressed.connect(
+            lambda done, total: dialog.setValue(int(100 * done / max(1, total)))
+        )
+        dialog.canceled.connect(task.stop.set)
+        task.succeeded.connect(lambda _: self.finished.emit(target))
+        task.failed.connect(
+            lambda message: show_error(self.window, f"{what} not exported", message)
+        )
+        task.finished.connect(dialog.reset)
+        task.finished.connect(dialog.deleteLater)
+        self.task = task
+        task.start()
+        return task

@@ -1,0 +1,55 @@
+"""Exports from the editor run in the background on a snapshot, and cancel without leftovers."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from storyboard.qt.main_window import MainWindow
+
+WAIT = 60_000
+
+
+def test_comic_pdf_export_runs_in_the_background(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    target = tmp_path / "lighthouse.pdf"
+    with qtbot.waitSignal(window.exports.finished, timeout=WAIT) as done:
+        task = window.exports.export_comic(target)
+        assert task is not None
+        # the window stays usable while it runs: an edit now does not reach this export
+        window.panel_actions.new_panel(after=True)
+    assert done.args == [target]
+    info = subprocess.run(["pdfinfo", str(target)], capture_output=True, text=True, check=True)
+    pages = int(
+        next(line.split()[-1] for line in info.stdout.splitlines() if line.startswith("Pages:"))
+    )
+    assert pages == 3  # 12 panels of the snapshot, 4 on the sample's page + 2x3 pages for the rest
+
+
+def test_worksheets_export(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    target = tmp_path / "sheets.pdf"
+    with qtbot.waitSignal(window.exports.finished, timeout=WAIT):
+        window.exports.export_sheets(target)
+    text = subprocess.run(
+        ["pdftotext", str(target), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "One last delivery." in text
+
+
+def test_cancelled_animatic_leaves_no_file(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "lighthouse.mp4"
+    task = window.exports.export_video(target)
+    assert task is not None
+    task.stop.set()  # what the progress dialog's Cancel button does
+    with qtbot.waitSignal(task.was_cancelled, timeout=WAIT):
+        pass
+    task.wait()
+    assert not target.exists()
+    assert list(out.iterdir()) == []  # no temp file either
