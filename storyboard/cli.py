@@ -196,7 +196,7 @@ def cmd_clean_up(args: argparse.Namespace) -> int:
     else:
         doomed = store.clean_up(loaded.project)
     verb = "would delete" if args.dry_run else "deleted"
-    sys.stdout.write(f"{verb} {len(doomed)} unused image(s)\n")
+    sys.stdout.write(f"{verb} {len(doomed)} unused file(s)\n")
     return 0
 
 

@@ -69,9 +69,13 @@ def rich_project() -> Project:
         ],
         duration=60,
         camera=CameraMove(
-            start=Rect(0.05, 0, 0.9, 0.9), end=Rect(0.2, 0.1, 0.6, 0.6), easing="linear"
+            start=Rect(0.05, 0, 0.9, 0.9),
+            end=Rect(0.2, 0.1, 0.6, 0.6),
+            easing="linear",
+            start_angle=-4.0,
+            end_angle=6.5,
         ),
-        transition=Transition(TransitionKind.CROSSFADE, 12),
+        transition=Transition(TransitionKind.PUSH, 12, direction="up", clip="e" * 64 + ".mp4"),
         image="b" * 64,
         candidates=[
             Candidate(
@@ -90,6 +94,8 @@ def rich_project() -> Project:
         style="manga",
         seed=42,
         seed_locked=True,
+        audio="c" * 64 + ".wav",
+        audio_gain_db=-3.5,
     )
     second = Panel(id="p2", prompt="[Oto] waits in the rain", character_ids=["oto"])
     third = Panel(id="p3", prompt="[NC] the city skyline")
@@ -114,6 +120,9 @@ def rich_project() -> Project:
                 freeu=True,
                 exact_size=True,
             ),
+            soundtrack="d" * 64 + ".mp3",
+            soundtrack_gain_db=-12.0,
+            fit_panels_to_audio=True,
         ),
         scenes={
             "s1": Scene(id="s1", title="Chase", notes="Night, rain", panel_ids=["p1", "p2"]),

@@ -44,9 +44,15 @@ class TransitionKind(StrEnum):
     CUT = "cut"
     CROSSFADE = "crossfade"
     DIP_TO_BLACK = "dip_to_black"
+    DIP_TO_WHITE = "dip_to_white"
     WIPE = "wipe"
+    PUSH = "push"
     MORPH = "morph"
     GENERATED = "generated"  # a clip made by the Semantic Motion Predictor
+
+
+# Where a wipe's edge or a push's motion travels to (Transition.direction).
+TRANSITION_DIRECTIONS: tuple[str, ...] = ("left", "right", "up", "down")
 
 
 class ReadingOrder(StrEnum):
@@ -84,11 +90,13 @@ class Balloon:
 
 @dataclass(slots=True)
 class CameraMove:
-    """Pan/zoom for the animatic: the framing at the panel's first and last frame."""
+    """Pan/zoom/rotate for the animatic: the framing at the panel's first and last frame."""
 
     start: Rect = field(default_factory=Rect)
     end: Rect = field(default_factory=Rect)
     easing: str = "ease-in-out"
+    start_angle: float = 0.0  # degrees, clockwise on screen
+    end_angle: float = 0.0
 
 
 @dataclass(slots=True)
@@ -97,6 +105,8 @@ class Transition:
 
     kind: TransitionKind = TransitionKind.CUT
     frames: int = 0
+    direction: str = "left"  # one of TRANSITION_DIRECTIONS, for wipes and pushes
+    clip: str | None = None  # asset id of a generated transition video (the GENERATED kind)
 
 
 @dataclass(slots=True)
@@ -137,6 +147,8 @@ class Panel:
     style: str | None = None  # None: the project's default style
     seed: int | None = None
     seed_locked: bool = False
+    audio: str | None = None  # asset id of the panel's sound (recorded dialogue, effects)
+    audio_gain_db: float = 0.0
 
 
 @dataclass(slots=True)
@@ -208,6 +220,9 @@ class ProjectSettings:
     page_preset: str = "us-comic"
     page_gutter: float = 10.8  # points between comic frames (0.15 in at print size)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
+    soundtrack: str | None = None  # asset id of the animatic's music lane, from frame 0
+    soundtrack_gain_db: float = 0.0
+    fit_panels_to_audio: bool = False  # the animatic lengthens or shortens panels to their audio
 
 
 @dataclass(slots=True)
@@ -247,12 +262,16 @@ class Project:
         return None
 
     def referenced_assets(self) -> set[str]:
-        """Every asset the project points at: accepted images, candidates, references."""
+        """Every asset the project points at: accepted images, candidates, references, panel
+        sounds, generated transition clips and the soundtrack."""
         assets: set[str] = set()
         for panel in self.panels.values():
-            if panel.image:
-                assets.add(panel.image)
+            for asset in (panel.image, panel.audio, panel.transition.clip):
+                if asset:
+                    assets.add(asset)
             assets.update(c.asset for c in panel.candidates)
         for character in self.characters.values():
             assets.update(character.reference_images)
+        if self.settings.soundtrack:
+            assets.add(self.settings.soundtrack)
         return assets

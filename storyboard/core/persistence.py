@@ -34,7 +34,7 @@ from storyboard.core.errors import (
     ProjectUnreadable,
 )
 from storyboard.core.migrations import CURRENT_VERSION, FORMAT, migrate
-from storyboard.core.model import FPS_CHOICES, Project, Scene
+from storyboard.core.model import FPS_CHOICES, TRANSITION_DIRECTIONS, Project, Scene
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +177,12 @@ def _repair(project: Project) -> list[str]:
             warnings.append(f"panel {panel.id} had a negative or zero length; it was fixed")
             panel.duration = max(1, panel.duration)
             panel.transition.frames = max(0, panel.transition.frames)
+        if panel.transition.direction not in TRANSITION_DIRECTIONS:
+            warnings.append(
+                f"panel {panel.id}: transition direction {panel.transition.direction!r} "
+                "is unknown; left is used"
+            )
+            panel.transition.direction = TRANSITION_DIRECTIONS[0]
     return warnings + _repair_settings(project)
 
 
@@ -220,7 +226,7 @@ def load_project(path: Path | str) -> LoadedProject:
     project, warnings = decode(raw, file)
     missing = AssetStore(bundle).missing(project.referenced_assets())
     if missing:
-        warnings.append(f"{len(missing)} image file(s) are missing from assets/")
+        warnings.append(f"{len(missing)} asset file(s) are missing from assets/")
     return LoadedProject(project, bundle, warnings, missing)
 
 

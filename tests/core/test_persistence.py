@@ -65,8 +65,14 @@ def test_save_and_load_give_back_every_field(project: Project, tmp_path: Path) -
     bundle = save_project(project, tmp_path / "Rooftops.storyboard")
     loaded = load_project(bundle)
     assert loaded.project == project
-    assert loaded.warnings == ["2 image file(s) are missing from assets/"]
-    assert loaded.missing_assets == {"a" * 64, "b" * 64}
+    assert loaded.warnings == ["5 asset file(s) are missing from assets/"]
+    assert loaded.missing_assets == {
+        "a" * 64,
+        "b" * 64,
+        "c" * 64 + ".wav",
+        "d" * 64 + ".mp3",
+        "e" * 64 + ".mp4",
+    }
     # Saving what was loaded writes the same bytes: saves are stable for version control.
     assert encode(loaded.project) == (bundle / PROJECT_FILE).read_bytes()
 
@@ -183,7 +189,7 @@ def test_missing_image_files_do_not_stop_the_project_from_opening(
     project.panels["p2"].image = real
     save_project(project, bundle)
     loaded = load_project(bundle)
-    assert loaded.missing_assets == {"a" * 64, "b" * 64}
+    assert {"a" * 64, "b" * 64} <= loaded.missing_assets
     assert real not in loaded.missing_assets
 
 
@@ -287,11 +293,13 @@ def test_out_of_range_values_are_fixed_and_reported(project: Project, tmp_path: 
     data["settings"]["fps"] = 12.0
     data["settings"]["aspect_ratio"] = -1
     data["panels"]["p2"]["duration"] = 0
+    data["panels"]["p1"]["transition"]["direction"] = "diagonal"
     loaded = load_project(_write_raw(tmp_path, json.dumps(data)))
     assert loaded.project.settings.fps == 23.976
     assert loaded.project.settings.aspect_ratio == pytest.approx(16 / 9)
     assert loaded.project.panels["p2"].duration == 1
-    assert len(loaded.warnings) == 4  # three fixes + the missing images
+    assert loaded.project.panels["p1"].transition.direction == "left"
+    assert len(loaded.warnings) == 5  # four fixes + the missing files
 
 
 def test_deeply_nested_json_is_a_typed_error(tmp_path: Path) -> None:
