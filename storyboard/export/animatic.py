@@ -7,6 +7,10 @@ project fps; the plan converts them to the output fps from cumulative start time
 Transitions are centred on the cut between two panels, so the story's total length and every
 cut point stay exactly where the timeline shows them; a transition is at most as long as the
 shorter of its two panels.
+
+Sounds and generated clips are asset ids in the project; a :class:`Media` (the bundle's store,
+``storyboard.export.media.BundleMedia``) turns them into files and sound lengths, so the plan
+itself reads no file. :class:`AnimaticOptions` can override each of them for one export.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 from storyboard.core.model import FPS_CHOICES, CameraMove, Panel, Project, Rect
 from storyboard.core.numbering import panel_numbers
@@ -107,11 +112,24 @@ class AudioClip:
 
 @dataclass(frozen=True, slots=True)
 class PanelAudio:
-    """A panel's own sound (dialogue, effects); ``seconds`` lets the plan fit the panel to it."""
+    """A panel's own sound (dialogue, effects); ``seconds`` lets the plan fit the panel to it
+    (None: the file could not be measured, so the panel keeps its duration)."""
 
     path: Path
-    seconds: float
+    seconds: float | None
     gain_db: float = 0.0
+
+
+class Media(Protocol):
+    """Where the plan finds the files behind the project's sound and clip asset ids."""
+
+    def file(self, asset: str) -> Path | None:
+        """The asset's file; None when it is missing (loading the project listed it)."""
+        ...
+
+    def seconds(self, path: Path) -> float | None:
+        """How long a sound plays; None when it cannot be decoded."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,16 +141,18 @@ class AnimaticOptions:
     caption_style: CaptionStyle = field(default_factory=CaptionStyle)
     shot_numbers: bool = False
     timecode: bool = False
-    wipe_direction: Direction = Direction.LEFT
-    push_direction: Direction = Direction.LEFT
+    # None in the fields below: what the project says (each transition's direction, its clips,
+    # its soundtrack, its fit-to-audio setting); a value overrides the project for this export.
+    wipe_direction: Direction | None = None
+    push_direction: Direction | None = None
     # Share of pixels whose forward and backward flows disagree above which a morph ghosts and
     # the renderer crossfades instead (the research measured 17 % on a real move, 99.7 % on
     # unrelated panels).
     morph_max_disagreement: float = 0.5
     generated_clips: Mapping[str, Path] = field(default_factory=dict)  # panel id -> clip to next
-    soundtrack: tuple[AudioClip, ...] = ()
-    panel_audio: Mapping[str, PanelAudio] = field(default_factory=dict)
-    fit_to_audio: bool = False  # lengthen or shorten a panel to its own audio
+    soundtrack: tuple[AudioClip, ...] | None = None
+    panel_audio: Mapping[str, PanelAudio] = field(default_factory=dict)  # panel id -> its sound
+    fit_to_audio: bool | None = None  # lengthen or shorten a panel to its own audio
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +193,8 @@ class Camera:
 
     @classmethod
     def of(cls, move: CameraMove) -> Camera:
-        return cls(Framing.of(move.start), Framing.of(move.end), move.easing)
+        start = Framing.of(move.start, move.start_angle)
+        return cls(start, Framing.of(move.end, move.end_angle), move.easing)
 
     @property
     def moving(self) -> bool:
@@ -319,8 +340,14 @@ def _check(options: AnimaticOptions) -> None:
         )
 
 
-def plan_animatic(project: Project, options: AnimaticOptions | None = None) -> AnimaticPlan:
-    """Lay every panel of ``project`` out on the output timeline."""
+def plan_animatic(
+    project: Project, options: AnimaticOptions | None = None, media: Media | None = None
+) -> AnimaticPlan:
+    """Lay every panel of ``project`` out on the output timeline.
+
+    ``media`` finds the files of the project's panel sounds, soundtrack and generated clips;
+    without it only the ones given in ``options`` are used.
+    """
     options = options or AnimaticOptions()
     _check(options)
     project_fps = exact_fps(project.settings.fps)
@@ -332,10 +359,14 @@ def plan_animatic(project: Project, options: AnimaticOptions | None = None) -> A
     def to_output(project_frames: int) -> int:
         return round(Fraction(project_frames) * fps / project_fps)
 
+    sounds = {**_project_sounds(panels, media), **options.panel_audio}
+    fit_to_audio = options.fit_to_audio
+    if fit_to_audio is None:
+        fit_to_audio = project.settings.fit_panels_to_audio
     durations = []
     for panel in panels:
-        sound = options.panel_audio.get(panel.id)
-        if options.fit_to_audio and sound is not None:
+        sound = sounds.get(panel.id)
+        if fit_to_audio and sound is not None and sound.seconds is not None:
             durations.append(max(1, math.ceil(sound.seconds * project_fps)))
         else:
             durations.append(max(1, panel.duration))
@@ -345,7 +376,8 @@ def plan_animatic(project: Project, options: AnimaticOptions | None = None) -> A
     bounds = [to_output(c) for c in cuts]
     bounds = [max(b, i) for i, b in enumerate(bounds)]  # every panel keeps at least one frame
 
-    transitions = _plan_transitions(options, panels, bounds, to_output)
+    clips_by_panel = {**_project_clips(panels, media), **options.generated_clips}
+    transitions = _plan_transitions(options, panels, bounds, to_output, clips_by_panel)
     head = {t.index + 1: t.start for t in transitions}
     tail = {t.index: t.end for t in transitions}
     clips = tuple(
@@ -366,9 +398,12 @@ def plan_animatic(project: Project, options: AnimaticOptions | None = None) -> A
         for i, panel in enumerate(panels)
     )
     captions = tuple(CaptionPlan(c.start, c.end, c.dialogue, c.index) for c in clips if c.dialogue)
-    audio = list(options.soundtrack)
+    soundtrack = options.soundtrack
+    if soundtrack is None:
+        soundtrack = _project_soundtrack(project, media)
+    audio = list(soundtrack)
     for clip in clips:
-        sound = options.panel_audio.get(clip.panel_id)
+        sound = sounds.get(clip.panel_id)
         if sound is not None:
             audio.append(AudioClip(sound.path, clip.start, sound.gain_db))
     aspect = project.settings.aspect_ratio or 16 / 9
@@ -387,11 +422,47 @@ def plan_animatic(project: Project, options: AnimaticOptions | None = None) -> A
     )
 
 
+def _project_sounds(panels: list[Panel], media: Media | None) -> dict[str, PanelAudio]:
+    sounds: dict[str, PanelAudio] = {}
+    for panel in panels:
+        path = media.file(panel.audio) if media is not None and panel.audio else None
+        if media is not None and path is not None:
+            sounds[panel.id] = PanelAudio(path, media.seconds(path), panel.audio_gain_db)
+    return sounds
+
+
+def _project_clips(panels: list[Panel], media: Media | None) -> dict[str, Path]:
+    clips: dict[str, Path] = {}
+    for panel in panels:
+        asset = panel.transition.clip
+        path = media.file(asset) if media is not None and asset else None
+        if path is not None:
+            clips[panel.id] = path
+    return clips
+
+
+def _project_soundtrack(project: Project, media: Media | None) -> tuple[AudioClip, ...]:
+    settings = project.settings
+    path = media.file(settings.soundtrack) if media is not None and settings.soundtrack else None
+    return () if path is None else (AudioClip(path, 0, settings.soundtrack_gain_db),)
+
+
+def _direction(panel: Panel, override: Direction | None) -> Direction:
+    if override is not None:
+        return override
+    try:
+        return Direction(panel.transition.direction)
+    except ValueError:
+        log.warning("panel %s: unknown transition direction; left is used", panel.id)
+        return Direction.LEFT
+
+
 def _plan_transitions(
     options: AnimaticOptions,
     panels: list[Panel],
     bounds: list[int],
     to_output: Callable[[int], int],
+    generated: Mapping[str, Path],
 ) -> list[TransitionPlan]:
     planned: list[TransitionPlan] = []
     for i, panel in enumerate(panels[:-1]):
@@ -405,11 +476,12 @@ def _plan_transitions(
             continue
         clip = None
         if effect is Effect.GENERATED:
-            clip = options.generated_clips.get(panel.id)
+            clip = generated.get(panel.id)
             if clip is None:
                 log.info("panel %s has no generated transition clip; crossfading", panel.id)
                 effect = Effect.CROSSFADE
-        direction = options.push_direction if effect is Effect.PUSH else options.wipe_direction
+        override = options.push_direction if effect is Effect.PUSH else options.wipe_direction
+        direction = _direction(panel, override)
         start = bounds[i + 1] - length // 2
         planned.append(TransitionPlan(i, effect, start, start + length, direction, clip))
     return planned

@@ -52,10 +52,17 @@ def add_arguments(video: argparse.ArgumentParser) -> None:
     )
     video.add_argument("--shot-numbers", action="store_true", help="burn in panel numbers")
     video.add_argument("--timecode", action="store_true", help="burn in the timecode")
-    video.add_argument("--soundtrack", type=Path, metavar="FILE", help="audio for the whole film")
+    video.add_argument(
+        "--soundtrack",
+        type=Path,
+        metavar="FILE",
+        help="audio for the whole film instead of the project's soundtrack",
+    )
     video.add_argument("--soundtrack-gain", type=float, default=0.0, metavar="DB")
     video.add_argument(
-        "--wipe-direction", choices=[d.value for d in Direction], default=Direction.LEFT.value
+        "--wipe-direction",
+        choices=[d.value for d in Direction],
+        help="one direction for every wipe and push (default: each transition's own)",
     )
 
 
@@ -63,14 +70,16 @@ def run_export_video(args: argparse.Namespace) -> int:
     """Run ``export-video``; errors propagate as typed exceptions for the CLI to report."""
     from storyboard.export.animatic import plan_animatic
     from storyboard.export.fcpxml import export_fcpxml
+    from storyboard.export.media import BundleMedia
     from storyboard.export.video import export_video
 
     loaded = load_project(args.project)
-    soundtrack: tuple[AudioClip, ...] = ()
+    soundtrack: tuple[AudioClip, ...] | None = None  # None: the project's
     if args.soundtrack is not None:
         if not args.soundtrack.is_file():
             raise ValueError(f"--soundtrack {args.soundtrack}: no such file")
         soundtrack = (AudioClip(args.soundtrack, 0, args.soundtrack_gain),)
+    direction = Direction(args.wipe_direction) if args.wipe_direction else None
     options = AnimaticOptions(
         fps=args.fps,
         size=parse_size(args.size),
@@ -78,11 +87,12 @@ def run_export_video(args: argparse.Namespace) -> int:
         captions=CaptionMode(args.captions),
         shot_numbers=args.shot_numbers,
         timecode=args.timecode,
-        wipe_direction=Direction(args.wipe_direction),
+        wipe_direction=direction,
+        push_direction=direction,
         soundtrack=soundtrack,
     )
     gui_application()
-    plan = plan_animatic(loaded.project, options)
+    plan = plan_animatic(loaded.project, options, BundleMedia(loaded.path))
     if args.output.suffix.lower() == ".fcpxml":
         export_fcpxml(plan, loaded.path, args.output)
         sys.stdout.write(f"wrote {args.output} ({len(plan.clips)} clips)\n")

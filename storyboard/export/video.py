@@ -34,6 +34,7 @@ from storyboard.core.model import Project
 from storyboard.export.animatic import AnimaticOptions, AnimaticPlan, CaptionMode, plan_animatic
 from storyboard.export.audio import SAMPLE_RATE, Samples, mix
 from storyboard.export.frames import FrameRenderer, pixels
+from storyboard.export.media import BundleMedia
 from storyboard.export.output import (
     Cancelled,
     ExportError,
@@ -93,12 +94,17 @@ def export_video(
 ) -> ExportResult:
     """Write the animatic of ``source`` to ``out_path`` (format from its suffix).
 
-    ``bundle`` is the project folder whose ``assets/`` hold the panel images (None: every panel
-    is drawn as a card). ``progress(done, total)`` is called after every frame; ``cancelled()``
-    is polled as often and raises :class:`ExportCancelled`. Nothing is left at ``out_path``
-    unless the export succeeded; an existing file there is replaced only then.
+    ``bundle`` is the project folder whose ``assets/`` hold the panel images, sounds and clips
+    (None: every panel is drawn as a card and the project's sounds are left out).
+    ``progress(done, total)`` is called after every frame; ``cancelled()`` is polled as often
+    and raises :class:`ExportCancelled`. Nothing is left at ``out_path`` unless the export
+    succeeded; an existing file there is replaced only then.
     """
-    plan = source if isinstance(source, AnimaticPlan) else plan_animatic(source, options)
+    if isinstance(source, AnimaticPlan):
+        plan = source
+    else:
+        media = BundleMedia(bundle) if bundle is not None else None
+        plan = plan_animatic(source, options, media)
     out_path = Path(out_path)
     kind = format_for(out_path)
     renderer = FrameRenderer(plan, bundle)
