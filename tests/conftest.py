@@ -13,10 +13,14 @@ from storyboard.core.model import (
     Candidate,
     Character,
     GenerationSettings,
+    Guidance,
+    GuidanceMethod,
     IdentitySettings,
+    LayerKind,
     Page,
     Panel,
     PanelFrame,
+    PanelLayer,
     Point,
     Project,
     ProjectSettings,
@@ -96,6 +100,12 @@ def rich_project() -> Project:
         seed_locked=True,
         audio="c" * 64 + ".wav",
         audio_gain_db=-3.5,
+        layers=[
+            PanelLayer(LayerKind.NOTES, "f" * 64, opacity=0.5, visible=False),
+            PanelLayer(LayerKind.MASK),
+        ],
+        balloon_space=[Rect(0.6, 0.0, 0.4, 0.25)],
+        guidance=Guidance(GuidanceMethod.CONTROLNET, strength=0.8),
     )
     second = Panel(id="p2", prompt="[Oto] waits in the rain", character_ids=["oto"])
     third = Panel(id="p3", prompt="[NC] the city skyline")

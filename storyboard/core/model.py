@@ -109,6 +109,42 @@ class Transition:
     clip: str | None = None  # asset id of a generated transition video (the GENERATED kind)
 
 
+class LayerKind(StrEnum):
+    SKETCH = "sketch"  # the artist's drawing; steers sketch-guided generation
+    NOTES = "notes"  # directions for the team; never sent to the model
+    MASK = "mask"  # where inpainting regenerates (opaque = regenerate)
+
+
+class GuidanceMethod(StrEnum):
+    TEXT = "text"  # the prompt alone (the sketch is only for people)
+    IMG2IMG = "img2img"  # start from the image + sketch, keep ``strength`` of it away
+    CONTROLNET = "controlnet"  # scribble/lineart ControlNet from the sketch lines
+    T2I_ADAPTER = "t2i-adapter"  # sketch/lineart T2I-Adapter from the sketch lines
+    INPAINT = "inpaint"  # regenerate only the mask layer's region of the accepted image
+
+
+@dataclass(slots=True)
+class PanelLayer:
+    """A transparent PNG drawn over the panel image, the size of the panel's image.
+
+    Layers are assets like images (immutable, content-addressed): every stroke makes a new PNG, so
+    an undo is a field edit and old strokes never need restoring on disk.
+    """
+
+    kind: LayerKind = LayerKind.SKETCH
+    asset: str | None = None  # None: nothing drawn yet
+    opacity: float = 1.0
+    visible: bool = True
+
+
+@dataclass(slots=True)
+class Guidance:
+    """How the panel's drawing steers its next generation."""
+
+    method: GuidanceMethod = GuidanceMethod.TEXT
+    strength: float = 0.6  # img2img/inpaint denoising strength, or ControlNet/adapter scale
+
+
 @dataclass(slots=True)
 class Candidate:
     """One generated (or imported) image for a panel, with how it was made.
@@ -149,6 +185,9 @@ class Panel:
     seed_locked: bool = False
     audio: str | None = None  # asset id of the panel's sound (recorded dialogue, effects)
     audio_gain_db: float = 0.0
+    layers: list[PanelLayer] = field(default_factory=list)  # bottom to top, over the image
+    balloon_space: list[Rect] = field(default_factory=list)  # kept simple for lettering
+    guidance: Guidance = field(default_factory=Guidance)
 
 
 @dataclass(slots=True)
@@ -263,13 +302,14 @@ class Project:
 
     def referenced_assets(self) -> set[str]:
         """Every asset the project points at: accepted images, candidates, references, panel
-        sounds, generated transition clips and the soundtrack."""
+        sounds, generated transition clips, drawn layers and the soundtrack."""
         assets: set[str] = set()
         for panel in self.panels.values():
             for asset in (panel.image, panel.audio, panel.transition.clip):
                 if asset:
                     assets.add(asset)
             assets.update(c.asset for c in panel.candidates)
+            assets.update(layer.asset for layer in panel.layers if layer.asset)
         for character in self.characters.values():
             assets.update(character.reference_images)
         if self.settings.soundtrack:

@@ -44,7 +44,7 @@ def test_info_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert info["title"] == "Rooftops"
     assert info["scenes"][0]["panels"] == ["1A-alt", "1B"]
     assert info["characters"] == ["Mira", "Oto"]
-    assert len(info["missing_assets"]) == 5  # two images, a sound, a clip, the soundtrack
+    assert len(info["missing_assets"]) == 6  # two images, a sound, a clip, the soundtrack, a layer
 
 
 @pytest.mark.parametrize(

@@ -65,13 +65,14 @@ def test_save_and_load_give_back_every_field(project: Project, tmp_path: Path) -
     bundle = save_project(project, tmp_path / "Rooftops.storyboard")
     loaded = load_project(bundle)
     assert loaded.project == project
-    assert loaded.warnings == ["5 asset file(s) are missing from assets/"]
+    assert loaded.warnings == ["6 asset file(s) are missing from assets/"]
     assert loaded.missing_assets == {
         "a" * 64,
         "b" * 64,
         "c" * 64 + ".wav",
         "d" * 64 + ".mp3",
         "e" * 64 + ".mp4",
+        "f" * 64,
     }
     # Saving what was loaded writes the same bytes: saves are stable for version control.
     assert encode(loaded.project) == (bundle / PROJECT_FILE).read_bytes()
