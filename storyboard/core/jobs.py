@@ -27,12 +27,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from storyboard.core.assets import AssetStore
 from storyboard.core.commands import AddCandidate, EditFields, accept_image
+from storyboard.core.guides import (
+    GuidanceWeights,
+    Guide,
+    balloon_space_phrase,
+    box_of,
+    build_guide,
+)
 from storyboard.core.model import Candidate, Character, Panel, Project
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.styles import style_named
@@ -84,6 +91,7 @@ class PanelJob:
     characters: tuple[str, ...] = ()  # ids of the consistent characters it shows
     regions: tuple[tuple[str, Box], ...] = ()  # optional box per character id
     reference_images: tuple[str, ...] = ()  # image files of its characters (IP-Adapter)
+    guide: Guide | None = None  # the panel's drawing steering it (sketch, mask, balloon space)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +144,7 @@ class Overrides:
     size: tuple[int, int] | None = None
     seed: int | None = None
     batch_size: int = 4
+    weights: GuidanceWeights = field(default_factory=GuidanceWeights)  # ControlNet, T2I-Adapter
 
 
 # ---------------------------------------------------------------------------------- prompts
@@ -260,11 +269,14 @@ def panel_job(
     base_seed: int | None = None,
     bundle: Path | None = None,
     with_identity: set[str] | None = None,
+    weights: GuidanceWeights | None = None,
 ) -> PanelJob:
     """The job of one panel (styled prompt, negative prompt, seed, characters, regions).
 
     ``with_identity``: the characters that have identity panels (default: all consistent ones);
-    only those are kept consistent in this panel.
+    only those are kept consistent in this panel. ``weights``: given for a panel being generated,
+    it gets the guide of its drawing (see :mod:`storyboard.core.guides`); identity-bank jobs
+    leave it out, so a sketch never changes a character's bank.
     """
     style = style_named(panel_style(project, panel))
     characters = [
@@ -274,14 +286,22 @@ def panel_job(
     ]
     ids = {c.id for c in characters}
     regions = tuple(
-        (cid, _box(rect.x, rect.y, rect.w, rect.h))
+        (cid, box_of(rect))
         for cid, rect in panel.character_regions.items()
         if cid in ids and rect.w > 0 and rect.h > 0
     )
+    prompt = ", ".join(
+        part
+        for part in (assemble_prompt(project, panel), balloon_space_phrase(panel.balloon_space))
+        if part
+    )
+    guide = None
+    if weights is not None:
+        guide = build_guide(panel, label or panel.id, _store(bundle), weights)
     return PanelJob(
         panel_id=panel.id,
         label=label or panel.id,
-        prompt=style.apply(assemble_prompt(project, panel)),
+        prompt=style.apply(prompt),
         negative_prompt=join_negative(
             style.negative, project.settings.generation.negative_prompt, panel.negative_prompt
         ),
@@ -290,15 +310,12 @@ def panel_job(
         characters=tuple(c.id for c in characters),
         regions=regions,
         reference_images=_reference_files(bundle, characters),
+        guide=guide,
     )
 
 
-def _box(x: float, y: float, w: float, h: float) -> Box:
-    left, top = min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
-    right, bottom = min(max(x + w, 0.0), 1.0), min(max(y + h, 0.0), 1.0)
-    if right <= left or bottom <= top:
-        return (0.0, 0.0, 1.0, 1.0)
-    return (left, top, right, bottom)
+def _store(bundle: Path | None) -> AssetStore | None:
+    return AssetStore(bundle) if bundle is not None else None
 
 
 def build_story_request(
@@ -318,7 +335,7 @@ def build_story_request(
     wanted = order if panel_ids is None else sorted(set(panel_ids), key=order.index)
     identity = identity_panel_ids(project)
 
-    def job(pid: str) -> PanelJob:
+    def job(pid: str, weights: GuidanceWeights | None = None) -> PanelJob:
         return panel_job(
             project,
             project.panels[pid],
@@ -326,9 +343,10 @@ def build_story_request(
             base_seed=overrides.seed,
             bundle=bundle,
             with_identity=set(identity),
+            weights=weights,
         )
 
-    panels = tuple(job(pid) for pid in wanted)
+    panels = tuple(job(pid, overrides.weights) for pid in wanted)
     shown = {cid for p in panels for cid in p.characters}
     characters = tuple(
         CharacterJob(
