@@ -98,3 +98,58 @@ def test_canvas_shows_the_printed_page_with_reading_numbers(qapp: QApplication) 
     scale = view.canvas.image_dpi / 72
     inside = QPoint(int((first.art.x + 20) * scale), int((first.art.y + first.art.h / 2) * scale))
     assert image.pixelColor(inside).red() < 240  # a placeholder card is painted there
+
+
+def test_wheel_zooms_and_drag_pans_the_image_inside_a_frame(
+    qapp: QApplication, qtbot: object
+) -> None:
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtTest import QTest
+
+    from tests.conftest import png_bytes
+
+    project = story(1)
+    document = Document(project)
+    project.panels["p0"].image = document.assets.put(png_bytes((40, 90, 200), (160, 90)))
+    view = PagesView(document)
+    view.resize(500, 800)
+    view.show()
+    view.template.setCurrentIndex(view.template.findData("splash"))
+    view.append_page()
+    layout = view.current_layout()
+    assert layout is not None
+    art, scale = layout.frames[0].art, view.canvas.image_dpi / 72
+    centre = QPointF((art.x + art.w / 2) * scale, (art.y + art.h / 2) * scale)
+    for _ in range(2):  # two wheel notches: one undo step
+        wheel = QWheelEvent(
+            centre,
+            view.canvas.mapToGlobal(centre),
+            QPoint(),
+            QPoint(0, 120),
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        QApplication.sendEvent(view.canvas, wheel)
+    page = document.project.pages[document.project.page_ids[0]]
+    zoomed = page.frames[0].crop
+    assert zoomed is not None
+    shown = view.canvas.current_crop(0)
+    assert zoomed.h < 0.8 and abs((zoomed.y + zoomed.h / 2) - 0.5) < 0.01  # zoomed at the centre
+    assert document.undo_stack.count() == 2  # add page, then one zoom step
+    start = centre.toPoint()
+    QTest.mousePress(view.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(view.canvas, start + QPoint(40, 0))
+    QTest.mouseRelease(
+        view.canvas,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        start + QPoint(40, 0),
+    )
+    panned = page.frames[0].crop
+    assert panned is not None and panned.x < zoomed.x  # the image followed the cursor right
+    assert document.undo_stack.count() == 3
+    document.undo_stack.undo()
+    assert page.frames[0].crop == zoomed
+    assert shown == zoomed  # the canvas reads the stored crop back

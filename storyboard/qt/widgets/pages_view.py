@@ -9,6 +9,7 @@ on the Document, so it undoes like any other edit.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 from PySide6.QtCore import QMimeData, QPointF, QRectF, Signal
@@ -18,11 +19,13 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QImage,
+    QImageReader,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
     QResizeEvent,
+    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,11 +39,12 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard.core.commands import AddItem, Change, EditFields
-from storyboard.core.model import Page, PanelFrame, ReadingOrder
+from storyboard.core.framing import pan_crop, zoom_crop
+from storyboard.core.model import Page, PanelFrame, ReadingOrder, Rect
 from storyboard.core.page_templates import DEFAULT_TEMPLATE, TEMPLATES, frames_for, split_frame
 from storyboard.export.comic_pdf import ComicOptions, page_spec
 from storyboard.export.layout import INCH, PRESETS, PageLayout, layout_page
-from storyboard.export.painter import PaintOptions, asset_loader, render_page_image
+from storyboard.export.painter import PaintOptions, asset_loader, cover_crop, render_page_image
 from storyboard.qt.document import Document
 from storyboard.qt.models.timeline_model import PANEL_MIME
 
@@ -54,10 +58,12 @@ def panel_id_from(mime: QMimeData) -> str | None:
 
 
 class PageCanvas(QWidget):
-    """One page, rendered to an image at the widget's size; click selects, drop assigns."""
+    """One page, rendered to an image at the widget's size; click selects, drop assigns, the
+    wheel zooms and a drag pans the image inside a frame."""
 
     frame_clicked = Signal(int)
     panel_dropped = Signal(int, str)  # frame index, panel id
+    crop_changed = Signal(int, object)  # frame index, Rect: one undoable step each
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +74,8 @@ class PageCanvas(QWidget):
         self.selected = -1
         self._image: QImage | None = None
         self.document: Document | None = None
+        self._press: tuple[QPointF, int] | None = None  # where a click or pan started
+        self._panning: tuple[int, Rect] | None = None  # frame index and crop while dragging
 
     def show_page(self, layout: PageLayout | None, document: Document, selected: int) -> None:
         """Take the page to show; it is rendered when painted, so a hidden tab costs nothing."""
@@ -82,10 +90,49 @@ class PageCanvas(QWidget):
         if self._image is None and self.layout_ is not None and self.document is not None:
             options = PaintOptions(dpi=self.image_dpi, reading_numbers=True, guides=True)
             images = asset_loader(self.document.assets)
+            layout = self.layout_
+            if self._panning is not None:  # show the drag before it becomes an edit
+                index, crop = self._panning
+                frames = list(layout.frames)
+                moved = dataclasses.replace(frames[index].frame, crop=crop)
+                frames[index] = dataclasses.replace(frames[index], frame=moved)
+                layout = dataclasses.replace(layout, frames=frames)
             self._image = render_page_image(
-                self.layout_, self.document.project, images, self.image_dpi, options
+                layout, self.document.project, images, self.image_dpi, options
             )
         return self._image
+
+    def current_crop(self, index: int) -> Rect | None:
+        """The frame's crop, or the centred cover it shows by default; None without an image."""
+        if self.layout_ is None or self.document is None:
+            return None
+        placed = self.layout_.frames[index]
+        panel = self.document.project.panels.get(placed.frame.panel_id)
+        if panel is None or panel.image is None:
+            return None
+        if placed.frame.crop is not None:
+            return placed.frame.crop
+        size = QImageReader(str(self.document.assets.path(panel.image))).size()
+        if size.isEmpty():
+            return None
+        return cover_crop(size.width(), size.height(), placed.art.w, placed.art.h)
+
+    def _relative(self, index: int, point: QPointF) -> tuple[float, float]:
+        assert self.layout_ is not None
+        art, scale = self.layout_.frames[index].art, self._scale()
+        return ((point.x() / scale - art.x) / art.w, (point.y() / scale - art.y) / art.h)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt API)
+        point = event.position()
+        index = self.frame_at(point.x(), point.y())
+        crop = self.current_crop(index) if index >= 0 else None
+        if crop is None:
+            event.ignore()
+            return
+        at_x, at_y = self._relative(index, point)
+        factor = 1.15 ** (event.angleDelta().y() / 120)
+        self.crop_changed.emit(index, zoom_crop(crop, factor, at_x, at_y))
+        event.accept()
 
     def _scale(self) -> float:
         return self.image_dpi / INCH
@@ -110,7 +157,31 @@ class PageCanvas(QWidget):
         painter.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        self.frame_clicked.emit(self.frame_at(event.position().x(), event.position().y()))
+        index = self.frame_at(event.position().x(), event.position().y())
+        self._press = (event.position(), index)
+        self.frame_clicked.emit(index)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._press is None or self.layout_ is None:
+            return
+        start, index = self._press
+        crop = self.current_crop(index) if index >= 0 else None
+        moved = event.position() - start
+        if crop is None or (self._panning is None and moved.manhattanLength() < 4):
+            return
+        art, scale = self.layout_.frames[index].art, self._scale()
+        self._panning = (
+            index,
+            pan_crop(crop, moved.x() / scale / art.w, moved.y() / scale / art.h),
+        )
+        self._image = None
+        self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        panned, self._panning, self._press = self._panning, None, None
+        if panned is not None:
+            self._image = None
+            self.crop_changed.emit(*panned)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if panel_id_from(event.mimeData()) is not None:
@@ -136,6 +207,7 @@ class PagesView(QWidget):
         self.document = document
         self.page_index = 0
         self.selected = -1
+        self._crop_session = 0
         self.canvas = PageCanvas(self)
         self.pages = QComboBox()
         self.add_page = QPushButton("Add page")
@@ -178,6 +250,7 @@ class PagesView(QWidget):
         )
         self.canvas.frame_clicked.connect(self.select_frame)
         self.canvas.panel_dropped.connect(self.assign_panel)
+        self.canvas.crop_changed.connect(self.set_crop)
         document.changed.connect(self._changed)
         self.refresh()
 
@@ -235,10 +308,6 @@ class PagesView(QWidget):
         self.page_index, self.selected = index, -1
         self.refresh()
 
-    def select_frame(self, index: int) -> None:
-        self.selected = index
-        self.refresh()
-
     def _gutter_changed(self, value: float) -> None:
         if value != self.document.project.settings.page_gutter:
             self._edit_settings("page_gutter", value)
@@ -286,6 +355,23 @@ class PagesView(QWidget):
             frames = copy.deepcopy(page.frames)
             frames[self.selected].full_bleed = on
             self._edit_frames(frames, "Full bleed")
+
+    def set_crop(self, index: int, crop: Rect) -> None:
+        """Pan/zoom of a frame's image; wheel notches on one frame merge into one undo step."""
+        page = self.current_page()
+        if page is None:
+            return
+        frames = copy.deepcopy(page.frames)
+        frames[index].crop = crop
+        key = ("crop", page.id, index, self._crop_session)
+        self.document.push(
+            EditFields("page", page.id, {"frames": frames}, label="Crop image", merge_key=key)
+        )
+
+    def select_frame(self, index: int) -> None:
+        self._crop_session += 1  # a click starts a new crop gesture (a new undo step)
+        self.selected = index
+        self.refresh()
 
     def assign_panel(self, index: int, panel_id: str) -> None:
         """Put a panel into a frame; it leaves any other frame of this page it was in."""
