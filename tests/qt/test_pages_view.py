@@ -153,3 +153,45 @@ def test_wheel_zooms_and_drag_pans_the_image_inside_a_frame(
     document.undo_stack.undo()
     assert page.frames[0].crop == zoomed
     assert shown == zoomed  # the canvas reads the stored crop back
+
+
+def test_dragging_a_balloon_moves_it_and_alt_drag_points_its_tail(
+    qapp: QApplication, qtbot: object
+) -> None:
+    from PySide6.QtTest import QTest
+
+    from storyboard.core.model import Balloon, Rect
+
+    project = story(1)
+    project.panels["p0"].balloons.append(Balloon(id="b", text="Hi!", box=Rect(0.1, 0.1, 0.3, 0.2)))
+    document = Document(project)
+    view = PagesView(document)
+    view.resize(500, 800)
+    view.show()
+    view.template.setCurrentIndex(view.template.findData("splash"))
+    view.append_page()
+    layout = view.current_layout()
+    assert layout is not None
+    border, scale = layout.frames[0].border, view.canvas.image_dpi / 72
+    inside = QPoint(
+        round((border.x + 0.25 * border.w) * scale), round((border.y + 0.2 * border.h) * scale)
+    )
+    left = Qt.MouseButton.LeftButton
+    QTest.mousePress(view.canvas, left, Qt.KeyboardModifier.NoModifier, inside)
+    QTest.mouseMove(view.canvas, inside + QPoint(50, 30))
+    QTest.mouseRelease(view.canvas, left, Qt.KeyboardModifier.NoModifier, inside + QPoint(50, 30))
+    balloon = document.project.panels["p0"].balloons[0]
+    assert balloon.box.x > 0.1 and balloon.box.y > 0.1  # moved right and down
+    assert (balloon.box.w, balloon.box.h) == (0.3, 0.2)
+    assert document.undo_stack.text(document.undo_stack.count() - 1) == "Move balloon"
+    moved_to = balloon.box
+    grab = QPoint(
+        round((border.x + (moved_to.x + 0.1) * border.w) * scale),
+        round((border.y + (moved_to.y + 0.1) * border.h) * scale),
+    )
+    alt = Qt.KeyboardModifier.AltModifier
+    QTest.mousePress(view.canvas, left, alt, grab)
+    QTest.mouseMove(view.canvas, grab + QPoint(0, 80))
+    QTest.mouseRelease(view.canvas, left, alt, grab + QPoint(0, 80))
+    balloon = document.project.panels["p0"].balloons[0]
+    assert balloon.box == moved_to and balloon.tail is not None  # the tail moved, not the box
