@@ -40,6 +40,7 @@ from storyboard.qt.thumbnails import ThumbnailCache
 from storyboard.qt.widgets.characters import CharacterLibrary
 from storyboard.qt.widgets.inspector import PanelInspector
 from storyboard.qt.widgets.pages_view import PagesView
+from storyboard.qt.widgets.player import AnimaticPlayer
 from storyboard.qt.widgets.preview import PanelPreview
 from storyboard.qt.widgets.queue import QueuePanel
 from storyboard.qt.widgets.scenes import ScenesPanel
@@ -86,6 +87,8 @@ class MainWindow(QMainWindow):
         self.history.setEmptyLabel("Opened project")
         self.panel_actions = PanelActions(self.document, self.selection, self.timeline, self)
         self.queue = QueuePanel(self.controller)
+        self.player = AnimaticPlayer(self.document, self.selection)
+        self.player.panel_reached.connect(lambda pid: self.timeline.select_panels([pid]))
         self.generation = GenerationActions(
             self, self.controller, lambda: self.document, self.selection, lambda: self.settings
         )
@@ -127,6 +130,7 @@ class MainWindow(QMainWindow):
             ("Panel", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
             ("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea),
             ("Queue", self.queue, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Player", self.player, Qt.DockWidgetArea.RightDockWidgetArea),
         ):
             dock = QDockWidget(name, self)
             dock.setObjectName(f"dock-{name.lower()}")
@@ -135,6 +139,8 @@ class MainWindow(QMainWindow):
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["Panel"], self.docks["History"])
         self.docks["Panel"].raise_()
+        self.tabifyDockWidget(self.docks["Queue"], self.docks["Player"])
+        self.docks["Player"].raise_()
         self.resize(1400, 860)
 
     def _menus(self) -> None:
@@ -164,6 +170,8 @@ class MainWindow(QMainWindow):
         panels = bar.addMenu("&Panel")
         for action in self.panel_actions.actions():
             panels.addAction(action)
+        panels.addSeparator()
+        panels.addActions(self.player.menu_actions())
         generate = bar.addMenu("&Generate")
         for action in self.generation.actions():
             generate.addAction(action)
@@ -225,7 +233,8 @@ class MainWindow(QMainWindow):
         """Show another project in this window (the old one must be closed by the caller)."""
         self.document = document
         self.thumbnails.set_bundle(document.bundle)
-        for view in (self.timeline_model, self.preview, self.inspector, self.scenes, self.pages):
+        views = (self.timeline_model, self.preview, self.inspector, self.scenes, self.pages)
+        for view in (*views, self.player):
             view.set_document(document)
         self.characters.set_document(document)
         self.panel_actions.set_document(document)
