@@ -466,7 +466,7 @@ def _plan_transitions(
 ) -> list[TransitionPlan]:
     planned: list[TransitionPlan] = []
     for i, panel in enumerate(panels[:-1]):
-        effect = Effect(panel.transition.kind.value)
+        effect = Effect(panel.transition.kind)
         length = min(
             to_output(panel.transition.frames),
             bounds[i + 1] - bounds[i],

@@ -29,13 +29,21 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard.core.commands import Change, EditFields, accept_image
-from storyboard.core.model import CameraMove, Panel, Rect, Transition, TransitionKind
+from storyboard.core.model import (
+    TRANSITION_DIRECTIONS,
+    CameraMove,
+    Panel,
+    Rect,
+    Transition,
+    TransitionKind,
+)
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.resources import RESOURCES
 from storyboard.core.story_edits import balloon_from_dialogue
 from storyboard.core.timeline import frames_to_seconds, timecode
 from storyboard.qt.document import Document
 from storyboard.qt.selection import Selection
+from storyboard.qt.widgets.camera_editor import CameraEditor
 from storyboard.qt.widgets.forms import TypingSessions, row
 
 CAMERA_PRESETS: dict[str, CameraMove | None] = {
@@ -129,6 +137,9 @@ class PanelInspector(QScrollArea):
         self.camera.addItems([*CAMERA_PRESETS, CUSTOM_CAMERA])
         self.camera.activated.connect(self._camera_chosen)
         form.addRow("Camera", self.camera)
+        self.camera_editor = CameraEditor()
+        self.camera_editor.edited.connect(lambda move, label: self._set({"camera": move}, label))
+        form.addRow("Framing", self.camera_editor)
 
         self.transition = QComboBox()
         self.transition.setObjectName("transition")
@@ -137,9 +148,16 @@ class PanelInspector(QScrollArea):
         self.transition_frames = QSpinBox()
         self.transition_frames.setRange(0, 240)
         self.transition_frames.setSuffix(" frames")
+        self.transition_direction = QComboBox()
+        self.transition_direction.setObjectName("transition-direction")
+        self.transition_direction.setToolTip("Where a wipe's edge or a push travels to")
+        self.transition_direction.addItems(list(TRANSITION_DIRECTIONS))
         self.transition.activated.connect(self._transition_changed)
         self.transition_frames.valueChanged.connect(self._transition_changed)
-        form.addRow("To next", row(self.transition, self.transition_frames))
+        self.transition_direction.activated.connect(self._transition_changed)
+        form.addRow(
+            "To next", row(self.transition, self.transition_frames, self.transition_direction)
+        )
 
     def _build_generation(self, form: QFormLayout) -> None:
 
@@ -250,8 +268,14 @@ class PanelInspector(QScrollArea):
         self.seconds.setText(f"{seconds:.2f} s  ({timecode(panel.duration, fps)})")
         preset = next((n for n, m in CAMERA_PRESETS.items() if m == panel.camera), CUSTOM_CAMERA)
         self.camera.setCurrentText(preset)
+        image = self.document.assets.path(panel.image) if panel.image else None
+        aspect = project.settings.aspect_ratio
+        self.camera_editor.show_camera(panel.camera, image, panel.prompt, aspect)
         self.transition.setCurrentIndex(self.transition.findData(panel.transition.kind))
         self.transition_frames.setValue(panel.transition.frames)
+        self.transition_direction.setCurrentText(panel.transition.direction)
+        directed = panel.transition.kind in (TransitionKind.WIPE, TransitionKind.PUSH)
+        self.transition_direction.setEnabled(directed)
         self.seed.setValue(-1 if panel.seed is None else panel.seed)
         self.seed_locked.setChecked(panel.seed_locked)
         self.style_box.setCurrentIndex(max(0, self.style_box.findData(panel.style)))
@@ -313,7 +337,18 @@ class PanelInspector(QScrollArea):
             self._set({"camera": CAMERA_PRESETS[name]}, "Set camera move")
 
     def _transition_changed(self, *_: object) -> None:
-        transition = Transition(self.transition.currentData(), self.transition_frames.value())
+        panel = self._panel()
+        if panel is None:
+            return
+        direction = self.transition_direction.currentText()
+        if direction not in TRANSITION_DIRECTIONS:
+            return
+        transition = Transition(
+            TransitionKind(self.transition.currentData()),  # Qt hands the enum back as a str
+            self.transition_frames.value(),
+            direction,
+            panel.transition.clip,  # a generated clip stays with its pair of panels
+        )
         self._set({"transition": transition}, "Set transition")
 
     def _number_changed(self) -> None:

@@ -29,7 +29,9 @@ TRANSITION_MARKS = {
     "cut": "",
     "crossfade": "✕",
     "dip_to_black": "◐",
+    "dip_to_white": "◑",
     "wipe": "▶",
+    "push": "⇥",
     "morph": "≈",
     "generated": "✦",
 }
