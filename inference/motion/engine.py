@@ -52,6 +52,7 @@ class MotionSettings:
     base_model: str = DEFAULT_BASE  # smp: SD 1.5 family
     motion_adapter: str = DEFAULT_ADAPTER  # smp
     image_encoder: str | None = None  # smp: None = the predictor's own
+    unet_weights: str | None = None  # smp: unet_trained.safetensors of the same checkpoint
     keyframe_model: str | None = None  # ltx/wan: None = the family's public repo
     device: str | None = None
     low_vram: bool = False
@@ -110,6 +111,7 @@ class TransitionEngine:
                     base=s.base_model,
                     adapter=s.motion_adapter,
                     image_encoder=s.image_encoder,
+                    unet_weights=s.unet_weights,
                 )
                 self.model = load_video_model(sources, self.dtype).to(self.device)
             else:

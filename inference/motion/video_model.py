@@ -49,6 +49,7 @@ class VideoModelSources:
     adapter: str = DEFAULT_ADAPTER
     image_encoder: str | None = None  # None: the one the predictor was trained with
     base_config: str | None = None  # diffusers folder for a single-file base checkpoint
+    unet_weights: str | None = None  # a checkpoint's unet_trained.safetensors (flag-trained parts)
 
 
 @dataclass
@@ -227,4 +228,23 @@ def load_video_model(sources: VideoModelSources, dtype: torch.dtype) -> VideoMod
     pipe = load_pipeline(base, dtype)
     adapter = load_adapter(sources.adapter, dtype)
     encoder = load_image_encoder(encoder_source, dtype)
-    return assemble(pipe, adapter, encoder, predictor)
+    model = assemble(pipe, adapter, encoder, predictor)
+    if sources.unet_weights:
+        apply_unet_weights(model, Path(sources.unet_weights))
+    return model
+
+
+def apply_unet_weights(model: VideoModel, path: Path) -> None:
+    """Put the UNet tensors a training run changed (motion module, cross-attention K/V) in place."""
+    from safetensors.torch import load_file
+
+    fix = "Pick the unet_trained.safetensors of the checkpoint the predictor came from"
+    if not path.is_file():
+        raise ModelUnavailable(str(path), [f"no file {path}"], fix)
+    tensors = load_file(str(path))
+    unknown = sorted(set(tensors) - set(model.unet.state_dict()))
+    if unknown:
+        raise ModelUnavailable(
+            str(path), [f"{len(unknown)} tensors do not fit this UNet, e.g. {unknown[0]}"], fix
+        )
+    model.unet.load_state_dict(tensors, strict=False)

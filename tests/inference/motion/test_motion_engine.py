@@ -106,3 +106,27 @@ def test_ltx_folder_of_another_model_is_refused(tmp_path) -> None:
     )
     with pytest.raises(ModelUnavailable, match="StableDiffusionPipeline model, not LTX-Video"):
         engine.load()
+
+
+def test_trained_unet_parts_are_applied_and_checked(tmp_path) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    from inference.motion.video_model import VideoModelSources, load_video_model
+
+    paths = save_sources(tmp_path / "models")
+    weights = tmp_path / "unet_trained.safetensors"
+    sources = VideoModelSources(
+        predictor=str(paths["predictor"]),
+        base=str(paths["base"]),
+        adapter=str(paths["adapter"]),
+        image_encoder=str(paths["encoder"]),
+        unet_weights=str(weights),
+    )
+    name = "down_blocks.0.motion_modules.0.proj_in.weight"
+    save_file({name: torch.full((16, 16), 0.25)}, str(weights))
+    model = load_video_model(sources, torch.float32)
+    assert torch.equal(model.unet.state_dict()[name], torch.full((16, 16), 0.25))
+    save_file({"no.such.tensor": torch.zeros(1)}, str(weights))
+    with pytest.raises(ModelUnavailable, match="do not fit this UNet"):
+        load_video_model(sources, torch.float32)
