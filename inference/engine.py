@@ -25,6 +25,7 @@ from inference.bank_cache import BankCache
 from inference.consistent_attention import install_consistent_attention
 from inference.csa_schedule import CSAConfig
 from inference.errors import Cancelled, GenerationError, OutOfMemory
+from inference.guidance import GuidedPipelines
 from inference.identity_bank import BankMismatchError
 from inference.ip_adapter import DEFAULT_SCALE, load_ip_adapter
 from inference.models import ResolvedModel, load_pipeline, native_size, resolve
@@ -66,6 +67,7 @@ class StoryEngine:
         self.model: ResolvedModel | None = None
         self.pipe: Any = None
         self.story: StoryAttention | None = None
+        self.guided: GuidedPipelines | None = None  # img2img, inpainting, ControlNet, adapter
         self.scheduler_config: Any = None
         self.banks = BankCache()
         self._source = model_source
@@ -92,6 +94,7 @@ class StoryEngine:
         self.scheduler_config = pipe.scheduler.config
         self.story = install_consistent_attention(pipe.unet, CSAConfig())
         self.pipe, self.model, self._source = pipe, resolved, source
+        self.guided = GuidedPipelines(pipe, resolved.kind, self.execution_device)
         logger.info("loaded %s (%s) on %s %s", source, resolved.kind, self.device, self.dtype)
 
     def _place(self, pipe: Any) -> None:
@@ -105,7 +108,7 @@ class StoryEngine:
 
     def unload(self) -> None:
         """Drop the pipeline and the session's banks (frees the device memory)."""
-        self.pipe = self.model = self.story = None
+        self.pipe = self.model = self.story = self.guided = None
         self.banks.clear()
         _empty_cache(self.device)
 

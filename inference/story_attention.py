@@ -182,6 +182,11 @@ class StoryAttention:
             homogeneous=len(sets) == 1 and bool(union) and not any(p.boxes for p in panels),
         )
 
+    def start_at(self, step: int) -> None:
+        """The next UNet call is denoising step ``step``: img2img and inpainting skip the first
+        steps, and each later step must read the bank tokens of its own noise level."""
+        self._calls = step
+
     def end(self) -> IdentityBank | None:
         """Back to plain attention; returns the bank just written (if any), complete."""
         bank = self.write_bank

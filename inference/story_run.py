@@ -13,6 +13,7 @@ from PIL import Image
 from inference.bank_cache import bank_key
 from inference.csa_schedule import CSAConfig
 from inference.errors import GenerationError
+from inference.guidance import run_guided
 from inference.identity_bank import IdentityBank
 from inference.ip_adapter import no_reference_embeds, reference_embeds
 from inference.models import ModelKind
@@ -82,15 +83,25 @@ class StoryRun:
             else:
                 banks[character.character_id] = cached
         made = {p.panel_id for c, _ in writes for p in c.identity_panels}
-        rest = [p for p in req.panels if p.panel_id not in made]
+        # A guided panel is made on its own, after the banks (an identity panel also keeps the
+        # text-only image its bank was written with).
+        guided = [p for p in req.panels if p.guide is not None]
+        rest = [p for p in req.panels if p.panel_id not in made and p.guide is None]
         configs = {c.character_id: _csa_config(c) for c in req.characters}
         batches = _read_batches(rest, configs, req.batch_size)  # refuses bad panels up front
-        self.images_total = len(made) + len(rest)
+        alone = [_read_batches([p], configs, 1)[0][1] for p in guided]
+        assert engine.guided is not None
+        for panel in guided:  # missing guidance weights fail before anything is denoised
+            if panel.guide is not None and panel.guide.strength > 0:
+                engine.guided.pipeline(panel.guide.method, panel.guide.weights)
+        self.images_total = len(made) + len(rest) + len(guided)
 
         for character, config in writes:
             banks[character.character_id] = self._write(character, config)
         for batch, config in batches:
             self._read(batch, config, banks)
+        for panel, config in zip(guided, alone, strict=True):
+            run_guided(self, panel, banks, config)
 
     def _key(self, character: CharacterJob, config: CSAConfig) -> Any:
         engine = self.engine
@@ -159,6 +170,10 @@ class StoryRun:
         finally:
             story.end()
 
+    def references(self, job: PanelJob, device: torch.device) -> dict[str, Any]:
+        """IP-Adapter inputs of one panel (its first character's reference image)."""
+        return self._references(_reference(job), device)
+
     def _references(self, reference: str | None, device: torch.device) -> dict[str, Any]:
         """IP-Adapter inputs of a batch (nothing when no adapter is loaded).
 
@@ -192,10 +207,7 @@ class StoryRun:
             pipe, [j.prompt for j in jobs], [j.negative_prompt for j in jobs], device
         )
         generators = [torch.Generator(device="cpu").manual_seed(j.seed) for j in jobs]
-        channels = pipe.unet.config.in_channels
-        latents = torch.stack(
-            [torch.randn((channels, *self.latent), generator=g) for g in generators]
-        ).to(device, pipe.unet.dtype)
+        latents = self.noise(jobs)
         sdxl = engine.model is not None and engine.model.kind is ModelKind.SDXL
         done = len(self.results)
 
@@ -224,6 +236,27 @@ class StoryRun:
             callback_on_step_end=on_step,
             callback_on_step_end_tensor_inputs=["latents"],
         ).images
+        self.finish(jobs, images, identity_of)
+
+    def noise(self, jobs: Sequence[PanelJob]) -> torch.Tensor:
+        """The starting latents of ``jobs``, each from its own seed (independent of the batch)."""
+        pipe = self.engine.pipe
+        channels = pipe.unet.config.in_channels
+        generators = [torch.Generator(device="cpu").manual_seed(j.seed) for j in jobs]
+        return torch.stack(
+            [torch.randn((channels, *self.latent), generator=g) for g in generators]
+        ).to(self.engine.execution_device, pipe.unet.dtype)
+
+    def finish(
+        self,
+        jobs: Sequence[PanelJob],
+        images: Sequence[Image.Image],
+        identity_of: str | None,
+        extra: dict[str, str | int | float | bool | None] | None = None,
+    ) -> None:
+        """Record and deliver finished images with how they were made."""
+        engine, s = self.engine, self.request.sampling
+        width, height = self.size
         for job, image in zip(jobs, images, strict=True):
             result = GeneratedImage(
                 job=job,
@@ -241,6 +274,7 @@ class StoryRun:
                     "height": height,
                     "style": job.style,
                     "identity_panel": identity_of is not None,
+                    **(extra or {}),
                 },
             )
             self.results.append(result)
