@@ -1,0 +1,42 @@
+"""The engine benchmark's CPU smoke run (``--tiny``): every row is made, in one process, and the
+regenerate rows really read the saved bank (the benchmark refuses a run that redid the identity
+phase). Timings are not checked: the CI machine is too noisy for them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from inference.bench_engine import main
+
+
+def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "engine.json"
+    assert main(["--tiny", "--workdir", str(tmp_path), "--json", str(out)]) == 0
+
+    data = json.loads(out.read_text())
+    assert data["env"]["device"] == "cpu" and float(data["env"]["model_folder_gib"]) > 0
+    rows = {row["mode"]: row for row in data["rows"]}
+    modes = list(rows)
+    assert [m.split(",")[0] for m in modes] == [
+        "model load from local folder",
+        "model load from local folder",
+        "plain single panel (no characters)",
+        "identity phase",
+        "regenerate 1 panel",
+        "regenerate 1 panel",
+        "regenerate 1 panel",
+        "official approach",
+        "plain single panel (again)",
+    ]
+    assert all(row["seconds"] > 0 for row in data["rows"])
+    plain = modes[2]
+    for mode in modes[3:]:
+        assert rows[mode]["baseline"] == plain and rows[mode]["ratio"] > 0
+    for mode in modes[4:7]:
+        assert rows[mode]["panels"] == 1 and rows[mode]["notes"]["to_first_step_s"] > 0
+    identity = rows[modes[3]]
+    assert identity["panels"] == 4 and identity["notes"]["bank_file_gib"] > 0
+    official = rows[modes[7]]
+    assert official["seconds"] > identity["seconds"] - identity["notes"]["bank_save_s"]
+    assert list(tmp_path.iterdir()) == [out]  # the model and the banks were cleaned up
