@@ -37,6 +37,7 @@ from storyboard.qt.panel_actions import PanelActions
 from storyboard.qt.selection import Selection
 from storyboard.qt.shortcuts import ShortcutsDialog
 from storyboard.qt.thumbnails import ThumbnailCache
+from storyboard.qt.widgets.balloons import BalloonEditor
 from storyboard.qt.widgets.characters import CharacterLibrary
 from storyboard.qt.widgets.inspector import PanelInspector
 from storyboard.qt.widgets.pages_view import PagesView
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.history.setEmptyLabel("Opened project")
         self.panel_actions = PanelActions(self.document, self.selection, self.timeline, self)
         self.queue = QueuePanel(self.controller)
+        self.balloons = BalloonEditor(self.document, self.selection)
         self.player = AnimaticPlayer(self.document, self.selection)
         self.player.panel_reached.connect(lambda pid: self.timeline.select_panels([pid]))
         self.generation = GenerationActions(
@@ -130,6 +132,7 @@ class MainWindow(QMainWindow):
             ("Panel", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
             ("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea),
             ("Queue", self.queue, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Balloons", self.balloons, Qt.DockWidgetArea.RightDockWidgetArea),
             ("Player", self.player, Qt.DockWidgetArea.RightDockWidgetArea),
         ):
             dock = QDockWidget(name, self)
@@ -138,6 +141,7 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["Panel"], self.docks["History"])
+        self.tabifyDockWidget(self.docks["Panel"], self.docks["Balloons"])
         self.docks["Panel"].raise_()
         self.tabifyDockWidget(self.docks["Queue"], self.docks["Player"])
         self.docks["Player"].raise_()
@@ -237,6 +241,7 @@ class MainWindow(QMainWindow):
         for view in (*views, self.player):
             view.set_document(document)
         self.characters.set_document(document)
+        self.balloons.set_document(document)
         self.panel_actions.set_document(document)
         self.history.setStack(document.undo_stack)
         self.undo_group.addStack(document.undo_stack)
