@@ -57,6 +57,9 @@ class AppSettings:
     model_source: str = ""  # empty: the project's model
     device: str = "auto"  # auto, cuda, mps, cpu
     low_vram: bool = False
+    controlnet: str = ""  # folder of a scribble/lineart ControlNet (sketch-guided generation)
+    t2i_adapter: str = ""  # folder of a sketch T2I-Adapter
+    image_editor: str = ""  # "Edit in external editor" program (empty: the system's default)
     default_width: int = 1024
     default_height: int = 576
     default_steps: int = 30

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from inference.worker import EngineSettings
+from storyboard.core.guides import GuidanceWeights
 from storyboard.core.jobs import Overrides, build_story_request, identity_panel_ids
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.settings import AppSettings
@@ -110,7 +111,9 @@ class GenerationActions(QObject):
 
     def enqueue(self, label: str, panel_ids: list[str] | None, seed: int | None = None) -> bool:
         document = self.document()
-        overrides = Overrides(model=self.settings().model_source or None, seed=seed)
+        chosen = self.settings()
+        weights = GuidanceWeights(chosen.controlnet or None, chosen.t2i_adapter or None)
+        overrides = Overrides(model=chosen.model_source or None, seed=seed, weights=weights)
         try:
             request = build_story_request(
                 document.project, panel_ids, bundle=document.bundle, overrides=overrides
