@@ -237,6 +237,8 @@ class AnimaticPlayer(QWidget):
         self.play_action.setIcon(self.style().standardIcon(icon))
         self.play_action.setText("Pause" if on else "Play")
         if not on:
+            if self._ticker.isActive():
+                log.debug("paused at frame %d; %d frame(s) dropped", self.frame, self.dropped)
             self._ticker.stop()
             return
         if self.plan is None:
