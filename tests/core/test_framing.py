@@ -29,7 +29,9 @@ def test_pan_moves_the_image_with_the_cursor_and_stops_at_its_edge() -> None:
 @given(
     st.floats(-2, 2), st.floats(-2, 2), st.floats(0.01, 3), st.floats(0.01, 3), st.floats(0.2, 5)
 )
-def test_any_gesture_stays_inside_the_image(x: float, y: float, w: float, h: float, f: float) -> None:
+def test_any_gesture_stays_inside_the_image(
+    x: float, y: float, w: float, h: float, f: float
+) -> None:
     for crop in (clamp_crop(Rect(x, y, w, h)), zoom_crop(Rect(0, 0, w / 3, h / 3), f, 0.3, 0.7)):
         assert 0 <= crop.x <= crop.x + crop.w <= 1 + 1e-9
         assert 0 <= crop.y <= crop.y + crop.h <= 1 + 1e-9
