@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
 
 _sessions = itertools.count(1)
+SOUND_FILTER = "Sound (*.wav *.mp3 *.flac *.ogg *.m4a *.aac)"
 
 
 def row(*widgets: QWidget, vertical: bool = False) -> QWidget:
@@ -18,6 +19,14 @@ def row(*widgets: QWidget, vertical: bool = False) -> QWidget:
     for widget in widgets:
         layout.addWidget(widget)
     return holder
+
+
+def spin_box(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    spin.setValue(value)
+    return spin
 
 
 class TypingSessions(QObject):

@@ -7,7 +7,6 @@ view), the fields are refreshed without pushing anything back.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
@@ -38,13 +37,14 @@ from storyboard.core.model import (
     TransitionKind,
 )
 from storyboard.core.numbering import panel_numbers
-from storyboard.core.resources import RESOURCES
 from storyboard.core.story_edits import balloon_from_dialogue
+from storyboard.core.styles import builtin_styles
 from storyboard.core.timeline import frames_to_seconds, timecode
 from storyboard.qt.document import Document
 from storyboard.qt.selection import Selection
 from storyboard.qt.widgets.camera_editor import CameraEditor
 from storyboard.qt.widgets.forms import TypingSessions, row
+from storyboard.qt.widgets.panel_sound import PanelSound
 
 CAMERA_PRESETS: dict[str, CameraMove | None] = {
     "Static": None,
@@ -55,18 +55,6 @@ CAMERA_PRESETS: dict[str, CameraMove | None] = {
     "Tilt up": CameraMove(Rect(0.1, 0.2, 0.8, 0.8), Rect(0.1, 0, 0.8, 0.8)),
 }
 CUSTOM_CAMERA = "Custom"
-
-
-def style_names() -> list[str]:
-    """Style template names from resources/styles.json (written by the engine side)."""
-    try:
-        data = json.loads((RESOURCES / "styles.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    if isinstance(data, dict):
-        items = data.get("styles", data)
-        return [str(k) for k in (items if isinstance(items, dict) else data)]
-    return [str(item.get("name")) for item in data if isinstance(item, dict) and item.get("name")]
 
 
 class PanelInspector(QScrollArea):
@@ -131,6 +119,8 @@ class PanelInspector(QScrollArea):
         self.duration.valueChanged.connect(lambda v: self._set({"duration": v}, "Set duration"))
         self.seconds = QLabel()
         form.addRow("Duration", row(self.duration, self.seconds))
+        self.sound = PanelSound(self.document, self.selection)
+        form.addRow("Sound", self.sound)
 
         self.camera = QComboBox()
         self.camera.setObjectName("camera")
@@ -175,8 +165,8 @@ class PanelInspector(QScrollArea):
         self.style_box = QComboBox()
         self.style_box.setObjectName("style")
         self.style_box.addItem("Project default", None)
-        for name in style_names():
-            self.style_box.addItem(name, name)
+        for key, style in builtin_styles().items():
+            self.style_box.addItem(style.label, key)
         self.style_box.activated.connect(
             lambda _: self._set({"style": self.style_box.currentData()}, "Set style")
         )
@@ -211,6 +201,7 @@ class PanelInspector(QScrollArea):
     # -- showing ----------------------------------------------------------------------------------
 
     def set_document(self, document: Document) -> None:
+        self.sound.set_document(document)
         self.document.changed.disconnect(self._on_change)
         self.document = document
         document.changed.connect(self._on_change)

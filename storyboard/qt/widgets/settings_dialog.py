@@ -13,16 +13,15 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
+from storyboard.core.jobs import SCHEDULERS
 from storyboard.core.settings import AppSettings
-from storyboard.qt.widgets.forms import row
-from storyboard.qt.widgets.inspector import style_names
+from storyboard.core.styles import builtin_styles
+from storyboard.qt.widgets.forms import row, spin_box
 
 DEVICES = ["auto", "cuda", "mps", "cpu"]
-SCHEDULERS = ["ddim", "euler-ancestral", "dpmpp-2m-karras"]
 PAGE_PRESETS = ["us-comic", "a4", "letter", "b5-manga", "a5", "digest"]
 VIDEO_SIZES = ["720p", "1080p", "4k", "vertical", "square"]
 
@@ -43,12 +42,14 @@ class SettingsDialog(QDialog):
         self.device = _combo(DEVICES, settings.device)
         self.low_vram = QCheckBox("Low VRAM (offload to CPU memory)")
         self.low_vram.setChecked(settings.low_vram)
-        self.width_ = _spin(64, 4096, settings.default_width, 64)
-        self.height_ = _spin(64, 4096, settings.default_height, 64)
-        self.steps = _spin(1, 200, settings.default_steps)
-        self.style_box = _combo(style_names() or [settings.default_style], settings.default_style)
-        self.scheduler = _combo(SCHEDULERS, settings.default_scheduler)
-        self.autosave = _spin(5, 3600, settings.autosave_seconds)
+        self.width_ = spin_box(64, 4096, settings.default_width, 64)
+        self.height_ = spin_box(64, 4096, settings.default_height, 64)
+        self.steps = spin_box(1, 200, settings.default_steps)
+        self.style_box = _combo(
+            list(builtin_styles()) or [settings.default_style], settings.default_style
+        )
+        self.scheduler = _combo(list(SCHEDULERS), settings.default_scheduler)
+        self.autosave = spin_box(5, 3600, settings.autosave_seconds)
         self.autosave.setSuffix(" s")
         self.page = _combo(PAGE_PRESETS, settings.export.page_preset)
         self.dpi = _combo(["300", "600"], str(settings.export.dpi))
@@ -103,11 +104,3 @@ def _combo(items: list[str], current: str) -> QComboBox:
     box.addItems(items if current in items else [*items, current])
     box.setCurrentText(current)
     return box
-
-
-def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
-    spin = QSpinBox()
-    spin.setRange(low, high)
-    spin.setSingleStep(step)
-    spin.setValue(value)
-    return spin
