@@ -145,6 +145,11 @@ class GenerationActions(QObject):
             label = ", ".join(numbers[p] for p in selected[:4]) + ("…" if len(selected) > 4 else "")
             self.enqueue(f"Panels {label}", selected, seed=random.randrange(2**31))
 
+    def generate_panel(self, panel_id: str) -> None:
+        """One panel with its guidance (the canvas's Generate): a new candidate each time."""
+        number = panel_numbers(self.document().project)[panel_id]
+        self.enqueue(f"Panel {number}", [panel_id], seed=random.randrange(2**31))
+
     def more_variants(self, count: int | None = None) -> None:
         selected = self.selection.selected
         if not selected:

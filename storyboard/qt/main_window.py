@@ -38,11 +38,12 @@ from storyboard.qt.selection import Selection
 from storyboard.qt.shortcuts import ShortcutsDialog
 from storyboard.qt.thumbnails import ThumbnailCache
 from storyboard.qt.widgets.balloons import BalloonEditor
+from storyboard.qt.widgets.canvas import PanelCanvas
+from storyboard.qt.widgets.canvas_tools import CanvasStudio
 from storyboard.qt.widgets.characters import CharacterLibrary
 from storyboard.qt.widgets.inspector import PanelInspector
 from storyboard.qt.widgets.pages_view import PagesView
 from storyboard.qt.widgets.player import AnimaticPlayer
-from storyboard.qt.widgets.preview import PanelPreview
 from storyboard.qt.widgets.queue import QueuePanel
 from storyboard.qt.widgets.scenes import ScenesPanel
 from storyboard.qt.widgets.script_dialog import ScriptDialog
@@ -77,7 +78,8 @@ class MainWindow(QMainWindow):
         self.banner = ErrorBanner()
         self.timeline_model = TimelineModel(self.document, self)
         self.timeline = TimelineView(self.timeline_model, self.selection, self.thumbnails)
-        self.preview = PanelPreview(self.document, self.selection)
+        self.preview = PanelCanvas(self.document, self.selection)
+        self.preview.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.pages = PagesView(self.document)
         self.inspector = PanelInspector(self.document, self.selection)
         self.inspector.preview_requested.connect(self.preview.show_candidate)
@@ -95,6 +97,9 @@ class MainWindow(QMainWindow):
             self, self.controller, lambda: self.document, self.selection, lambda: self.settings
         )
         self.characters.identity_requested.connect(self.generation.generate_identity)
+        self.studio = CanvasStudio(
+            self.preview, lambda: self.settings, self.generation.generate_panel
+        )
         self.exports = ExportActions(self, lambda: self.document, lambda: self.settings)
         self.exports.finished.connect(
             lambda path: self.statusBar().showMessage(f"Exported {path}", 6000)
@@ -114,7 +119,7 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Vertical)
         self.workspace = QTabWidget()
         self.workspace.setObjectName("workspace")
-        self.workspace.addTab(self.preview, "Panel")
+        self.workspace.addTab(self.studio, "Panel")
         self.workspace.addTab(self.pages, "Comic pages")
         splitter.addWidget(self.workspace)
         splitter.addWidget(self.timeline)
