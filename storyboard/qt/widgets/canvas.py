@@ -213,7 +213,7 @@ class PanelCanvas(PanelPreview):
 
     def _paint_guides(self, painter: QPainter, frame: QRectF) -> None:
         if self.thirds:
-            painter.setPen(QPen(QColor(255, 255, 255, 150), 1))
+            painter.setPen(QPen(QColor(70, 110, 200, 170), 1))
             for n in (1, 2):
                 x = frame.left() + frame.width() * n / 3
                 y = frame.top() + frame.height() * n / 3

@@ -65,6 +65,8 @@ class CanvasStudio(QWidget):
         self.tools = QToolBar("Drawing")
         self.tools.setObjectName("canvas-tools")
         self.tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.actions_bar = QToolBar("Guidance")  # a second row: the drawing tools fill the first
+        self.actions_bar.setObjectName("canvas-guidance")
         self._tool_buttons()
         self._layer_controls()
         self._guide_controls()
@@ -73,6 +75,7 @@ class CanvasStudio(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.tools)
+        layout.addWidget(self.actions_bar)
         layout.addWidget(canvas, 1)
         canvas.shown_changed.connect(self.refresh)
         self.refresh()
@@ -149,13 +152,14 @@ class CanvasStudio(QWidget):
         self.paste_action.setShortcut(QKeySequence("Ctrl+Shift+V"))
         self.paste_action.triggered.connect(self.canvas.paste)
         self.addAction(self.paste_action)
+        self.actions_bar.addWidget(QLabel(" Guidance "))
         for widget in (self.method, self.strength):
-            self.tools.addWidget(widget)
-        self.tools.addAction(self.generate_action)
-        self.tools.addSeparator()
-        self.tools.addAction(self.edit_action)
-        self.tools.addAction(self.paste_action)
-        weights = self.tools.addAction("Folders…")
+            self.actions_bar.addWidget(widget)
+        self.actions_bar.addAction(self.generate_action)
+        self.actions_bar.addSeparator()
+        self.actions_bar.addAction(self.edit_action)
+        self.actions_bar.addAction(self.paste_action)
+        weights = self.actions_bar.addAction("Folders…")
         weights.triggered.connect(self.choose_folders)
 
     # -- state ----------------------------------------------------------------------------------
