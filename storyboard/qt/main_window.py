@@ -44,6 +44,7 @@ from storyboard.qt.widgets.characters import CharacterLibrary
 from storyboard.qt.widgets.inspector import PanelInspector
 from storyboard.qt.widgets.pages_view import PagesView
 from storyboard.qt.widgets.player import AnimaticPlayer
+from storyboard.qt.widgets.project_settings import ProjectSettingsDialog
 from storyboard.qt.widgets.queue import QueuePanel
 from storyboard.qt.widgets.scenes import ScenesPanel
 from storyboard.qt.widgets.script_dialog import ScriptDialog
@@ -168,6 +169,7 @@ class MainWindow(QMainWindow):
         for action in self.exports.actions():
             export.addAction(action)
         file.addSeparator()
+        self._add(file, "Project settings…", "Ctrl+Shift+,", self.edit_project_settings)
         self._add(file, "Settings…", QKeySequence.StandardKey.Preferences, self.edit_settings)
         file.addSeparator()
         self._add(file, "&Close project", QKeySequence.StandardKey.Close, self.close_project)
@@ -419,6 +421,13 @@ class MainWindow(QMainWindow):
         self.new_project()
 
     # -- settings and help -------------------------------------------------------------------
+
+    def edit_project_settings(self) -> None:
+        dialog = ProjectSettingsDialog(self.document, self)
+        if dialog.exec():
+            command = dialog.command()
+            if command is not None:
+                self.document.push(command)
 
     def edit_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)
