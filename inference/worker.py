@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PySide6.QtCore import QObject, Signal, Slot
 
 from inference.errors import Cancelled, GenerationError, ModelUnavailable, OutOfMemory
+from storyboard.core.transition_jobs import TransitionJob
 
 if TYPE_CHECKING:
     from inference.results import GeneratedImage, Progress
@@ -58,6 +59,65 @@ def real_engine(settings: EngineSettings) -> Engine:
     )
 
 
+class TransitionEngine(Protocol):
+    def generate(
+        self,
+        job: TransitionJob,
+        progress: Callable[[Progress], None] | None = ...,
+        cancelled: Callable[[], bool] | threading.Event | None = ...,
+    ) -> Any: ...
+
+
+TransitionFactory = Callable[[TransitionJob, EngineSettings], TransitionEngine]
+
+
+class _MotionAdapter:
+    """The motion engine behind the worker's plain-data transition jobs."""
+
+    def __init__(self, job: TransitionJob, settings: EngineSettings) -> None:
+        from inference.motion.engine import MotionSettings
+        from inference.motion.engine import TransitionEngine as MotionEngine
+
+        device = None if settings.device in (None, "auto") else settings.device
+        model = job.model
+        self.engine = MotionEngine(
+            MotionSettings(
+                backend=job.backend,
+                predictor=model if job.backend == "smp" else None,
+                keyframe_model=model if job.backend != "smp" else None,
+                device=device,
+                low_vram=settings.low_vram,
+            )
+        )
+
+    def generate(
+        self,
+        job: TransitionJob,
+        progress: Callable[[Progress], None] | None = None,
+        cancelled: Callable[[], bool] | threading.Event | None = None,
+    ) -> Any:
+        from pathlib import Path
+
+        from inference.motion.engine import TransitionRequest
+        from inference.motion.transition import TransitionSettings
+
+        settings = TransitionSettings(
+            frames=job.frames,
+            width=job.width,
+            height=job.height,
+            steps=job.steps,
+            seed=job.seed,
+            guidance=job.guidance,
+            prompt=job.prompt,
+        )
+        request = TransitionRequest(Path(job.start), Path(job.end), settings, job.fps, job.label)
+        return self.engine.generate(request, progress, cancelled)
+
+
+def real_transition_engine(job: TransitionJob, settings: EngineSettings) -> TransitionEngine:
+    return _MotionAdapter(job, settings)
+
+
 @dataclass(frozen=True, slots=True)
 class StepReport:
     """A progress report stamped with when it left the worker (to measure GUI latency)."""
@@ -70,14 +130,22 @@ class InferenceWorker(QObject):
     progress = Signal(str, object)  # job id, StepReport
     preview = Signal(str, int, object)  # job id, index in batch, PIL preview image
     image_ready = Signal(str, object)  # job id, GeneratedImage
+    clip_ready = Signal(str, object)  # job id, a transition clip (frames, fps, write_mp4)
     finished = Signal(str, int)  # job id, images made
     failed = Signal(str, str, str)  # job id, kind (model, memory, cancelled, error), message
 
-    def __init__(self, engine_factory: EngineFactory = real_engine) -> None:
+    def __init__(
+        self,
+        engine_factory: EngineFactory = real_engine,
+        transition_factory: TransitionFactory = real_transition_engine,
+    ) -> None:
         super().__init__()
         self.engine_factory = engine_factory
         self.engine: Engine | None = None
         self.engine_settings: EngineSettings | None = None
+        self.transition_factory = transition_factory
+        self.transitions: Any = None  # the motion engine, kept loaded between clips
+        self.transition_key: tuple[object, ...] | None = None
 
     @Slot(str, object, object, object)
     def run(self, job_id: str, request: Any, settings: EngineSettings, cancel: Any) -> None:
@@ -95,8 +163,12 @@ class InferenceWorker(QObject):
             self.image_ready.emit(job_id, image)
 
         try:
-            engine = self._engine(settings)
-            engine.generate(request, progress=report, cancelled=cancel, on_image=deliver)
+            if isinstance(request, TransitionJob):
+                self.clip_ready.emit(job_id, self._transition(request, settings, report, cancel))
+                made = 1
+            else:
+                engine = self._engine(settings)
+                engine.generate(request, progress=report, cancelled=cancel, on_image=deliver)
         except Cancelled:
             self.failed.emit(job_id, "cancelled", f"Cancelled; {made} image(s) kept.")
         except ModelUnavailable as exc:
@@ -110,6 +182,20 @@ class InferenceWorker(QObject):
             self.failed.emit(job_id, "error", f"Unexpected {type(exc).__name__}: {exc}")
         else:
             self.finished.emit(job_id, made)
+
+    def _transition(
+        self,
+        job: TransitionJob,
+        settings: EngineSettings,
+        report: Callable[[Progress], None],
+        cancel: Any,
+    ) -> Any:
+        key = (job.backend, job.model, settings.device, settings.low_vram)
+        if self.transitions is None or key != self.transition_key:
+            self.transitions = None
+            self.transitions = self.transition_factory(job, settings)
+            self.transition_key = key
+        return self.transitions.generate(job, progress=report, cancelled=cancel)
 
     def _engine(self, settings: EngineSettings) -> Engine:
         if self.engine is None or settings != self.engine_settings:

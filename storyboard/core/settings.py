@@ -60,6 +60,8 @@ class AppSettings:
     controlnet: str = ""  # folder of a scribble/lineart ControlNet (sketch-guided generation)
     t2i_adapter: str = ""  # folder of a sketch T2I-Adapter
     image_editor: str = ""  # "Edit in external editor" program (empty: the system's default)
+    transition_backend: str = "ltx"  # generated transitions: ltx, wan or smp
+    transition_model: str = ""  # its weights (folder or hub id; smp: a predictor folder)
     default_width: int = 1024
     default_height: int = 576
     default_steps: int = 30

@@ -10,18 +10,31 @@ from __future__ import annotations
 
 import itertools
 import logging
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
 from inference.results import GeneratedImage, Progress
-from inference.worker import EngineFactory, EngineSettings, InferenceWorker, StepReport, real_engine
+from inference.worker import (
+    EngineFactory,
+    EngineSettings,
+    InferenceWorker,
+    StepReport,
+    TransitionFactory,
+    real_engine,
+    real_transition_engine,
+)
+from storyboard.core.commands import EditFields
 from storyboard.core.jobs import PanelRequest, StoryRequest, new_candidate, record_commands
+from storyboard.core.model import Transition, TransitionKind
+from storyboard.core.transition_jobs import TransitionJob
 from storyboard.qt.document import Document
 
 log = logging.getLogger(__name__)
@@ -42,7 +55,7 @@ FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 @dataclass(eq=False)
 class Job:
     label: str
-    request: StoryRequest | PanelRequest
+    request: StoryRequest | PanelRequest | TransitionJob
     document: Document
     settings: EngineSettings
     id: str = field(default_factory=lambda: f"job-{next(_ids)}")
@@ -91,17 +104,22 @@ class GenerationController(QObject):
     progress_latency = Signal(float)  # seconds from the worker's report to the GUI (benchmark)
     _run = Signal(str, object, object, object)
 
-    def __init__(self, engine_factory: EngineFactory = real_engine) -> None:
+    def __init__(
+        self,
+        engine_factory: EngineFactory = real_engine,
+        transition_factory: TransitionFactory = real_transition_engine,
+    ) -> None:
         super().__init__()
         self.jobs: list[Job] = []
         self.worker_thread = QThread()
         self.worker_thread.setObjectName("inference")
-        self.worker = InferenceWorker(engine_factory)
+        self.worker = InferenceWorker(engine_factory, transition_factory)
         self.worker.moveToThread(self.worker_thread)
         self._run.connect(self.worker.run)
         self.worker.progress.connect(self._progress)
         self.worker.preview.connect(self._preview)
         self.worker.image_ready.connect(self._image)
+        self.worker.clip_ready.connect(self._clip)
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
         self.worker_thread.start()
@@ -117,7 +135,7 @@ class GenerationController(QObject):
     def enqueue(
         self,
         label: str,
-        request: StoryRequest | PanelRequest,
+        request: StoryRequest | PanelRequest | TransitionJob,
         document: Document,
         settings: EngineSettings,
     ) -> Job:
@@ -218,6 +236,32 @@ class GenerationController(QObject):
             log.warning("autosave after an image failed: %s", exc)
         self.changed.emit(job_id)
 
+    def _clip(self, job_id: str, clip: Any) -> None:
+        """A transition clip: stored as a video asset and played as the panel's transition."""
+        job = self.job(job_id)
+        request = job.request
+        assert isinstance(request, TransitionJob)
+        document = job.document
+        with tempfile.TemporaryDirectory() as folder:
+            asset = document.assets.put_file(clip.write_mp4(Path(folder) / "transition.mp4"))
+        job.assets.append(asset)
+        job.images_done = 1
+        panel = document.project.panels.get(request.panel_id)
+        if panel is None:
+            job.orphans.append(asset)
+        else:
+            seconds = len(clip.frames) / clip.fps
+            frames = max(1, round(seconds * document.project.settings.fps))
+            kind = TransitionKind.GENERATED
+            transition = Transition(kind, frames, panel.transition.direction, clip=asset)
+            change = {"transition": transition}
+            document.record_result(EditFields("panel", panel.id, change, "Generated transition"))
+        try:
+            document.write_recovery()
+        except Exception as exc:
+            log.warning("autosave after a clip failed: %s", exc)
+        self.changed.emit(job_id)
+
     def _finished(self, job_id: str, made: int) -> None:
         job = self.job(job_id)
         job.state = JobState.DONE
@@ -234,8 +278,8 @@ class GenerationController(QObject):
         self._start_next()
 
 
-def _image_count(request: StoryRequest | PanelRequest) -> int:
-    if isinstance(request, PanelRequest):
+def _image_count(request: StoryRequest | PanelRequest | TransitionJob) -> int:
+    if isinstance(request, PanelRequest | TransitionJob):
         return 1
     requested = {p.panel_id for p in request.panels}
     extra = {

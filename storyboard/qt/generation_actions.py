@@ -27,6 +27,7 @@ from storyboard.core.guides import GuidanceWeights
 from storyboard.core.jobs import Overrides, build_story_request, identity_panel_ids
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.settings import AppSettings
+from storyboard.core.transition_jobs import TransitionJob, build_transition_job
 from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
 from storyboard.qt.errors import show_error
@@ -92,6 +93,9 @@ class GenerationActions(QObject):
         self.scene = self._action("Generate scene", "Ctrl+Shift+G", self.generate_scene)
         self.selected = self._action("Regenerate selected panels", "Ctrl+R", self.regenerate)
         self.variants = self._action("More variants…", "Ctrl+Shift+R", self.more_variants)
+        self.transition = self._action(
+            "Generate transition to next panel", "Ctrl+Shift+T", self.generate_transition
+        )
         controller.job_failed.connect(self.offer_fix)
 
     def _action(self, text: str, keys: str, slot: Callable[[], object]) -> QAction:
@@ -101,7 +105,7 @@ class GenerationActions(QObject):
         return action
 
     def actions(self) -> list[QAction]:
-        return [self.story, self.scene, self.selected, self.variants]
+        return [self.story, self.scene, self.selected, self.variants, self.transition]
 
     def engine_settings(self) -> EngineSettings:
         chosen = self.settings()
@@ -164,6 +168,26 @@ class GenerationActions(QObject):
             seed = random.randrange(2**31)
             self.enqueue(f"Variant {number}/{count} of {names}", selected, seed=seed)
 
+    def generate_transition(self) -> bool:
+        """A generated clip from the current panel to the next, played as its transition."""
+        current = self.selection.current
+        if current is None:
+            return False
+        document, chosen = self.document(), self.settings()
+        try:
+            job = build_transition_job(
+                document.project,
+                current,
+                document.bundle,
+                backend=chosen.transition_backend,
+                model=chosen.transition_model or None,
+            )
+        except ValueError as exc:
+            show_error(self.window, "No transition generated", str(exc))
+            return False
+        self.controller.enqueue(f"Transition {job.label}", job, document, self.engine_settings())
+        return True
+
     def generate_identity(self, character_id: str) -> None:
         """Remake one character's identity panels (and so its identity bank)."""
         project = self.document().project
@@ -182,7 +206,15 @@ class GenerationActions(QObject):
 
     def offer_fix(self, job_id: str) -> None:
         job = self.controller.job(job_id)
-        if job.error_kind == "model":
+        if isinstance(job.request, TransitionJob):
+            show_error(
+                self.window,
+                "No transition generated",
+                f"{job.error}\n\nWithout these weights, choose a transition that needs no model "
+                "in the inspector (crossfade, dip, wipe, push or morph), or set the transition "
+                "model in File > Settings.",
+            )
+        elif job.error_kind == "model":
             dialog = ModelDialog(self.window, job.error, self.settings().model_source)
             if dialog.exec() and dialog.source.text().strip():
                 source = dialog.source.text().strip()

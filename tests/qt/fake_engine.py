@@ -6,6 +6,7 @@ import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PIL import Image
 
@@ -13,6 +14,7 @@ from inference.errors import Cancelled, GenerationError, ModelUnavailable, OutOf
 from inference.results import GeneratedImage, Progress
 from inference.worker import EngineSettings
 from storyboard.core.jobs import PanelRequest, StoryRequest
+from storyboard.core.transition_jobs import TransitionJob
 
 FAILURES = {
     "model": lambda: ModelUnavailable("nowhere/model", ["the hub cache"], "pick a folder"),
@@ -73,3 +75,41 @@ class FakeEngine:
             if on_image is not None:
                 on_image(image)
         return made
+
+
+@dataclass
+class FakeClip:
+    """What the motion engine returns: frames at an fps, writable as MP4 (real, via PyAV)."""
+
+    frames: list[Image.Image]
+    fps: int
+
+    def write_mp4(self, path: Path) -> Path:
+        from inference.motion.clip_io import write_mp4
+
+        return write_mp4(self.frames, path, self.fps)
+
+
+@dataclass
+class FakeTransitions:
+    job: TransitionJob
+    settings: EngineSettings
+    fail_with: str = ""
+
+    def generate(
+        self,
+        job: TransitionJob,
+        progress: Callable[[Progress], None] | None = None,
+        cancelled: Callable[[], bool] | threading.Event | None = None,
+    ) -> FakeClip:
+        if self.fail_with:
+            raise FAILURES[self.fail_with]()
+        start, end = Image.open(job.start).convert("RGB"), Image.open(job.end).convert("RGB")
+        size = (64, 64)
+        frames = [
+            Image.blend(start.resize(size), end.resize(size), n / (job.frames - 1))
+            for n in range(job.frames)
+        ]
+        if progress is not None:
+            progress(Progress("transition", (job.label,), 1, 1, 0, 1))
+        return FakeClip(frames, job.fps)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from storyboard.core.jobs import SCHEDULERS
 from storyboard.core.settings import AppSettings
 from storyboard.core.styles import builtin_styles
+from storyboard.core.transition_jobs import BACKENDS
 from storyboard.qt.widgets.forms import row, spin_box
 
 DEVICES = ["auto", "cuda", "mps", "cpu"]
@@ -54,6 +55,11 @@ class SettingsDialog(QDialog):
         self.page = _combo(PAGE_PRESETS, settings.export.page_preset)
         self.dpi = _combo(["300", "600"], str(settings.export.dpi))
         self.video = _combo(VIDEO_SIZES, settings.export.video_size)
+        self.transition_backend = _combo(list(BACKENDS), settings.transition_backend)
+        self.transition_model = QLineEdit(settings.transition_model)
+        self.transition_model.setPlaceholderText(
+            "folder or hub id (smp: a trained predictor folder); empty: the engine's default"
+        )
         form = QFormLayout(self)
         form.addRow("Model", row(self.model, browse_folder, browse_file))
         form.addRow("Device", self.device)
@@ -66,6 +72,8 @@ class SettingsDialog(QDialog):
         form.addRow("Comic page", self.page)
         form.addRow("Print resolution", self.dpi)
         form.addRow("Animatic size", self.video)
+        form.addRow("Transition engine", self.transition_backend)
+        form.addRow("Transition model", self.transition_model)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -86,6 +94,8 @@ class SettingsDialog(QDialog):
         s.export.page_preset = self.page.currentText()
         s.export.dpi = int(self.dpi.currentText())
         s.export.video_size = self.video.currentText()
+        s.transition_backend = self.transition_backend.currentText()
+        s.transition_model = self.transition_model.text().strip()
         return s
 
     def _pick_folder(self) -> None:
