@@ -24,7 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
-from storyboard.core.model import FPS_CHOICES, CameraMove, Panel, Project, Rect
+from storyboard.core.model import FPS_CHOICES, CameraMove, Panel, Project, Rect, TransitionKind
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.timeline import exact_fps, timecode
 from storyboard.export.output import ExportError
@@ -60,19 +60,6 @@ class Direction(StrEnum):
     RIGHT = "right"
     UP = "up"
     DOWN = "down"
-
-
-class Effect(StrEnum):
-    """Every transition the renderer draws; model kinds map onto these by value."""
-
-    CUT = "cut"
-    CROSSFADE = "crossfade"
-    DIP_TO_BLACK = "dip_to_black"
-    DIP_TO_WHITE = "dip_to_white"
-    WIPE = "wipe"
-    PUSH = "push"
-    MORPH = "morph"
-    GENERATED = "generated"
 
 
 EASINGS = ("linear", "ease-in", "ease-out", "ease-in-out")
@@ -237,11 +224,11 @@ class TransitionPlan:
     """From clip ``index`` to clip ``index + 1`` over output frames ``[start, end)``."""
 
     index: int
-    effect: Effect
+    effect: TransitionKind
     start: int
     end: int
     direction: Direction = Direction.LEFT
-    clip: Path | None = None  # the generated transition video, for Effect.GENERATED
+    clip: Path | None = None  # the generated transition video, for TransitionKind.GENERATED
 
     def progress(self, frame: int) -> float:
         """0 < t < 1: no frame of a transition is a plain copy of either panel."""
@@ -466,21 +453,23 @@ def _plan_transitions(
 ) -> list[TransitionPlan]:
     planned: list[TransitionPlan] = []
     for i, panel in enumerate(panels[:-1]):
-        effect = Effect(panel.transition.kind)
+        effect = TransitionKind(panel.transition.kind)
         length = min(
             to_output(panel.transition.frames),
             bounds[i + 1] - bounds[i],
             bounds[i + 2] - bounds[i + 1],
         )
-        if effect is Effect.CUT or length < 1:
+        if effect is TransitionKind.CUT or length < 1:
             continue
         clip = None
-        if effect is Effect.GENERATED:
+        if effect is TransitionKind.GENERATED:
             clip = generated.get(panel.id)
             if clip is None:
                 log.info("panel %s has no generated transition clip; crossfading", panel.id)
-                effect = Effect.CROSSFADE
-        override = options.push_direction if effect is Effect.PUSH else options.wipe_direction
+                effect = TransitionKind.CROSSFADE
+        override = (
+            options.push_direction if effect is TransitionKind.PUSH else options.wipe_direction
+        )
         direction = _direction(panel, override)
         start = bounds[i + 1] - length // 2
         planned.append(TransitionPlan(i, effect, start, start + length, direction, clip))

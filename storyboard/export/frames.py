@@ -27,12 +27,12 @@ from PySide6.QtGui import (
 )
 
 from storyboard.core.assets import AssetStore
+from storyboard.core.model import TransitionKind
 from storyboard.export.animatic import (
     FULL,
     AnimaticPlan,
     CaptionMode,
     ClipPlan,
-    Effect,
     FrameSpec,
     TransitionPlan,
 )
@@ -281,26 +281,26 @@ class FrameRenderer:
         transition, t = spec.transition, spec.t
         assert transition is not None and spec.next_clip is not None
         out = pixels(self._out)
-        if transition.effect is Effect.GENERATED and transition.clip is not None:
+        if transition.effect is TransitionKind.GENERATED and transition.clip is not None:
             self._draw_generated(transition, spec.frame - transition.start, out)
             return
         a, b = pixels(self._a), pixels(self._b)
         self._draw_clip(a, spec.clip, spec.frame)
         self._draw_clip(b, spec.next_clip, spec.frame)
         effect = transition.effect
-        if effect is Effect.MORPH:
+        if effect is TransitionKind.MORPH:
             morph = self._morph(transition, a, b)
             if morph is not None:
                 morph.blend(a, b, t, out)
                 return
-            effect = Effect.CROSSFADE
-        if effect is Effect.DIP_TO_BLACK:
+            effect = TransitionKind.CROSSFADE
+        if effect is TransitionKind.DIP_TO_BLACK:
             dip(a, b, t, 0, out)
-        elif effect is Effect.DIP_TO_WHITE:
+        elif effect is TransitionKind.DIP_TO_WHITE:
             dip(a, b, t, 255, out)
-        elif effect is Effect.WIPE:
+        elif effect is TransitionKind.WIPE:
             wipe(a, b, t, transition.direction, out)
-        elif effect is Effect.PUSH:
+        elif effect is TransitionKind.PUSH:
             push(a, b, t, transition.direction, out)
         else:
             crossfade(a, b, t, out)

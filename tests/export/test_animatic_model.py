@@ -13,7 +13,7 @@ from storyboard.cli import main
 from storyboard.core.assets import AssetStore
 from storyboard.core.model import CameraMove, Rect, Transition, TransitionKind
 from storyboard.core.persistence import save_project
-from storyboard.export.animatic import AnimaticOptions, CaptionMode, Direction, Effect
+from storyboard.export.animatic import AnimaticOptions, CaptionMode, Direction
 from storyboard.export.animatic import plan_animatic as plan_of
 from storyboard.export.frames import FrameRenderer, pixels
 from storyboard.export.media import BundleMedia
@@ -103,7 +103,7 @@ def test_push_travels_the_panels_direction(
     project = project_with(tmp_path, [solid(RED), solid(BLUE)], duration=12)
     project.ordered_panels()[0].transition = Transition(TransitionKind.PUSH, 9, direction)
     (planned,) = plan_of(project, SMALL).transitions
-    assert (planned.effect, planned.direction) == (Effect.PUSH, Direction(direction))
+    assert (planned.effect, planned.direction) == (TransitionKind.PUSH, Direction(direction))
     frame = _middle(project, tmp_path)
     assert np.allclose(frame[blue_part].reshape(-1, 3).mean(axis=0), BLUE, atol=3)
     assert np.allclose(frame[red_part].reshape(-1, 3).mean(axis=0), RED, atol=3)
@@ -128,7 +128,7 @@ def test_generated_clip_asset_plays_in_the_transition(qapp: object, tmp_path: Pa
     middle = _middle(project, tmp_path)
     assert np.allclose(middle.reshape(-1, 3).mean(axis=0), GREEN, atol=8)
     without_media = plan_of(project, SMALL)  # no bundle to find the clip: a crossfade
-    assert without_media.transitions[0].effect is Effect.CROSSFADE
+    assert without_media.transitions[0].effect is TransitionKind.CROSSFADE
 
 
 def test_camera_angle_rotates_the_panel(qapp: object, tmp_path: Path) -> None:

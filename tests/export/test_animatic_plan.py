@@ -13,7 +13,6 @@ from storyboard.export.animatic import (
     AnimaticOptions,
     CaptionMode,
     Direction,
-    Effect,
     Fit,
     PanelAudio,
     plan_animatic,
@@ -35,7 +34,7 @@ def test_cuts_follow_durations_and_transitions_are_centred(tmp_path: Path) -> No
     assert [(c.start, c.end) for c in plan.clips] == [(0, 24), (24, 48), (48, 72)]
     assert plan.frames == 72
     (fade,) = plan.transitions
-    assert (fade.effect, fade.start, fade.end) == (Effect.CROSSFADE, 19, 30)
+    assert (fade.effect, fade.start, fade.end) == (TransitionKind.CROSSFADE, 19, 30)
     assert plan.at(24).t == pytest.approx(0.5)  # the middle of an odd-length crossfade
     assert plan.at(18).transition is None and plan.at(30).transition is None
     assert plan.clip_at(23).index == 0 and plan.clip_at(24).index == 1
@@ -53,7 +52,7 @@ def test_transition_never_longer_than_a_panel_and_generated_falls_back(tmp_path:
     project = project_with(tmp_path, [None, None], duration=10)
     project.ordered_panels()[0].transition = Transition(TransitionKind.GENERATED, 40)
     (transition,) = plan_animatic(project, SMALL).transitions
-    assert transition.effect is Effect.CROSSFADE  # no clip was generated for this pair
+    assert transition.effect is TransitionKind.CROSSFADE  # no clip was generated for this pair
     assert transition.end - transition.start == 10
 
 
@@ -79,7 +78,10 @@ def test_sample_project_plan_and_every_frame_renders(qapp: object) -> None:
     loaded = load_project(SAMPLE)
     plan = plan_animatic(loaded.project, AnimaticOptions(size=(64, 36)))
     assert plan.frames == sum(p.duration for p in loaded.project.panels.values())
-    assert {t.effect for t in plan.transitions} == {Effect.DIP_TO_BLACK, Effect.CROSSFADE}
+    assert {t.effect for t in plan.transitions} == {
+        TransitionKind.DIP_TO_BLACK,
+        TransitionKind.CROSSFADE,
+    }
     renderer = FrameRenderer(plan, loaded.path)
     cards = {pixels(renderer.render(c.start)).tobytes() for c in plan.clips}
     assert len(cards) == len(plan.clips)  # every imageless panel shows its own card
