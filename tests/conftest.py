@@ -18,6 +18,7 @@ from storyboard.core.model import (
     IdentitySettings,
     LayerKind,
     Page,
+    PageMargins,
     Panel,
     PanelFrame,
     PanelLayer,
@@ -118,6 +119,7 @@ def rich_project() -> Project:
             reading_order=ReadingOrder.RIGHT_TO_LEFT,
             page_preset="a4",
             page_gutter=14.4,
+            page_margins=PageMargins(top=30.0, bottom=40.0, inner=50.0, outer=20.0),
             generation=GenerationSettings(
                 model="/models/realvis.safetensors",
                 width=1152,

@@ -250,6 +250,16 @@ class GenerationSettings:
 
 
 @dataclass(slots=True)
+class PageMargins:
+    """Comic page margins in points, from the trim to the panels (inner: the binding side)."""
+
+    top: float = 36.0
+    bottom: float = 36.0
+    inner: float = 36.0
+    outer: float = 36.0
+
+
+@dataclass(slots=True)
 class ProjectSettings:
     title: str = "Untitled"
     fps: float = 24.0
@@ -258,6 +268,7 @@ class ProjectSettings:
     reading_order: ReadingOrder = ReadingOrder.LEFT_TO_RIGHT
     page_preset: str = "us-comic"
     page_gutter: float = 10.8  # points between comic frames (0.15 in at print size)
+    page_margins: PageMargins | None = None  # None: the page preset's margins
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     soundtrack: str | None = None  # asset id of the animatic's music lane, from frame 0
     soundtrack_gain_db: float = 0.0

@@ -9,6 +9,7 @@ right-to-left reading direction viewers use for two-page spreads.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter, 
 from storyboard.core.assets import AssetStore
 from storyboard.core.model import Page, PanelFrame, Project, ReadingOrder, Rect
 from storyboard.core.page_templates import DEFAULT_TEMPLATE, paginate
-from storyboard.export.layout import Box, PageLayout, PageSpec, layout_page, preset
+from storyboard.export.layout import Box, Margins, PageLayout, PageSpec, layout_page, preset
 from storyboard.export.output import (
     Cancelled,
     ExportError,
@@ -60,8 +61,13 @@ class ComicResult:
 
 
 def page_spec(project: Project, options: ComicOptions) -> PageSpec:
+    chosen = preset(options.preset or project.settings.page_preset)
+    margins = project.settings.page_margins
+    if margins is not None:  # the artist's own margins replace the preset's
+        live = Margins(margins.top, margins.bottom, margins.inner, margins.outer)
+        chosen = dataclasses.replace(chosen, live=live)
     return PageSpec(
-        preset(options.preset or project.settings.page_preset),
+        chosen,
         gutter=project.settings.page_gutter if options.gutter is None else options.gutter,
         bleed=options.bleed,
         crop_marks=options.crop_marks,

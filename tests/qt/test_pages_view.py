@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -195,3 +196,31 @@ def test_dragging_a_balloon_moves_it_and_alt_drag_points_its_tail(
     QTest.mouseRelease(view.canvas, left, alt, grab + QPoint(0, 80))
     balloon = document.project.panels["p0"].balloons[0]
     assert balloon.box == moved_to and balloon.tail is not None  # the tail moved, not the box
+
+
+def test_page_margins_move_the_panels_and_undo(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storyboard.qt.widgets.pages_view import MarginsDialog
+
+    document = Document(story(4))
+    view = PagesView(document)
+    view.resize(500, 800)
+    view.template.setCurrentIndex(view.template.findData("grid-2x2"))
+    view.append_page()
+    before = view.current_layout()
+    assert before is not None
+
+    def wider_outer(dialog: MarginsDialog) -> int:
+        dialog.use_preset.setChecked(False)
+        dialog.boxes["outer"].setValue(1.5)  # inches
+        return 1
+
+    monkeypatch.setattr(MarginsDialog, "exec", wider_outer)
+    view.edit_margins()
+    margins = document.project.settings.page_margins
+    assert margins is not None and margins.outer == pytest.approx(108.0)  # stored in points
+    after = view.current_layout()
+    assert after is not None and after.live.w < before.live.w  # less room for the panels
+    document.undo_stack.undo()
+    assert document.project.settings.page_margins is None

@@ -16,7 +16,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QDoubleSpinBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -25,10 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard.core.commands import AddItem, Change, EditFields
-from storyboard.core.model import Page, PanelFrame, Point, ReadingOrder, Rect
+from storyboard.core.model import Page, PageMargins, PanelFrame, Point, Project, ReadingOrder, Rect
 from storyboard.core.page_templates import DEFAULT_TEMPLATE, TEMPLATES, frames_for, split_frame
 from storyboard.export.comic_pdf import ComicOptions, page_spec
-from storyboard.export.layout import PRESETS, PageLayout, layout_page
+from storyboard.export.layout import INCH, PRESETS, PageLayout, layout_page
 from storyboard.qt.document import Document
 from storyboard.qt.widgets.page_canvas import PageCanvas
 
@@ -52,6 +55,8 @@ class PagesView(QWidget):
         self.split_down = QPushButton("Split top/bottom")
         self.full_bleed = QCheckBox("Full bleed")
         self.gutter_box = QDoubleSpinBox(suffix=" pt", minimum=0, maximum=36)
+        self.margins = QPushButton("Margins…")
+        self.margins.clicked.connect(self.edit_margins)
         self.order = QComboBox()
         self.order.addItem("Left to right", ReadingOrder.LEFT_TO_RIGHT.value)
         self.order.addItem("Right to left (manga)", ReadingOrder.RIGHT_TO_LEFT.value)
@@ -62,8 +67,8 @@ class PagesView(QWidget):
         tools: tuple[QWidget, ...] = (self.pages, self.add_page, QLabel("Template"), self.template)
         for widget in (*tools, self.preset):
             top.addWidget(widget)
-        for widget in (self.split_across, self.split_down, self.full_bleed, QLabel("Gutter"),
-                       self.gutter_box, self.order):  # fmt: skip
+        for widget in (self.split_across, self.split_down, self.full_bleed, self.margins,
+                       QLabel("Gutter"), self.gutter_box, self.order):  # fmt: skip
             second.addWidget(widget)
         column = QVBoxLayout(self)
         column.addLayout(top)
@@ -195,6 +200,16 @@ class PagesView(QWidget):
         changes = {"box": box, "tail": tail}
         self.document.push(EditFields("balloon", balloon_id, changes, label="Move balloon"))
 
+    def edit_margins(self) -> None:
+        """Page margins for the whole book (None: back to the page preset's)."""
+        project = self.document.project
+        current = project.settings.page_margins
+        dialog = MarginsDialog(current, preset_margins(project), self)
+        if dialog.exec():
+            chosen = dialog.margins()
+            if chosen != current:
+                self._edit_settings("page_margins", chosen)
+
     def set_crop(self, index: int, crop: Rect) -> None:
         """Pan/zoom of a frame's image; wheel notches on one frame merge into one undo step."""
         page = self.current_page()
@@ -224,3 +239,46 @@ class PagesView(QWidget):
         frames[index].panel_id = panel_id
         self.selected = index
         self._edit_frames(frames, "Place panel")
+
+
+def preset_margins(project: Project) -> PageMargins:
+    known = PRESETS.get(project.settings.page_preset)
+    if known is None:
+        return PageMargins()
+    live = known.live
+    return PageMargins(live.top, live.bottom, live.inner, live.outer)
+
+
+class MarginsDialog(QDialog):
+    """Four margins in inches (stored in points), or the page preset's."""
+
+    def __init__(self, current: PageMargins | None, preset: PageMargins, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Page margins")
+        self.use_preset = QCheckBox("Use the page size's standard margins")
+        self.use_preset.setChecked(current is None)
+        shown = current or preset
+        self.boxes: dict[str, QDoubleSpinBox] = {}
+        form = QFormLayout(self)
+        form.addRow(self.use_preset)
+        for name, label in (("top", "Top"), ("bottom", "Bottom"), ("inner", "Inner (binding)"),
+                            ("outer", "Outer")):  # fmt: skip
+            box = QDoubleSpinBox(
+                minimum=0.0, maximum=3.0, decimals=3, singleStep=0.125, suffix=" in"
+            )
+            box.setValue(getattr(shown, name) / INCH)
+            box.setEnabled(current is not None)
+            self.use_preset.toggled.connect(lambda on, b=box: b.setEnabled(not on))
+            self.boxes[name] = box
+            form.addRow(label, box)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def margins(self) -> PageMargins | None:
+        if self.use_preset.isChecked():
+            return None
+        return PageMargins(**{name: box.value() * INCH for name, box in self.boxes.items()})
