@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libfreetype6 libx11-6 libdbus-1-3
           libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
           libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 libx11-xcb1
-          poppler-utils ffmpeg)
+          libportaudio2 poppler-utils ffmpeg)
 command -v dpkg-query >/dev/null || { echo "system-deps: not a Debian/Ubuntu system; install the Qt 6 runtime libraries, poppler-utils and ffmpeg yourself"; exit 0; }
 missing=()
 for p in "${packages[@]}"; do

@@ -165,3 +165,58 @@ def test_camera_angles_and_transition_direction_reach_the_player(
     assert player.plan.clips[0].camera.end.angle == 12.5
     (push,) = [t for t in player.plan.transitions if t.index == 0]
     assert push.direction.value == "down"
+
+
+class RecordingOutput:
+    """Stands in for the sound card: records what would play, from where."""
+
+    available = True
+    reason = ""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+        self.samples: object = None
+
+    def start(self, samples: object, sample_rate: int, offset: int) -> None:
+        self.samples = samples
+        self.calls.append(("start", offset))
+
+    def stop(self) -> None:
+        self.calls.append(("stop", 0))
+
+
+def test_sound_starts_at_the_playhead_and_stops_with_the_picture(
+    qapp: object, qtbot: object, tmp_path: object
+) -> None:
+    import wave
+    from pathlib import Path
+
+    from storyboard.export.audio import SAMPLE_RATE
+    from storyboard.qt.document import Document
+    from storyboard.qt.selection import Selection
+    from storyboard.qt.widgets.player import AnimaticPlayer
+    from tests.conftest import rich_project
+
+    project = rich_project()
+    document = Document(project)
+    sound = Path(str(tmp_path)) / "line.wav"
+    with wave.open(str(sound), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(b"\x00\x20" * SAMPLE_RATE)  # one second
+    project.panels["p2"].audio = document.assets.put_file(sound)
+    output = RecordingOutput()
+    player = AnimaticPlayer(document, Selection(), output)
+    player.resize(400, 300)
+    player.show()
+    player.rebuild()
+    assert player.plan is not None and player.plan.audio
+    player.seek(60)  # 2.4 s in at 25 fps
+    player.play()
+    assert output.calls[-1] == ("start", round(60 / 25 * SAMPLE_RATE))
+    assert output.samples.shape[0] == 2  # type: ignore[attr-defined]
+    player.seek(10)  # scrubbing while playing restarts the sound there
+    assert output.calls[-1] == ("start", round(10 / 25 * SAMPLE_RATE))
+    player.pause()
+    assert output.calls[-1] == ("stop", 0)

@@ -8,14 +8,17 @@ Timing follows a wall clock, not a frame counter: each tick shows the frame the 
 skipping frames the machine could not draw in time, so a slow frame never makes the film drift
 behind its sound or its timecode.
 
-The player is silent: PySide6-Essentials has no QtMultimedia (it is in the large Addons wheel),
-and no small audio-output package is installed; the export mixes and writes the sound.
+Sound is the export's own mix (panel sounds, soundtrack, gains), started at the playhead whenever
+the clock is (re)started, through :mod:`storyboard.qt.audio_output`; without an audio device the
+player plays silently and says so.
 """
 
 from __future__ import annotations
 
 import logging
 
+import numpy as np
+from numpy.typing import NDArray
 from PySide6.QtCore import QElapsedTimer, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -32,8 +35,10 @@ from PySide6.QtWidgets import (
 from storyboard.core.commands import Change
 from storyboard.core.errors import ProjectError
 from storyboard.export.animatic import AnimaticOptions, AnimaticPlan, CaptionMode, plan_animatic
+from storyboard.export.audio import SAMPLE_RATE, mix
 from storyboard.export.frames import FrameRenderer
 from storyboard.export.media import BundleMedia
+from storyboard.qt.audio_output import AudioOutput, default_output
 from storyboard.qt.document import Document
 from storyboard.qt.selection import Selection
 
@@ -82,9 +87,13 @@ class PlayerScreen(QWidget):
 class AnimaticPlayer(QWidget):
     panel_reached = Signal(str)  # the panel on screen changed while playing, scrubbing, stepping
 
-    def __init__(self, document: Document, selection: Selection) -> None:
+    def __init__(
+        self, document: Document, selection: Selection, audio: AudioOutput | None = None
+    ) -> None:
         super().__init__()
         self.setObjectName("player")
+        self.audio = audio or default_output()
+        self._mix: NDArray[np.float32] | None = None  # the plan's sound, mixed on first play
         self.document = document
         self.selection = selection
         self.plan: AnimaticPlan | None = None
@@ -117,6 +126,8 @@ class AnimaticPlayer(QWidget):
         self.play_action = self._action("Play", "Space", QStyle.StandardPixmap.SP_MediaPlay)
         self.play_action.setCheckable(True)
         self.play_action.toggled.connect(self._play_toggled)
+        if not self.audio.available:
+            self.play_action.setToolTip(f"Play (silent: {self.audio.reason})")
         self.step_back_action = self._action(
             "Previous frame", ",", QStyle.StandardPixmap.SP_MediaSeekBackward
         )
@@ -192,6 +203,7 @@ class AnimaticPlayer(QWidget):
         size = preview_size(project.settings.aspect_ratio or 16 / 9)
         options = AnimaticOptions(size=size, captions=CaptionMode.BURN)
         self.plan = self.renderer = None
+        self._mix = None
         if project.ordered_panels():
             try:
                 self.plan = plan_animatic(project, options, BundleMedia(self.document.bundle))
@@ -240,6 +252,7 @@ class AnimaticPlayer(QWidget):
             if self._ticker.isActive():
                 log.debug("paused at frame %d; %d frame(s) dropped", self.frame, self.dropped)
             self._ticker.stop()
+            self.audio.stop()
             return
         if self.plan is None:
             self.play_action.setChecked(False)
@@ -248,12 +261,24 @@ class AnimaticPlayer(QWidget):
         if not start <= self.frame < end - 1:
             self._show(start, announce=True)
         self.dropped = 0
-        self._restart_clock()
         self._ticker.start(max(1, round(1000 / float(self.plan.fps) / TICKS_PER_FRAME)))
+        self._restart_clock()
 
     def _restart_clock(self) -> None:
         self._anchor = self.frame
         self._clock.start()
+        if self.playing:
+            self._start_sound()
+
+    def _start_sound(self) -> None:
+        """Play the mix from the frame the clock starts at, so picture and sound start together."""
+        if self.plan is None or not self.plan.audio:
+            self.audio.stop()
+            return
+        if self._mix is None:
+            self._mix = mix(list(self.plan.audio), self.plan.fps, self.plan.frames)
+        offset = round(self._anchor / float(self.plan.fps) * SAMPLE_RATE)
+        self.audio.start(self._mix, SAMPLE_RATE, offset)
 
     def play_range(self) -> tuple[int, int]:
         """Output frames [start, end) that play: the current scene when looping, else all."""
