@@ -35,6 +35,7 @@ from inference.consistent_attention import (
 )
 from inference.csa_schedule import CSAConfig
 from inference.identity_bank import IdentityBank
+from inference.schedulers import sdxl_ddim
 from inference.story_attention import PanelSpec, StoryAttention
 
 logger = logging.getLogger(__name__)
@@ -92,21 +93,12 @@ class Bench:
     """A UNet, its fake conditioning and a DDIM loop; each method runs one configuration."""
 
     def __init__(self, unet: Any, device: torch.device, dtype: torch.dtype, steps: int) -> None:
-        from diffusers import DDIMScheduler
 
         self.unet: Any = unet
         self.device = device
         self.dtype = dtype
         self.steps = steps
-        self.scheduler: Any = DDIMScheduler(
-            beta_start=0.00085,
-            beta_end=0.012,
-            beta_schedule="scaled_linear",
-            clip_sample=False,
-            set_alpha_to_one=False,
-            steps_offset=1,
-            timestep_spacing="leading",
-        )
+        self.scheduler: Any = sdxl_ddim()
         cfg = unet.config
         self.context_dim = cfg.cross_attention_dim
         self.text_embed_dim = cfg.projection_class_embeddings_input_dim - 6 * (

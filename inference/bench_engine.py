@@ -42,6 +42,7 @@ import torch
 from inference.bench import GIB, SDXL_UNET, Row, environment, measure
 from inference.engine import StoryEngine
 from inference.results import GeneratedImage, Progress
+from inference.schedulers import sdxl_ddim
 from storyboard.core.jobs import CharacterJob, PanelJob, PanelRequest, Sampling, StoryRequest
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,6 @@ def full_sdxl(device: torch.device, dtype: torch.dtype) -> Any:
     """
     from diffusers import (
         AutoencoderKL,
-        DDIMScheduler,
         StableDiffusionXLPipeline,
         UNet2DConditionModel,
     )
@@ -126,15 +126,7 @@ def full_sdxl(device: torch.device, dtype: torch.dtype) -> Any:
         vae = AutoencoderKL(**SDXL_VAE)
         text_encoder = CLIPTextModel(CLIPTextConfig(**CLIP_L, **ids))
         text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**CLIP_BIG_G, **ids))
-    scheduler = DDIMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        clip_sample=False,
-        set_alpha_to_one=False,
-        steps_offset=1,
-        timestep_spacing="leading",
-    )
+    scheduler = sdxl_ddim()
     pipe: Any = StableDiffusionXLPipeline(
         vae=vae,
         unet=unet,

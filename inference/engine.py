@@ -24,6 +24,7 @@ import torch
 from inference.bank_cache import BankCache
 from inference.consistent_attention import install_consistent_attention
 from inference.csa_schedule import CSAConfig
+from inference.devices import best_device, default_dtype
 from inference.errors import Cancelled, GenerationError, OutOfMemory
 from inference.guidance import GuidedPipelines
 from inference.identity_bank import BankMismatchError
@@ -57,8 +58,8 @@ class StoryEngine:
         ip_adapter_scale: float = DEFAULT_SCALE,
         preview_every: int = 5,
     ) -> None:
-        self.device = torch.device(device or _best_device())
-        self.dtype = dtype or _default_dtype(self.device)
+        self.device = torch.device(device or best_device())
+        self.dtype = dtype or default_dtype(self.device)
         self.low_vram = low_vram
         self.model_config = model_config
         self.ip_adapter = ip_adapter
@@ -180,19 +181,6 @@ def _cancel_check(cancelled: Cancel | None) -> Callable[[], bool]:
     if isinstance(cancelled, threading.Event):
         return cancelled.is_set
     return cancelled
-
-
-def _best_device() -> str:
-    if torch.cuda.is_available():
-        return "cuda"
-    if torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def _default_dtype(device: torch.device) -> torch.dtype:
-    """fp16 on GPUs (half the memory, the paper's choice), fp32 on the CPU (fp16 is slow there)."""
-    return torch.float16 if device.type in ("cuda", "mps") else torch.float32
 
 
 def _empty_cache(device: torch.device) -> None:

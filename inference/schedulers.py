@@ -35,3 +35,19 @@ def make_scheduler(name: str, config: Any) -> Any:
         )
     known = ", ".join(SCHEDULER_NAMES)
     raise ValueError(f"unknown scheduler {name!r}; choose one of {known}")
+
+
+def sdxl_ddim() -> Any:
+    """DDIM with SDXL's (and SD 1.5's) training noise schedule, for models built from configs
+    (the benchmarks), which have no scheduler folder to read it from."""
+    from diffusers import DDIMScheduler
+
+    return DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+        timestep_spacing="leading",
+    )

@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from inference.devices import best_device
 from inference.errors import Cancelled, GenerationError, OutOfMemory
 from inference.motion.clip_io import write_mp4, write_png_frames
 from inference.motion.keyframe_pipelines import (
@@ -94,7 +95,7 @@ class TransitionEngine:
 
     def __init__(self, settings: MotionSettings) -> None:
         self.settings = settings
-        self.device = torch.device(settings.device or _best_device())
+        self.device = torch.device(settings.device or best_device())
         # fp16 is the paper's SD 1.5 choice; LTX-Video and Wan are published in bf16
         half = torch.float16 if settings.backend == "smp" else torch.bfloat16
         self.dtype = half if self.device.type in ("cuda", "mps") else torch.float32
@@ -183,11 +184,3 @@ def _image(source: Path | Image.Image) -> Image.Image:
         return source
     with Image.open(source) as image:
         return image.convert("RGB")
-
-
-def _best_device() -> str:
-    if torch.cuda.is_available():
-        return "cuda"
-    if torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
