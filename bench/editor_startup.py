@@ -26,6 +26,7 @@ app.processEvents()
 shown = time.time()
 heavy = [m for m in ("torch", "diffusers", "transformers") if m in sys.modules]
 print(shown, ",".join(heavy) or "-")
+window.close()
 """
 
 

@@ -122,7 +122,6 @@ class GenerationController(QObject):
         self.worker.clip_ready.connect(self._clip)
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
-        self.worker_thread.start()
 
     # -- the queue ------------------------------------------------------------------------------
 
@@ -193,6 +192,8 @@ class GenerationController(QObject):
         job = next((j for j in self.jobs if j.state == JobState.QUEUED), None)
         if job is None:
             return
+        if not self.worker_thread.isRunning():  # started on the first job: no idle thread
+            self.worker_thread.start()
         job.state = JobState.RUNNING
         job.started = time.perf_counter()
         self.changed.emit(job.id)
