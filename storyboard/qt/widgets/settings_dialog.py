@@ -60,6 +60,12 @@ class SettingsDialog(QDialog):
         self.transition_model.setPlaceholderText(
             "folder or hub id (smp: a trained predictor folder); empty: the engine's default"
         )
+        self.controlnet = QLineEdit(settings.controlnet)
+        self.controlnet.setPlaceholderText("folder of a scribble or lineart ControlNet")
+        self.t2i_adapter = QLineEdit(settings.t2i_adapter)
+        self.t2i_adapter.setPlaceholderText("folder of a sketch T2I-Adapter")
+        self.image_editor = QLineEdit(settings.image_editor)
+        self.image_editor.setPlaceholderText("program, {file} marks the image; empty: the system's")
         form = QFormLayout(self)
         form.addRow("Model", row(self.model, browse_folder, browse_file))
         form.addRow("Device", self.device)
@@ -74,6 +80,9 @@ class SettingsDialog(QDialog):
         form.addRow("Animatic size", self.video)
         form.addRow("Transition engine", self.transition_backend)
         form.addRow("Transition model", self.transition_model)
+        form.addRow("ControlNet (sketch lines)", self.controlnet)
+        form.addRow("T2I-Adapter (sketch)", self.t2i_adapter)
+        form.addRow("External image editor", self.image_editor)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -96,6 +105,9 @@ class SettingsDialog(QDialog):
         s.export.video_size = self.video.currentText()
         s.transition_backend = self.transition_backend.currentText()
         s.transition_model = self.transition_model.text().strip()
+        s.controlnet = self.controlnet.text().strip()
+        s.t2i_adapter = self.t2i_adapter.text().strip()
+        s.image_editor = self.image_editor.text().strip()
         return s
 
     def _pick_folder(self) -> None:
