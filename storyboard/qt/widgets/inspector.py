@@ -67,6 +67,8 @@ class PanelInspector(QScrollArea):
         self.selection = selection
         self.panel_id: str | None = None
         self._loading = False
+        self._library: list[tuple[str, str]] = []  # the characters the checkboxes were made for
+        self._character_boxes: dict[str, QCheckBox] = {}
         self._sessions = TypingSessions(self)
         self._build()
         selection.current_changed.connect(self.show_panel)
@@ -273,18 +275,26 @@ class PanelInspector(QScrollArea):
         self._fill_candidates(panel)
 
     def _fill_characters(self, panel: Panel) -> None:
-        while self.characters_layout.count():
-            item = self.characters_layout.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        for character in self.document.project.ordered_characters():
-            box = QCheckBox(character.name)
-            box.setObjectName(f"character-{character.id}")
-            box.setChecked(character.id in panel.character_ids)
-            box.toggled.connect(lambda on, cid=character.id: self._toggle_character(cid, on))
-            self.characters_layout.addWidget(box)
-        self.characters_layout.addStretch()
+        """One checkbox per character; rebuilt only when the library changes, not per keystroke."""
+        library = [(c.id, c.name) for c in self.document.project.ordered_characters()]
+        if library != self._library:
+            self._library = library
+            while self.characters_layout.count():
+                item = self.characters_layout.takeAt(0)
+                widget = item.widget() if item is not None else None
+                if widget is not None:
+                    widget.hide()  # gone at once, deleted by the event loop
+                    widget.deleteLater()
+            self._character_boxes = {}
+            for character_id, name in library:
+                box = QCheckBox(name)
+                box.setObjectName(f"character-{character_id}")
+                box.toggled.connect(lambda on, cid=character_id: self._toggle_character(cid, on))
+                self.characters_layout.addWidget(box)
+                self._character_boxes[character_id] = box
+            self.characters_layout.addStretch()
+        for character_id, box in self._character_boxes.items():
+            box.setChecked(character_id in panel.character_ids)
 
     def _fill_candidates(self, panel: Panel) -> None:
         self.candidates.blockSignals(True)
