@@ -69,6 +69,7 @@ class PanelInspector(QScrollArea):
         self._loading = False
         self._library: list[tuple[str, str]] = []  # the characters the checkboxes were made for
         self._character_boxes: dict[str, QCheckBox] = {}
+        self._candidates_shown: tuple[object, ...] = ()
         self._sessions = TypingSessions(self)
         self._build()
         selection.current_changed.connect(self.show_panel)
@@ -297,6 +298,11 @@ class PanelInspector(QScrollArea):
             box.setChecked(character_id in panel.character_ids)
 
     def _fill_candidates(self, panel: Panel) -> None:
+        """The panel's images, newest first; decoded again only when they change (not per key)."""
+        shown = (panel.id, panel.image, tuple(c.id for c in panel.candidates))
+        if shown == self._candidates_shown:
+            return
+        self._candidates_shown = shown
         self.candidates.blockSignals(True)
         self.candidates.clear()
         for number, candidate in enumerate(reversed(panel.candidates), start=1):
