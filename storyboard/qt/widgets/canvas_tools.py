@@ -69,8 +69,8 @@ class CanvasStudio(QWidget):
         self.actions_bar.setObjectName("canvas-guidance")
         self._tool_buttons()
         self._layer_controls()
-        self._guide_controls()
         self._guidance_controls()
+        self._guide_controls()  # on the second row: the first is full at common window widths
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -85,8 +85,10 @@ class CanvasStudio(QWidget):
     def _tool_buttons(self) -> None:
         group = QActionGroup(self)
         self.tool_actions: dict[Tool, QAction] = {}
+        short = {Tool.CHARACTER_BOX: "Character", Tool.BALLOON_SPACE: "Balloon room"}
         for tool in Tool:
-            action = QAction(tool.value.capitalize(), self, checkable=True)
+            action = QAction(short.get(tool, tool.value.capitalize()), self, checkable=True)
+            action.setToolTip(f"{tool.value.capitalize()} tool")
             action.triggered.connect(lambda _=False, t=tool: self.set_tool(t))
             group.addAction(action)
             self.tools.addAction(action)
@@ -122,16 +124,14 @@ class CanvasStudio(QWidget):
         self.tools.addWidget(QLabel(" Layer "))
         for widget in (self.layer, self.visible, self.opacity):
             self.tools.addWidget(widget)
-        self.tools.addSeparator()
 
     def _guide_controls(self) -> None:
         self.toggles: dict[str, QAction] = {}
         for attribute, text in (("onion", "Onion"), ("thirds", "Thirds"), ("safe_area", "Safe")):
             action = QAction(text, self, checkable=True)
             action.toggled.connect(lambda on, a=attribute: self.set_guide(a, on))
-            self.tools.addAction(action)
+            self.actions_bar.addAction(action)
             self.toggles[attribute] = action
-        self.tools.addSeparator()
 
     def _guidance_controls(self) -> None:
         self.method = QComboBox()
@@ -146,9 +146,13 @@ class CanvasStudio(QWidget):
         self.strength.valueChanged.connect(self._guidance_changed)
         self.generate_action = QAction("Generate", self)
         self.generate_action.triggered.connect(self._generate)
-        self.edit_action = QAction("Edit externally", self)
+        self.edit_action = QAction("External…", self)
+        self.edit_action.setToolTip(
+            "Edit the panel image in your own program; saved edits come back"
+        )
         self.edit_action.triggered.connect(self.edit_externally)
-        self.paste_action = QAction("Paste image", self)
+        self.paste_action = QAction("Paste", self)
+        self.paste_action.setToolTip("Paste an image as the panel's image (Ctrl+Shift+V)")
         self.paste_action.setShortcut(QKeySequence("Ctrl+Shift+V"))
         self.paste_action.triggered.connect(self.canvas.paste)
         self.addAction(self.paste_action)
@@ -161,6 +165,7 @@ class CanvasStudio(QWidget):
         self.actions_bar.addAction(self.paste_action)
         weights = self.actions_bar.addAction("Folders…")
         weights.triggered.connect(self.choose_folders)
+        self.actions_bar.addSeparator()
 
     # -- state ----------------------------------------------------------------------------------
 
