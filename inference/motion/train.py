@@ -15,7 +15,7 @@ import argparse
 import logging
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
@@ -83,6 +83,7 @@ class Trainer:
         self.noise_scheduler = motion_scheduler(model.scheduler_config, training=True)
         self.autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mixed_precision)
         self.step = 0
+        self._tokens: torch.Tensor | None = None  # the last loss's tokens, for the backward
 
     def unet_trained(self) -> dict[str, torch.Tensor]:
         params = dict(self.model.unet.named_parameters())
@@ -117,15 +118,22 @@ class Trainer:
         with context:
             tokens = model.motion_tokens(pixels[:, 0], pixels[:, -1], frames)
             tokens = tokens * keep[:, None, None, None]
+            self._tokens = tokens.to(model.dtype)
             pred = model.predict_noise(noisy, t, text, tokens)
         return functional.mse_loss(pred.float(), target.float())
 
     def train_step(self, batch: Batch, generator: torch.Generator) -> float:
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss(batch, generator)
-        if not math.isfinite(loss.item()):
-            raise FloatingPointError(f"the loss is {loss.item()} at step {self.step}")
-        loss.backward()
+        try:
+            loss = self.loss(batch, generator)
+            if not math.isfinite(loss.item()):
+                raise FloatingPointError(f"the loss is {loss.item()} at step {self.step}")
+            # gradient checkpointing recomputes the spatial cross-attention during the backward,
+            # and predict_noise has cleared the motion tokens by then: they must be there again
+            self.model.tokens.tokens = self._tokens
+            loss.backward()
+        finally:
+            self.model.tokens.tokens = self._tokens = None
         torch.nn.utils.clip_grad_norm_(self.params, self.max_grad_norm)
         self.optimizer.step()
         self.step += 1
@@ -211,12 +219,21 @@ def _resume_from(args: argparse.Namespace) -> Path | None:
     return Path(args.resume)
 
 
-def run(args: argparse.Namespace) -> Path:
-    """Train until ``args.steps``; returns the last checkpoint folder."""
+def run(
+    args: argparse.Namespace,
+    *,
+    build: Callable[[argparse.Namespace], VideoModel] = build_model,
+    on_step: Callable[[int, float], None] | None = None,
+) -> Path:
+    """Train until ``args.steps``; returns the last checkpoint folder.
+
+    ``build`` makes the model from ``args`` (a benchmark passes one that builds random weights;
+    it must honour ``args.init_predictor``); ``on_step(step, loss)`` is called after each step.
+    """
     resume = _resume_from(args)
     if resume is not None:  # the predictor's shapes and weights come from the checkpoint
         args.init_predictor = resume / "predictor"
-    model = build_model(args).to(args.device)
+    model = build(args).to(args.device)
     if args.gradient_checkpointing:
         model.unet.enable_gradient_checkpointing()
     trainer = Trainer(
@@ -243,6 +260,8 @@ def run(args: argparse.Namespace) -> Path:
     settings["data"] = [str(d) for d in args.data]
     last = resume
     for loss in _steps(trainer, data, args):
+        if on_step is not None:
+            on_step(trainer.step, loss)
         if trainer.step % args.log_every == 0:
             logger.info("step %d loss %.5f", trainer.step, loss)
         if trainer.step % args.save_every == 0 or trainer.step == args.steps:
