@@ -269,11 +269,9 @@ def build_video_model(sizes: Sizes, device: torch.device, dtype: torch.dtype) ->
         CLIPVisionModelWithProjection,
     )
 
-    from tests.inference.tiny_pipelines import tiny_tokenizer
+    from tests.inference.tiny_pipelines import tokenizer_with_ids
 
-    tok = tiny_tokenizer()
-    ids = {"bos_token_id": tok.bos_token_id, "eos_token_id": tok.eos_token_id}
-    ids["pad_token_id"] = tok.pad_token_id
+    tok, ids = tokenizer_with_ids()
     torch.manual_seed(0)
     with torch.device(device):  # random init on the GPU: seconds instead of minutes on the CPU
         parts = SimpleNamespace(

@@ -30,6 +30,14 @@ def tiny_tokenizer() -> Any:
     return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
 
 
+def tokenizer_with_ids() -> tuple[Any, dict[str, int]]:
+    """The byte-level tokenizer and the special token ids a CLIPTextConfig needs with it."""
+    tok = tiny_tokenizer()
+    ids = {"bos_token_id": tok.bos_token_id, "eos_token_id": tok.eos_token_id}
+    ids["pad_token_id"] = tok.pad_token_id
+    return tok, ids
+
+
 def _text_config(tok: Any) -> Any:
     from transformers import CLIPTextConfig
 
