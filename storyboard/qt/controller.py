@@ -80,7 +80,9 @@ class Job:
         return min(1.0, (self.images_done + within * self._batch()) / self.images_total)
 
     def _batch(self) -> int:
-        return max(1, min(4, self.images_total - self.images_done))
+        """Images in the batch being denoised: the request's batch size, or what is left."""
+        size = self.request.batch_size if isinstance(self.request, StoryRequest) else 1
+        return max(1, min(size, self.images_total - self.images_done))
 
     def eta_seconds(self) -> float | None:
         done = self.fraction()
