@@ -34,6 +34,7 @@ from storyboard.core.model import LayerKind, Panel, Rect
 from storyboard.qt.canvas_edits import import_image, layer_of, store_layer
 from storyboard.qt.document import Document
 from storyboard.qt.selection import Selection
+from storyboard.qt.widgets.canvas_overlays import paint_boxes, paint_guides
 from storyboard.qt.widgets.preview import PanelPreview
 
 
@@ -47,7 +48,6 @@ class Tool(StrEnum):
 
 BOX_TOOLS = (Tool.CHARACTER_BOX, Tool.BALLOON_SPACE)
 MASK_TINT = QColor(230, 40, 60)
-_SAFE = ((0.9, "action safe"), (0.8, "title safe"))
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
@@ -168,8 +168,9 @@ class PanelCanvas(PanelPreview):
             painter.setOpacity(0.45 if self.target is LayerKind.MASK else 1.0)
             painter.drawImage(frame, self._stroke)
         painter.setOpacity(1.0)
-        self._paint_boxes(painter, frame, panel)
-        self._paint_guides(painter, frame)
+        names = {c.id: c.name for c in self.document.project.characters.values()}
+        paint_boxes(painter, frame, panel, names, self._box)
+        paint_guides(painter, frame, thirds=self.thirds, safe_area=self.safe_area)
         painter.setPen(QPen(QColor("#111111"), 2))
         painter.drawRect(frame)
 
@@ -187,45 +188,6 @@ class PanelCanvas(PanelPreview):
             if not picture.isNull():
                 painter.drawImage(frame, picture)
         painter.setOpacity(1.0)
-
-    def _paint_boxes(self, painter: QPainter, frame: QRectF, panel: Panel) -> None:
-        def area(rect: Rect) -> QRectF:
-            return QRectF(
-                frame.left() + rect.x * frame.width(),
-                frame.top() + rect.y * frame.height(),
-                rect.w * frame.width(),
-                rect.h * frame.height(),
-            )
-
-        names = {c.id: c.name for c in self.document.project.characters.values()}
-        for character_id, rect in panel.character_regions.items():
-            painter.setPen(QPen(QColor("#19a7ce"), 2, Qt.PenStyle.DashLine))
-            painter.drawRect(area(rect))
-            painter.drawText(area(rect).topLeft() + QPointF(4, 14), names.get(character_id, "?"))
-        for rect in panel.balloon_space:
-            painter.fillRect(area(rect), QColor(255, 214, 10, 60))
-            painter.setPen(QPen(QColor("#e0a800"), 2, Qt.PenStyle.DotLine))
-            painter.drawRect(area(rect))
-            painter.drawText(area(rect).topLeft() + QPointF(4, 14), "balloon space")
-        if self._box is not None:
-            painter.setPen(QPen(QColor("#ffffff"), 1, Qt.PenStyle.DashLine))
-            painter.drawRect(self._box)
-
-    def _paint_guides(self, painter: QPainter, frame: QRectF) -> None:
-        if self.thirds:
-            painter.setPen(QPen(QColor(70, 110, 200, 170), 1))
-            for n in (1, 2):
-                x = frame.left() + frame.width() * n / 3
-                y = frame.top() + frame.height() * n / 3
-                painter.drawLine(QPointF(x, frame.top()), QPointF(x, frame.bottom()))
-                painter.drawLine(QPointF(frame.left(), y), QPointF(frame.right(), y))
-        if self.safe_area:
-            painter.setPen(QPen(QColor(120, 230, 120, 170), 1, Qt.PenStyle.DashLine))
-            for fraction, name in _SAFE:
-                box = QRectF(0, 0, frame.width() * fraction, frame.height() * fraction)
-                box.moveCenter(frame.center())
-                painter.drawRect(box)
-                painter.drawText(box.topLeft() + QPointF(4, 12), name)
 
     # -- strokes -------------------------------------------------------------------------------
 
