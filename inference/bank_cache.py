@@ -37,6 +37,7 @@ def bank_key(
     width, height = size
     prompts = tuple(
         f"{job.prompt}\nnegative: {job.negative_prompt}\nseed: {job.seed}"
+        + (f"\nregion: {dict(job.regions).get(character.character_id)}" if job.regions else "")
         for job in character.identity_panels
     )
     sampler = f"{sampling.scheduler};guidance={sampling.guidance:g};freeu={sampling.freeu}"

@@ -36,7 +36,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
-from inference.csa_schedule import CSAConfig, sample_count
+from inference.csa_schedule import CSAConfig
 from inference.story_attention import Mode, ReadPlan, StoryAttention
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class ConsistentAttnProcessor:
             raise ValueError(
                 f"CSA write expects a batch of {groups} x {n} identity images, got {batch}"
             )
-        count = sample_count(story.config.rate_for(tokens, story.latent_size), tokens)
+        count = story.write_count(tokens)
         idx = story.sampled_indices(n, tokens, count, x.device)  # (n, count)
         flat, kv_index = story.step_cached(
             ("write-index", tokens, count), lambda: _write_indices(idx, tokens)

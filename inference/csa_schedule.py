@@ -88,14 +88,22 @@ def sample_count(rate: float, num_tokens: int) -> int:
 
 
 def sample_token_indices(
-    num_images: int, num_tokens: int, count: int, generator: torch.Generator, device: torch.device
+    num_images: int,
+    num_tokens: int,
+    count: int,
+    generator: torch.Generator,
+    device: torch.device,
+    excluded: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``count`` distinct token positions per image, shape ``(num_images, count)``, sorted.
 
     Uniform without replacement via the order of random keys: one kernel for all images, on the
-    device the attention runs on (no host round trip).
+    device the attention runs on (no host round trip). ``excluded`` (bool ``(num_images,
+    num_tokens)``) tokens are only taken once an image has no other left.
     """
     keys = torch.rand((num_images, num_tokens), generator=generator, device=device)
+    if excluded is not None:
+        keys = keys + excluded.to(keys.dtype)
     chosen = keys.argsort(dim=-1)[:, :count]
     return chosen.sort(dim=-1).values
 

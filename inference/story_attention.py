@@ -90,6 +90,7 @@ class StoryAttention:
         self.latent_size: tuple[int, int] = (0, 0)
         self.cfg = True
         self.write_bank: IdentityBank | None = None
+        self.write_regions: tuple[Box | None, ...] | None = None
         self.read_plan: ReadPlan | None = None
         self._gate = torch.zeros((0, len(self.layer_names)), dtype=torch.bool)
         self._calls = 0
@@ -136,8 +137,18 @@ class StoryAttention:
             offload=offload,
         )
 
-    def begin_write(self, bank: IdentityBank, *, seed: int) -> None:
-        """Next pipeline call generates ``bank.num_images`` identity panels as one batch."""
+    def begin_write(
+        self, bank: IdentityBank, *, seed: int, regions: Sequence[Box | None] | None = None
+    ) -> None:
+        """Next pipeline call generates ``bank.num_images`` identity panels as one batch.
+
+        ``regions`` (one box or None per identity panel) restricts the tokens that panel shares
+        (with the others and into the bank) to where the character stands, so its background is
+        not copied into every other panel; each panel then shares ``rate`` of the tokens of the
+        smallest box.
+        """
+        if regions is not None and len(regions) != bank.num_images:
+            raise ValueError(f"{len(regions)} regions for {bank.num_images} identity panels")
         bank.check_compatible(
             num_steps=bank.num_steps,
             latent_size=bank.latent_size,
@@ -147,6 +158,7 @@ class StoryAttention:
         self._start(bank.num_steps, bank.latent_size, bank.cfg)
         self.mode = Mode.WRITE
         self.write_bank = bank
+        self.write_regions = tuple(regions) if regions and any(regions) else None
         self._seed = stable_seed("csa-token-sample", seed)
         self._pinning_planned = False
 
@@ -199,6 +211,7 @@ class StoryAttention:
                 b.release()
         self.mode = Mode.OFF
         self.write_bank = None
+        self.write_regions = None
         self.read_plan = None
         self._indices.clear()
         self._step_cache.clear()
@@ -249,8 +262,7 @@ class StoryAttention:
         dtype = torch.float32
         for i, name in enumerate(self.layer_names):
             tokens, channels, dtype = self.layer_shapes[name]
-            count = sample_count(self.config.rate_for(tokens, self.latent_size), tokens)
-            shape = (self.groups, bank.num_images * count, channels)
+            shape = (self.groups, bank.num_images * self.write_count(tokens), channels)
             for step in range(self.step, self.num_steps):
                 if bool(self._gate[step, i]):
                     layout.setdefault(step, []).append((name, shape))
@@ -282,6 +294,26 @@ class StoryAttention:
             self._step_cache.clear()
             self._indices_step = self.step
 
+    def write_count(self, num_tokens: int) -> int:
+        """Tokens each identity panel shares at a layer of ``num_tokens`` tokens."""
+        rate = self.config.rate_for(num_tokens, self.latent_size)
+        if self.write_regions is None:
+            return sample_count(rate, num_tokens)
+        inside = [int(self.region_mask(box, num_tokens).sum()) for box in self.write_regions]
+        return min(sample_count(rate, k) for k in inside)
+
+    def region_mask(self, box: Box | None, num_tokens: int) -> torch.Tensor:
+        """Bool ``(num_tokens,)``: tokens whose centre lies in ``box`` (all when None)."""
+        if box is None:
+            return torch.ones(num_tokens, dtype=torch.bool)
+        rows, cols = token_grid(num_tokens, self.latent_size)
+        ys = (torch.arange(rows, dtype=torch.float64) + 0.5) / rows
+        xs = (torch.arange(cols, dtype=torch.float64) + 0.5) / cols
+        cy = ys[:, None].expand(rows, cols).reshape(-1)
+        cx = xs[None, :].expand(rows, cols).reshape(-1)
+        x0, y0, x1, y1 = box
+        return (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
+
     def sampled_indices(
         self, num_images: int, num_tokens: int, count: int, device: torch.device
     ) -> torch.Tensor:
@@ -296,7 +328,13 @@ class StoryAttention:
         if cached is None:
             if self._generator is None or self._generator.device != device:
                 self._generator = torch.Generator(device=device).manual_seed(self._seed)
-            cached = sample_token_indices(num_images, num_tokens, count, self._generator, device)
+            outside = None
+            if self.write_regions is not None:
+                masks = [self.region_mask(box, num_tokens) for box in self.write_regions]
+                outside = ~torch.stack(masks).to(device)
+            cached = sample_token_indices(
+                num_images, num_tokens, count, self._generator, device, excluded=outside
+            )
             self._indices[key] = cached
         return cached
 
@@ -310,23 +348,12 @@ class StoryAttention:
         cached = plan.blocked_cache.get(key)
         if cached is not None:
             return cached
-        rows, cols = token_grid(num_tokens, self.latent_size)
-        ys = (torch.arange(rows, dtype=torch.float64) + 0.5) / rows
-        xs = (torch.arange(cols, dtype=torch.float64) + 0.5) / cols
-        cy = ys[:, None].expand(rows, cols).reshape(-1)
-        cx = xs[None, :].expand(rows, cols).reshape(-1)
         out = torch.ones((len(plan.panels), num_tokens, len(plan.union)), dtype=torch.bool)
         for p, panel in enumerate(plan.panels):
             for j, name in enumerate(plan.union):
                 if name not in panel.characters:
                     continue
-                box = panel.boxes.get(name)
-                if box is None:
-                    out[p, :, j] = False
-                else:
-                    x0, y0, x1, y1 = box
-                    inside = (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
-                    out[p, :, j] = ~inside
+                out[p, :, j] = ~self.region_mask(panel.boxes.get(name), num_tokens)
         cached = out.to(device)
         plan.blocked_cache[key] = cached
         return cached

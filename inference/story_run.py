@@ -129,7 +129,8 @@ class StoryRun:
             key=self._key(character, config),
             offload=self.engine.low_vram,
         )
-        story.begin_write(bank, seed=character.seed)
+        regions = [dict(p.regions).get(character.character_id) for p in character.identity_panels]
+        story.begin_write(bank, seed=character.seed, regions=regions)
         try:
             self._denoise(
                 character.identity_panels,

@@ -133,6 +133,39 @@ def test_write_sampling_is_seeded_and_per_step() -> None:
     assert not torch.equal(a, story.sampled_indices(3, 16, 8, torch.device("cpu")))
 
 
+@pytest.mark.parametrize("cfg", [True, False])
+def test_write_regions_share_only_tokens_inside_each_box(cfg: bool) -> None:
+    """A character's box in its identity panels: only tokens where it stands are shared (the
+    background stays out of the bank and of the other panels), and the result still equals the
+    loop reference given those tokens."""
+    attn = make_layer()
+    story, proc = make_story()
+    groups = 2 if cfg else 1
+    boxes = [(0.0, 0.0, 0.5, 1.0), (0.5, 0.25, 1.0, 1.0), None]  # 8, 6 and 16 of 16 tokens
+    x = torch.randn(groups * 3, 16, CHANNELS)
+    story.begin_write(write_bank(story, 3, (4, 4), cfg), seed=7, regions=boxes)
+    story.step = 1
+    count = story.write_count(16)
+    assert count == 3  # rate 0.5 of the smallest box (6 tokens)
+    with torch.no_grad():
+        fast = proc(attn, x)
+        idx = story.sampled_indices(3, 16, count, x.device)
+        slow, slow_bank = reference_write(attn, x, idx, groups)
+    bank = story.end()
+    assert bank is not None
+    for image, box in enumerate(boxes):
+        inside = story.region_mask(box, 16) if box else torch.ones(16, dtype=torch.bool)
+        assert bool(inside[idx[image]].all()), f"panel {image} shared a token outside its box"
+    assert_close(fast, slow, rtol=1e-5, atol=1e-5)
+    assert torch.equal(bank.get(LAYER, 1, x.device), slow_bank)
+
+
+def test_write_regions_must_match_the_identity_panels() -> None:
+    story, _ = make_story()
+    with pytest.raises(ValueError, match="2 regions for 3"):
+        story.begin_write(write_bank(story, 3, (4, 4), True), seed=1, regions=[None, None])
+
+
 # ---------------------------------------------------------------------- read == reference
 READ_CASES = {
     "one-character": [PanelSpec(("a",)), PanelSpec(("a",)), PanelSpec(("a",))],
