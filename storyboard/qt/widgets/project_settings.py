@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from storyboard.core.commands import Batch, Command, EditFields
 from storyboard.core.jobs import SCHEDULERS
 from storyboard.core.model import ASPECT_PRESETS, FPS_CHOICES, GenerationSettings
+from storyboard.core.resources import model_presets
 from storyboard.core.story_edits import set_fps
 from storyboard.core.styles import builtin_styles
 from storyboard.qt.document import Document
@@ -55,6 +57,13 @@ class ProjectSettingsDialog(QDialog):
         self.style_box.addItems(sorted({*list(builtin_styles()), settings.default_style}))
         self.style_box.setCurrentText(settings.default_style)
         self.model = QLineEdit(gen.model)
+        presets = model_presets()
+        self.model.setCompleter(QCompleter(list(presets), self.model))
+        self.model.setToolTip(
+            "A preset ("
+            + ", ".join(f"{k}: {v}" for k, v in presets.items())
+            + "), a downloaded hub id, a diffusers folder or a .safetensors file"
+        )
         self.width_ = spin_box(64, 4096, gen.width, 64)
         self.height_ = spin_box(64, 4096, gen.height, 64)
         self.exact = QCheckBox("exactly this size (otherwise the model's nearest native size)")
