@@ -1,12 +1,17 @@
-"""Rebuild ``projects/sample.storyboard`` from ``resources/scripts/lighthouse.txt``.
+"""Rebuild ``projects/sample.storyboard``: "The Lost Hat", drawn by the built-in toyworld model.
 
-The script gives scenes, panels, characters and dialogue; this adds what a script cannot say
-(notes, balloons, camera moves, transitions, a comic page) so the sample shows every feature a new
-user meets. Run: ``.venv/bin/python tools/make_sample.py``.
+The story is a StoryDiffusion script (``STORY`` below): its characters and panel prompts use only
+the words the toyworld model knows (:mod:`inference.toyworld.world`: a person's size, hair,
+glasses, clothes and hat, a pose, a position and one of six scenes), so the sample generates out
+of the box, offline, in 64 x 64 px. The captions and dialogue after ``#`` are plain English: they
+are for the comic and the animatic, the model never reads them. This adds what a script cannot
+say (notes, balloons, camera moves, transitions, a comic page) so the sample shows every feature a
+new user meets. Run: ``.venv/bin/python tools/make_sample.py``.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -15,52 +20,101 @@ from storyboard.core.model import (
     BalloonKind,
     CameraMove,
     Page,
-    PanelFrame,
     Point,
     Rect,
     Transition,
     TransitionKind,
 )
+from storyboard.core.page_templates import frames_for
 from storyboard.core.persistence import save_project
-from storyboard.core.script import load_script
+from storyboard.core.script import parse_script
 
 ROOT = Path(__file__).resolve().parents[1]
+TITLE = "The Lost Hat"
+GRAN = (
+    "a small person with short white hair and glasses wearing a purple shirt and a brown skirt "
+    "without a hat"
+)
+STORY = f"""\
+[Mia] a small person with long red hair wearing a yellow shirt and a blue skirt
+[Leo] a tall person with short black hair and glasses wearing a green shirt and gray trousers and a black hat
+
+## Sunday morning
+[NC] a tall person with long blond hair wearing an orange shirt walking in the middle in the park #A sunny Sunday in the park.
+[Mia] waving on the left in the park #MIA: Leo! Over here!
+[Mia] walking in the middle in the park #MIA: Why the long face?
+[Leo] standing on the right in the park #LEO: I lost my hat. My lucky black hat!
+
+## The search
+[Mia] walking on the left and [Leo] walking on the right on the beach #MIA: Don't worry. We'll find it.
+[Leo] standing in the middle in the city #LEO: Not on the beach. Not in the city...
+[Mia] waving on the right in the snow #MIA: Not in the snow either!
+[Mia] standing on the left and [Leo] standing on the right at night #They looked until the stars came out.
+
+## Gran's house
+[NC] {GRAN} standing on the left in a room #GRAN: There you are! Did you find it?
+[NC] {GRAN} waving on the left in a room #GRAN: Leo, dear... what's that on your head?
+[Leo] standing in the middle in a room #LEO: My hat! It was there all day?
+[Mia] waving on the right in a room #MIA: Next time, check your head first!
+"""  # noqa: E501  (one panel a line: that is the script format)
 NOTES = [
     "Establishing shot, wide. Hold long enough to read the caption.",
-    "Low angle, rain streaks. Mira small in frame.",
-    "Over-the-shoulder from inside the door.",
-    "Tight on Oto's eye in the gap of the door.",
-    "Spiral seen from above, vertigo feel.",
-    "Glass shards catch the lantern light.",
-    "Slow push in on the glowing lens.",
-    "Sparks: keep the faces lit from below.",
-    "Golden hour, calm after the storm.",
-    "Wide, tiny boat, long beam.",
-    "Oto centred, sun behind.",
-    "Mira walks out of frame right.",
+    "Mia spots Leo off frame right and waves.",
+    "Mia walks over; her smile fades.",
+    "The gag: the hat is plainly on his head. Nobody mentions it.",
+    "Wide and low along the shore, both walking.",
+    "Leo alone between the buildings, searching.",
+    "Slow push in on Mia, arms up in the snow.",
+    "Both tired under the stars. Dip to black after.",
+    "Gran at home, warm light. Crossfade in.",
+    "Gran waves at Leo's head, off frame right.",
+    "Leo touches the hat. Beat.",
+    "Mia laughing, waving goodbye. The end.",
 ]
+POSITIONS = {"on the left": 14 / 64, "in the middle": 0.5, "on the right": 50 / 64}
+"""The centre of a person at each position, as a fraction of the picture's width (toyworld)."""
+_POSITION = re.compile("|".join(POSITIONS))
+
+
+def speaker_x(prompt: str, name: str) -> float:
+    """Where the speaker stands: the first position phrase after their ``[Name]`` (or anywhere)."""
+    tag = prompt.find(f"[{name}]")
+    found = _POSITION.search(prompt, max(tag, 0))
+    return POSITIONS[found.group(0)] if found else 0.5
+
+
+def speech_balloon(prompt: str, speaker: str, line: str, character_id: str | None) -> Balloon:
+    """A balloon above the speaker's head, its tail pointing down at them."""
+    x = speaker_x(prompt, speaker)
+    left = min(max(x - 0.22, 0.03), 0.53)
+    return Balloon(
+        kind=BalloonKind.SPEECH,
+        text=line,
+        box=Rect(left, 0.03, 0.44, 0.18),
+        tail=Point(x, 0.3),
+        character_id=character_id,
+    )
 
 
 def main() -> None:
-    result = load_script(ROOT / "resources/scripts/lighthouse.txt", title="The Lighthouse")
+    result = parse_script(STORY, kind="storydiffusion", title=TITLE)
     result.raise_for_problems()
     project = result.project
-    project.settings.default_style = "comic-book"
+    settings = project.settings
+    settings.aspect_ratio = 1.0  # the toyworld model draws square pictures
+    settings.default_style = "none"  # its prompts are its own words: no style phrases around them
+    generation = settings.generation
+    generation.model = "toyworld"
+    generation.width, generation.height = 64, 64
+    generation.steps, generation.guidance, generation.scheduler = 25, 4.0, "ddim"
     panels = project.ordered_panels()
     for panel, note in zip(panels, NOTES, strict=True):
         panel.notes = note
         if ":" in panel.dialogue:
-            speaker, line = panel.dialogue.split(":", 1)
-            who = project.character_named(speaker.strip().title())
-            panel.balloons.append(
-                Balloon(
-                    kind=BalloonKind.SPEECH,
-                    text=line.strip(),
-                    box=Rect(0.55, 0.05, 0.4, 0.22),
-                    tail=Point(0.45, 0.5),
-                    character_id=who.id if who else None,
-                )
-            )
+            speaker, line = (part.strip() for part in panel.dialogue.split(":", 1))
+            who = project.character_named(speaker.title())
+            name, character_id = (who.name, who.id) if who else ("", None)
+            panel.balloons.append(speech_balloon(panel.prompt, name, line, character_id))
         elif panel.dialogue:
             panel.balloons.append(Balloon(kind=BalloonKind.CAPTION, text=panel.dialogue))
     panels[0].camera = CameraMove(start=Rect(0, 0, 1, 1), end=Rect(0.2, 0.15, 0.6, 0.6))
@@ -68,13 +122,11 @@ def main() -> None:
     panels[3].transition = Transition(TransitionKind.CUT, 0)
     panels[7].transition = Transition(TransitionKind.DIP_TO_BLACK, 12)
     panels[8].transition = Transition(TransitionKind.CROSSFADE, 12)
-    first_scene = project.ordered_scenes()[0]
+    # a laid-out first page: a 2x3 grid's frames are about square, like the pictures (a 2x2
+    # grid's tall frames would crop away the people on the left and right); the rest paginates
+    first_page = [panel.id for panel in panels[:6]]
     page = Page(
-        template="grid-2x2",
-        frames=[
-            PanelFrame(pid, Rect((i % 2) * 0.5, (i // 2) * 0.5, 0.5, 0.5))
-            for i, pid in enumerate(first_scene.panel_ids)
-        ],
+        template="grid-2x3", frames=frames_for("grid-2x3", first_page, settings.reading_order)
     )
     project.pages[page.id] = page
     project.page_ids.append(page.id)

@@ -36,7 +36,7 @@ def main() -> None:
     app = application()
     document, _ = Document.open(bundle)
     gen = document.project.settings.generation
-    gen.width, gen.height, gen.steps, gen.exact_size = 128, 72, 12, True
+    gen.width, gen.height, gen.steps, gen.exact_size = 128, 128, 12, True
     window = MainWindow(AppSettings(model_source=str(model), device="cpu"), document)
     window.resize(1400, 860)
     window.show()

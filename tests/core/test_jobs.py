@@ -60,16 +60,24 @@ def test_every_style_the_issue_names_exists_with_a_negative_prompt() -> None:
 # ---------------------------------------------------------------------------------- prompts
 def test_names_become_descriptions_and_styles_wrap_the_prompt(sample: Project) -> None:
     ids = by_label(sample)
-    job = panel_job(sample, sample.panels[ids["2A"]])
-    assert job.prompt == (
-        "comic book panel, a young courier with short red hair, green bomber jacket, brown "
-        "satchel and a small round robot with one large blue eye and rusty copper plating "
-        "climbing a narrow spiral staircase, lantern light, bold ink outlines, flat vibrant "
-        "colours, halftone shading, dynamic composition"
+    panel = sample.panels[ids["2A"]]
+    job = panel_job(sample, panel)
+    both = (
+        "a small person with long red hair wearing a yellow shirt and a blue skirt walking on the "
+        "left and a tall person with short black hair and glasses wearing a green shirt and gray "
+        "trousers and a black hat walking on the right on the beach"
     )
-    assert "[" not in job.prompt and "Mira" not in job.prompt
-    assert job.negative_prompt == style_named("comic-book").negative
+    assert job.prompt == both  # the sample's style is "none": the toyworld model's own words
+    assert "[" not in job.prompt and "Mia" not in job.prompt
+    assert job.negative_prompt == ""
     assert len(job.characters) == 2
+    panel.style = "comic-book"
+    job = panel_job(sample, panel)
+    assert job.prompt == (
+        f"comic book panel, {both}, bold ink outlines, flat vibrant colours, halftone shading, "
+        "dynamic composition"
+    )
+    assert job.negative_prompt == style_named("comic-book").negative
 
 
 def test_prompt_rules_for_nc_unknown_tags_unnamed_characters_and_negatives(
@@ -133,8 +141,8 @@ def test_identity_panels_are_the_first_solo_panels_of_each_character(sample: Pro
     chosen = identity_panel_ids(sample)
     names = {c.id: c.name for c in sample.characters.values()}
     assert {names[c]: [labels[p] for p in ps] for c, ps in chosen.items()} == {
-        "Mira": ["1B", "1C", "2C"],
-        "Oto": ["1D", "2B", "3C"],
+        "Mia": ["1B", "1C", "2C"],
+        "Leo": ["1D", "2B", "3C"],
     }
 
 
@@ -167,16 +175,16 @@ def test_a_scene_request_carries_identity_panels_from_other_scenes(sample: Proje
     )
     assert [p.label for p in request.panels] == ["2A", "2B", "2C", "2D"]
     assert {c.name: [p.label for p in c.identity_panels] for c in request.characters} == {
-        "Mira": ["1B", "1C", "2C"],
-        "Oto": ["1D", "2B", "3C"],
+        "Mia": ["1B", "1C", "2C"],
+        "Leo": ["1D", "2B", "3C"],
     }
     assert request.model == "/m" and request.cache_dir == "/tmp/x.storyboard/cache/identity"
-    assert request.sampling == Sampling(64, 96, 3, 5.0, "ddim", False, fit_to_model=False)
+    assert request.sampling == Sampling(64, 96, 3, 4.0, "ddim", False, fit_to_model=False)
     with pytest.raises(dataclasses.FrozenInstanceError):
         request.model = "other"  # type: ignore[misc]
 
     single = build_panel_request(sample, scene2[1], overrides=Overrides(seed=4))
-    assert single.panel.label == "2B" and [c.name for c in single.characters] == ["Oto"]
+    assert single.panel.label == "2B" and [c.name for c in single.characters] == ["Leo"]
     assert single.as_story().panels == (single.panel,)
     assert single.sampling.fit_to_model  # the project size is mapped to the model's native one
 

@@ -156,7 +156,7 @@ def test_cli_exports_the_sample_project(
         == 0
     )
     streams = {s["codec_type"]: s for s in ffprobe(out)}
-    assert int(streams["video"]["nb_read_frames"]) == round(619 / 24 * 25)
+    assert int(streams["video"]["nb_read_frames"]) == round(701 / 24 * 25)
     assert (tmp_path / "sample.srt").read_text().startswith("1\n00:00:00,000 --> ")
     assert main(["export-video", str(SAMPLE), "-o", str(out), "--size", "7x3"]) == 2
     assert capsys.readouterr().err.startswith("error: 7x3: is not a video size")

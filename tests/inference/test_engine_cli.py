@@ -27,7 +27,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def bundle(tmp_path: Path) -> Path:
     # the sample's assets/ folder is empty, so a fresh clone has none: copy whatever is there
-    return Path(shutil.copytree(SAMPLE, tmp_path / "lighthouse.storyboard"))
+    return Path(shutil.copytree(SAMPLE, tmp_path / "lost-hat.storyboard"))
 
 
 def images_by_number(bundle: Path) -> dict[str, tuple[str | None, int]]:
@@ -39,7 +39,8 @@ def images_by_number(bundle: Path) -> dict[str, tuple[str | None, int]]:
 def test_without_weights_one_error_line_says_how_to_get_them(
     bundle: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["generate", str(bundle)]) == 2
+    # the sample uses the built-in toyworld model; a hub model that is not downloaded is refused
+    assert main(["generate", str(bundle), "--model", "sdxl-base"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len([line for line in err if line.startswith("error:")]) == 1
     assert "hf download stabilityai/stable-diffusion-xl-base-1.0" in err[-1]
@@ -69,7 +70,7 @@ def test_generate_writes_candidates_accepts_them_and_reuses_banks(
     out = capsys.readouterr().out
     assert out.startswith("generated 6 image(s) (1B, 1C, 2C, 1D, 2B, 3C)")
     state = images_by_number(bundle)
-    made = {"1B", "1C", "1D", "2B", "2C", "3C"}  # the identity panels of Mira and Oto
+    made = {"1B", "1C", "1D", "2B", "2C", "3C"}  # the identity panels of Mia and Leo
     assert {n for n, (image, count) in state.items() if image and count == 1} == made
     assert all(state[n] == (None, 0) for n in state if n not in made)
     project = load_project(bundle).project
@@ -102,7 +103,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_done(
     assert main(["generate", str(bundle), "--model", tiny, *FAST, "--scene", "1"]) == 130
     err = capsys.readouterr().err
     assert "stopping after this step" in err
-    assert "cancelled: kept 3 image(s)" in err  # Mira's identity batch was already decoded
+    assert "cancelled: kept 3 image(s)" in err  # Mia's identity batch was already decoded
     state = images_by_number(bundle)
     assert {n for n, (image, _) in state.items() if image} == {"1B", "1C", "2C"}
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

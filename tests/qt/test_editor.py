@@ -40,7 +40,7 @@ def test_window_shows_the_sample_story(window: MainWindow, app: QApplication) ->
     assert order(window)[:5] == ["1A", "1B", "1C", "1D", "2A"]
     assert window.scenes.model.rowCount() == 3
     assert window.inspector.header.text().startswith("<b>Panel 1A")
-    assert window.inspector.prompt.toPlainText().startswith("a lonely lighthouse")
+    assert window.inspector.prompt.toPlainText().startswith("a tall person with long blond hair")
     assert "sample" in window.windowTitle()
     assert QFontInfo(app.font()).family() == UI_FAMILY  # real glyphs, not empty boxes
 
@@ -50,15 +50,15 @@ def test_typing_dialogue_is_one_undo_step(window: MainWindow, qtbot: QtBot) -> N
     edit = window.inspector.dialogue
     edit.setFocus()
     edit.selectAll()
-    qtbot.keyClicks(edit, "MIRA: Almost there.")
+    qtbot.keyClicks(edit, "MIA: Almost there.")
     panel = window.document.project.panels[window.selection.current or ""]
-    assert panel.dialogue == "MIRA: Almost there."
+    assert panel.dialogue == "MIA: Almost there."
     assert window.document.undo_stack.count() == 1
     assert window.undo_action.text() == "&Undo Edit dialogue"
     assert window.isWindowModified()
     window.document.undo_stack.undo()
-    assert panel.dialogue == "MIRA: One last delivery."
-    assert edit.toPlainText() == "MIRA: One last delivery."  # the field follows the undo
+    assert panel.dialogue == "MIA: Leo! Over here!"
+    assert edit.toPlainText() == "MIA: Leo! Over here!"  # the field follows the undo
     assert not window.isWindowModified()
 
 
@@ -69,21 +69,21 @@ def test_inspector_fields_edit_the_panel(window: MainWindow) -> None:
     duration = inspector.findChild(QSpinBox, "duration")
     assert duration is not None
     duration.setValue(96)
-    oto = window.document.project.character_named("Oto")
-    assert oto is not None
+    leo = window.document.project.character_named("Leo")
+    assert leo is not None
     box = inspector.findChild(QPlainTextEdit, "notes")
     assert box is not None
     inspector.characters_box.findChildren(object)  # the checkboxes exist
     checkbox = next(
-        c for c in inspector.characters_box.children() if getattr(c, "text", lambda: "")() == "Oto"
+        c for c in inspector.characters_box.children() if getattr(c, "text", lambda: "")() == "Leo"
     )
     checkbox.setChecked(True)  # type: ignore[attr-defined]
     panel = window.document.project.panels[panel_id]
     assert panel.duration == 96
-    assert oto.id in panel.character_ids
+    assert leo.id in panel.character_ids
     assert "4.00 s" in inspector.seconds.text()
     labels = [window.document.undo_stack.text(i) for i in range(window.document.undo_stack.count())]
-    assert labels == ["Set duration", "Add Oto"]
+    assert labels == ["Set duration", "Add Leo"]
 
 
 def test_drag_reorders_across_scenes_and_undoes(window: MainWindow) -> None:
@@ -113,10 +113,10 @@ def test_panel_shortcuts_and_full_history_undo_redo(window: MainWindow, qtbot: Q
     qtbot.keyClick(window.timeline, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     window.panel_actions.delete.trigger()
     window.characters.list.setCurrentRow(0)
-    window.characters.name.setText("Mirabel")
+    window.characters.name.setText("Amelia")
     window.characters.name.editingFinished.emit()
     assert window.document.project.panels[window.timeline_model.panel_ids()[2]].prompt.startswith(
-        "[Mirabel]"
+        "[Amelia]"
     )
     stack = window.document.undo_stack
     final = copy.deepcopy(window.document.project)
@@ -131,7 +131,7 @@ def test_panel_shortcuts_and_full_history_undo_redo(window: MainWindow, qtbot: Q
 
 
 def test_save_reopen_compare(window: MainWindow, tmp_path: Path) -> None:
-    window.document.project.settings.title = "The Lighthouse, cut 2"
+    window.document.project.settings.title = "The Lost Hat, cut 2"
     window.panel_actions.new_panel(after=True)
     target = tmp_path / "cut2"
     assert window._save_to(target)
@@ -276,9 +276,9 @@ def test_accepting_a_candidate_is_undoable_and_autosaved(window: MainWindow) -> 
 
 
 def test_dialogue_becomes_a_balloon_in_one_click(window: MainWindow, qtbot: QtBot) -> None:
-    panel_id = window.timeline_model.panel_ids()[1]  # "MIRA: One last delivery."
+    panel_id = window.timeline_model.panel_ids()[1]  # "MIA: Leo! Over here!"
     window.timeline.select_panels([panel_id])
     qtbot.mouseClick(window.inspector.make_balloon, Qt.MouseButton.LeftButton)
     balloons = window.document.project.panels[panel_id].balloons
-    assert balloons[-1].text == "One last delivery."
+    assert balloons[-1].text == "Leo! Over here!"
     assert window.document.undo_stack.text(0) == "Balloon from dialogue"

@@ -25,7 +25,7 @@ def test_project_settings_change_fps_aspect_and_soundtrack_in_one_step(
     first = project.ordered_panels()[0]
     seconds = first.duration / project.settings.fps
     dialog = ProjectSettingsDialog(window.document, window)
-    dialog.title.setText("The Lighthouse (director's cut)")
+    dialog.title.setText("The Lost Hat (director's cut)")
     dialog.fps.setCurrentIndex(dialog.fps.findData(30.0))
     dialog.aspect.setCurrentIndex(dialog.aspect.findText("2.39:1 scope"))
     dialog.steps.setValue(12)
@@ -35,7 +35,7 @@ def test_project_settings_change_fps_aspect_and_soundtrack_in_one_step(
     window.document.push(command)
     settings = project.settings
     assert (settings.title, settings.fps, settings.aspect_ratio) == (
-        "The Lighthouse (director's cut)",
+        "The Lost Hat (director's cut)",
         30.0,
         2.39,
     )
