@@ -170,7 +170,8 @@ class StoryEngine:
         """The size actually generated for a requested one on the loaded model."""
         assert self.model is not None and self.pipe is not None
         if fit:
-            return native_size(self.model.kind, width, height)
+            edge = int(self.pipe.unet.config.sample_size) * int(self.pipe.vae_scale_factor)
+            return native_size(self.model.kind, width, height, edge)
         levels = len(self.pipe.unet.config.block_out_channels) - 1
         return _round_size(width, height, self.pipe.vae_scale_factor * 2**levels)
 

@@ -30,7 +30,10 @@ from inference.errors import ModelUnavailable
 
 logger = logging.getLogger(__name__)
 
-MODELS_FILE = Path(__file__).resolve().parents[1] / "resources" / "models.json"
+ROOT = Path(__file__).resolve().parents[1]
+MODELS_FILE = ROOT / "resources" / "models.json"
+DEFAULT_MODEL = "toyworld"
+"""The built-in toy-world model (``resources/models/toyworld``): works offline on any machine."""
 BASE_REPOS = {
     "sdxl": "stabilityai/stable-diffusion-xl-base-1.0",
     "sd15": "stable-diffusion-v1-5/stable-diffusion-v1-5",
@@ -58,9 +61,14 @@ class ModelKind(StrEnum):
 class Preset:
     key: str
     label: str
-    repo: str
+    repo: str  # hub id, or a folder relative to the project root for a built-in model
     kind: ModelKind
     notes: str
+    builtin: bool = False  # shipped inside the repository (``repo`` is a local folder)
+
+    @property
+    def folder(self) -> Path | None:
+        return ROOT / self.repo if self.builtin else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +87,14 @@ def presets(path: Path = MODELS_FILE) -> dict[str, Preset]:
     """The known models, by key."""
     data = json.loads(path.read_text(encoding="utf-8"))
     return {
-        key: Preset(key, e["label"], e["repo"], ModelKind(e["kind"]), e.get("notes", ""))
+        key: Preset(
+            key,
+            e["label"],
+            e["repo"],
+            ModelKind(e["kind"]),
+            e.get("notes", ""),
+            bool(e.get("builtin", False)),
+        )
         for key, e in data.items()
     }
 
@@ -98,7 +113,16 @@ def resolve(source: str, *, config: str | Path | None = None) -> ResolvedModel:
         raise ModelUnavailable(source, ["no model was given"], _PICK)
     known = presets()
     if text in known:
-        return _hub(text, known[text].repo)
+        preset = known[text]
+        if preset.folder is not None:
+            if not (preset.folder / "model_index.json").is_file():
+                raise ModelUnavailable(
+                    source,
+                    [f"the built-in model's folder {preset.folder} is missing or incomplete"],
+                    "Restore resources/models/ from the repository (git checkout resources/models)",
+                )
+            return _folder(text, preset.folder)
+        return _hub(text, preset.repo)
     path = Path(text).expanduser()
     if path.exists():
         if path.is_dir():
@@ -306,15 +330,19 @@ def _first_line(exc: BaseException) -> str:
 
 
 # ---------------------------------------------------------------------------------- sizes
-def native_size(kind: ModelKind, width: int, height: int) -> tuple[int, int]:
+def native_size(kind: ModelKind, width: int, height: int, edge: int = 512) -> tuple[int, int]:
     """The model's native size with the aspect ratio closest to width x height.
 
     SDXL was trained on fixed buckets of about one megapixel; SD 1.5 on 512 px, so its sizes keep
     about 512 x 512 pixels in multiples of 64. Off-native sizes give doubled limbs and heads.
+    ``edge`` is the SD 1.5-family model's trained size (UNet sample size x VAE factor); a tiny
+    model (under 256 px, like the built-in 64 px one) was trained on that square alone.
     """
     ratio = width / height
     if kind is ModelKind.SDXL:
         return min(SDXL_BUCKETS, key=lambda wh: abs(math.log(wh[0] / wh[1] / ratio)))
+    if edge < 256:
+        return (edge, edge)
     scale = (512 * 512 / (width * height)) ** 0.5
     return (max(64, round(width * scale / 64) * 64), max(64, round(height * scale / 64) * 64))
 

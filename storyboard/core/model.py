@@ -237,7 +237,7 @@ class Page:
 
 @dataclass(slots=True)
 class GenerationSettings:
-    model: str = "stabilityai/stable-diffusion-xl-base-1.0"
+    model: str = "toyworld"  # the built-in model (resources/models/toyworld): works offline
     width: int = 1024
     height: int = 576
     steps: int = 30

@@ -16,7 +16,7 @@ from tiny_pipelines import tiny_sd15
 
 from inference.engine import StoryEngine
 from inference.errors import ModelUnavailable
-from inference.models import ModelKind, checkpoint_kind, presets, resolve
+from inference.models import ModelKind, checkpoint_kind, native_size, presets, resolve
 from storyboard.core.jobs import PanelJob, Sampling, StoryRequest
 
 SAMPLING = Sampling(64, 64, 2, 5.0, fit_to_model=False)
@@ -151,3 +151,22 @@ def test_single_file_sd15_loads_with_a_config_folder_and_draws_the_same(
     resolved = resolve(str(checkpoint), config=sd15_dir)
     assert resolved.single_file and resolved.kind is ModelKind.SD15
     assert differ(one_image(str(checkpoint), str(sd15_dir)), one_image(str(sd15_dir))) == 0
+
+
+def test_the_built_in_model_is_a_local_preset_and_says_how_to_restore_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inference import models
+
+    assert (
+        models.resolve(models.DEFAULT_MODEL).location == models.ROOT / "resources/models/toyworld"
+    )
+    monkeypatch.setattr(models, "ROOT", tmp_path)  # a checkout without the model's files
+    with pytest.raises(ModelUnavailable) as caught:
+        models.resolve(models.DEFAULT_MODEL)
+    assert "built-in model" in str(caught.value) and "git checkout" in caught.value.fix
+
+
+def test_a_tiny_model_has_one_native_size() -> None:
+    assert native_size(ModelKind.SD15, 1024, 576, edge=64) == (64, 64)
+    assert native_size(ModelKind.SD15, 1024, 576) == native_size(ModelKind.SD15, 1024, 576, 512)

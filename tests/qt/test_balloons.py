@@ -9,11 +9,11 @@ from storyboard.qt.main_window import MainWindow
 
 
 def test_add_letter_change_kind_and_delete_a_balloon(window: MainWindow, qtbot: QtBot) -> None:
-    panel_id = window.timeline_model.panel_ids()[2]  # 1C: Mira knocks
+    panel_id = window.timeline_model.panel_ids()[2]  # 1C: a panel with dialogue
     window.timeline.select_panels([panel_id])
     editor = window.balloons
     panel = window.document.project.panels[panel_id]
-    before = len(panel.balloons)  # the sample's "Hello? Parcel for the keeper!"
+    before = len(panel.balloons)  # the sample panel's own dialogue balloon
     editor.add_balloon()
     assert len(panel.balloons) == before + 1
     assert panel.balloons[-1].character_id is not None  # the panel's only character speaks
