@@ -1,0 +1,87 @@
+"""Training the toy model's self-attention to keep a character across panels.
+
+Consistent Self-Attention is training-free on SDXL because SDXL's self-attention already copies
+appearance between parts of an image: CSA only widens what it can see to the other panels. A small
+model trained on single pictures does not rely on self-attention for that (its convolutions see
+the whole 64 px picture), so sharing tokens changes little (measured in ``docs/benchmarks.md``).
+
+This module teaches it. A *story batch* holds stories of ``panels`` pictures of the same person
+(every appearance attribute equal) in different scenes, positions and poses, captioned with many
+attributes left out, all panels of a story at the same noise level. During the forward pass the
+UNet's decoder self-attention layers run the product's own CSA processor in write mode, each story
+being one group: every panel attends to its own tokens and a sampled share of the other panels'
+tokens, exactly as at generation time. An unstated attribute can then only be predicted well by
+reading it from the other panels, so the model learns to use the shared tokens. Plain batches in
+between keep single-picture generation as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from inference.consistent_attention import ConsistentAttnProcessor, is_decoder_self_attention
+from inference.csa_schedule import CSAConfig
+from inference.story_attention import Mode, StoryAttention
+from inference.toyworld.world import APPEARANCE, WorldBatch, sample_world
+
+
+def story_world(stories: int, panels: int, generator: torch.Generator) -> WorldBatch:
+    """``stories * panels`` single-person pictures; the panels of a story show the same person."""
+    world = sample_world(stories * panels, generator, two_people=0.0)
+    for name in APPEARANCE:
+        column = world.people[name][:, 0]
+        column.copy_(column[::panels].repeat_interleave(panels))
+    return world
+
+
+class _NoBank:
+    """Stands in for the identity bank: training keeps no tokens."""
+
+    def __init__(self, num_images: int) -> None:
+        self.num_images = num_images
+
+    def put(self, *_args: Any) -> None:
+        pass
+
+
+class TrainingStory(StoryAttention):
+    """CSA state for training: every call consistent, one group per story, fresh samples per
+    training step (``step`` is the training step; the denoising step does not apply)."""
+
+    def __init__(self, layer_names: list[str], rate: float, latent: tuple[int, int]) -> None:
+        config = CSAConfig(rate_low=rate, rate_high=rate, start_step=0, p_early=1.0, p_late=1.0)
+        super().__init__(config, layer_names)
+        self.latent_size = latent
+        self.stories = 1
+
+    @property
+    def groups(self) -> int:
+        return self.stories
+
+    def gate(self, layer_index: int) -> bool:
+        return True
+
+    def on(self, stories: int, panels: int, step: int) -> None:
+        """The next forward holds ``stories`` stories of ``panels`` panels (story-major)."""
+        self.mode = Mode.WRITE
+        self.stories = stories
+        self.write_bank = _NoBank(panels)  # type: ignore[assignment]
+        self.step = step
+        self._seed = step
+
+    def off(self) -> None:
+        self.mode = Mode.OFF
+        self.write_bank = None
+
+
+def install_training_csa(unet: Any, rate: float, latent: tuple[int, int]) -> TrainingStory:
+    """CSA processors on the decoder self-attention layers, driven by a :class:`TrainingStory`."""
+    names = [n for n in unet.attn_processors if is_decoder_self_attention(n)]
+    story = TrainingStory([n.removesuffix(".processor") for n in names], rate, latent)
+    processors = dict(unet.attn_processors)
+    for i, name in enumerate(names):
+        processors[name] = ConsistentAttnProcessor(story, name.removesuffix(".processor"), i)
+    unet.set_attn_processor(processors)
+    return story

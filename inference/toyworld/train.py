@@ -1,0 +1,391 @@
+"""Trains the built-in toy-world model on a GPU, in resumable stages.
+
+    python -m inference.toyworld.train --out resources/models/toyworld --seconds 1200
+
+Stages, each skipped when ``training.json`` in ``--out`` says it is done: the VAE (render ->
+encode -> decode), the attribute reader (with the VAE's round trip as augmentation), then the UNet
+and text encoder together, until ``--seconds`` have passed. Pictures are drawn on the GPU for every
+batch (no dataset on disk, never the same batch twice). The folder is a complete diffusers pipeline
+after every snapshot, holding the EMA weights, so a call cut off by a time limit still leaves a
+usable model; ``--state`` (a local file with the raw weights, EMA and optimiser) makes the next
+call continue exactly; without it training continues from the folder's EMA weights with a fresh
+optimiser (and a short warm-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import math
+import queue
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn import functional as F  # noqa: N812 - the usual name
+
+from inference.toyworld.junk import add_junk
+from inference.toyworld.model import (
+    IMAGE_SIZE,
+    MAX_TOKENS,
+    load_pipeline,
+    new_pipeline,
+    save_pipeline,
+)
+from inference.toyworld.reader import READER_FILE, accuracy, save_reader, train_reader
+from inference.toyworld.render import render
+from inference.toyworld.story_batches import install_training_csa, story_world
+from inference.toyworld.world import random_captions, sample_world
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Stats:
+    """What has been done so far (``training.json``), carried across calls."""
+
+    vae_steps: int = 0
+    vae_loss: float = 0.0
+    scaling_factor: float = 1.0
+    reader_accuracy: dict[str, float] = field(default_factory=dict)
+    reader_accuracy_vae: dict[str, float] = field(default_factory=dict)
+    unet_steps: int = 0
+    story_steps: int = 0
+    unet_seconds: float = 0.0
+    images_seen: int = 0
+    batch: int = 0
+    losses: list[tuple[int, float]] = field(default_factory=list)
+    device: str = ""
+
+    @classmethod
+    def load(cls, folder: Path) -> Stats:
+        path = folder / "training.json"
+        if not path.is_file():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["losses"] = [tuple(x) for x in data.get("losses", [])]
+        return cls(**data)
+
+    def save(self, folder: Path) -> None:
+        (folder / "training.json").write_text(json.dumps(asdict(self), indent=1), "utf-8")
+
+
+# ------------------------------------------------------------------------------ VAE
+def train_vae(vae: Any, *, steps: int, batch: int, device: torch.device, seed: int) -> float:
+    """Fits the VAE to renders; returns the final reconstruction loss."""
+    generator = torch.Generator().manual_seed(seed)
+    optimiser = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, 1e-3, total_steps=steps)
+    vae.train()
+    loss_value = math.nan
+    for step in range(steps):
+        x = render(sample_world(batch, generator), device) * 2 - 1
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            posterior = vae.encode(x).latent_dist
+            rec = vae.decode(posterior.sample()).sample.float()
+        recon = F.mse_loss(rec, x) + 0.5 * F.l1_loss(rec, x)
+        loss = recon + 1e-6 * posterior.kl().float().mean()
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        if step % 200 == 0 or step == steps - 1:
+            loss_value = float(recon.detach())
+            logger.info("vae step %d/%d recon %.5f", step, steps, loss_value)
+    vae.eval()
+    return loss_value
+
+
+@torch.no_grad()
+def latent_scale(vae: Any, device: torch.device, seed: int) -> float:
+    """1 / std of the latents of fresh renders (Stable Diffusion's ``scaling_factor``)."""
+    generator = torch.Generator().manual_seed(seed)
+    x = render(sample_world(1024, generator), device) * 2 - 1
+    return float(1.0 / vae.encode(x).latent_dist.mean.float().std())
+
+
+def round_trip(vae: Any) -> Any:
+    """Encode and decode pictures in [0, 1] (the reader's augmentation)."""
+
+    @torch.no_grad()
+    def apply(images: torch.Tensor) -> torch.Tensor:
+        latents = vae.encode(images * 2 - 1).latent_dist.mean
+        return ((vae.decode(latents).sample + 1) / 2).clamp(0, 1)
+
+    return apply
+
+
+# ------------------------------------------------------------------------------ UNet
+class Batches:
+    """Captions and token ids of the next batches, made on a thread while the GPU trains."""
+
+    def __init__(self, tokenizer: Any, batch: int, seed: int, story_panels: int = 0) -> None:
+        self.tokenizer, self.batch, self.story_panels = tokenizer, batch, story_panels
+        self.generator = torch.Generator().manual_seed(seed)
+        self.queue: queue.Queue[tuple[Any, torch.Tensor]] = queue.Queue(maxsize=6)
+        self.running = True
+        self.thread = threading.Thread(target=self._fill, daemon=True)
+        self.thread.start()
+
+    def _fill(self) -> None:
+        while self.running:
+            if self.story_panels:
+                panels = self.story_panels
+                world = story_world(self.batch // panels, panels, self.generator)
+                captions = random_captions(world, self.generator, drop=0.6, empty=0.0)
+            else:
+                world = sample_world(self.batch, self.generator, two_people=0.3, look_alike=0.4)
+                captions = random_captions(world, self.generator)
+            captions = add_junk(captions, self.generator)
+            ids = self.tokenizer(
+                captions,
+                padding="max_length",
+                max_length=MAX_TOKENS,
+                truncation=True,
+                return_tensors="pt",
+            ).input_ids
+            self.queue.put((world, ids))
+
+    def next(self) -> tuple[Any, torch.Tensor]:
+        return self.queue.get()
+
+    def stop(self) -> None:
+        self.running = False
+        with contextlib.suppress(queue.Empty):
+            self.queue.get_nowait()
+
+
+def train_unet(pipe: Any, stats: Stats, args: argparse.Namespace, device: torch.device) -> None:
+    unet, text = pipe.unet, pipe.text_encoder
+    params = [*unet.parameters(), *text.parameters()]
+    optimiser = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    ema = _resume(pipe, optimiser, stats, args.state, device)
+    fresh_start = stats.unet_steps
+    alphas = pipe.scheduler.alphas_cumprod.to(device)
+    snr = alphas / (1 - alphas)
+    weights = torch.clamp(snr, max=5.0) / snr  # min-SNR-5 for epsilon prediction
+    batches = Batches(pipe.tokenizer, args.batch, args.seed + stats.unet_steps)
+    stories = None
+    if args.story_panels:
+        stories = Batches(
+            pipe.tokenizer, args.batch, args.seed + 1 + stats.unet_steps, args.story_panels
+        )
+        story = install_training_csa(unet, args.story_rate, (IMAGE_SIZE // 2, IMAGE_SIZE // 2))
+    generator = torch.Generator(device=device).manual_seed(args.seed + stats.unet_steps)
+    unet.train()
+    text.train()
+    started = time.monotonic()
+    base_seconds = stats.unet_seconds
+    last_snapshot = started
+    deadline = started + args.seconds - (time.monotonic() - args.t0)
+    while time.monotonic() < deadline:
+        step = stats.unet_steps
+        as_story = stories is not None and step % 2 == 0
+        world, ids = (stories if as_story and stories else batches).next()
+        lr = _learning_rate(args, step - fresh_start, base_seconds + time.monotonic() - started)
+        for group in optimiser.param_groups:
+            group["lr"] = lr
+        panels = args.story_panels if as_story else 1
+        if as_story:
+            story.on(len(world) // panels, panels, step)
+        loss = _loss(pipe, world, ids, generator, weights, stats.scaling_factor, panels)
+        if as_story:
+            story.off()
+            stats.story_steps += 1
+        _optimise(loss, params, optimiser, ema, step - fresh_start)
+        stats.unet_steps += 1
+        stats.images_seen += len(world)
+        if step % 500 == 0:
+            stats.losses.append((step, float(loss.detach())))
+            rate = (stats.unet_steps - fresh_start) / max(time.monotonic() - started, 1e-6)
+            logger.info(
+                "unet step %d loss %.4f lr %.2e %.1f steps/s",
+                step,
+                float(loss.detach()),
+                lr,
+                rate,
+            )
+        if time.monotonic() - last_snapshot > args.snapshot_every:
+            _snapshot(
+                pipe, params, ema, optimiser, stats, args, base_seconds + time.monotonic() - started
+            )
+            last_snapshot = time.monotonic()
+    batches.stop()
+    if stories is not None:
+        stories.stop()
+    _snapshot(pipe, params, ema, optimiser, stats, args, base_seconds + time.monotonic() - started)
+    unet.eval()
+    text.eval()
+
+
+def _optimise(
+    loss: torch.Tensor, params: list[Any], optimiser: Any, ema: list[torch.Tensor], steps: int
+) -> None:
+    """One clipped AdamW step, then the EMA (its decay ramps up over the call's first steps)."""
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimiser.step()
+    beta = min(0.999, (1 + steps) / (10 + steps))
+    torch._foreach_lerp_(ema, [p.detach().float() for p in params], 1 - beta)
+
+
+def _learning_rate(args: argparse.Namespace, steps: int, seconds: float) -> float:
+    """Linear warm-up over this call's first steps, cosine decay to 10% over the planned time."""
+    warm = min(1.0, (steps + 1) / args.warmup)
+    decay = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, seconds / args.plan_seconds)))
+    return float(args.lr * warm * decay)
+
+
+def _resume(
+    pipe: Any, optimiser: Any, stats: Stats, state: str, device: torch.device
+) -> list[torch.Tensor]:
+    """The EMA weights to continue with, after loading the exact state when it matches."""
+    params = [*pipe.unet.parameters(), *pipe.text_encoder.parameters()]
+    path = Path(state) if state else None
+    if path is None or not path.is_file():
+        return [p.detach().clone().float() for p in params]
+    saved = torch.load(path, map_location=device, weights_only=False)
+    if saved["unet_steps"] != stats.unet_steps:  # older than the folder: start from the folder
+        return [p.detach().clone().float() for p in params]
+    pipe.unet.load_state_dict(saved["unet"])
+    pipe.text_encoder.load_state_dict(saved["text"])
+    optimiser.load_state_dict(saved["optimiser"])
+    logger.info("resumed exactly from %s at step %d", path, stats.unet_steps)
+    return [e.to(device) for e in saved["ema"]]
+
+
+def _loss(
+    pipe: Any,
+    world: Any,
+    ids: torch.Tensor,
+    generator: torch.Generator,
+    weights: torch.Tensor,
+    scale: float,
+    panels: int = 1,
+) -> torch.Tensor:
+    """Min-SNR-weighted noise-prediction loss of one batch of freshly drawn pictures (the
+    ``panels`` pictures of a story share one noise level, as in a CSA batch)."""
+    device = pipe.unet.device
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    with torch.no_grad():
+        images = render(world, device) * 2 - 1
+        with autocast:
+            latents = pipe.vae.encode(images).latent_dist.mean.float() * scale
+    noise = torch.randn(latents.shape, generator=generator, device=device)
+    t = torch.randint(
+        0, len(weights), (latents.shape[0] // panels,), generator=generator, device=device
+    )
+    t = t.repeat_interleave(panels)
+    noisy = pipe.scheduler.add_noise(latents, noise, t)
+    with autocast:
+        states = pipe.text_encoder(ids.to(device))[0]
+        pred = pipe.unet(noisy, t, states).sample.float()
+    return ((pred - noise) ** 2).mean(dim=(1, 2, 3)).mul(weights[t]).mean()
+
+
+def _snapshot(
+    pipe: Any,
+    params: list[Any],
+    ema: list[torch.Tensor],
+    optimiser: Any,
+    stats: Stats,
+    args: argparse.Namespace,
+    seconds: float,
+) -> None:
+    """Save the EMA weights as the pipeline folder (and the exact state when ``--state``)."""
+    stats.unet_seconds = seconds
+    raw = [p.detach().clone() for p in params]
+    with torch.no_grad():
+        for p, e in zip(params, ema, strict=True):
+            p.copy_(e)
+    save_pipeline(pipe, Path(args.out))
+    with torch.no_grad():
+        for p, r in zip(params, raw, strict=True):
+            p.copy_(r)
+    if args.state:
+        state = {"unet": pipe.unet.state_dict(), "text": pipe.text_encoder.state_dict()}
+        state |= {"optimiser": optimiser.state_dict(), "ema": ema, "unet_steps": stats.unet_steps}
+        torch.save(state, args.state)
+    stats.save(Path(args.out))
+    logger.info("snapshot at step %d (%.0f s of UNet training)", stats.unet_steps, seconds)
+
+
+# ------------------------------------------------------------------------------ main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="resources/models/toyworld")
+    parser.add_argument("--reader", default=str(READER_FILE))
+    parser.add_argument("--state", default="", help="local file for an exact resume")
+    parser.add_argument("--seconds", type=float, default=600, help="wall time of this call")
+    parser.add_argument(
+        "--plan-seconds", type=float, default=1100, help="UNet time of the lr decay"
+    )
+    parser.add_argument("--vae-steps", type=int, default=1500)
+    parser.add_argument("--reader-steps", type=int, default=1500)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--lr", type=float, default=6e-4)
+    parser.add_argument("--snapshot-every", type=float, default=120)
+    parser.add_argument("--warmup", type=int, default=300, help="steps of lr warm-up per call")
+    parser.add_argument(
+        "--story-panels", type=int, default=0, help="every other batch: stories of N (CSA on)"
+    )
+    parser.add_argument("--story-rate", type=float, default=0.5, help="CSA rate in stories")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args(argv)
+    args.t0 = time.monotonic()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    device = torch.device(args.device)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    out = Path(args.out)
+    stats = Stats.load(out)
+    pipe = load_pipeline(out) if (out / "model_index.json").is_file() else new_pipeline(args.seed)
+    pipe.to(device)
+    stats.device = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    stats.batch = args.batch
+    if stats.vae_steps == 0:
+        stats.vae_loss = train_vae(
+            pipe.vae, steps=args.vae_steps, batch=128, device=device, seed=args.seed
+        )
+        stats.vae_steps = args.vae_steps
+        stats.scaling_factor = latent_scale(pipe.vae, device, args.seed + 1)
+        pipe.vae.register_to_config(scaling_factor=stats.scaling_factor)
+        pipe.vae.requires_grad_(False)
+        save_pipeline(pipe, out)
+        stats.save(out)
+    pipe.vae.requires_grad_(False)
+    if not stats.reader_accuracy:
+        reader = train_reader(
+            steps=args.reader_steps, device=device, seed=args.seed, round_trip=round_trip(pipe.vae)
+        )
+        stats.reader_accuracy = accuracy(reader, device=device)
+        stats.reader_accuracy_vae = accuracy(reader, device=device, transform=round_trip(pipe.vae))
+        save_reader(reader, Path(args.reader))
+        logger.info(
+            "reader accuracy %s / after the VAE %s",
+            stats.reader_accuracy,
+            stats.reader_accuracy_vae,
+        )
+        stats.save(out)
+    train_unet(pipe, stats, args, device)
+    logger.info(
+        "done: %d UNet steps, %d images, %.0f s",
+        stats.unet_steps,
+        stats.images_seen,
+        stats.unet_seconds,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+__all__ = ["IMAGE_SIZE", "Stats", "main"]

@@ -1,0 +1,225 @@
+"""The toy world: what can be in a picture, drawn at random from a seed, and how it is described.
+
+A picture is a scene with one or two people. Every attribute is a small closed set, so a picture's
+content is a handful of integers (a :class:`WorldBatch` holds them for many pictures as tensors),
+the renderer (:mod:`inference.toyworld.render`) draws them exactly, and the attribute reader
+(:mod:`inference.toyworld.reader`) reads them back. Captions state a random subset of the
+attributes: the model must learn what to draw for an unstated one (anything plausible), which is
+what makes Consistent Self-Attention measurable: an unstated hair colour is random without it and
+should agree across a story's panels with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+SCENES = ("park", "beach", "city", "night", "room", "snow")
+SCENE_PHRASES = {
+    "park": "in the park",
+    "beach": "on the beach",
+    "city": "in the city",
+    "night": "at night",
+    "room": "in a room",
+    "snow": "in the snow",
+}
+
+PERSON_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "hair": ("black", "brown", "blond", "red", "white", "blue"),
+    "hairstyle": ("short", "long"),
+    "shirt": ("red", "blue", "green", "yellow", "purple", "orange", "white", "black"),
+    "bottom": ("trousers", "skirt"),
+    "bottom_colour": ("blue", "black", "gray", "brown"),
+    "hat": ("none", "red", "green", "black"),
+    "glasses": ("no", "yes"),
+    "size": ("small", "tall"),
+    "position": ("left", "middle", "right"),
+    "pose": ("standing", "waving", "walking"),
+}
+"""Attribute name -> its values; a person is one index per attribute."""
+
+APPEARANCE = ("hair", "hairstyle", "shirt", "bottom", "bottom_colour", "hat", "glasses", "size")
+"""The attributes that make a character recognisable (position and pose change between panels)."""
+
+POSITION_PHRASES = {"left": "on the left", "middle": "in the middle", "right": "on the right"}
+POSE_WORDS = {"standing": "standing", "waving": "waving", "walking": "walking"}
+MAX_PEOPLE = 2
+
+
+@dataclass
+class WorldBatch:
+    """The content of ``n`` pictures as integer tensors (CPU); ``render`` draws them.
+
+    ``people[name]`` is ``(n, MAX_PEOPLE)``; ``present`` says which person slots are used (slot 0
+    always is). ``jitter`` holds per-picture random numbers in [0, 1) for the details that no
+    caption mentions (exact placement, trees, stars, building heights).
+    """
+
+    scene: torch.Tensor
+    people: dict[str, torch.Tensor]
+    present: torch.Tensor
+    jitter: torch.Tensor = field(repr=False)
+
+    def __len__(self) -> int:
+        return int(self.scene.shape[0])
+
+    def person(self, index: int, slot: int = 0) -> dict[str, str]:
+        """One person's attribute values as words (for captions and tests)."""
+        return {
+            name: PERSON_ATTRIBUTES[name][int(self.people[name][index, slot])]
+            for name in PERSON_ATTRIBUTES
+        }
+
+    def scene_name(self, index: int) -> str:
+        return SCENES[int(self.scene[index])]
+
+    def take(self, rows: torch.Tensor) -> WorldBatch:
+        """The pictures at ``rows``."""
+        return WorldBatch(
+            self.scene[rows],
+            {k: v[rows] for k, v in self.people.items()},
+            self.present[rows],
+            self.jitter[rows],
+        )
+
+
+JITTER_SIZE = 16
+
+
+def sample_world(
+    n: int,
+    generator: torch.Generator,
+    *,
+    two_people: float = 0.25,
+    look_alike: float = 0.0,
+    fixed: dict[str, int] | None = None,
+) -> WorldBatch:
+    """``n`` random pictures; ``fixed`` pins attributes (``scene`` or a person attribute).
+
+    Two people stand in different positions (left/right, or one of them in the middle). In
+    ``look_alike`` of the pictures with two people, the second has the first one's appearance
+    (twins, a team in uniform): the model then learns to match one figure's look to another's
+    through self-attention, the very path Consistent Self-Attention extends across panels.
+    """
+    fixed = fixed or {}
+    scene = torch.randint(len(SCENES), (n,), generator=generator)
+    people = {
+        name: torch.randint(len(values), (n, MAX_PEOPLE), generator=generator)
+        for name, values in PERSON_ATTRIBUTES.items()
+    }
+    present = torch.zeros((n, MAX_PEOPLE), dtype=torch.bool)
+    present[:, 0] = True
+    present[:, 1] = torch.rand((n,), generator=generator) < two_people
+    # two people: slot 0 left of slot 1, in different positions
+    pairs = torch.tensor([[0, 2], [0, 1], [1, 2]])
+    pair = pairs[torch.randint(len(pairs), (n,), generator=generator)]
+    people["position"] = torch.where(present[:, 1:], pair, people["position"])
+    alike = present[:, 1] & (torch.rand((n,), generator=generator) < look_alike)
+    for name in APPEARANCE:
+        people[name][:, 1] = torch.where(alike, people[name][:, 0], people[name][:, 1])
+    jitter = torch.rand((n, JITTER_SIZE), generator=generator)
+    for name, value in fixed.items():
+        if name == "scene":
+            scene.fill_(value)
+        else:
+            people[name][:, 0] = value
+    return WorldBatch(scene, people, present, jitter)
+
+
+# ------------------------------------------------------------------------------- captions
+def describe_person(person: dict[str, str], stated: set[str]) -> str:
+    """``a tall person with long red hair and glasses wearing a blue shirt ...`` for ``stated``."""
+    words = ["a"]
+    if "size" in stated:
+        words.append(person["size"])
+    words.append("person")
+    withs: list[str] = []
+    hair = [person[a] for a in ("hairstyle", "hair") if a in stated]
+    if hair:
+        withs.append(" ".join([*hair, "hair"]))
+    if "glasses" in stated and person["glasses"] == "yes":
+        withs.append("glasses")
+    if withs:
+        words += ["with", " and ".join(withs)]
+    wears: list[str] = []
+    if "shirt" in stated:
+        article = "an" if person["shirt"] == "orange" else "a"
+        wears.append(f"{article} {person['shirt']} shirt")
+    bottom = [person[a] for a in ("bottom_colour",) if a in stated]
+    if "bottom" in stated or bottom:
+        kind = person["bottom"] if "bottom" in stated else "clothes"
+        article = "a " if kind == "skirt" else ""
+        wears.append(article + " ".join([*bottom, kind]))
+    if "hat" in stated and person["hat"] != "none":
+        wears.append(f"a {person['hat']} hat")
+    if wears:
+        words += ["wearing", " and ".join(wears)]
+    if "hat" in stated and person["hat"] == "none":
+        words.append("without a hat")
+    if "glasses" in stated and person["glasses"] == "no":
+        words.append("without glasses")
+    if "pose" in stated:
+        words.append(POSE_WORDS[person["pose"]])
+    if "position" in stated:
+        words.append(POSITION_PHRASES[person["position"]])
+    return " ".join(words)
+
+
+def caption(batch: WorldBatch, index: int, stated: dict[str, set[str]], scene: bool) -> str:
+    """The caption of picture ``index``; ``stated``: slot (``"0"``, ``"1"``) -> stated names."""
+    parts = [
+        describe_person(batch.person(index, slot), stated.get(str(slot), set()))
+        for slot in range(MAX_PEOPLE)
+        if bool(batch.present[index, slot])
+    ]
+    text = " and ".join(parts)
+    if scene:
+        text += " " + SCENE_PHRASES[batch.scene_name(index)]
+    return text
+
+
+def random_captions(
+    batch: WorldBatch, generator: torch.Generator, *, drop: float = 0.3, empty: float = 0.1
+) -> list[str]:
+    """Training captions: each attribute stated with probability ``1 - drop``; ``empty`` of them
+    are empty (the unconditional half of classifier-free guidance)."""
+    n = len(batch)
+    names = list(PERSON_ATTRIBUTES)
+    keep = (torch.rand((n, MAX_PEOPLE, len(names)), generator=generator) >= drop).tolist()
+    keep_scene = (torch.rand((n,), generator=generator) >= drop).tolist()
+    blank = (torch.rand((n,), generator=generator) < empty).tolist()
+    present = batch.present.tolist()
+    values = {name: batch.people[name].tolist() for name in names}
+    scenes = batch.scene.tolist()
+    out: list[str] = []
+    for i in range(n):
+        if blank[i]:
+            out.append("")
+            continue
+        parts = []
+        for slot in range(MAX_PEOPLE):
+            if not present[i][slot]:
+                continue
+            chosen = {name for j, name in enumerate(names) if keep[i][slot][j]}
+            if present[i][1]:
+                chosen.add("position")  # says who is who
+            person = {name: PERSON_ATTRIBUTES[name][values[name][i][slot]] for name in names}
+            parts.append(describe_person(person, chosen))
+        text = " and ".join(parts)
+        if keep_scene[i]:
+            text += " " + SCENE_PHRASES[SCENES[scenes[i]]]
+        out.append(text)
+    return out
+
+
+def vocabulary() -> list[str]:
+    """Every word a caption can contain (the tokenizer gives each its own token)."""
+    words = {"a", "person", "with", "and", "hair", "glasses", "wearing", "shirt", "hat"}
+    words |= {"clothes", "without", "an"}
+    for values in PERSON_ATTRIBUTES.values():
+        words |= set(values)
+    for phrase in [*SCENE_PHRASES.values(), *POSITION_PHRASES.values()]:
+        words |= set(phrase.split())
+    words -= {"none", "no", "yes"}
+    return sorted(words)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Run by tools/train_toyworld.sh finish on the GPU machine: the consistency benchmark on the
+# freshly trained model (results and one picture grid per setting into $OUT).
+set -u
+WORK=${1:-/tmp/toyworld}
+mkdir -p $WORK/grids
+timeout 320 python3 -m inference.bench_consistency --model $WORK/model \
+    --reader $WORK/toyworld-reader.safetensors --stories 48 --adherence 500 --device cuda \
+    --save-images $WORK/grids --json >"$OUT/bench.json" 2>"$OUT/bench.log"
+tail -n 12 "$OUT/bench.log"
+(cd $WORK && tar cf "$OUT/grids.tar" grids)
+python3 -c "
+import json,sys
+sys.path.insert(0,'.')
+from inference.bench_consistency import format_table
+print(format_table(json.load(open('$OUT/bench.json'))))" || true
