@@ -1,8 +1,8 @@
-"""docs/queue.png: the editor generating the sample story with a tiny random-weight SDXL.
+"""docs/queue.png: the editor generating the sample story with the built-in toy-world model.
 
 Run under Xvfb: ``QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1400x860x24"
-.venv/bin/python tools/queue_screenshot.py``. The images are noise (random weights: no real
-model can be downloaded here); the point is the queue dock, the previews and the timeline filling.
+.venv/bin/python tools/queue_screenshot.py``. It shows the queue dock, the live preview and the
+timeline filling with the sample's panels, generated on the CPU.
 """
 
 from __future__ import annotations
@@ -25,19 +25,14 @@ def main() -> None:
     from storyboard.qt.app import application
     from storyboard.qt.document import Document
     from storyboard.qt.main_window import MainWindow
-    from tests.inference.tiny_pipelines import tiny_sdxl
 
     torch.set_num_threads(1)
     tmp = Path(tempfile.mkdtemp())
     os.environ["STORYBOARD_CONFIG_DIR"] = str(tmp / "config")
-    model = tmp / "tiny-sdxl"
-    tiny_sdxl().save_pretrained(model)
     bundle = Path(shutil.copytree(ROOT / "projects/sample.storyboard", tmp / "sample.storyboard"))
     app = application()
     document, _ = Document.open(bundle)
-    gen = document.project.settings.generation
-    gen.width, gen.height, gen.steps, gen.exact_size = 128, 128, 12, True
-    window = MainWindow(AppSettings(model_source=str(model), device="cpu"), document)
+    window = MainWindow(AppSettings(device="cpu"), document)
     window.resize(1400, 860)
     window.show()
     window.docks["Queue"].raise_()
@@ -52,7 +47,7 @@ def main() -> None:
         window.close()
         app.quit()
 
-    QTimer.singleShot(int(os.environ.get("SHOT_AFTER_MS", "9000")), shoot)
+    QTimer.singleShot(int(os.environ.get("SHOT_AFTER_MS", "25000")), shoot)
     app.exec()
     shutil.rmtree(tmp, ignore_errors=True)
 
