@@ -9,14 +9,13 @@ before and after side by side: the drawing fixes the layout, the model draws the
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sample_window import ROOT, close, sample_window
 
 
 def sketch(size: int) -> object:
@@ -64,25 +63,13 @@ def side_by_side(paths: list[Path]) -> None:
 
 
 def main() -> None:
-    import torch
     from PySide6.QtCore import QTimer
 
     from storyboard.core.model import GuidanceMethod, LayerKind
-    from storyboard.core.settings import AppSettings
-    from storyboard.qt.app import application
     from storyboard.qt.canvas_edits import store_layer
-    from storyboard.qt.document import Document
-    from storyboard.qt.main_window import MainWindow
 
-    torch.set_num_threads(2)
-    tmp = Path(tempfile.mkdtemp())
-    os.environ["STORYBOARD_CONFIG_DIR"] = str(tmp / "config")
-    bundle = Path(shutil.copytree(ROOT / "projects/sample.storyboard", tmp / "sample.storyboard"))
-    app = application()
-    document, _ = Document.open(bundle)
-    window = MainWindow(AppSettings(device="cpu"), document)
-    window.resize(1400, 860)
-    window.show()
+    app, window, tmp = sample_window(threads=2)
+    document = window.document
     panel_id = window.timeline_model.panel_ids()[1]  # 1B: "[Mia] waving on the left in the park"
     window.timeline.select_panels([panel_id])
     store_layer(document, panel_id, LayerKind.SKETCH, sketch(64), "Draw sketch")  # type: ignore[arg-type]
@@ -110,10 +97,7 @@ def main() -> None:
         QTimer.singleShot(300, lambda: (grab("after"), side_by_side(shots), quit_()))
 
     def quit_() -> None:
-        window.document.undo_stack.setClean()
-        window.document._unsaved_results = False
-        window.close()
-        app.quit()
+        close(app, window)
 
     def start() -> None:
         grab("before")

@@ -10,31 +10,17 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sample_window import ROOT, close, sample_window
 
 
 def main() -> None:
-    import torch
     from PySide6.QtCore import QTimer
 
-    from storyboard.core.settings import AppSettings
-    from storyboard.qt.app import application
-    from storyboard.qt.document import Document
-    from storyboard.qt.main_window import MainWindow
-
-    torch.set_num_threads(1)
-    tmp = Path(tempfile.mkdtemp())
-    os.environ["STORYBOARD_CONFIG_DIR"] = str(tmp / "config")
-    bundle = Path(shutil.copytree(ROOT / "projects/sample.storyboard", tmp / "sample.storyboard"))
-    app = application()
-    document, _ = Document.open(bundle)
-    window = MainWindow(AppSettings(device="cpu"), document)
-    window.resize(1400, 860)
-    window.show()
+    app, window, tmp = sample_window(threads=1)
     window.docks["Queue"].raise_()
     window.generation.story.trigger()
     window.timeline.set_card_width(150)
@@ -42,10 +28,7 @@ def main() -> None:
     def shoot() -> None:
         window.grab().save(str(ROOT / "docs" / "queue.png"))
         window.controller.cancel_all()
-        window.document.undo_stack.setClean()
-        window.document._unsaved_results = False
-        window.close()
-        app.quit()
+        close(app, window)
 
     QTimer.singleShot(int(os.environ.get("SHOT_AFTER_MS", "25000")), shoot)
     app.exec()

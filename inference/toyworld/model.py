@@ -35,7 +35,7 @@ TEXT_WIDTH = 256
 SHARD = "15MB"
 
 
-def _byte_chars() -> list[str]:
+def byte_chars() -> list[str]:
     """CLIP's printable stand-ins for the 256 byte values, in CLIP's order."""
     bs = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
     cs, extra = bs[:], 0
@@ -80,7 +80,7 @@ def tokenizer_files() -> tuple[dict[str, int], list[str]]:
     pieces are left from the left; new merges rank after all earlier ones, so they never change
     how an earlier word is split (it already ends as one token).
     """
-    chars = _byte_chars()
+    chars = byte_chars()
     tokens = [*chars, *(c + "</w>" for c in chars)]
     ranks: dict[tuple[str, str], int] = {}
     merges: list[str] = []

@@ -17,14 +17,9 @@ def tiny_tokenizer() -> Any:
     """Byte-level CLIP tokenizer: 512 byte tokens + bos/eos, no merges (transformers 5 API)."""
     from transformers import CLIPTokenizer
 
-    bs = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
-    cs, extra = bs[:], 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + extra)
-            extra += 1
-    chars = [chr(c) for c in cs]
+    from inference.toyworld.model import byte_chars
+
+    chars = byte_chars()
     tokens = [*chars, *(c + "</w>" for c in chars), "<|startoftext|>", "<|endoftext|>"]
     vocab = {t: i for i, t in enumerate(tokens)}
     return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
