@@ -16,7 +16,7 @@ from storyboard.core.model import LayerKind
 from storyboard.qt.canvas_edits import layer_of
 from storyboard.qt.document import Document
 from storyboard.qt.main_window import MainWindow
-from storyboard.qt.widgets.canvas import PanelCanvas, Tool
+from storyboard.qt.widgets.canvas import MIN_LAYER_EDGE, PanelCanvas, Tool
 
 WAIT = 10_000
 
@@ -65,6 +65,7 @@ def test_strokes_undo_one_by_one_and_layers_reopen_pixel_for_pixel(
     assert [stack.text(i) for i in range(stack.count())] == ["Draw stroke"] * 3
     drawn = canvas.layer_image(LayerKind.SKETCH)
     width = drawn.width()
+    assert max(width, drawn.height()) >= MIN_LAYER_EDGE  # never a 64 px drawing for a 64 px model
     light = drawn.pixelColor(round(0.25 * width), round(0.6 * drawn.height())).alpha()
     heavy = drawn.pixelColor(round(0.75 * width), round(0.6 * drawn.height())).alpha()
     assert 0 < light < heavy  # the pencil follows the pen's pressure

@@ -48,6 +48,7 @@ class Tool(StrEnum):
 
 BOX_TOOLS = (Tool.CHARACTER_BOX, Tool.BALLOON_SPACE)
 MASK_TINT = QColor(230, 40, 60)
+MIN_LAYER_EDGE = 1024
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
@@ -101,12 +102,14 @@ class PanelCanvas(PanelPreview):
         return frame
 
     def layer_size(self) -> QSize:
-        """Layers match the panel's image; before there is one, the generation size."""
+        """Layers have the panel image's shape (before there is one, the generation size's),
+        enlarged to at least ``MIN_LAYER_EDGE`` on the long side: a 64 px model must not make
+        the artist draw in 64 px; guidance scales the layers down to the model's size."""
         image = self._load(self.shown_asset())
-        if not image.isNull():
-            return image.size()
         gen = self.document.project.settings.generation
-        return QSize(gen.width, gen.height)
+        size = image.size() if not image.isNull() else QSize(gen.width, gen.height)
+        scale = max(1.0, MIN_LAYER_EDGE / max(size.width(), size.height(), 1))
+        return QSize(round(size.width() * scale), round(size.height() * scale))
 
     def relative(self, pos: QPointF) -> QPointF:
         frame = self.frame()
