@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Train the built-in toy-world model on a lent GPU machine, across several 10-minute calls.
 #
-#   tools/train_toyworld.sh start SECONDS   # start training in the background (setsid), then watch
+#   tools/train_toyworld.sh start SECONDS [ARGS]  # start training in the background (setsid), watch
+#                                           # (ARGS go to inference.toyworld.train, e.g. --story-panels 4;
+#                                           #  a model folder in resources/models/toyworld is continued)
 #   tools/train_toyworld.sh watch           # watch the log until the call's time is nearly up
 #   tools/train_toyworld.sh finish          # wait for the end, pack the model into $OUT
 #
@@ -31,11 +33,17 @@ watch() {  # until the trainer ends or $1 seconds have passed
 case "${1:-}" in
 start)
     mkdir -p $WORK
+    seconds=${2:-1200}
+    shift $(( $# < 2 ? $# : 2 ))
+    if [ -f resources/models/toyworld/training.json ] && [ ! -d $WORK/model ]; then
+        cp -r resources/models/toyworld $WORK/model  # continue the shipped model
+        cp resources/models/toyworld-reader.safetensors $WORK/
+    fi
     nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
     python3 -c "import torch, diffusers, transformers; print(torch.__version__, diffusers.__version__, transformers.__version__)"
     setsid nohup python3 -m inference.toyworld.train --out $WORK/model \
         --reader $WORK/toyworld-reader.safetensors --state $WORK/state.pt \
-        --seconds "${2:-1200}" --plan-seconds "$(( ${2:-1200} - 90 ))" --snapshot-every 150 \
+        --seconds "$seconds" --plan-seconds "$(( seconds - 90 ))" --snapshot-every 150 "$@" \
         >$WORK/log 2>&1 </dev/null &
     echo $! >$WORK/pid
     watch 560
@@ -51,7 +59,7 @@ finish)
     if [ -x tools/after_training.sh ]; then tools/after_training.sh $WORK; fi
     ;;
 *)
-    echo "usage: $0 start SECONDS | watch | finish" >&2
+    echo "usage: $0 start SECONDS [TRAINER ARGS] | watch | finish" >&2
     exit 2
     ;;
 esac
