@@ -49,30 +49,46 @@ _X_SLOTS = (14.0, 32.0, 50.0)
 _Num = torch.Tensor | float
 
 
+_COLOURS: list[tuple[int, int, int]] = [(0, 0, 0)]
+"""Every colour drawn so far; pictures are painted as indices into it (one byte a pixel)."""
+
+
+def _index(colour: tuple[int, int, int]) -> int:
+    if colour not in _COLOURS:
+        _COLOURS.append(colour)
+    return _COLOURS.index(colour)
+
+
 def _colours(kind: str, device: torch.device) -> torch.Tensor:
-    table = [PALETTE[kind][v] for v in PERSON_ATTRIBUTES[kind]]
-    return torch.tensor(table, dtype=torch.float32, device=device) / 255.0
+    """The colour index of each value of attribute ``kind``."""
+    indices = [_index(PALETTE[kind][v]) for v in PERSON_ATTRIBUTES[kind]]
+    return torch.tensor(indices, dtype=torch.uint8, device=device)
 
 
 def _rgb(colour: tuple[int, int, int], device: torch.device) -> torch.Tensor:
-    return torch.tensor(colour, dtype=torch.float32, device=device) / 255.0
+    return torch.tensor(_index(colour), dtype=torch.uint8, device=device)
 
 
 class _Canvas:
-    """A batch of images being painted, with the pixel grid shapes are tested against."""
+    """A batch of pictures being painted, as colour indices (a quarter of the memory traffic of
+    painting RGB floats), with the pixel grid shapes are tested against."""
 
     def __init__(self, n: int, device: torch.device) -> None:
-        self.image = torch.zeros((n, 3, SIZE, SIZE), device=device)
+        self.labels = torch.zeros((n, SIZE, SIZE), dtype=torch.uint8, device=device)
         centres = torch.arange(SIZE, dtype=torch.float32, device=device) + 0.5
         self.y = centres.view(1, SIZE, 1)
         self.x = centres.view(1, 1, SIZE)
         self.device = device
 
     def paint(self, mask: torch.Tensor, colour: torch.Tensor) -> None:
-        """``colour`` (3,) or (n, 3) wherever ``mask`` (n, H, W) is set."""
-        if colour.ndim == 1:
-            colour = colour.expand(self.image.shape[0], 3)
-        self.image = torch.where(mask[:, None], colour[:, :, None, None], self.image)
+        """Colour index ``colour`` (one, or one per picture) wherever ``mask`` (n, H, W) is set."""
+        value = colour.view(-1, 1, 1) if colour.ndim else colour
+        self.labels = torch.where(mask, value, self.labels)
+
+    def image(self) -> torch.Tensor:
+        """``(n, 3, H, W)`` floats in [0, 1]."""
+        table = torch.tensor(_COLOURS, dtype=torch.float32, device=self.device) / 255.0
+        return table[self.labels.long()].permute(0, 3, 1, 2).contiguous()
 
     def rect(self, x0: _Num, y0: _Num, x1: _Num, y1: _Num) -> torch.Tensor:
         return (self.x >= x0) & (self.x < x1) & (self.y >= y0) & (self.y < y1)
@@ -93,7 +109,7 @@ def render(batch: WorldBatch, device: torch.device | str = "cpu") -> torch.Tenso
     _background(canvas, batch, device)
     for slot in range(MAX_PEOPLE):
         _person(canvas, batch, slot, device)
-    return canvas.image
+    return canvas.image()
 
 
 # ------------------------------------------------------------------------------ scenes
