@@ -186,7 +186,8 @@ def train_unet(pipe: Any, stats: Stats, args: argparse.Namespace, device: torch.
     deadline = started + args.seconds - (time.monotonic() - args.t0)
     while time.monotonic() < deadline:
         step = stats.unet_steps
-        as_story = stories is not None and step % 2 == 0
+        share = args.story_share  # this share of the steps train on stories, spread evenly
+        as_story = stories is not None and int((step + 1) * share) > int(step * share)
         world, ids = (stories if as_story and stories else batches).next()
         lr = _learning_rate(args, step - fresh_start, base_seconds + time.monotonic() - started)
         for group in optimiser.param_groups:
@@ -334,9 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snapshot-every", type=float, default=120)
     parser.add_argument("--warmup", type=int, default=300, help="steps of lr warm-up per call")
     parser.add_argument(
-        "--story-panels", type=int, default=0, help="every other batch: stories of N (CSA on)"
+        "--story-panels", type=int, default=0, help="batches of stories of N panels (CSA on)"
     )
     parser.add_argument("--story-rate", type=float, default=0.5, help="CSA rate in stories")
+    parser.add_argument("--story-share", type=float, default=0.5, help="share of story batches")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
