@@ -91,6 +91,7 @@ class StoryAttention:
         self.cfg = True
         self.write_bank: IdentityBank | None = None
         self.write_regions: tuple[Box | None, ...] | None = None
+        self._inside: dict[int, torch.Tensor] = {}  # token count -> (n, N) inside the regions
         self.read_plan: ReadPlan | None = None
         self._gate = torch.zeros((0, len(self.layer_names)), dtype=torch.bool)
         self._calls = 0
@@ -159,6 +160,7 @@ class StoryAttention:
         self.mode = Mode.WRITE
         self.write_bank = bank
         self.write_regions = tuple(regions) if regions and any(regions) else None
+        self._inside.clear()
         self._seed = stable_seed("csa-token-sample", seed)
         self._pinning_planned = False
 
@@ -299,8 +301,15 @@ class StoryAttention:
         rate = self.config.rate_for(num_tokens, self.latent_size)
         if self.write_regions is None:
             return sample_count(rate, num_tokens)
-        inside = [int(self.region_mask(box, num_tokens).sum()) for box in self.write_regions]
-        return min(sample_count(rate, k) for k in inside)
+        return min(sample_count(rate, int(k)) for k in self.inside_regions(num_tokens).sum(1))
+
+    def inside_regions(self, num_tokens: int) -> torch.Tensor:
+        """Bool ``(n, num_tokens)``: each identity panel's tokens inside its region (cached)."""
+        assert self.write_regions is not None
+        if num_tokens not in self._inside:
+            masks = [self.region_mask(box, num_tokens) for box in self.write_regions]
+            self._inside[num_tokens] = torch.stack(masks)
+        return self._inside[num_tokens]
 
     def region_mask(self, box: Box | None, num_tokens: int) -> torch.Tensor:
         """Bool ``(num_tokens,)``: tokens whose centre lies in ``box`` (all when None)."""
@@ -330,8 +339,7 @@ class StoryAttention:
                 self._generator = torch.Generator(device=device).manual_seed(self._seed)
             outside = None
             if self.write_regions is not None:
-                masks = [self.region_mask(box, num_tokens) for box in self.write_regions]
-                outside = ~torch.stack(masks).to(device)
+                outside = ~self.inside_regions(num_tokens).to(device)
             cached = sample_token_indices(
                 num_images, num_tokens, count, self._generator, device, excluded=outside
             )
