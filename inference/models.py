@@ -27,11 +27,12 @@ from typing import Any
 import torch
 
 from inference.errors import ModelUnavailable
+from storyboard.core.resources import MODELS, RESOURCES
 
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[1]
-MODELS_FILE = ROOT / "resources" / "models.json"
+ROOT = RESOURCES.parent
+MODELS_FILE = MODELS
 DEFAULT_MODEL = "toyworld"
 """The built-in toy-world model (``resources/models/toyworld``): works offline on any machine."""
 BASE_REPOS = {

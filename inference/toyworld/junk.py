@@ -4,24 +4,21 @@ prompt assembly, and must not throw it off."""
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
-from pathlib import Path
 
 import torch
 
 from inference.toyworld.world import vocabulary
+from storyboard.core.styles import builtin_styles
 
-STYLES_FILE = Path(__file__).resolve().parents[2] / "resources" / "styles.json"
 NAMES = ("mia", "leo", "ada", "tom", "nora", "sam", "kai", "lena", "max", "zoe")
 
 
 @cache
 def junk_words() -> tuple[str, ...]:
     """Names and every word of the style templates that is not a toy-world word."""
-    styles = json.loads(STYLES_FILE.read_text(encoding="utf-8"))
-    text = " ".join(f"{s.get('prompt', '')} {s.get('negative', '')}" for s in styles.values())
+    text = " ".join(f"{s.prompt} {s.negative}" for s in builtin_styles().values())
     words = set(re.findall(r"[a-z0-9]+", text.lower().replace("{prompt}", " ")))
     return tuple(sorted((words | set(NAMES)) - set(vocabulary())))
 

@@ -25,10 +25,11 @@ from typing import Any
 import torch
 
 from inference.toyworld.world import vocabulary
+from storyboard.core.resources import RESOURCES
 
 logger = logging.getLogger(__name__)
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "resources" / "models" / "toyworld"
+MODEL_DIR = RESOURCES / "models" / "toyworld"
 IMAGE_SIZE = 64
 MAX_TOKENS = 77
 TEXT_WIDTH = 256

@@ -20,12 +20,11 @@ from torch.nn import functional as F  # noqa: N812 - the usual name
 
 from inference.toyworld.render import render
 from inference.toyworld.world import APPEARANCE, PERSON_ATTRIBUTES, SCENES, sample_world
+from storyboard.core.resources import RESOURCES
 
 logger = logging.getLogger(__name__)
 
-READER_FILE = (
-    Path(__file__).resolve().parents[2] / "resources" / "models" / "toyworld-reader.safetensors"
-)
+READER_FILE = RESOURCES / "models" / "toyworld-reader.safetensors"
 READ = ("scene", *APPEARANCE, "position", "pose")
 CLASSES = {"scene": len(SCENES), **{k: len(PERSON_ATTRIBUTES[k]) for k in READ[1:]}}
 
