@@ -165,7 +165,7 @@ def train_unet(pipe: Any, stats: Stats, args: argparse.Namespace, device: torch.
     unet, text = pipe.unet, pipe.text_encoder
     params = [*unet.parameters(), *text.parameters()]
     optimiser = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
-    ema = _resume(pipe, optimiser, stats, args.state, device)
+    ema = _resume(pipe, params, optimiser, stats, args.state, device)
     fresh_start = stats.unet_steps
     alphas = pipe.scheduler.alphas_cumprod.to(device)
     snr = alphas / (1 - alphas)
@@ -205,13 +205,7 @@ def train_unet(pipe: Any, stats: Stats, args: argparse.Namespace, device: torch.
         if step % 500 == 0:
             stats.losses.append((step, float(loss.detach())))
             rate = (stats.unet_steps - fresh_start) / max(time.monotonic() - started, 1e-6)
-            logger.info(
-                "unet step %d loss %.4f lr %.2e %.1f steps/s",
-                step,
-                float(loss.detach()),
-                lr,
-                rate,
-            )
+            logger.info("unet step %d loss %.4f lr %.2e %.1f steps/s", *stats.losses[-1], lr, rate)
         if time.monotonic() - last_snapshot > args.snapshot_every:
             _snapshot(
                 pipe, params, ema, optimiser, stats, args, base_seconds + time.monotonic() - started
@@ -245,10 +239,9 @@ def _learning_rate(args: argparse.Namespace, steps: int, seconds: float) -> floa
 
 
 def _resume(
-    pipe: Any, optimiser: Any, stats: Stats, state: str, device: torch.device
+    pipe: Any, params: list[Any], optimiser: Any, stats: Stats, state: str, device: torch.device
 ) -> list[torch.Tensor]:
-    """The EMA weights to continue with, after loading the exact state when it matches."""
-    params = [*pipe.unet.parameters(), *pipe.text_encoder.parameters()]
+    """The EMA of ``params`` to continue with, after loading the exact state when it matches."""
     path = Path(state) if state else None
     if path is None or not path.is_file():
         return [p.detach().clone().float() for p in params]
