@@ -292,6 +292,20 @@ def _attention_excluding(
 
 
 # ---------------------------------------------------------------------- installation
+def decoder_layers(unet: Any) -> list[str]:
+    """Module paths of ``unet``'s decoder self-attention layers, in processor order."""
+    names = [n for n in unet.attn_processors if is_decoder_self_attention(n)]
+    return [n.removesuffix(".processor") for n in names]
+
+
+def put_consistent_processors(unet: Any, story: StoryAttention) -> None:
+    """A CSA processor driven by ``story`` on each of its layers; other layers keep theirs."""
+    procs: dict[str, Any] = dict(unet.attn_processors)
+    for i, layer in enumerate(story.layer_names):
+        procs[f"{layer}.processor"] = ConsistentAttnProcessor(story, layer, i)
+    unet.set_attn_processor(procs)
+
+
 def install_consistent_attention(unet: Any, config: CSAConfig | None = None) -> StoryAttention:
     """Put CSA processors on ``unet``'s decoder self-attention layers; returns their shared state.
 
@@ -299,14 +313,11 @@ def install_consistent_attention(unet: Any, config: CSAConfig | None = None) -> 
     Undo with :func:`uninstall_consistent_attention`.
     """
     current = dict(unet.attn_processors)
-    names = [n for n in current if is_decoder_self_attention(n)]
+    names = decoder_layers(unet)
     if not names:
         raise ValueError("this model has no UNet decoder self-attention layers (up_blocks.*.attn1)")
-    story = StoryAttention(config or CSAConfig(), [n.removesuffix(".processor") for n in names])
-    procs: dict[str, Any] = dict(current)
-    for i, name in enumerate(names):
-        procs[name] = ConsistentAttnProcessor(story, name.removesuffix(".processor"), i)
-    unet.set_attn_processor(procs)
+    story = StoryAttention(config or CSAConfig(), names)
+    put_consistent_processors(unet, story)
 
     def _pre_hook(_module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         sample = args[0] if args else kwargs.get("sample")

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from inference.consistent_attention import ConsistentAttnProcessor, is_decoder_self_attention
+from inference.consistent_attention import decoder_layers, put_consistent_processors
 from inference.csa_schedule import CSAConfig
 from inference.story_attention import Mode, StoryAttention
 from inference.toyworld.world import APPEARANCE, WorldBatch, sample_world
@@ -78,10 +78,6 @@ class TrainingStory(StoryAttention):
 
 def install_training_csa(unet: Any, rate: float, latent: tuple[int, int]) -> TrainingStory:
     """CSA processors on the decoder self-attention layers, driven by a :class:`TrainingStory`."""
-    names = [n for n in unet.attn_processors if is_decoder_self_attention(n)]
-    story = TrainingStory([n.removesuffix(".processor") for n in names], rate, latent)
-    processors = dict(unet.attn_processors)
-    for i, name in enumerate(names):
-        processors[name] = ConsistentAttnProcessor(story, name.removesuffix(".processor"), i)
-    unet.set_attn_processor(processors)
+    story = TrainingStory(decoder_layers(unet), rate, latent)
+    put_consistent_processors(unet, story)
     return story
