@@ -74,15 +74,6 @@ class WorldBatch:
     def scene_name(self, index: int) -> str:
         return SCENES[int(self.scene[index])]
 
-    def take(self, rows: torch.Tensor) -> WorldBatch:
-        """The pictures at ``rows``."""
-        return WorldBatch(
-            self.scene[rows],
-            {k: v[rows] for k, v in self.people.items()},
-            self.present[rows],
-            self.jitter[rows],
-        )
-
 
 JITTER_SIZE = 16
 
@@ -164,19 +155,6 @@ def describe_person(person: dict[str, str], stated: set[str]) -> str:
     if "position" in stated:
         words.append(POSITION_PHRASES[person["position"]])
     return " ".join(words)
-
-
-def caption(batch: WorldBatch, index: int, stated: dict[str, set[str]], scene: bool) -> str:
-    """The caption of picture ``index``; ``stated``: slot (``"0"``, ``"1"``) -> stated names."""
-    parts = [
-        describe_person(batch.person(index, slot), stated.get(str(slot), set()))
-        for slot in range(MAX_PEOPLE)
-        if bool(batch.present[index, slot])
-    ]
-    text = " and ".join(parts)
-    if scene:
-        text += " " + SCENE_PHRASES[batch.scene_name(index)]
-    return text
 
 
 def random_captions(

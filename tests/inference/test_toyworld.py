@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -42,8 +43,7 @@ def test_an_attribute_changes_the_pixels_of_its_part_only() -> None:
     """Hair colour: the picture differs only where hair is, and shows the palette colour there."""
     gen = torch.Generator().manual_seed(5)
     base = sample_world(1, gen, two_people=0.0, fixed={"hair": 0, "hat": 0, "hairstyle": 1})
-    other = base.take(torch.tensor([0]))
-    other.people = {k: v.clone() for k, v in base.people.items()}
+    other = dataclasses.replace(base, people={k: v.clone() for k, v in base.people.items()})
     other.people["hair"][0, 0] = PERSON_ATTRIBUTES["hair"].index("blue")
     a, b = render(base)[0], render(other)[0]
     changed = (a != b).any(0)
