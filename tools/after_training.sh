@@ -4,8 +4,8 @@
 set -u
 WORK=${1:-/tmp/toyworld}
 mkdir -p $WORK/grids
-timeout 320 python3 -m inference.bench_consistency --model $WORK/model \
-    --reader $WORK/toyworld-reader.safetensors --stories 48 --adherence 500 --device cuda \
+timeout 240 python3 -m inference.bench_consistency --model $WORK/model \
+    --reader $WORK/toyworld-reader.safetensors --stories 32 --adherence 300 --device cuda \
     --save-images $WORK/grids --json >"$OUT/bench.json" 2>"$OUT/bench.log"
 tail -n 12 "$OUT/bench.log"
 (cd $WORK && tar cf "$OUT/grids.tar" grids)

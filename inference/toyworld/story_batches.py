@@ -7,7 +7,8 @@ the whole 64 px picture), so sharing tokens changes little (measured in ``docs/b
 
 This module teaches it. A *story batch* holds stories of ``panels`` pictures of the same person
 (every appearance attribute equal) in different scenes, positions and poses, captioned with many
-attributes left out, all panels of a story at the same noise level. During the forward pass the
+attributes left out, the panels of a story at one noise level or, in some stories, at mixed levels
+(:func:`story_timesteps`). During the forward pass the
 UNet's decoder self-attention layers run the product's own CSA processor in write mode, each story
 being one group: every panel attends to its own tokens and a sampled share of the other panels'
 tokens, exactly as at generation time. An unstated attribute can then only be predicted well by
@@ -34,6 +35,25 @@ def story_world(stories: int, panels: int, generator: torch.Generator) -> WorldB
         column = world.people[name][:, 0]
         column.copy_(column[::panels].repeat_interleave(panels))
     return world
+
+
+def story_timesteps(
+    count: int, panels: int, spread: float, steps: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Training noise levels for ``count`` pictures in stories of ``panels`` (story-major).
+
+    The panels of a story share one level, as in a CSA batch at generation time, except in a
+    ``spread`` share of the stories, whose panels each get their own: there a noisy panel gains
+    most by copying the look of a clearer one through the shared tokens. That is the habit CSA
+    needs: at generation time the panel whose colours settle first leads the others.
+    """
+    device = generator.device
+    t = torch.randint(0, steps, (count,), generator=generator, device=device)
+    if panels <= 1:
+        return t
+    spread_story = torch.rand(count // panels, generator=generator, device=device) < spread
+    shared = t[::panels].repeat_interleave(panels)
+    return torch.where(spread_story.repeat_interleave(panels), t, shared)
 
 
 class _NoBank:

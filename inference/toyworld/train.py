@@ -39,7 +39,7 @@ from inference.toyworld.model import (
 )
 from inference.toyworld.reader import READER_FILE, accuracy, save_reader, train_reader
 from inference.toyworld.render import render
-from inference.toyworld.story_batches import install_training_csa, story_world
+from inference.toyworld.story_batches import install_training_csa, story_timesteps, story_world
 from inference.toyworld.world import random_captions, sample_world
 
 logger = logging.getLogger(__name__)
@@ -195,7 +195,9 @@ def train_unet(pipe: Any, stats: Stats, args: argparse.Namespace, device: torch.
         panels = args.story_panels if as_story else 1
         if as_story:
             story.on(len(world) // panels, panels, step)
-        loss = _loss(pipe, world, ids, generator, weights, stats.scaling_factor, panels)
+        loss = _loss(
+            pipe, world, ids, generator, weights, stats.scaling_factor, panels, args.story_spread
+        )
         if as_story:
             story.off()
             stats.story_steps += 1
@@ -263,9 +265,10 @@ def _loss(
     weights: torch.Tensor,
     scale: float,
     panels: int = 1,
+    spread: float = 0.0,
 ) -> torch.Tensor:
-    """Min-SNR-weighted noise-prediction loss of one batch of freshly drawn pictures (the
-    ``panels`` pictures of a story share one noise level, as in a CSA batch)."""
+    """Min-SNR-weighted noise-prediction loss of one batch of freshly drawn pictures (stories of
+    ``panels`` pictures get their noise levels from :func:`story_timesteps`)."""
     device = pipe.unet.device
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     with torch.no_grad():
@@ -273,10 +276,7 @@ def _loss(
         with autocast:
             latents = pipe.vae.encode(images).latent_dist.mean.float() * scale
     noise = torch.randn(latents.shape, generator=generator, device=device)
-    t = torch.randint(
-        0, len(weights), (latents.shape[0] // panels,), generator=generator, device=device
-    )
-    t = t.repeat_interleave(panels)
+    t = story_timesteps(latents.shape[0], panels, spread, len(weights), generator)
     noisy = pipe.scheduler.add_noise(latents, noise, t)
     with autocast:
         states = pipe.text_encoder(ids.to(device))[0]
@@ -332,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--story-rate", type=float, default=0.5, help="CSA rate in stories")
     parser.add_argument("--story-share", type=float, default=0.5, help="share of story batches")
+    parser.add_argument(
+        "--story-spread", type=float, default=0.5, help="share of stories with mixed noise levels"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)

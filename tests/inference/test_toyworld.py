@@ -204,3 +204,15 @@ def test_training_csa_lets_each_panel_see_its_story_and_learns_through_it() -> N
     assert not torch.allclose(again[0], out[0].detach())
     out.sum().backward()
     assert unet.up_blocks[1].attentions[0].transformer_blocks[0].attn1.to_k.weight.grad is not None
+
+
+def test_story_noise_levels_are_shared_or_spread_per_story() -> None:
+    from inference.toyworld.story_batches import story_timesteps
+
+    generator = torch.Generator().manual_seed(0)
+    shared = story_timesteps(64, 4, 0.0, 1000, generator).view(16, 4)
+    assert bool((shared == shared[:, :1]).all())
+    spread = story_timesteps(64, 4, 1.0, 1000, generator).view(16, 4)
+    assert int((spread != spread[:, :1]).any(dim=1).sum()) >= 15
+    single = story_timesteps(64, 1, 1.0, 1000, generator)
+    assert len(set(single.tolist())) > 32
