@@ -9,8 +9,9 @@ in ``research/perf-anchor.md``, so the numbers compare with the official code's 
 
 Rows, per resolution: plain SDPA with 4 and 8 panels (the baselines), CSA write of 4 identity panels
 with the bank on the GPU and offloaded to pinned CPU memory, CSA read of 8 panels (batched) from
-either bank, a mixed read (two characters, region boxes, a panel without characters), and a full
-story (write 4 + read 8, offloaded) whose peak includes the UNet weights.
+either bank (and from the GPU bank once more with the bank's K/V copied per panel, the path used
+when no split kernel is available), a mixed read (two characters, region boxes, a panel without
+characters), and a full story (write 4 + read 8, offloaded) whose peak includes the UNet weights.
 """
 
 from __future__ import annotations
@@ -209,6 +210,10 @@ class Resolution:
         for offload in (False, True):
             bank = self.write(story, offload)
             self.read(story, mixed_panels(self.n_read), {"a": bank, "b": bank})
+            for split in (True, False):
+                story.split_read = split
+                self.read(story, [PanelSpec(("a",))] * self.n_read, {"a": bank})
+            story.split_read = True
         uninstall_consistent_attention(bench.unet, story)
         bench.denoise(self.n_id, self.res, self.steps)
         bench.denoise(self.n_read, self.res, self.steps)
@@ -247,6 +252,15 @@ class Resolution:
                 read,
                 plain_read,
             )
+            if backends == self.backends[0]:  # the path before the split read, for comparison
+                story.split_read = False
+                self.add(
+                    f"CSA read, {n_read} panels batched, bank on GPU, bank K/V copied per panel",
+                    n_read,
+                    read,
+                    plain_read,
+                )
+                story.split_read = True
             holder.clear()
         # offloaded bank: pinned buffers made now, cold (torch's pinned cache emptied too)
         if hasattr(torch._C, "_host_emptyCache"):

@@ -16,7 +16,10 @@ Read (any number of panels): K/V of panel p = own tokens + bank tokens of its ch
 tokens are projected once per layer call and shared by all panels of the batch.
 
 * If every panel shows the same characters and no panel has a box (the common case), all K/V have
-  the same length: a plain batched call.
+  the same length. Where a fused kernel that returns its log-sum-exp checks out, the panels attend
+  to their own tokens and, all at once, to the shared bank tokens, and the two are merged exactly
+  (:mod:`inference.split_attention`): two calls, no per-panel copy of the bank. Otherwise the bank
+  tokens are copied after each panel's own and it is a plain batched call.
 * Otherwise (panels with different characters, panels without any, region boxes), every panel gets
   the bank tokens of the *union* of the batch's characters, and an exact key-exclusion is folded
   into the dot product instead of a mask: each character j gets one extra head channel, 1 in the
@@ -37,6 +40,7 @@ import torch
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
 from inference.csa_schedule import CSAConfig
+from inference.split_attention import LseAttention, lse_attention, shared_key_attention
 from inference.story_attention import Mode, ReadPlan, StoryAttention
 
 logger = logging.getLogger(__name__)
@@ -154,8 +158,17 @@ class ConsistentAttnProcessor:
             dim=1,
         )  # (G, M, C): bank tokens of every character of the batch, character-major
         q = attn.to_q(x)
-        k = _append_shared(attn.to_k(x), attn.to_k(refs), panels)
-        v = _append_shared(attn.to_v(x), attn.to_v(refs), panels)
+        k_ref, v_ref = attn.to_k(refs), attn.to_v(refs)
+        if plan.homogeneous:
+            split = _split_kernel(attn, x) if story.split_read else None
+            if split is not None:
+                hk, hv = _heads(attn, attn.to_k(x)), _heads(attn, attn.to_v(x))
+                out = shared_key_attention(
+                    split, _heads(attn, q), hk, hv, _heads(attn, k_ref), _heads(attn, v_ref), groups
+                )
+                return _merge_heads(out, q.dtype)
+        k = _append_shared(attn.to_k(x), k_ref, panels)
+        v = _append_shared(attn.to_v(x), v_ref, panels)
         if plan.homogeneous:
             return _attention(attn, q, k, v, story.cuda_backends)
         lengths = [plan.banks[c].entry_length(self.layer_name, story.step) for c in plan.union]
@@ -166,6 +179,13 @@ class ConsistentAttnProcessor:
 
 
 # ---------------------------------------------------------------------- tensor helpers
+def _split_kernel(attn: Any, x: torch.Tensor) -> LseAttention | None:
+    """The kernel for :func:`shared_key_attention`, when this layer and device can use one."""
+    if attn.norm_q is not None or attn.norm_k is not None:
+        return None
+    return lse_attention(x.device, x.dtype)
+
+
 def _write_indices(idx: torch.Tensor, tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Positions within one CFG half's ``n*N`` tokens: the bank's samples ``(n*k,)``, and per
     identity image its K/V rows ``(n, N + (n-1)*k)``: own tokens, then the others' samples."""

@@ -105,6 +105,9 @@ class StoryAttention:
         self.cuda_backends: tuple[str, ...] = DEFAULT_CUDA_BACKENDS
         """SDPA kernels tried, in order, for the consistent calls on CUDA (names of
         ``torch.nn.attention.SDPBackend``); empty = PyTorch's own choice."""
+        self.split_read = True
+        """Read the shared bank tokens without copying them per panel where a kernel allows it
+        (:mod:`inference.split_attention`); off, every read is one SDPA call over copied K/V."""
         self._pinning_planned = False
         self.hook_handle: Any = None
         self.previous_processors: dict[str, Any] = {}

@@ -13,6 +13,7 @@ from torch.testing import assert_close
 from inference.consistent_attention import ConsistentAttnProcessor
 from inference.csa_schedule import CSAConfig, sample_count
 from inference.identity_bank import IdentityBank
+from inference.split_attention import lse_attention
 from inference.story_attention import PanelSpec, StoryAttention, token_grid
 
 CHANNELS = 32
@@ -181,12 +182,15 @@ READ_CASES = {
 }
 
 
+@pytest.mark.parametrize("split", [True, False])
 @pytest.mark.parametrize("cfg", [True, False])
 @pytest.mark.parametrize("case", sorted(READ_CASES))
-def test_read_matches_reference(case: str, cfg: bool) -> None:
+def test_read_matches_reference(case: str, cfg: bool, split: bool) -> None:
+    """Both read paths: shared bank tokens merged by log-sum-exp (split), and copied per panel."""
     panels = READ_CASES[case]
     attn = make_layer()
     story, proc = make_story(CSAConfig(start_step=0, p_early=1.0, rate_low=0.5, rate_high=0.25))
+    story.split_read = split
     latent = (8, 8)
     tokens = 64
     groups = 2 if cfg else 1
@@ -200,6 +204,11 @@ def test_read_matches_reference(case: str, cfg: bool) -> None:
         refs = {c: b.get(LAYER, 2, x.device) for c, b in banks.items()}
         slow = reference_read(attn, x, panels, refs, groups, token_grid(tokens, latent))
     assert_close(fast, slow, rtol=1e-5, atol=1e-5)
+
+
+def test_the_split_read_has_a_kernel_on_the_cpu() -> None:
+    """Otherwise the split cases above would silently test the copying path twice."""
+    assert lse_attention(torch.device("cpu"), torch.float32) is not None
 
 
 def test_box_outside_every_token_equals_plain_for_that_panel() -> None:

@@ -84,3 +84,34 @@ def test_exclusion_channels_in_half_precision_kernels(
         slow = reference_read(attn, x, panels, refs, 2, token_grid(tokens, latent))
         fast = proc(attn.to("cuda", dtype), x.to("cuda", dtype))
     assert_close(fast.float().cpu(), slow, atol=2e-2, rtol=2e-2)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_split_read_uses_a_fused_kernel_and_equals_the_reference(dtype: torch.dtype) -> None:
+    """The read that merges own and shared attention by log-sum-exp (SDXL's head size 64), on a
+    kernel found on this card, against the fp32 loop reference and the copying path."""
+    from inference.split_attention import lse_attention
+
+    assert lse_attention(torch.device("cuda"), dtype) is not None
+    torch.manual_seed(0)
+    layer = "up_blocks.0.attentions.0.transformer_blocks.0.attn1"
+    attn = Attention(query_dim=128, heads=2, dim_head=64).eval()
+    story = StoryAttention(CSAConfig(start_step=0, p_early=1.0), [layer])
+    proc = ConsistentAttnProcessor(story, layer, 0)
+    latent, tokens = (16, 16), 256
+    refs = {"a": torch.randn(2, 4 * 128, 128)}
+    bank = story.new_bank("a", num_images=4, num_steps=2, latent_size=latent)
+    bank.put(layer, 1, refs["a"].to("cuda", dtype))
+    panels = [PanelSpec(("a",))] * 3
+    x = torch.randn(6, tokens, 128)
+    outs = []
+    for split in (True, False):
+        story.split_read = split
+        story.begin_read(panels, {"a": bank}, num_steps=2, latent_size=latent)
+        story.step = 1
+        with torch.no_grad():
+            outs.append(proc(attn.to("cuda", dtype), x.to("cuda", dtype)).float().cpu())
+    with torch.no_grad():
+        slow = reference_read(attn.float().cpu(), x, panels, refs, 2, token_grid(tokens, latent))
+    assert_close(outs[0], slow, atol=2e-2, rtol=2e-2)
+    assert_close(outs[0], outs[1], atol=1e-2, rtol=1e-2)
