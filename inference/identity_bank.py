@@ -18,7 +18,8 @@ stores the bank in pinned CPU memory (writes copy out on a side CUDA stream) and
 stream; each layer waits only for its own copy.
 
 ``save``/``load`` use safetensors plus a :class:`BankKey` so that a bank is never used with settings
-it was not made for.
+it was not made for. Loaded onto a GPU, a bank is read in the background in step order
+(:mod:`inference.bank_stream`), so a panel can start denoising before its bank is all there.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import torch
 
+from inference.bank_stream import BankStream, stored_entries
 from inference.pinned import StepBuffers
 
 logger = logging.getLogger(__name__)
@@ -124,6 +126,8 @@ class IdentityBank:
         self._side: torch.cuda.Stream | None = None
         self._staged_step: int | None = None
         self._staged: dict[str, tuple[torch.Tensor, torch.cuda.Event]] = {}
+        self._stream: BankStream | None = None
+        """Set while a loaded bank is still being read onto the GPU (see :meth:`load`)."""
 
     # ------------------------------------------------------------------ properties
     @property
@@ -134,14 +138,22 @@ class IdentityBank:
     @property
     def nbytes(self) -> int:
         """Bytes held by the stored tokens (wherever they live)."""
+        if self._stream is not None:
+            return sum(e.numel * e.dtype.itemsize for e in self._stream.entries.values())
         return sum(t.numel() * t.element_size() for t in self._entries.values())
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._stream.entries if self._stream is not None else self._entries)
 
     def entries(self) -> Iterable[tuple[str, int]]:
         """The stored (layer, step) pairs, in write order."""
-        return self._entries.keys()
+        return (self._stream.entries if self._stream is not None else self._entries).keys()
+
+    def _settle(self) -> None:
+        """Wait for a streamed load to end; the entries are then plain tensors on the GPU."""
+        if self._stream is not None:
+            self._entries = self._stream.join()
+            self._stream = None
 
     # ------------------------------------------------------------------ writing
     def plan_offload(
@@ -198,10 +210,12 @@ class IdentityBank:
     # ------------------------------------------------------------------ reading
     def has(self, layer: str, step: int) -> bool:
         """Whether an entry exists for this layer and step."""
-        return (layer, step) in self._entries
+        return (layer, step) in self.entries()
 
     def entry_length(self, layer: str, step: int) -> int:
         """Number of stored tokens (n * k) of an entry, without moving it."""
+        if self._stream is not None:
+            return self._stream.entries[(layer, step)].shape[1]
         return int(self._entries[(layer, step)].shape[1])
 
     def prefetch(self, step: int, device: torch.device, order: Iterable[str]) -> None:
@@ -213,7 +227,7 @@ class IdentityBank:
         """
         self._staged.clear()
         self._staged_step = None
-        if device.type != "cuda" or not self._entries:
+        if device.type != "cuda" or not self._entries or self._stream is not None:
             return
         side = self._side_stream(device)
         # No wait on the compute stream: the sources are host memory that nothing on the GPU
@@ -238,6 +252,8 @@ class IdentityBank:
             current.wait_event(event)
             copy.record_stream(current)
             return copy
+        if self._stream is not None and (layer, step) in self._stream.entries:
+            return self._stream.take((layer, step))
         try:
             stored = self._entries[(layer, step)]
         except KeyError:
@@ -293,6 +309,7 @@ class IdentityBank:
         from safetensors.torch import save_file
 
         self.finish()
+        self._settle()
         tensors = {
             f"{layer}@{step}": t.detach().to("cpu", copy=True).contiguous()
             for (layer, step), t in self._entries.items()
@@ -324,13 +341,19 @@ class IdentityBank:
         """Read a bank saved by :meth:`save`.
 
         With ``expect``, refuse (:class:`BankMismatchError`) a bank made under another key. With
-        ``offload`` and a CUDA ``device``, keep the tokens in pinned CPU memory for prefetching;
-        otherwise move them to ``device``.
+        ``offload`` and a CUDA ``device``, keep the tokens in pinned CPU memory for prefetching.
+        Otherwise the tokens are read onto ``device`` in the background, in step order
+        (:mod:`inference.bank_stream`): the method returns at once and a read waits only for
+        the entries of its step.
         """
-        from safetensors import safe_open
+        from safetensors import SafetensorError, safe_open
 
         device = torch.device(device)
-        with safe_open(str(path), framework="pt", device="cpu") as handle:
+        try:
+            opened = safe_open(str(path), framework="pt", device="cpu")
+        except SafetensorError as exc:  # cut short by a full disk, or not a bank at all
+            raise BankMismatchError(f"{path} is damaged or not an identity bank: {exc}") from exc
+        with opened as handle:
             meta = handle.metadata() or {}
             if meta.get("format") != FORMAT:
                 raise BankMismatchError(f"{path} is not an identity bank ({FORMAT})")
@@ -348,14 +371,13 @@ class IdentityBank:
             bank.complete = bool(json.loads(meta.get("complete", "true")))
             if expect is not None:
                 bank.check_key(expect)
-            pin = offload and device.type == "cuda"
+            if not (offload and device.type == "cuda"):
+                # Read in the background, step by step, while the panel denoises.
+                bank._stream = BankStream(Path(path), stored_entries(Path(path)), device)
+                logger.info("reading identity bank %r from %s", bank.character, path)
+                return bank
             for name in handle.keys():  # noqa: SIM118 - safe_open has no __iter__
                 layer, _, step = name.rpartition("@")
-                tensor = handle.get_tensor(name)
-                if pin:
-                    tensor = tensor.pin_memory()
-                elif device.type != "cpu":
-                    tensor = tensor.to(device)
-                bank._entries[(layer, int(step))] = tensor
+                bank._entries[(layer, int(step))] = handle.get_tensor(name).pin_memory()
         logger.info("loaded identity bank %r (%d entries) from %s", bank.character, len(bank), path)
         return bank

@@ -112,6 +112,19 @@ def test_a_single_panel_days_later_reads_the_saved_bank(
     assert len(list(cache.glob("hero-*.safetensors"))) == 1  # the cache keeps the newest only
 
 
+def test_a_damaged_saved_bank_is_made_again_not_a_failed_job(
+    engine: StoryEngine, sdxl_dir: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    run(engine, story(sdxl_dir, cache))
+    (saved,) = cache.glob("hero-*.safetensors")
+    saved.write_bytes(saved.read_bytes()[:-64])  # the disk filled up while it was written
+    later = StoryEngine(str(sdxl_dir))
+    request = PanelRequest(str(sdxl_dir), SAMPLING, WAVES, (HERO,), str(cache))
+    again, _ = run(later, request)
+    assert [i.job.label for i in again] == ["1A", "1B", "1C", "2A"]
+
+
 def test_seeds_reproduce_images_and_each_panel_owns_its_noise(
     engine: StoryEngine, sdxl_dir: Path
 ) -> None:

@@ -279,3 +279,32 @@ def test_cancelled_write_gives_an_unusable_bank(sdxl: Any, sdxl_story: Any) -> N
         sdxl_story.begin_read(
             [PanelSpec(("hero",))], {"hero": bank}, num_steps=STEPS, latent_size=LATENT
         )
+
+
+def test_a_damaged_bank_file_is_refused_when_loaded(
+    sdxl: Any, sdxl_story: Any, tmp_path: Path
+) -> None:
+    """A cut-short file (a full disk, a copy stopped midway) is refused like a stale one, so the
+    engine makes the bank again instead of failing the job."""
+    _, bank = write(sdxl, sdxl_story, seed=1, key=key())
+    path = tmp_path / "hero.safetensors"
+    bank.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 100])
+    with pytest.raises(BankMismatchError, match="damaged"):
+        IdentityBank.load(path, expect=key())
+
+
+def test_a_loaded_bank_is_read_in_denoising_order(
+    sdxl: Any, sdxl_story: Any, tmp_path: Path
+) -> None:
+    from inference.bank_stream import BankStream, stored_entries
+
+    _, bank = write(sdxl, sdxl_story, seed=1, key=key())
+    path = tmp_path / "hero.safetensors"
+    bank.save(path)
+    stream = BankStream(path, stored_entries(path), torch.device("cpu"))
+    order = [(e.step, sdxl_story.layer_names.index(e.layer)) for e in stream._order]
+    assert order == sorted(order) and len(order) == len(bank)
+    read = stream.join()
+    assert all(torch.equal(read[k], bank.get(*k, torch.device("cpu"))) for k in bank.entries())
