@@ -311,7 +311,38 @@ class Resolution:
         row.notes["x_evicted_regenerate"] = official / regen.seconds
         self.rows.append(row)
         self.add("plain single panel (again)", 1, Timed(self.engine, self.plain(steps)), plain)
+        if self.args.profile is not None:
+            profile(Timed(self.engine, self.plain(steps)), self.args.profile / f"plain-{self.res}")
+            profile(
+                Timed(self.engine, self.regenerate(steps)), self.args.profile / f"read-{self.res}"
+            )
         return self.rows
+
+
+def profile(call: Timed, path: Path) -> None:
+    """Run ``call`` under torch.profiler; write its op table (by GPU time, then by CPU time).
+
+    This is how the cost of the one-panel read is found: it shows whether the extra time is GPU
+    work (kernels) or host work between kernels.
+    """
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    activities = [ProfilerActivity.CPU]
+    if torch.cuda.is_available():
+        activities.append(ProfilerActivity.CUDA)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with torch_profile(activities=activities) as prof:
+        call()
+    wall = time.perf_counter() - start
+    table = prof.key_averages()
+    gpu = sum(e.self_device_time_total for e in table) / 1e6
+    text = [f"wall {wall:.3f} s under the profiler, GPU kernel time {gpu:.3f} s"]
+    for key in ("self_device_time_total", "self_cpu_time_total"):
+        text.append(table.table(sort_by=key, row_limit=30, max_name_column_width=60))
+    path.with_suffix(".txt").write_text("\n\n".join(text))
+    logger.info("profile %s: wall %.3f s, GPU kernels %.3f s", path.name, wall, gpu)
 
 
 def _panels(request: StoryRequest | PanelRequest) -> tuple[PanelJob, ...]:
@@ -387,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identity-panels", type=int, default=4)
     parser.add_argument("--workdir", type=Path, default=None, help="model and banks (default: tmp)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="folder for op tables of a plain and a read"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
