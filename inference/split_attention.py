@@ -44,14 +44,22 @@ def _flash(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Ten
     return out[0], out[1]
 
 
+def _efficient(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    out = torch.ops.aten._scaled_dot_product_efficient_attention(q, k, v, None, True)
+    return out[0], out[1]
+
+
 def _cpu(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     out, lse = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(q, k, v)
     return out, lse
 
 
-# Per device type, in order of preference: on CUDA cuDNN first, as PyTorch's own choice on Hopper.
+# Per device type, in order of preference: on CUDA cuDNN first, as PyTorch's own choice on Hopper;
+# the memory-efficient kernel also takes fp32 (the others are fp16/bf16 only).
 _CANDIDATES: dict[str, tuple[tuple[str, LseAttention], ...]] = {
-    "cuda": (("cudnn", _cudnn), ("flash", _flash)),
+    "cuda": (("cudnn", _cudnn), ("flash", _flash), ("efficient", _efficient)),
     "cpu": (("cpu-flash", _cpu),),
 }
 _chosen: dict[tuple[str, torch.dtype], LseAttention | None] = {}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The GPU checks of issues 4 and 5 in one device call (results into $OUT):
+#   CUDA tests, the CSA benchmark, and the engine benchmark with op profiles.
+#
+#   tools/gpu_checks.sh [RES ...]      # default 1024
+#
+# The device machine has torch but not diffusers: carry .wheels (see docs/benchmarks.md).
+set -u
+OUT=${OUT:-/tmp/gpu-checks}
+mkdir -p "$OUT"
+cd "$(dirname "$0")/.."
+res=${*:-1024}
+if ls .wheels/*.whl >/dev/null 2>&1 && [ ! -d /tmp/site ]; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .wheels/*.whl || exit 1
+fi
+export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/card.txt"
+python3 -m pytest -q -p no:cacheprovider --confcutdir=tests/inference tests/inference/test_gpu.py \
+    >"$OUT/gpu_tests.txt" 2>&1
+tail -n 3 "$OUT/gpu_tests.txt"
+# shellcheck disable=SC2086 # one argument per resolution
+python3 -m inference.bench --res $res --json "$OUT/bench.json" >"$OUT/bench.txt" 2>&1
+grep '^|' "$OUT/bench.txt"
+# shellcheck disable=SC2086
+python3 -m inference.bench_engine --res $res --json "$OUT/engine.json" --profile "$OUT/profile" \
+    >"$OUT/engine.txt" 2>&1
+grep '^|' "$OUT/engine.txt"
+head -n 1 "$OUT"/profile/*.txt
