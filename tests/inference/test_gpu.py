@@ -86,7 +86,7 @@ def test_exclusion_channels_in_half_precision_kernels(
     assert_close(fast.float().cpu(), slow, atol=2e-2, rtol=2e-2)
 
 
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
 def test_split_read_uses_a_fused_kernel_and_equals_the_reference(dtype: torch.dtype) -> None:
     """The read that merges own and shared attention by log-sum-exp (SDXL's head size 64), on a
     kernel found on this card, against the fp32 loop reference and the copying path."""
