@@ -7,8 +7,9 @@ step order by a background thread, straight from a memory map into GPU memory on
 stream, and each layer call waits only for its own entry (usually long since there: reading is
 faster than denoising).
 
-The thread spends its time in the copy, which PyTorch runs without the GIL, so the thread that
-launches the UNet's kernels is not held up.
+The thread spends its time in copies, which PyTorch runs without the GIL: from the map into a
+pinned buffer, then from there to the GPU asynchronously (see :class:`_Staging`), so the thread
+that launches the UNet's kernels is not held up.
 """
 
 from __future__ import annotations
@@ -72,6 +73,45 @@ def _call_order(entry: StoredEntry) -> tuple[object, ...]:
     return (entry.step, *((0, int(p)) if p.isdigit() else (1, p) for p in parts))
 
 
+class _Staging:
+    """A few pinned host buffers, each the size of the largest entry, used in turn.
+
+    A copy from pageable memory (the map) to the GPU is done by the driver through its own
+    staging, synchronously, and it held up the thread that launches the UNet's kernels: the
+    first step waited for the whole bank. From pinned memory the copy is true asynchronous DMA;
+    the thread itself fills the pinned buffer from the map, a plain CPU copy.
+    """
+
+    SLOTS = 3
+
+    def __init__(self, entries: list[StoredEntry]) -> None:
+        largest = max((e.numel * e.dtype.itemsize for e in entries), default=0)
+        self.buffers = [
+            torch.empty(largest, dtype=torch.uint8, pin_memory=True) for _ in range(self.SLOTS)
+        ]
+        self.copied: list[torch.cuda.Event | None] = [None] * self.SLOTS
+        self.turn = 0
+
+    def copy(
+        self, source: torch.Tensor, device: torch.device, side: torch.cuda.Stream
+    ) -> tuple[torch.Tensor, torch.cuda.Event]:
+        """``source`` on ``device``, copied on ``side``; the event marks the copy's end."""
+        slot = self.turn % self.SLOTS
+        self.turn += 1
+        done = self.copied[slot]
+        if done is not None:
+            done.synchronize()  # its last copy to the GPU has left the buffer
+        nbytes = source.numel() * source.element_size()
+        host = self.buffers[slot][:nbytes].view(source.dtype).view(source.shape)
+        host.copy_(source)
+        tensor = torch.empty(source.shape, dtype=source.dtype, device=device)
+        tensor.copy_(host, non_blocking=True)
+        event = torch.cuda.Event()
+        event.record(side)
+        self.copied[slot] = event
+        return tensor, event
+
+
 class BankStream:
     """A background read of a bank file onto ``device`` (a GPU; the CPU works the same way, with
     no streams); :meth:`take` waits for one entry."""
@@ -93,6 +133,7 @@ class BankStream:
         cuda = self.device.type == "cuda"
         try:
             side = torch.cuda.Stream(device=self.device) if cuda else None
+            staging = _Staging(self._order) if cuda else None
             # A private (copy-on-write) map: writable as torch.frombuffer wants, file untouched.
             with (
                 self.path.open("rb") as handle,
@@ -100,26 +141,23 @@ class BankStream:
                 torch.cuda.stream(side) if side is not None else contextlib.nullcontext(),
             ):
                 for entry in self._order:
-                    self._copy(entry, mapped, side)
+                    source = torch.frombuffer(
+                        mapped, dtype=entry.dtype, count=entry.numel, offset=entry.offset
+                    ).view(entry.shape)
+                    if staging is None or side is None:
+                        tensor, event = source.clone(), None
+                    else:
+                        tensor, event = staging.copy(source, self.device, side)
+                    del source  # no view of the map may outlive it
+                    with self._done:
+                        self._ready[(entry.layer, entry.step)] = (tensor, event)
+                        self._done.notify_all()
         except BaseException as exc:  # handed to the thread that waits for an entry
             self._error = exc
             logger.warning("reading identity bank %s failed: %s", self.path, exc)
         self.seconds = time.perf_counter() - start
         with self._done:
             self._finished = True
-            self._done.notify_all()
-
-    def _copy(self, entry: StoredEntry, mapped: mmap.mmap, side: torch.cuda.Stream | None) -> None:
-        source = torch.frombuffer(mapped, dtype=entry.dtype, count=entry.numel, offset=entry.offset)
-        # From pageable memory the call returns once the source is staged, so the map may close.
-        tensor = source.view(entry.shape).to(self.device, non_blocking=True, copy=True)
-        del source
-        event = None
-        if side is not None:
-            event = torch.cuda.Event()
-            event.record(side)
-        with self._done:
-            self._ready[(entry.layer, entry.step)] = (tensor, event)
             self._done.notify_all()
 
     def take(self, key: Key) -> torch.Tensor:

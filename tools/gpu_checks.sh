@@ -2,7 +2,8 @@
 # The GPU checks of issues 4 and 5 in one device call (results into $OUT):
 #   CUDA tests, the CSA benchmark, and the engine benchmark with op profiles.
 #
-#   tools/gpu_checks.sh [RES ...]      # default 1024
+#   tools/gpu_checks.sh [RES ...]               # default 1024
+#   CHECKS="tests engine" tools/gpu_checks.sh   # a subset of: tests csa engine
 #
 # The device machine has torch but not diffusers: carry .wheels (see docs/benchmarks.md).
 set -u
@@ -10,20 +11,27 @@ OUT=${OUT:-/tmp/gpu-checks}
 mkdir -p "$OUT"
 cd "$(dirname "$0")/.."
 res=${*:-1024}
+CHECKS=${CHECKS:-tests csa engine}
 if ls .wheels/*.whl >/dev/null 2>&1 && [ ! -d /tmp/site ]; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site .wheels/*.whl || exit 1
 fi
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/card.txt"
-python3 -m pytest -q -p no:cacheprovider --confcutdir=tests/inference tests/inference/test_gpu.py \
-    >"$OUT/gpu_tests.txt" 2>&1
-tail -n 3 "$OUT/gpu_tests.txt"
-# shellcheck disable=SC2086 # one argument per resolution
-python3 -m inference.bench --res $res --json "$OUT/bench.json" >"$OUT/bench.txt" 2>&1
-grep '^|' "$OUT/bench.txt"
-# shellcheck disable=SC2086
-python3 -m inference.bench_engine --res $res --json "$OUT/engine.json" --profile "$OUT/profile" \
-    >"$OUT/engine.txt" 2>&1
-grep '^|' "$OUT/engine.txt"
-head -n 1 "$OUT"/profile/*.txt
+if [[ $CHECKS == *tests* ]]; then
+    python3 -m pytest -q -p no:cacheprovider --confcutdir=tests/inference \
+        tests/inference/test_gpu.py >"$OUT/gpu_tests.txt" 2>&1
+    tail -n 3 "$OUT/gpu_tests.txt"
+fi
+if [[ $CHECKS == *csa* ]]; then
+    # shellcheck disable=SC2086 # one argument per resolution
+    python3 -m inference.bench --res $res --json "$OUT/bench.json" >"$OUT/bench.txt" 2>&1
+    grep '^|' "$OUT/bench.txt"
+fi
+if [[ $CHECKS == *engine* ]]; then
+    # shellcheck disable=SC2086
+    python3 -m inference.bench_engine --res $res --json "$OUT/engine.json" \
+        --profile "$OUT/profile" >"$OUT/engine.txt" 2>&1
+    grep '^|' "$OUT/engine.txt"
+    head -n 1 "$OUT"/profile/*.txt
+fi

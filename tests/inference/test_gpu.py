@@ -115,3 +115,20 @@ def test_split_read_uses_a_fused_kernel_and_equals_the_reference(dtype: torch.dt
         slow = reference_read(attn.float().cpu(), x, panels, refs, 2, token_grid(tokens, latent))
     assert_close(outs[0], slow, atol=2e-2, rtol=2e-2)
     assert_close(outs[0], outs[1], atol=1e-2, rtol=1e-2)
+
+
+def test_a_bank_loaded_onto_the_gpu_streams_in_and_equals_the_saved_one(tmp_path: Any) -> None:
+    from inference.identity_bank import IdentityBank
+
+    story = StoryAttention(CONFIG, ["up_blocks.0.attentions.0.transformer_blocks.0.attn1"])
+    bank = story.new_bank("a", num_images=2, num_steps=6, latent_size=(16, 16))
+    for step in range(1, 6):
+        for layer in ("up_blocks.0.attentions.0.transformer_blocks.0.attn1", "up_blocks.1.x"):
+            bank.put(layer, step, torch.randn(2, 64 * step, 32, dtype=torch.float16))
+    path = tmp_path / "a.safetensors"
+    bank.save(path)
+    loaded = IdentityBank.load(path, device="cuda")
+    assert loaded._stream is not None  # streamed, not read whole
+    for layer, step in bank.entries():
+        got = loaded.get(layer, step, torch.device("cuda"))
+        assert got.is_cuda and torch.equal(got.cpu(), bank.get(layer, step, torch.device("cpu")))
