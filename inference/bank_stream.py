@@ -3,13 +3,12 @@
 A bank file is large (9 GiB for SDXL at 1024 px: larger than the model), and reading it whole
 before the first step made regenerating one panel 1.5 s slower with the file in the page cache.
 But step s of the denoising loop only needs the bank's entries of step s. So the file is read in
-step order by a background thread, straight from a memory map into GPU memory on a side CUDA
-stream, and each layer call waits only for its own entry (usually long since there: reading is
-faster than denoising).
+step order by a background thread into GPU memory on a side CUDA stream, and each layer call
+waits only for its own entry.
 
-The thread spends its time in copies, which PyTorch runs without the GIL: from the map into a
-pinned buffer, then from there to the GPU asynchronously (see :class:`_Staging`), so the thread
-that launches the UNet's kernels is not held up.
+The thread spends its time in a file read into a pinned buffer and an asynchronous copy from
+there to the GPU (see :class:`_Staging`), both without the GIL, so the thread that launches the
+UNet's kernels is not held up.
 """
 
 from __future__ import annotations
@@ -18,12 +17,12 @@ import contextlib
 import json
 import logging
 import math
-import mmap
 import re
 import struct
 import threading
 import time
 from dataclasses import dataclass
+from io import FileIO
 from pathlib import Path
 
 import torch
@@ -76,10 +75,10 @@ def _call_order(entry: StoredEntry) -> tuple[object, ...]:
 class _Staging:
     """A few pinned host buffers, each the size of the largest entry, used in turn.
 
-    A copy from pageable memory (the map) to the GPU is done by the driver through its own
-    staging, synchronously, and it held up the thread that launches the UNet's kernels: the
-    first step waited for the whole bank. From pinned memory the copy is true asynchronous DMA;
-    the thread itself fills the pinned buffer from the map, a plain CPU copy.
+    A copy from pageable memory to the GPU is done by the driver through its own staging,
+    synchronously, and it held up the thread that launches the UNet's kernels: the first step
+    waited for the whole bank. From pinned memory the copy is true asynchronous DMA; the thread
+    itself fills the pinned buffer with a file read.
     """
 
     SLOTS = 3
@@ -93,23 +92,40 @@ class _Staging:
         self.turn = 0
 
     def copy(
-        self, source: torch.Tensor, device: torch.device, side: torch.cuda.Stream
+        self, handle: FileIO, entry: StoredEntry, device: torch.device, side: torch.cuda.Stream
     ) -> tuple[torch.Tensor, torch.cuda.Event]:
-        """``source`` on ``device``, copied on ``side``; the event marks the copy's end."""
+        """``entry`` read into a pinned buffer, then copied to ``device`` on ``side``; the event
+        marks the end of that copy."""
         slot = self.turn % self.SLOTS
         self.turn += 1
         done = self.copied[slot]
         if done is not None:
             done.synchronize()  # its last copy to the GPU has left the buffer
-        nbytes = source.numel() * source.element_size()
-        host = self.buffers[slot][:nbytes].view(source.dtype).view(source.shape)
-        host.copy_(source)
-        tensor = torch.empty(source.shape, dtype=source.dtype, device=device)
+        nbytes = entry.numel * entry.dtype.itemsize
+        host = self.buffers[slot][:nbytes].view(entry.dtype).view(entry.shape)
+        _read_into(handle, entry.offset, host)
+        tensor = torch.empty(entry.shape, dtype=entry.dtype, device=device)
         tensor.copy_(host, non_blocking=True)
         event = torch.cuda.Event()
         event.record(side)
         self.copied[slot] = event
         return tensor, event
+
+
+def _read_into(handle: FileIO, offset: int, target: torch.Tensor) -> None:
+    """Fill the contiguous CPU tensor ``target`` from the file at ``offset``.
+
+    A plain read (the GIL is released) copies from the page cache in one go; reading through a
+    memory map instead took a page fault every 4 KiB and was slower than denoising.
+    """
+    view = target.view(torch.uint8).reshape(-1).numpy().data
+    handle.seek(offset)
+    got = 0
+    while got < len(view):
+        count = handle.readinto(view[got:])
+        if not count:
+            raise OSError("the identity bank file ended early")
+        got += count
 
 
 class BankStream:
@@ -134,21 +150,17 @@ class BankStream:
         try:
             side = torch.cuda.Stream(device=self.device) if cuda else None
             staging = _Staging(self._order) if cuda else None
-            # A private (copy-on-write) map: writable as torch.frombuffer wants, file untouched.
             with (
-                self.path.open("rb") as handle,
-                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY) as mapped,
+                self.path.open("rb", buffering=0) as handle,
                 torch.cuda.stream(side) if side is not None else contextlib.nullcontext(),
             ):
                 for entry in self._order:
-                    source = torch.frombuffer(
-                        mapped, dtype=entry.dtype, count=entry.numel, offset=entry.offset
-                    ).view(entry.shape)
                     if staging is None or side is None:
-                        tensor, event = source.clone(), None
+                        tensor = torch.empty(entry.shape, dtype=entry.dtype)
+                        _read_into(handle, entry.offset, tensor)
+                        event = None
                     else:
-                        tensor, event = staging.copy(source, self.device, side)
-                    del source  # no view of the map may outlive it
+                        tensor, event = staging.copy(handle, entry, self.device, side)
                     with self._done:
                         self._ready[(entry.layer, entry.step)] = (tensor, event)
                         self._done.notify_all()
