@@ -39,11 +39,14 @@ start)
         cp -r resources/models/toyworld $WORK/model  # continue the shipped model
         cp resources/models/toyworld-reader.safetensors $WORK/
     fi
+    # A continued model starts a new learning-rate plan where its training so far ended.
+    prior=$(python3 -c "import json; print(json.load(open('$WORK/model/training.json'))['unet_seconds'])" 2>/dev/null || echo 0)
     nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
     python3 -c "import torch, diffusers, transformers; print(torch.__version__, diffusers.__version__, transformers.__version__)"
     setsid nohup python3 -m inference.toyworld.train --out $WORK/model \
         --reader $WORK/toyworld-reader.safetensors --state $WORK/state.pt \
-        --seconds "$seconds" --plan-seconds "$(( seconds - 90 ))" --snapshot-every 150 "$@" \
+        --seconds "$seconds" --plan-seconds "$(( seconds - 90 ))" --plan-start "$prior" \
+        --snapshot-every 150 "$@" \
         >$WORK/log 2>&1 </dev/null &
     echo $! >$WORK/pid
     watch 560

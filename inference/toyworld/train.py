@@ -234,9 +234,11 @@ def _optimise(
 
 
 def _learning_rate(args: argparse.Namespace, steps: int, seconds: float) -> float:
-    """Linear warm-up over this call's first steps, cosine decay to 10% over the planned time."""
+    """Linear warm-up over this call's first steps, cosine decay to 10% over the planned time
+    (``seconds`` of UNet training counted from ``--plan-start``: a continued model starts anew)."""
     warm = min(1.0, (steps + 1) / args.warmup)
-    decay = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, seconds / args.plan_seconds)))
+    done = max(0.0, seconds - args.plan_start) / args.plan_seconds
+    decay = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, done)))
     return float(args.lr * warm * decay)
 
 
@@ -320,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=600, help="wall time of this call")
     parser.add_argument(
         "--plan-seconds", type=float, default=1100, help="UNet time of the lr decay"
+    )
+    parser.add_argument(
+        "--plan-start", type=float, default=0.0, help="UNet seconds where the lr plan begins"
     )
     parser.add_argument("--vae-steps", type=int, default=1500)
     parser.add_argument("--reader-steps", type=int, default=1500)
