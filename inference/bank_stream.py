@@ -20,7 +20,6 @@ import math
 import re
 import struct
 import threading
-import time
 from dataclasses import dataclass
 from io import FileIO
 from pathlib import Path
@@ -132,29 +131,36 @@ class BankStream:
     """A background read of a bank file onto ``device`` (a GPU; the CPU works the same way, with
     no streams); :meth:`take` waits for one entry."""
 
+    READERS = 3
+    """Threads reading at once, each a share of the entries in step order: one thread's file
+    reads and copies did not keep up with a single SDXL panel's denoising at 1024 px."""
+
     def __init__(self, path: Path, entries: list[StoredEntry], device: torch.device) -> None:
         self.path, self.device = path, device
         self.entries = {(e.layer, e.step): e for e in entries}
-        self._order = sorted(entries, key=_call_order)
+        self.order = sorted(entries, key=_call_order)
+        """The entries in the order they are needed; the readers take turns along it."""
         self._ready: dict[Key, tuple[torch.Tensor, torch.cuda.Event | None]] = {}
         self._done = threading.Condition()
-        self._finished = False
+        self._running = self.READERS
         self._error: BaseException | None = None
-        self.seconds = 0.0
-        self._thread = threading.Thread(target=self._run, name="bank-stream", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, args=(self.order[i :: self.READERS],), daemon=True)
+            for i in range(self.READERS)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def _run(self) -> None:
-        start = time.perf_counter()
+    def _run(self, entries: list[StoredEntry]) -> None:
         cuda = self.device.type == "cuda"
         try:
             side = torch.cuda.Stream(device=self.device) if cuda else None
-            staging = _Staging(self._order) if cuda else None
+            staging = _Staging(entries) if cuda else None
             with (
                 self.path.open("rb", buffering=0) as handle,
                 torch.cuda.stream(side) if side is not None else contextlib.nullcontext(),
             ):
-                for entry in self._order:
+                for entry in entries:
                     if staging is None or side is None:
                         tensor = torch.empty(entry.shape, dtype=entry.dtype)
                         _read_into(handle, entry.offset, tensor)
@@ -167,16 +173,15 @@ class BankStream:
         except BaseException as exc:  # handed to the thread that waits for an entry
             self._error = exc
             logger.warning("reading identity bank %s failed: %s", self.path, exc)
-        self.seconds = time.perf_counter() - start
         with self._done:
-            self._finished = True
+            self._running -= 1
             self._done.notify_all()
 
     def take(self, key: Key) -> torch.Tensor:
         """Entry ``key`` on the device, usable on the current stream (waits for it if need be)."""
         with self._done:
             while key not in self._ready:
-                if self._finished:
+                if not self._running:
                     raise OSError(f"identity bank {self.path} has no readable entry {key}") from (
                         self._error
                     )
@@ -190,7 +195,8 @@ class BankStream:
 
     def join(self) -> dict[Key, torch.Tensor]:
         """Every entry, once all are read; raises what stopped the read."""
-        self._thread.join()
+        for thread in self._threads:
+            thread.join()
         if self._error is not None or len(self._ready) != len(self.entries):
             raise OSError(f"identity bank {self.path} could not be read whole") from self._error
         return {key: self.take(key) for key in self._ready}

@@ -256,6 +256,26 @@ class Resolution:
         call = Timed(self.engine, request)
         return self.add(mode, len(_panels(request)), call, baseline), call
 
+    def median(
+        self, mode: str, make: Callable[[], Timed], baseline: Row | None = None
+    ) -> tuple[Row, Timed]:
+        """The median of ``--repeat`` runs of one panel, each made by ``make`` (its set-up, such
+        as dropping the banks, is not timed). One SDXL panel varied by up to 15% between runs."""
+        runs = []
+        for _ in range(self.args.repeat):
+            call = make()
+            seconds, _over, total = measure(self.engine.device, call)
+            runs.append((seconds, total, call))
+        runs.sort(key=lambda run: run[0])
+        seconds, _total, call = runs[len(runs) // 2]
+        row = Row(mode, self.res, 1, seconds, 0.0, max(run[1] for run in runs))
+        if baseline is not None:
+            row.baseline, row.ratio = baseline.mode, seconds / baseline.seconds
+        row.notes["min_s"], row.notes["max_s"] = runs[0][0], runs[-1][0]
+        self.rows.append(row)
+        logger.info("%s %d: median %.2f s of %d", mode, self.res, seconds, len(runs))
+        return row, call
+
     def regenerate_from_disk(self, steps: int, cold: bool) -> Timed:
         """One panel read from the bank file, with the session's banks dropped first."""
         self.engine.banks.clear()
@@ -273,7 +293,9 @@ class Resolution:
     def run(self) -> list[Row]:
         steps, n_id = self.args.steps, self.args.identity_panels
         self.warm_up()
-        plain, call = self.timed("plain single panel (no characters)", self.plain(steps))
+        plain, call = self.median(
+            "plain single panel (no characters)", lambda: Timed(self.engine, self.plain(steps))
+        )
         plain.notes["to_first_step_s"] = call.until_first_step("panels")
         ident, write = self.timed(
             f"identity phase, {n_id} panels, bank saved to disk", self.identity(steps), plain
@@ -282,16 +304,22 @@ class Resolution:
         banks = list(self.cache.glob("hero-*.safetensors"))
         ident.notes["bank_file_gib"] = banks[0].stat().st_size / GIB if banks else 0.0
 
-        call = self.regenerate_from_disk(steps, cold=True)
-        regen = self.add(
-            "regenerate 1 panel, saved bank from disk (page cache evicted)", 1, call, plain
+        regen, call = self.median(
+            "regenerate 1 panel, saved bank from disk (page cache evicted)",
+            lambda: self.regenerate_from_disk(steps, cold=True),
+            plain,
         )
         _note_read(regen, call)
-        call = self.regenerate_from_disk(steps, cold=False)
-        row = self.add("regenerate 1 panel, saved bank from disk (page cache warm)", 1, call, plain)
+        row, call = self.median(
+            "regenerate 1 panel, saved bank from disk (page cache warm)",
+            lambda: self.regenerate_from_disk(steps, cold=False),
+            plain,
+        )
         _note_read(row, call)
-        memory, call = self.timed(
-            "regenerate 1 panel, bank in memory (same session)", self.regenerate(steps), plain
+        memory, call = self.median(
+            "regenerate 1 panel, bank in memory (same session)",
+            lambda: Timed(self.engine, self.regenerate(steps)),
+            plain,
         )
         _note_read(memory, call)
 
@@ -310,7 +338,9 @@ class Resolution:
         )
         row.notes["x_evicted_regenerate"] = official / regen.seconds
         self.rows.append(row)
-        self.add("plain single panel (again)", 1, Timed(self.engine, self.plain(steps)), plain)
+        self.median(
+            "plain single panel (again)", lambda: Timed(self.engine, self.plain(steps)), plain
+        )
         if self.args.profile is not None:
             profile(Timed(self.engine, self.plain(steps)), self.args.profile / f"plain-{self.res}")
             profile(
@@ -416,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--res", type=int, nargs="+", default=None)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--identity-panels", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per one-panel row (median)")
     parser.add_argument("--workdir", type=Path, default=None, help="model and banks (default: tmp)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     parser.add_argument(
