@@ -2,13 +2,16 @@
 
 A bank file is large (9 GiB for SDXL at 1024 px: larger than the model), and reading it whole
 before the first step made regenerating one panel 1.5 s slower with the file in the page cache.
-But step s of the denoising loop only needs the bank's entries of step s. So the file is read in
-step order by a background thread into GPU memory on a side CUDA stream, and each layer call
-waits only for its own entry.
+But step s of the denoising loop only needs the bank's entries of step s, and the file keeps
+each step's entries together (entry names start with the step, and safetensors lays tensors out
+in name order). So background threads read the file step by step, each step in a few large
+reads, and each layer call waits only for its own step.
 
-The thread spends its time in a file read into a pinned buffer and an asynchronous copy from
-there to the GPU (see :class:`_Staging`), both without the GIL, so the thread that launches the
-UNet's kernels is not held up.
+A reader fills a pinned host buffer with a file read and copies it to the GPU asynchronously on a
+side stream, both without the GIL. Two things that were tried first held up the thread that
+launches the UNet's kernels (a single SDXL panel is bound by that thread): copying from pageable
+memory, which the driver does synchronously through its own staging, and reading per entry, whose
+thousands of small Python steps kept taking the GIL.
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
-import re
 import struct
 import threading
 from dataclasses import dataclass
@@ -32,6 +33,11 @@ _DTYPES = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}
 Key = tuple[str, int]
 
 
+def entry_name(layer: str, step: int) -> str:
+    """The tensor name of a bank entry: step first, so name order is denoising order."""
+    return f"{step:04d}@{layer}"
+
+
 @dataclass(frozen=True)
 class StoredEntry:
     """Where one (layer, step) entry lies in a safetensors file."""
@@ -41,7 +47,17 @@ class StoredEntry:
     dtype: torch.dtype
     shape: tuple[int, ...]
     offset: int  # from the start of the file
-    numel: int
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class StoredStep:
+    """The entries of one step: one contiguous byte range of the file."""
+
+    step: int
+    start: int
+    end: int
+    entries: tuple[StoredEntry, ...]
 
 
 def stored_entries(path: Path) -> list[StoredEntry]:
@@ -56,68 +72,67 @@ def stored_entries(path: Path) -> list[StoredEntry]:
     for name, info in header.items():
         if info["dtype"] not in _DTYPES:
             raise ValueError(f"unexpected dtype {info['dtype']} in {path}")
-        layer, _, step = name.rpartition("@")
+        step, _, layer = name.partition("@")
         shape = tuple(int(s) for s in info["shape"])
-        numel = math.prod(shape)
-        begin = 8 + length + int(info["data_offsets"][0])
-        out.append(StoredEntry(layer, int(step), _DTYPES[info["dtype"]], shape, begin, numel))
+        begin, end = (8 + length + int(o) for o in info["data_offsets"])
+        out.append(StoredEntry(layer, int(step), _DTYPES[info["dtype"]], shape, begin, end - begin))
     return out
 
 
-def _call_order(entry: StoredEntry) -> tuple[object, ...]:
-    """Step first, then the layer's place in the UNet's forward order (``up_blocks.1`` before
-    ``up_blocks.10``: numbers compare as numbers)."""
-    parts = re.split(r"(\d+)", entry.layer)
-    return (entry.step, *((0, int(p)) if p.isdigit() else (1, p) for p in parts))
+def stored_steps(entries: list[StoredEntry]) -> list[StoredStep]:
+    """The entries grouped by step, in step order; refuses a file whose steps are not each one
+    byte range (it would have to be read almost whole for every step)."""
+    by_step: dict[int, list[StoredEntry]] = {}
+    for entry in entries:
+        by_step.setdefault(entry.step, []).append(entry)
+    steps = []
+    for step in sorted(by_step):
+        group = by_step[step]
+        start = min(e.offset for e in group)
+        end = max(e.offset + e.nbytes for e in group)
+        if end - start != sum(e.nbytes for e in group):
+            raise ValueError(f"the entries of step {step} are not stored together")
+        steps.append(StoredStep(step, start, end, tuple(group)))
+    return steps
 
 
 class _Staging:
-    """A few pinned host buffers, each the size of the largest entry, used in turn.
-
-    A copy from pageable memory to the GPU is done by the driver through its own staging,
-    synchronously, and it held up the thread that launches the UNet's kernels: the first step
-    waited for the whole bank. From pinned memory the copy is true asynchronous DMA; the thread
-    itself fills the pinned buffer with a file read.
-    """
+    """A few pinned host buffers used in turn, so that copies to the GPU are asynchronous DMA."""
 
     SLOTS = 3
+    CHUNK = 16 * 1024 * 1024
 
-    def __init__(self, entries: list[StoredEntry]) -> None:
-        largest = max((e.numel * e.dtype.itemsize for e in entries), default=0)
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
         self.buffers = [
-            torch.empty(largest, dtype=torch.uint8, pin_memory=True) for _ in range(self.SLOTS)
+            torch.empty(self.CHUNK, dtype=torch.uint8, pin_memory=True) for _ in range(self.SLOTS)
         ]
         self.copied: list[torch.cuda.Event | None] = [None] * self.SLOTS
         self.turn = 0
 
-    def copy(
-        self, handle: FileIO, entry: StoredEntry, device: torch.device, side: torch.cuda.Stream
-    ) -> tuple[torch.Tensor, torch.cuda.Event]:
-        """``entry`` read into a pinned buffer, then copied to ``device`` on ``side``; the event
-        marks the end of that copy."""
-        slot = self.turn % self.SLOTS
-        self.turn += 1
-        done = self.copied[slot]
-        if done is not None:
-            done.synchronize()  # its last copy to the GPU has left the buffer
-        nbytes = entry.numel * entry.dtype.itemsize
-        host = self.buffers[slot][:nbytes].view(entry.dtype).view(entry.shape)
-        _read_into(handle, entry.offset, host)
-        tensor = torch.empty(entry.shape, dtype=entry.dtype, device=device)
-        tensor.copy_(host, non_blocking=True)
-        event = torch.cuda.Event()
-        event.record(side)
-        self.copied[slot] = event
-        return tensor, event
+    def read(
+        self, handle: FileIO, start: int, target: torch.Tensor, side: torch.cuda.Stream
+    ) -> None:
+        """Fill the GPU byte tensor ``target`` from the file at ``start``, chunk by chunk."""
+        for offset in range(0, target.numel(), self.CHUNK):
+            size = min(self.CHUNK, target.numel() - offset)
+            slot = self.turn % self.SLOTS
+            self.turn += 1
+            done = self.copied[slot]
+            if done is not None:
+                done.synchronize()  # its last copy to the GPU has left the buffer
+            host = self.buffers[slot][:size]
+            _read_into(handle, start + offset, host)
+            target[offset : offset + size].copy_(host, non_blocking=True)
+            event = torch.cuda.Event()
+            event.record(side)
+            self.copied[slot] = event
 
 
 def _read_into(handle: FileIO, offset: int, target: torch.Tensor) -> None:
-    """Fill the contiguous CPU tensor ``target`` from the file at ``offset``.
-
-    A plain read (the GIL is released) copies from the page cache in one go; reading through a
-    memory map instead took a page fault every 4 KiB and was slower than denoising.
-    """
-    view = target.view(torch.uint8).reshape(-1).numpy().data
+    """Fill the contiguous CPU byte tensor ``target`` from the file at ``offset`` (a plain read:
+    through a memory map every 4 KiB page faulted and the read fell behind the denoising)."""
+    view = target.numpy().data
     handle.seek(offset)
     got = 0
     while got < len(view):
@@ -129,52 +144,64 @@ def _read_into(handle: FileIO, offset: int, target: torch.Tensor) -> None:
 
 class BankStream:
     """A background read of a bank file onto ``device`` (a GPU; the CPU works the same way, with
-    no streams); :meth:`take` waits for one entry."""
+    no streams); :meth:`take` waits for the step of one entry."""
 
-    READERS = 3
-    """Threads reading at once, each a share of the entries in step order: one thread's file
-    reads and copies did not keep up with a single SDXL panel's denoising at 1024 px."""
+    READERS = 2
+    """Threads reading at once, taking the steps in turn."""
 
     def __init__(self, path: Path, entries: list[StoredEntry], device: torch.device) -> None:
         self.path, self.device = path, device
         self.entries = {(e.layer, e.step): e for e in entries}
-        self.order = sorted(entries, key=_call_order)
-        """The entries in the order they are needed; the readers take turns along it."""
-        self._ready: dict[Key, tuple[torch.Tensor, torch.cuda.Event | None]] = {}
+        self.steps = stored_steps(entries)
+        self._ready: dict[Key, torch.Tensor] = {}
+        self._events: dict[int, torch.cuda.Event] = {}
         self._done = threading.Condition()
         self._running = self.READERS
         self._error: BaseException | None = None
         self._threads = [
-            threading.Thread(target=self._run, args=(self.order[i :: self.READERS],), daemon=True)
+            threading.Thread(target=self._run, args=(self.steps[i :: self.READERS],), daemon=True)
             for i in range(self.READERS)
         ]
         for thread in self._threads:
             thread.start()
 
-    def _run(self, entries: list[StoredEntry]) -> None:
+    def _run(self, steps: list[StoredStep]) -> None:
         cuda = self.device.type == "cuda"
         try:
             side = torch.cuda.Stream(device=self.device) if cuda else None
-            staging = _Staging(entries) if cuda else None
+            staging = _Staging(self.device) if cuda else None
             with (
                 self.path.open("rb", buffering=0) as handle,
                 torch.cuda.stream(side) if side is not None else contextlib.nullcontext(),
             ):
-                for entry in entries:
+                for step in steps:
+                    data = torch.empty(step.end - step.start, dtype=torch.uint8, device=self.device)
+                    event = None
                     if staging is None or side is None:
-                        tensor = torch.empty(entry.shape, dtype=entry.dtype)
-                        _read_into(handle, entry.offset, tensor)
-                        event = None
+                        _read_into(handle, step.start, data)
                     else:
-                        tensor, event = staging.copy(handle, entry, self.device, side)
-                    with self._done:
-                        self._ready[(entry.layer, entry.step)] = (tensor, event)
-                        self._done.notify_all()
+                        staging.read(handle, step.start, data, side)
+                        event = torch.cuda.Event()
+                        event.record(side)
+                    self._publish(step, data, event)
         except BaseException as exc:  # handed to the thread that waits for an entry
             self._error = exc
             logger.warning("reading identity bank %s failed: %s", self.path, exc)
         with self._done:
             self._running -= 1
+            self._done.notify_all()
+
+    def _publish(
+        self, step: StoredStep, data: torch.Tensor, event: torch.cuda.Event | None
+    ) -> None:
+        views = {}
+        for e in step.entries:
+            raw = data[e.offset - step.start : e.offset - step.start + e.nbytes]
+            views[(e.layer, e.step)] = raw.view(e.dtype).view(e.shape)
+        with self._done:
+            self._ready.update(views)
+            if event is not None:
+                self._events[step.step] = event
             self._done.notify_all()
 
     def take(self, key: Key) -> torch.Tensor:
@@ -186,7 +213,8 @@ class BankStream:
                         self._error
                     )
                 self._done.wait()
-            tensor, event = self._ready[key]
+            tensor = self._ready[key]
+            event = self._events.get(key[1])
         if event is not None:
             current = torch.cuda.current_stream(self.device)
             current.wait_event(event)

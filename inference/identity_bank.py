@@ -33,12 +33,14 @@ from pathlib import Path
 
 import torch
 
-from inference.bank_stream import BankStream, stored_entries
+from inference.bank_stream import BankStream, entry_name, stored_entries
 from inference.pinned import StepBuffers
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "storyboard-identity-bank/1"
+FORMAT = "storyboard-identity-bank/2"
+"""/2: entries named step first, so each step is one byte range of the file (/1 files are
+refused like any stale bank, and made again)."""
 
 
 class BankMismatchError(ValueError):
@@ -139,7 +141,7 @@ class IdentityBank:
     def nbytes(self) -> int:
         """Bytes held by the stored tokens (wherever they live)."""
         if self._stream is not None:
-            return sum(e.numel * e.dtype.itemsize for e in self._stream.entries.values())
+            return sum(e.nbytes for e in self._stream.entries.values())
         return sum(t.numel() * t.element_size() for t in self._entries.values())
 
     def __len__(self) -> int:
@@ -311,7 +313,7 @@ class IdentityBank:
         self.finish()
         self._settle()
         tensors = {
-            f"{layer}@{step}": t.detach().to("cpu", copy=True).contiguous()
+            entry_name(layer, step): t.detach().to("cpu", copy=True).contiguous()
             for (layer, step), t in self._entries.items()
         }
         meta = {
@@ -376,8 +378,8 @@ class IdentityBank:
                 bank._stream = BankStream(Path(path), stored_entries(Path(path)), device)
                 logger.info("reading identity bank %r from %s", bank.character, path)
                 return bank
-            for name in handle.keys():  # noqa: SIM118 - safe_open has no __iter__
-                layer, _, step = name.rpartition("@")
-                bank._entries[(layer, int(step))] = handle.get_tensor(name).pin_memory()
+            for entry in stored_entries(Path(path)):
+                name = entry_name(entry.layer, entry.step)
+                bank._entries[(entry.layer, entry.step)] = handle.get_tensor(name).pin_memory()
         logger.info("loaded identity bank %r (%d entries) from %s", bank.character, len(bank), path)
         return bank
