@@ -99,6 +99,10 @@ class BankCache:
             logger.warning("could not save the identity bank to %s: %s", target, exc)
             temp.unlink(missing_ok=True)
 
+    def get_loaded(self, character_id: str) -> IdentityBank | None:
+        """The bank of ``character_id`` kept in memory, whatever its key."""
+        return self._memory.get(character_id)
+
     def clear(self) -> None:
         """Forget the in-memory banks (a new model was loaded)."""
         self._memory.clear()

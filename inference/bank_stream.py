@@ -21,6 +21,7 @@ import json
 import logging
 import struct
 import threading
+import time
 from dataclasses import dataclass
 from io import FileIO
 from pathlib import Path
@@ -158,6 +159,11 @@ class BankStream:
         self._done = threading.Condition()
         self._running = self.READERS
         self._error: BaseException | None = None
+        self._started = time.perf_counter()
+        self.read_seconds = 0.0
+        """Seconds from the start until the last step was read (0 while reading)."""
+        self.waited_seconds = 0.0
+        """Seconds that :meth:`take` callers spent waiting for a step not read yet."""
         self._threads = [
             threading.Thread(target=self._run, args=(self.steps[i :: self.READERS],), daemon=True)
             for i in range(self.READERS)
@@ -189,6 +195,8 @@ class BankStream:
             logger.warning("reading identity bank %s failed: %s", self.path, exc)
         with self._done:
             self._running -= 1
+            if not self._running:
+                self.read_seconds = time.perf_counter() - self._started
             self._done.notify_all()
 
     def _publish(
@@ -207,12 +215,16 @@ class BankStream:
     def take(self, key: Key) -> torch.Tensor:
         """Entry ``key`` on the device, usable on the current stream (waits for it if need be)."""
         with self._done:
+            if key not in self._ready:
+                waiting = time.perf_counter()
             while key not in self._ready:
                 if not self._running:
                     raise OSError(f"identity bank {self.path} has no readable entry {key}") from (
                         self._error
                     )
                 self._done.wait()
+                if key in self._ready:
+                    self.waited_seconds += time.perf_counter() - waiting
             tensor = self._ready[key]
             event = self._events.get(key[1])
         if event is not None:

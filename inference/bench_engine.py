@@ -178,11 +178,14 @@ class Timed:
         self.start = self.end = 0.0
         self.first_step: dict[str, float] = {}  # phase -> when its first batch was about to start
         self.delivered: list[tuple[float, GeneratedImage]] = []
+        self.streamed: tuple[float, float] | None = None  # a bank read from its file: times
 
     def __call__(self) -> None:
         self.start = time.perf_counter()
         self.engine.generate(self.request, progress=self._progress, on_image=self._image)
         self.end = time.perf_counter()
+        bank = self.engine.banks.get_loaded("hero")
+        self.streamed = bank.stream_seconds if bank is not None else None
 
     def _progress(self, p: Progress) -> None:
         if p.step == 0 and p.phase not in self.first_step:
@@ -309,13 +312,13 @@ class Resolution:
             lambda: self.regenerate_from_disk(steps, cold=True),
             plain,
         )
-        _note_read(regen, call)
+        _note_read(regen, call, from_disk=True)
         row, call = self.median(
             "regenerate 1 panel, saved bank from disk (page cache warm)",
             lambda: self.regenerate_from_disk(steps, cold=False),
             plain,
         )
-        _note_read(row, call)
+        _note_read(row, call, from_disk=True)
         memory, call = self.median(
             "regenerate 1 panel, bank in memory (same session)",
             lambda: Timed(self.engine, self.regenerate(steps)),
@@ -379,7 +382,7 @@ def _panels(request: StoryRequest | PanelRequest) -> tuple[PanelJob, ...]:
     return (request.panel,) if isinstance(request, PanelRequest) else request.panels
 
 
-def _note_read(row: Row, call: Timed) -> None:
+def _note_read(row: Row, call: Timed, from_disk: bool = False) -> None:
     """Note the time to the first step of a regenerate, after checking that it only read.
 
     A regenerate that ran the identity phase again would time the wrong thing, so it is refused.
@@ -390,6 +393,8 @@ def _note_read(row: Row, call: Timed) -> None:
             f"the regenerate did not read the saved bank (phases {call.phases()}, images {made})"
         )
     row.notes["to_first_step_s"] = call.until_first_step("panels")
+    if from_disk and call.streamed is not None:
+        row.notes["bank_read_s"], row.notes["read_waited_s"] = call.streamed
 
 
 # ---------------------------------------------------------------------------------- report

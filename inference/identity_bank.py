@@ -151,6 +151,14 @@ class IdentityBank:
         """The stored (layer, step) pairs, in write order."""
         return (self._stream.entries if self._stream is not None else self._entries).keys()
 
+    @property
+    def stream_seconds(self) -> tuple[float, float] | None:
+        """For a bank still streamed in from its file: (seconds the whole read took, 0 while
+        reading; seconds reads waited for it). None otherwise. For benchmarks."""
+        if self._stream is None:
+            return None
+        return (self._stream.read_seconds, self._stream.waited_seconds)
+
     def _settle(self) -> None:
         """Wait for a streamed load to end; the entries are then plain tensors on the GPU."""
         if self._stream is not None:
