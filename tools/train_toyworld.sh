@@ -6,6 +6,7 @@
 #                                           #  a model folder in resources/models/toyworld is continued)
 #   tools/train_toyworld.sh watch           # watch the log until the call's time is nearly up
 #   tools/train_toyworld.sh finish          # wait for the end, pack the model into $OUT
+#                                           # (then the consistency bench, unless SKIP_BENCH=1)
 #
 # The trainer runs detached from the call, so it keeps going between calls while the machine is
 # held; each call prints the log's tail. The model folder is packed as a tar split in 15 MB parts
@@ -59,7 +60,7 @@ finish)
     if running; then echo "still training"; exit 0; fi
     (cd $WORK && tar cf - model toyworld-reader.safetensors | split -b 15000000 - "$OUT/toyworld.tar.")
     ls -la "$OUT"
-    if [ -x tools/after_training.sh ]; then tools/after_training.sh $WORK; fi
+    if [ -x tools/after_training.sh ] && [ -z "${SKIP_BENCH:-}" ]; then tools/after_training.sh $WORK; fi
     ;;
 *)
     echo "usage: $0 start SECONDS [TRAINER ARGS] | watch | finish" >&2
