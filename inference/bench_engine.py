@@ -370,8 +370,10 @@ def profile(call: Timed, path: Path) -> None:
         call()
     wall = time.perf_counter() - start
     table = prof.key_averages()
-    gpu = sum(e.self_device_time_total for e in table) / 1e6
-    text = [f"wall {wall:.3f} s under the profiler, GPU kernel time {gpu:.3f} s"]
+    kernels = [e for e in table if e.device_type == torch.autograd.DeviceType.CUDA]
+    gpu = sum(e.self_device_time_total for e in kernels) / 1e6
+    cpu = table.self_cpu_time_total / 1e6
+    text = [f"wall {wall:.3f} s under the profiler, GPU kernels {gpu:.3f} s, CPU ops {cpu:.3f} s"]
     for key in ("self_device_time_total", "self_cpu_time_total"):
         text.append(table.table(sort_by=key, row_limit=30, max_name_column_width=60))
     path.with_suffix(".txt").write_text("\n\n".join(text))
