@@ -18,7 +18,7 @@ stores the bank in pinned CPU memory (writes copy out on a side CUDA stream) and
 stream; each layer waits only for its own copy.
 
 ``save``/``load`` use safetensors plus a :class:`BankKey` so that a bank is never used with settings
-it was not made for. Loaded onto a GPU, a bank is read in the background in step order
+it was not made for. A loaded bank (unless offloaded) is read in the background in step order
 (:mod:`inference.bank_stream`), so a panel can start denoising before its bank is all there.
 """
 
@@ -129,7 +129,8 @@ class IdentityBank:
         self._staged_step: int | None = None
         self._staged: dict[str, tuple[torch.Tensor, torch.cuda.Event]] = {}
         self._stream: BankStream | None = None
-        """Set while a loaded bank is still being read onto the GPU (see :meth:`load`)."""
+        """The background read of a bank loaded from its file (see :meth:`load`); its entries
+        are served from there until :meth:`_settle` makes them plain entries."""
 
     # ------------------------------------------------------------------ properties
     @property

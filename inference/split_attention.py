@@ -3,7 +3,7 @@
 In a CSA read every panel attends to ``[own N tokens; the batch's M bank tokens]``. One SDPA call
 needs those keys and values laid out per panel, so the M shared tokens are copied once per panel
 and CFG half: at SDXL's 64x64 layers with 4 identity panels M = 2N, so each layer call writes
-three times the panel's own K/V. That copy was about 2 points of the read's 11% at 1024 px.
+three times the panel's own K/V. Those copies cost 1.5 points of the read's 11% at 1024 px.
 
 Softmax attention over a union of key sets splits exactly: with ``o1, l1`` the output and
 log-sum-exp of the scores over the own keys and ``o2, l2`` over the shared keys,

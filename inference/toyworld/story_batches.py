@@ -8,12 +8,12 @@ the whole 64 px picture), so sharing tokens changes little (measured in ``docs/b
 This module teaches it. A *story batch* holds stories of ``panels`` pictures of the same person
 (every appearance attribute equal) in different scenes, positions and poses, captioned with many
 attributes left out, the panels of a story at one noise level or, in some stories, at mixed levels
-(:func:`story_timesteps`). During the forward pass the
-UNet's decoder self-attention layers run the product's own CSA processor in write mode, each story
-being one group: every panel attends to its own tokens and a sampled share of the other panels'
-tokens, exactly as at generation time. An unstated attribute can then only be predicted well by
-reading it from the other panels, so the model learns to use the shared tokens. Plain batches in
-between keep single-picture generation as it was.
+(:func:`story_timesteps`). During the forward pass the UNet's decoder self-attention layers run the
+product's own CSA processor in write mode, each story being one group: every panel attends to its
+own tokens and a sampled share of the other panels' tokens, exactly as at generation time. An
+unstated attribute can then only be predicted well by reading it from the other panels, so the
+model learns to use the shared tokens. Plain batches in between keep single-picture generation as
+it was.
 """
 
 from __future__ import annotations
