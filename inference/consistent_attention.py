@@ -150,13 +150,12 @@ class ConsistentAttnProcessor:
         batch, tokens, _ = x.shape
         if batch != groups * panels:
             raise ValueError(f"CSA read expects a batch of {groups} x {panels} panels, got {batch}")
-        refs = torch.cat(
-            [
-                plan.banks[c].get(self.layer_name, story.step, x.device).to(x.dtype)
-                for c in plan.union
-            ],
-            dim=1,
-        )  # (G, M, C): bank tokens of every character of the batch, character-major
+        parts = [
+            plan.banks[c].get(self.layer_name, story.step, x.device).to(x.dtype) for c in plan.union
+        ]
+        # (G, M, C): bank tokens of every character of the batch, character-major (one character,
+        # the usual case, needs no copy)
+        refs = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
         q = attn.to_q(x)
         k_ref, v_ref = attn.to_k(refs), attn.to_v(refs)
         if plan.homogeneous:
