@@ -13,7 +13,7 @@ import torch
 from inference.bench import GIB, SDXL_UNET
 from inference.schedulers import sdxl_ddim
 
-SDXL_VAE: dict[str, Any] = {
+SD_VAE: dict[str, Any] = {  # the VAE of SD 1.5 (also used by the transition benchmark)
     "in_channels": 3,
     "out_channels": 3,
     "down_block_types": ["DownEncoderBlock2D"] * 4,
@@ -22,11 +22,16 @@ SDXL_VAE: dict[str, Any] = {
     "layers_per_block": 2,
     "latent_channels": 4,
     "norm_num_groups": 32,
+    "sample_size": 512,
+    "scaling_factor": 0.18215,
+}
+SDXL_VAE: dict[str, Any] = {
+    **SD_VAE,
     "sample_size": 1024,
     "scaling_factor": 0.13025,
     "force_upcast": True,  # the stock SDXL VAE decodes in fp32, so this one does too
 }
-CLIP_L: dict[str, Any] = {  # SDXL's text_encoder: CLIP ViT-L/14
+CLIP_L: dict[str, Any] = {  # CLIP ViT-L/14: SDXL's text_encoder and SD 1.5's text encoder
     "vocab_size": 49408,
     "hidden_size": 768,
     "intermediate_size": 3072,

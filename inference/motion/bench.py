@@ -50,6 +50,7 @@ from inference.motion.keyframe_pipelines import LTX, run_keyframe_pipeline
 from inference.motion.predictor import PredictorConfig, SemanticMotionPredictor
 from inference.motion.transition import TransitionSettings, generate_transition
 from inference.motion.video_model import VideoModel, assemble
+from inference.random_sdxl import CLIP_L, SD_VAE
 from inference.results import Progress
 
 logger = logging.getLogger(__name__)
@@ -73,28 +74,6 @@ ADAPTER: dict[str, Any] = {  # diffusers' defaults: the layout of animatediff-mo
     "motion_num_attention_heads": 8,
     "motion_max_seq_length": 32,
     "use_motion_mid_block": True,
-}
-SD_VAE: dict[str, Any] = {
-    "in_channels": 3,
-    "out_channels": 3,
-    "down_block_types": ["DownEncoderBlock2D"] * 4,
-    "up_block_types": ["UpDecoderBlock2D"] * 4,
-    "block_out_channels": [128, 256, 512, 512],
-    "layers_per_block": 2,
-    "latent_channels": 4,
-    "norm_num_groups": 32,
-    "sample_size": 512,
-    "scaling_factor": 0.18215,
-}
-CLIP_L_TEXT: dict[str, Any] = {  # SD 1.5's text encoder: CLIP ViT-L/14
-    "vocab_size": 49408,
-    "hidden_size": 768,
-    "intermediate_size": 3072,
-    "num_hidden_layers": 12,
-    "num_attention_heads": 12,
-    "projection_dim": 768,
-    "max_position_embeddings": 77,
-    "hidden_act": "quick_gelu",
 }
 CLIP_H_VISION: dict[str, Any] = {  # OpenCLIP ViT-H/14 as IP-Adapter's image_encoder
     "hidden_size": 1280,
@@ -158,7 +137,7 @@ FULL = Sizes(
     SD15_UNET,
     ADAPTER,
     SD_VAE,
-    CLIP_L_TEXT,
+    CLIP_L,
     CLIP_H_VISION,
     PredictorConfig(),
     LTX_TRANSFORMER,
