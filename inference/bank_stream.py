@@ -103,8 +103,7 @@ class _Staging:
     SLOTS = 3
     CHUNK = 16 * 1024 * 1024
 
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
+    def __init__(self) -> None:
         self.buffers = [
             torch.empty(self.CHUNK, dtype=torch.uint8, pin_memory=True) for _ in range(self.SLOTS)
         ]
@@ -175,7 +174,7 @@ class BankStream:
         cuda = self.device.type == "cuda"
         try:
             side = torch.cuda.Stream(device=self.device) if cuda else None
-            staging = _Staging(self.device) if cuda else None
+            staging = _Staging() if cuda else None
             with (
                 self.path.open("rb", buffering=0) as handle,
                 torch.cuda.stream(side) if side is not None else contextlib.nullcontext(),
