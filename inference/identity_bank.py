@@ -238,7 +238,7 @@ class IdentityBank:
         """
         self._staged.clear()
         self._staged_step = None
-        if device.type != "cuda" or not self._entries or self._stream is not None:
+        if device.type != "cuda" or not self._entries:  # (a streamed bank has none yet)
             return
         side = self._side_stream(device)
         # No wait on the compute stream: the sources are host memory that nothing on the GPU
