@@ -7,11 +7,17 @@ CSA settings. Regenerating one panel days later therefore reads the saved bank w
 changed, and silently re-runs the identity phase when anything did (a stale bank is never used).
 Files: ``<cache_dir>/<character id>-<digest>.safetensors``; older files of the same character are
 removed when a new bank is saved, so the cache holds one bank per character.
+
+Saving runs on a background thread (the panels after an identity phase need the bank in memory,
+not its file), and :meth:`BankCache.wait` is where a job waits for its saves before it is done.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from inference.identity_bank import BankKey, BankMismatchError, IdentityBank
@@ -59,6 +65,7 @@ class BankCache:
 
     def __init__(self) -> None:
         self._memory: dict[str, IdentityBank] = {}
+        self._saving: list[threading.Thread] = []
 
     def get(
         self, character_id: str, key: BankKey, cache_dir: str | None, *, offload: bool, device: str
@@ -81,28 +88,47 @@ class BankCache:
         return bank
 
     def put(self, character_id: str, bank: IdentityBank, cache_dir: str | None) -> None:
-        """Keep ``bank`` for this session, and save it to ``cache_dir`` (best effort)."""
+        """Keep ``bank`` for this session, and start saving it to ``cache_dir`` (best effort: a
+        failed save is logged, never a failed job)."""
         self._memory[character_id] = bank
         if cache_dir is None or bank.key is None:
             return
-        folder = Path(cache_dir)
-        target = folder / f"{character_id}-{bank.key.digest()}.safetensors"
-        temp = target.with_suffix(".tmp")
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            bank.save(temp)
-            temp.replace(target)
-            for old in folder.glob(f"{character_id}-*.safetensors"):
-                if old != target:
-                    old.unlink(missing_ok=True)
-        except OSError as exc:  # the cache is an optimisation: never fail a generation for it
-            logger.warning("could not save the identity bank to %s: %s", target, exc)
-            temp.unlink(missing_ok=True)
+        self.wait()  # one save at a time: two of one character would share a temporary file
+        target = Path(cache_dir) / f"{character_id}-{bank.key.digest()}.safetensors"
+        write = bank.saver(target.with_suffix(".tmp"))
+        thread = threading.Thread(
+            target=_save, args=(write, target, character_id), name=f"save bank {character_id}"
+        )
+        self._saving.append(thread)
+        thread.start()
+
+    def wait(self) -> None:
+        """Wait for the saves started so far to end."""
+        while self._saving:
+            self._saving.pop(0).join()
 
     def get_loaded(self, character_id: str) -> IdentityBank | None:
         """The bank of ``character_id`` kept in memory, whatever its key."""
         return self._memory.get(character_id)
 
     def clear(self) -> None:
-        """Forget the in-memory banks (a new model was loaded)."""
+        """Forget the in-memory banks (a new model was loaded), once their saves have ended."""
+        self.wait()
         self._memory.clear()
+
+
+def _save(write: Callable[[], None], target: Path, character_id: str) -> None:
+    """Write a bank file under a temporary name, put it in place, then remove the character's
+    older banks. Runs on a background thread, so every error is caught and logged here."""
+    temp = target.with_suffix(".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write()
+        temp.replace(target)
+        for old in target.parent.glob(f"{character_id}-*.safetensors"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    except Exception as exc:  # the cache is an optimisation: never fail a generation for it
+        logger.warning("could not save the identity bank to %s: %s", target, exc)
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)

@@ -154,6 +154,7 @@ class StoryEngine:
         finally:
             if self.story is not None:
                 self.story.end()
+            self.banks.wait()  # a job is done once its banks are saved
         return run.results
 
     def _oom(self, doing: str) -> OutOfMemory:

@@ -27,13 +27,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
 
 from inference.bank_stream import BankStream, entry_name, stored_entries
+from inference.bank_writer import write_bank_file
 from inference.pinned import StepBuffers
 
 logger = logging.getLogger(__name__)
@@ -316,15 +317,19 @@ class IdentityBank:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> None:
-        """Write the bank to a safetensors file (tensors on CPU, settings in its metadata)."""
-        from safetensors.torch import save_file
+        """Write the bank to a safetensors file (settings in its metadata)."""
+        self.saver(path)()
 
+    def saver(self, path: str | Path) -> Callable[[], None]:
+        """What :meth:`save` does, split for a background save: the returned call writes the
+        file and may run on another thread, with the denoising going on beside it.
+
+        Called on the thread that wrote the bank: it ends the write and marks the point in that
+        thread's CUDA stream after which the entries are final, which the file's copies wait for.
+        """
         self.finish()
         self._settle()
-        tensors = {
-            entry_name(layer, step): t.detach().to("cpu", copy=True).contiguous()
-            for (layer, step), t in self._entries.items()
-        }
+        tensors = {entry_name(layer, step): t for (layer, step), t in self._entries.items()}
         meta = {
             "format": FORMAT,
             "character": self.character,
@@ -337,8 +342,18 @@ class IdentityBank:
             "key": self.key.as_json() if self.key is not None else "",
             "digest": self.key.digest() if self.key is not None else "",
         }
-        save_file(tensors, str(path), metadata=meta)
-        logger.info("saved identity bank %r (%d entries) to %s", self.character, len(self), path)
+        ready = None
+        on_gpu = {t.device for t in tensors.values() if t.is_cuda}
+        if on_gpu:
+            ready = torch.cuda.Event()
+            ready.record(torch.cuda.current_stream(next(iter(on_gpu))))
+        target, name, count = Path(path), self.character, len(tensors)
+
+        def write() -> None:
+            write_bank_file(target, tensors, meta, ready)
+            logger.info("saved identity bank %r (%d entries) to %s", name, count, target)
+
+        return write
 
     @classmethod
     def load(

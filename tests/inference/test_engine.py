@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,47 @@ def test_a_single_panel_days_later_reads_the_saved_bank(
     rerun, _ = run(later, request)
     assert [i.job.label for i in rerun] == ["1A", "1B", "2A"]
     assert len(list(cache.glob("hero-*.safetensors"))) == 1  # the cache keeps the newest only
+
+
+def test_the_panels_after_an_identity_phase_do_not_wait_for_the_bank_file(
+    engine: StoryEngine, sdxl_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bank is saved on a background thread: here the file's write holds until the next
+    batch has begun denoising (it would time out if the save held the panels up), and the job
+    still ends with the file in place."""
+    from inference import identity_bank
+
+    panels_began = threading.Event()
+    began_first: list[bool] = []
+    write_file = identity_bank.write_bank_file
+
+    def slow_write(*args: Any) -> None:
+        began_first.append(panels_began.wait(timeout=60))
+        write_file(*args)
+
+    def progress(p: Progress) -> None:
+        if p.phase == "panels":
+            panels_began.set()
+
+    monkeypatch.setattr(identity_bank, "write_bank_file", slow_write)
+    cache = tmp_path / "cache"
+    engine.generate(story(sdxl_dir, cache), progress=progress)
+    assert began_first == [True]
+    assert len(list(cache.glob("hero-*.safetensors"))) == 1
+    assert not list(cache.glob("*.tmp"))
+    later = StoryEngine(str(sdxl_dir))
+    again, _ = run(later, PanelRequest(str(sdxl_dir), SAMPLING, WAVES, (HERO,), str(cache)))
+    assert [i.job.label for i in again] == ["2A"]  # the file is a usable bank
+
+
+def test_an_unwritable_bank_folder_is_a_warning_not_a_failed_job(
+    engine: StoryEngine, sdxl_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    images, _ = run(engine, story(sdxl_dir, blocker / "cache"))
+    assert len(images) == 5
+    assert "could not save the identity bank" in caplog.text
 
 
 def test_a_damaged_saved_bank_is_made_again_not_a_failed_job(

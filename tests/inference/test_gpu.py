@@ -132,3 +132,36 @@ def test_a_bank_loaded_onto_the_gpu_streams_in_and_equals_the_saved_one(tmp_path
     for layer, step in bank.entries():
         got = loaded.get(layer, step, torch.device("cuda"))
         assert got.is_cuda and torch.equal(got.cpu(), bank.get(layer, step, torch.device("cpu")))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_a_gpu_bank_saved_on_another_thread_equals_what_was_written(
+    tmp_path: Any, dtype: torch.dtype
+) -> None:
+    """The background save copies the entries from the GPU through pinned buffers on a side
+    stream, here with entries larger than its buffers and kernels still queued when it starts."""
+    import threading
+
+    from safetensors.torch import load_file
+
+    from inference.identity_bank import IdentityBank
+
+    bank = IdentityBank("a", num_images=2, num_steps=4, latent_size=(64, 64), cfg=True, csa="c")
+    source = torch.randn(2, 4096, 1280, device="cuda").to(dtype)  # 20 MiB per entry
+    for step in range(1, 4):
+        for n, layer in enumerate(("up.0", "up.1", "up.2")):
+            tokens = torch.empty_like(source)
+            for _ in range(20):  # queued work the save must wait for
+                tokens.copy_(source * (step + n))
+            bank.put(layer, step, tokens)
+    write = bank.saver(tmp_path / "a.safetensors")
+    thread = threading.Thread(target=write)
+    thread.start()
+    busy = torch.randn(4096, 4096, device="cuda")
+    for _ in range(20):  # the main thread keeps the GPU busy meanwhile
+        busy = busy @ busy / 64
+    thread.join()
+    saved = load_file(tmp_path / "a.safetensors")
+    assert len(saved) == 9
+    for (layer, step), tensor in bank._entries.items():
+        assert torch.equal(saved[f"{step:04d}@{layer}"], tensor.cpu())

@@ -308,3 +308,23 @@ def test_a_loaded_bank_is_read_in_denoising_order(
     assert sum(len(s.entries) for s in stream.steps) == len(bank)
     read = stream.join()
     assert all(torch.equal(read[k], bank.get(*k, torch.device("cpu"))) for k in bank.entries())
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
+def test_a_saved_bank_is_a_plain_safetensors_file(tmp_path: Path, dtype: torch.dtype) -> None:
+    """Banks are written by our own streaming writer; the safetensors library reads them."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    bank = IdentityBank("hero", num_images=2, num_steps=3, latent_size=(4, 4), cfg=True, csa="c")
+    for step in (2, 1):
+        for layer in ("up.b", "up.a"):
+            bank.put(layer, step, torch.randn(2, 3 * step, 8).to(dtype))
+    path = tmp_path / "hero.safetensors"
+    bank.save(path)
+    tensors = load_file(path)
+    assert sorted(tensors) == ["0001@up.a", "0001@up.b", "0002@up.a", "0002@up.b"]
+    for (layer, step), tensor in bank._entries.items():
+        assert torch.equal(tensors[f"{step:04d}@{layer}"], tensor)
+    with safe_open(str(path), framework="pt") as handle:
+        assert (handle.metadata() or {})["character"] == "hero"
