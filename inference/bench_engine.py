@@ -25,6 +25,7 @@ path with a few steps first. A plain panel is timed again at the end to show the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import json
 import logging
@@ -32,12 +33,13 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
+from inference.bank_stream import BankStream, _Staging
 from inference.bench import GIB, Row, environment, measure
 from inference.engine import StoryEngine
 from inference.random_sdxl import evict, save_model
@@ -133,6 +135,18 @@ class Resolution:
             batch_size=self.args.identity_panels,
         )
 
+    def story(self, steps: int, saved: bool) -> StoryRequest:
+        """The identity phase and one more panel of the character, with or without a bank file."""
+        character = hero(self.args.identity_panels)
+        return StoryRequest(
+            self.model,
+            self.sampling(steps),
+            (*character.identity_panels, HERO_PANEL),
+            (character,),
+            str(self.cache) if saved else None,
+            batch_size=self.args.identity_panels,
+        )
+
     def regenerate(self, steps: int) -> PanelRequest:
         character = hero(self.args.identity_panels)
         return PanelRequest(
@@ -203,6 +217,19 @@ class Resolution:
         ident.notes["bank_save_s"] = write.after_last_image()
         banks = list(self.cache.glob("hero-*.safetensors"))
         ident.notes["bank_file_gib"] = banks[0].stat().st_size / GIB if banks else 0.0
+        # The bank file is written while the next panel denoises: the story costs about as
+        # much as one that keeps no file.
+        saved, _ = self.timed(
+            f"story: identity phase ({n_id}) + 1 panel, bank saved to disk",
+            self.story(steps, saved=True),
+            plain,
+        )
+        unsaved, _ = self.timed(
+            f"story: identity phase ({n_id}) + 1 panel, no bank file",
+            self.story(steps, saved=False),
+            plain,
+        )
+        saved.notes["x_no_bank_file"] = saved.seconds / unsaved.seconds
 
         regen, call = self.median(
             "regenerate 1 panel, saved bank from disk (page cache evicted)",
@@ -216,6 +243,15 @@ class Resolution:
             plain,
         )
         _note_read(row, call, from_disk=True)
+        for plan in self.args.read_plans:
+            mb, readers = (int(v) for v in plan.split("x"))
+            with read_plan(mb, readers):
+                row, call = self.median(
+                    f"regenerate 1 panel, page cache warm, read in {mb} MB pieces by {readers}",
+                    lambda: self.regenerate_from_disk(steps, cold=False),
+                    plain,
+                )
+            _note_read(row, call, from_disk=True)
         memory, call = self.median(
             "regenerate 1 panel, bank in memory (same session)",
             lambda: Timed(self.engine, self.regenerate(steps)),
@@ -247,6 +283,18 @@ class Resolution:
                 Timed(self.engine, self.regenerate(steps)), self.args.profile / f"read-{self.res}"
             )
         return self.rows
+
+
+@contextlib.contextmanager
+def read_plan(piece_mb: int, readers: int) -> Iterator[None]:
+    """Stream saved banks in ``piece_mb`` pieces by ``readers`` threads for a while (to tune the
+    read's interference with the denoising)."""
+    old = _Staging.CHUNK, BankStream.READERS
+    _Staging.CHUNK, BankStream.READERS = piece_mb << 20, readers
+    try:
+        yield
+    finally:
+        _Staging.CHUNK, BankStream.READERS = old
 
 
 def profile(call: Timed, path: Path) -> None:
@@ -353,6 +401,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per one-panel row (median)")
     parser.add_argument("--workdir", type=Path, default=None, help="model and banks (default: tmp)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument(
+        "--read-plans",
+        nargs="*",
+        default=[],
+        metavar="MBxTHREADS",
+        help="extra warm regenerate rows, the bank read in other pieces, e.g. 64x2 256x1",
+    )
     parser.add_argument(
         "--profile", type=Path, default=None, help="folder for op tables of a plain and a read"
     )
