@@ -4,6 +4,7 @@
 #
 #   tools/gpu_checks.sh [RES ...]               # default 1024
 #   CHECKS="tests engine" tools/gpu_checks.sh   # a subset of: tests csa engine
+#   ENGINE_ARGS="--read-plans 64x2" tools/gpu_checks.sh   # more arguments for the engine bench
 #
 # The device machine has torch but not diffusers: carry .wheels (see docs/benchmarks.md).
 set -u
@@ -31,7 +32,7 @@ fi
 if [[ $CHECKS == *engine* ]]; then
     # shellcheck disable=SC2086
     python3 -m inference.bench_engine --res $res --json "$OUT/engine.json" \
-        --profile "$OUT/profile" >"$OUT/engine.txt" 2>&1
+        --profile "$OUT/profile" ${ENGINE_ARGS:-} >"$OUT/engine.txt" 2>&1
     grep '^|' "$OUT/engine.txt"
     head -n 1 "$OUT"/profile/*.txt
 fi
