@@ -8,8 +8,12 @@ changed, and silently re-runs the identity phase when anything did (a stale bank
 Files: ``<cache_dir>/<character id>-<digest>.safetensors``; older files of the same character are
 removed when a new bank is saved, so the cache holds one bank per character.
 
-Saving runs on a background thread (the panels after an identity phase need the bank in memory,
-not its file), and :meth:`BankCache.wait` is where a job waits for its saves before it is done.
+Saving runs on a background thread, and :meth:`BankCache.wait` is where a job waits for its saves
+before it is done. By default a save starts when the job's panels are done: started as soon as
+the bank was made, beside the next panel's denoising, it slowed that panel down so much (its
+kernel launches are bound by one CPU thread, and the file's writing and the kernel's writeback of
+it took CPU and I/O beside it) that the story took longer than with the save after it
+(``docs/benchmarks.md``). ``overlap`` chooses the other way, for the benchmark.
 """
 
 from __future__ import annotations
@@ -63,9 +67,11 @@ def bank_key(
 class BankCache:
     """The last bank of each character, in memory and (with a cache folder) on disk."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, overlap: bool = False) -> None:
+        self.overlap = overlap
         self._memory: dict[str, IdentityBank] = {}
         self._saving: list[threading.Thread] = []
+        self._queued: list[threading.Thread] = []
 
     def get(
         self, character_id: str, key: BankKey, cache_dir: str | None, *, offload: bool, device: str
@@ -99,11 +105,18 @@ class BankCache:
         thread = threading.Thread(
             target=_save, args=(write, target, character_id), name=f"save bank {character_id}"
         )
-        self._saving.append(thread)
-        thread.start()
+        if self.overlap:
+            self._saving.append(thread)
+            thread.start()
+        else:
+            self._queued.append(thread)
 
     def wait(self) -> None:
-        """Wait for the saves started so far to end."""
+        """Run the saves not started yet, and wait for every save to end."""
+        for thread in self._queued:
+            thread.start()
+        self._saving += self._queued
+        self._queued = []
         while self._saving:
             self._saving.pop(0).join()
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib.metadata
 import json
 import logging
@@ -171,7 +172,7 @@ class Resolution:
         return self.add(mode, len(_panels(request)), call, baseline), call
 
     def median(
-        self, mode: str, make: Callable[[], Timed], baseline: Row | None = None
+        self, mode: str, make: Callable[[], Timed], baseline: Row | None = None, panels: int = 1
     ) -> tuple[Row, Timed]:
         """The median of ``--repeat`` runs of one panel, each made by ``make`` (its set-up, such
         as dropping the banks, is not timed). One SDXL panel varied by up to 15% between runs."""
@@ -182,13 +183,50 @@ class Resolution:
             runs.append((seconds, total, call))
         runs.sort(key=lambda run: run[0])
         seconds, _total, call = runs[len(runs) // 2]
-        row = Row(mode, self.res, 1, seconds, 0.0, max(run[1] for run in runs))
+        row = Row(mode, self.res, panels, seconds, 0.0, max(run[1] for run in runs))
         if baseline is not None:
             row.baseline, row.ratio = baseline.mode, seconds / baseline.seconds
         row.notes["min_s"], row.notes["max_s"] = runs[0][0], runs[-1][0]
         self.rows.append(row)
         logger.info("%s %d: median %.2f s of %d", mode, self.res, seconds, len(runs))
         return row, call
+
+    def stories(self, steps: int, plain: Row) -> None:
+        """A story (identity phase and one more panel) with no bank file, with the bank saved
+        beside the panel's denoising, and saved after it; each run starts with no dirty pages
+        left by the one before (``os.sync``)."""
+        n_id = self.args.identity_panels
+
+        def story(saved: bool, overlap: bool = True) -> Timed:
+            os.sync()
+            self.engine.banks.overlap = overlap
+            return Timed(self.engine, self.story(steps, saved))
+
+        head = f"story: identity phase ({n_id}) + 1 panel"
+        unsaved, _ = self.median(f"{head}, no bank file", lambda: story(False), plain, n_id + 1)
+        for overlap, how in ((True, "beside the panel"), (False, "after the panel")):
+            make: Callable[[], Timed] = functools.partial(story, True, overlap)
+            row, _ = self.median(f"{head}, bank saved {how}", make, plain, n_id + 1)
+            row.notes["x_no_bank_file"] = row.seconds / unsaved.seconds
+        self.engine.banks.overlap = False
+        if self.args.writeback_check:
+            self.writeback(steps, plain)
+
+    def writeback(self, steps: int, plain: Row) -> None:
+        """A plain panel right after ``--writeback-check`` GiB were written to a file: does the
+        kernel's writeback of the dirty pages slow a panel whose launches are bound by one CPU
+        thread (as a bank file's write seemed to)?"""
+        gib = self.args.writeback_check
+
+        def dirty() -> Timed:
+            os.sync()
+            with (self.cache / "dirty.bin").open("wb") as handle:
+                for _ in range(round(gib * 4)):
+                    handle.write(bytes(1 << 28))
+            return Timed(self.engine, self.plain(steps))
+
+        self.median(f"plain single panel, {gib:g} GiB of dirty pages", dirty, plain)
+        (self.cache / "dirty.bin").unlink()
 
     def regenerate_from_disk(self, steps: int, cold: bool) -> Timed:
         """One panel read from the bank file, with the session's banks dropped first."""
@@ -202,6 +240,7 @@ class Resolution:
         steps = min(3, self.args.steps)
         Timed(self.engine, self.plain(steps))()
         Timed(self.engine, self.identity(steps))()
+        Timed(self.engine, self.story(steps, False))()
         self.regenerate_from_disk(steps, cold=False)()
 
     def run(self) -> list[Row]:
@@ -217,19 +256,9 @@ class Resolution:
         ident.notes["bank_save_s"] = write.after_last_image()
         banks = list(self.cache.glob("hero-*.safetensors"))
         ident.notes["bank_file_gib"] = banks[0].stat().st_size / GIB if banks else 0.0
-        # The bank file is written while the next panel denoises: the story costs about as
-        # much as one that keeps no file.
-        saved, _ = self.timed(
-            f"story: identity phase ({n_id}) + 1 panel, bank saved to disk",
-            self.story(steps, saved=True),
-            plain,
-        )
-        unsaved, _ = self.timed(
-            f"story: identity phase ({n_id}) + 1 panel, no bank file",
-            self.story(steps, saved=False),
-            plain,
-        )
-        saved.notes["x_no_bank_file"] = saved.seconds / unsaved.seconds
+        self.stories(steps, plain)
+        if self.args.stories_only:
+            return self.rows
 
         regen, call = self.median(
             "regenerate 1 panel, saved bank from disk (page cache evicted)",
@@ -407,6 +436,14 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="MBxTHREADS",
         help="extra warm regenerate rows, the bank read in other pieces, e.g. 64x2 256x1",
+    )
+    parser.add_argument("--stories-only", action="store_true", help="stop after the story rows")
+    parser.add_argument(
+        "--writeback-check",
+        type=float,
+        default=0.0,
+        metavar="GIB",
+        help="one more plain panel, run right after this much data was written to a file",
     )
     parser.add_argument(
         "--profile", type=Path, default=None, help="folder for op tables of a plain and a read"

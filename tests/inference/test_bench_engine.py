@@ -25,6 +25,7 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
         "identity phase",
         "story: identity phase (4) + 1 panel",
         "story: identity phase (4) + 1 panel",
+        "story: identity phase (4) + 1 panel",
         "regenerate 1 panel",
         "regenerate 1 panel",
         "regenerate 1 panel",
@@ -35,11 +36,12 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
     plain = modes[2]
     for mode in modes[3:]:
         assert rows[mode]["baseline"] == plain and rows[mode]["ratio"] > 0
-    assert rows[modes[4]]["panels"] == 5 and rows[modes[4]]["notes"]["x_no_bank_file"] > 0
-    for mode in modes[6:9]:
+    for mode in modes[5:7]:  # the bank saved beside the panel, then after it
+        assert rows[mode]["panels"] == 5 and rows[mode]["notes"]["x_no_bank_file"] > 0
+    for mode in modes[7:10]:
         assert rows[mode]["panels"] == 1 and rows[mode]["notes"]["to_first_step_s"] > 0
     identity = rows[modes[3]]
     assert identity["panels"] == 4 and identity["notes"]["bank_file_gib"] > 0
-    official = rows[modes[9]]
+    official = rows[modes[10]]
     assert official["seconds"] > identity["seconds"] - identity["notes"]["bank_save_s"]
     assert list(tmp_path.iterdir()) == [out]  # the model and the banks were cleaned up
