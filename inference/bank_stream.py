@@ -98,10 +98,16 @@ def stored_steps(entries: list[StoredEntry]) -> list[StoredStep]:
 
 
 class _Staging:
-    """A few pinned host buffers used in turn, so that copies to the GPU are asynchronous DMA."""
+    """A few pinned host buffers used in turn, so that copies to the GPU are asynchronous DMA.
+
+    Pieces of 64 MB: fewer pieces (each a few Python steps that take the GIL from the thread
+    launching the UNet's kernels) interfered less with the denoising. A warm regenerate at
+    1024 px took 1.30x a plain panel with 16 MB pieces, 1.20x with 64 MB and 1.21x with 256 MB
+    (H100, ``docs/benchmarks.md``).
+    """
 
     SLOTS = 3
-    CHUNK = 16 * 1024 * 1024
+    CHUNK = 64 * 1024 * 1024
 
     def __init__(self) -> None:
         self.buffers = [
