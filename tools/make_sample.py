@@ -106,7 +106,7 @@ def main() -> None:
     generation = settings.generation
     generation.model = "toyworld"
     generation.width, generation.height = 64, 64
-    generation.steps, generation.guidance, generation.scheduler = 25, 4.0, "ddim"
+    generation.steps, generation.guidance, generation.scheduler = 20, 4.0, "ddim"
     panels = project.ordered_panels()
     for panel, note in zip(panels, NOTES, strict=True):
         panel.notes = note
