@@ -9,7 +9,7 @@ Files: ``<cache_dir>/<character id>-<digest>.safetensors``; older files of the s
 removed when a new bank is saved, so the cache holds one bank per character.
 
 Saving runs on a background thread, and :meth:`BankCache.wait` is where a job waits for its saves
-before it is done. By default a save starts when the job's panels are done: started as soon as
+before it is done (a cancelled or failed job only starts them: :meth:`BankCache.start`). By default a save starts when the job's panels are done: started as soon as
 the bank was made, beside the next panel's denoising, it slowed that panel down so much that the
 story took longer than with the save after it (on the H100 machine; a single panel is bound by
 the one CPU thread that launches its kernels, and the file's writing and its writeback to the
@@ -111,12 +111,16 @@ class BankCache:
         else:
             self._queued.append(thread)
 
-    def wait(self) -> None:
-        """Run the saves not started yet, and wait for every save to end."""
+    def start(self) -> None:
+        """Start the saves not started yet (they end on their own; :meth:`wait` joins them)."""
         for thread in self._queued:
             thread.start()
         self._saving += self._queued
         self._queued = []
+
+    def wait(self) -> None:
+        """Start the saves not started yet, and wait for every save to end."""
+        self.start()
         while self._saving:
             self._saving.pop(0).join()
 

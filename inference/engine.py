@@ -154,7 +154,8 @@ class StoryEngine:
         finally:
             if self.story is not None:
                 self.story.end()
-            self.banks.wait()  # a job is done once its banks are saved
+            self.banks.start()  # a cancelled or failed job does not wait for its banks' files
+        self.banks.wait()  # a finished job is done once its banks are saved
         return run.results
 
     def _oom(self, doing: str) -> OutOfMemory:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,38 @@ def test_cancel_stops_within_a_step_keeps_delivered_images_and_engine_stays_usab
     assert engine.story is not None and engine.story.mode is Mode.OFF
     images, _ = run(engine, story(sdxl_dir, None, STREET, characters=()))
     assert len(images) == 1
+
+
+def test_a_cancelled_story_keeps_its_bank_and_does_not_wait_for_the_file(
+    engine: StoryEngine, sdxl_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelling after the identity phase returns at once; the bank's file is still written
+    (here its write holds until the cancel has returned), so the work is not lost."""
+    from inference import identity_bank
+
+    cancel_returned = threading.Event()
+    returned_first: list[bool] = []
+    write_file = identity_bank.write_bank_file
+
+    def slow_write(*args: Any) -> None:
+        returned_first.append(cancel_returned.wait(timeout=60))
+        write_file(*args)
+
+    monkeypatch.setattr(identity_bank, "write_bank_file", slow_write)
+    flag = {"stop": False}
+
+    def progress(p: Progress) -> None:
+        flag["stop"] = flag["stop"] or (p.phase == "panels" and p.step == 1)
+
+    cache = tmp_path / "cache"
+    with pytest.raises(Cancelled):
+        engine.generate(story(sdxl_dir, cache), progress=progress, cancelled=lambda: flag["stop"])
+    cancel_returned.set()
+    engine.banks.wait()
+    assert returned_first == [True]
+    later = StoryEngine(str(sdxl_dir))
+    again, _ = run(later, PanelRequest(str(sdxl_dir), SAMPLING, WAVES, (HERO,), str(cache)))
+    assert [i.job.label for i in again] == ["2A"]  # read from the saved bank
 
 
 def test_out_of_memory_is_explained_and_the_engine_recovers(
