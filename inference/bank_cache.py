@@ -9,11 +9,12 @@ Files: ``<cache_dir>/<character id>-<digest>.safetensors``; older files of the s
 removed when a new bank is saved, so the cache holds one bank per character.
 
 Saving runs on a background thread, and :meth:`BankCache.wait` is where a job waits for its saves
-before it is done (a cancelled or failed job only starts them: :meth:`BankCache.start`). By default a save starts when the job's panels are done: started as soon as
-the bank was made, beside the next panel's denoising, it slowed that panel down so much that the
-story took longer than with the save after it (on the H100 machine; a single panel is bound by
-the one CPU thread that launches its kernels, and the file's writing and its writeback to the
-disk ran beside it; ``docs/benchmarks.md``). ``overlap`` chooses the other way, for the benchmark.
+before it is done (a cancelled or failed job only starts them: :meth:`BankCache.start`). By
+default a save starts when the job's panels are done: started as soon as the bank was made,
+beside the next panel's denoising, it slowed that panel down so much that the story took longer
+than with the save after it (on the H100 machine; a single panel is bound by the one CPU thread
+that launches its kernels, and the file's writing and its writeback to the disk ran beside it;
+``docs/benchmarks.md``). ``overlap`` chooses the other way, for the benchmark.
 """
 
 from __future__ import annotations

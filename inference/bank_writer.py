@@ -96,9 +96,9 @@ class _StagedOut:
             self.pending = None
 
 
-def _write_all(handle: FileIO, data: torch.Tensor) -> None:
-    """Write a CPU byte tensor whole (an unbuffered write may take only part of it)."""
-    view = data.numpy().data
+def _write_all(handle: FileIO, data: torch.Tensor | bytes) -> None:
+    """Write a CPU byte tensor or bytes whole (an unbuffered write may take only part of it)."""
+    view = memoryview(data) if isinstance(data, bytes) else data.numpy().data
     done = 0
     while done < len(view):
         count = handle.write(view[done:])
@@ -121,7 +121,7 @@ def write_bank_file(
     names = sorted(tensors)
     devices = {tensors[n].device for n in names if tensors[n].is_cuda}
     with path.open("wb", buffering=0) as handle:
-        handle.write(header_bytes(tensors, metadata))
+        _write_all(handle, header_bytes(tensors, metadata))
         if not devices:
             for name in names:
                 _write_all(handle, _bytes(tensors[name]))
