@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Mapping
-from io import FileIO
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 
@@ -57,7 +57,7 @@ class _StagedOut:
 
     CHUNK = 32 * 1024 * 1024
 
-    def __init__(self, handle: FileIO, side: torch.cuda.Stream) -> None:
+    def __init__(self, handle: BinaryIO, side: torch.cuda.Stream) -> None:
         self.handle, self.side = handle, side
         self.buffers = [torch.empty(self.CHUNK, dtype=torch.uint8, pin_memory=True) for _ in "ab"]
         self.turn = 0
@@ -92,19 +92,8 @@ class _StagedOut:
         if self.pending is not None:
             data, event = self.pending
             event.synchronize()
-            _write_all(self.handle, data)
+            self.handle.write(data.numpy().data)
             self.pending = None
-
-
-def _write_all(handle: FileIO, data: torch.Tensor | bytes) -> None:
-    """Write a CPU byte tensor or bytes whole (an unbuffered write may take only part of it)."""
-    view = memoryview(data) if isinstance(data, bytes) else data.numpy().data
-    done = 0
-    while done < len(view):
-        count = handle.write(view[done:])
-        if not count:
-            raise OSError("could not write the identity bank file")
-        done += count
 
 
 def write_bank_file(
@@ -120,11 +109,13 @@ def write_bank_file(
     """
     names = sorted(tensors)
     devices = {tensors[n].device for n in names if tensors[n].is_cuda}
-    with path.open("wb", buffering=0) as handle:
-        _write_all(handle, header_bytes(tensors, metadata))
+    # A buffered file writes each piece whole (a raw write may take only part of it); pieces
+    # larger than its buffer bypass it.
+    with path.open("wb") as handle:
+        handle.write(header_bytes(tensors, metadata))
         if not devices:
             for name in names:
-                _write_all(handle, _bytes(tensors[name]))
+                handle.write(_bytes(tensors[name]).numpy().data)
         else:
             (device,) = devices
             side = torch.cuda.Stream(device=device)
