@@ -71,8 +71,7 @@ class BankCache:
     def __init__(self, *, overlap: bool = False) -> None:
         self.overlap = overlap
         self._memory: dict[str, IdentityBank] = {}
-        self._saving: list[threading.Thread] = []
-        self._queued: list[threading.Thread] = []
+        self._saves: list[threading.Thread] = []  # started or not yet, until joined
 
     def get(
         self, character_id: str, key: BankKey, cache_dir: str | None, *, offload: bool, device: str
@@ -106,24 +105,21 @@ class BankCache:
         thread = threading.Thread(
             target=_save, args=(write, target, character_id), name=f"save bank {character_id}"
         )
+        self._saves.append(thread)
         if self.overlap:
-            self._saving.append(thread)
             thread.start()
-        else:
-            self._queued.append(thread)
 
     def start(self) -> None:
         """Start the saves not started yet (they end on their own; :meth:`wait` joins them)."""
-        for thread in self._queued:
-            thread.start()
-        self._saving += self._queued
-        self._queued = []
+        for thread in self._saves:
+            if thread.ident is None:
+                thread.start()
 
     def wait(self) -> None:
         """Start the saves not started yet, and wait for every save to end."""
         self.start()
-        while self._saving:
-            self._saving.pop(0).join()
+        while self._saves:
+            self._saves.pop(0).join()
 
     def get_loaded(self, character_id: str) -> IdentityBank | None:
         """The bank of ``character_id`` kept in memory, whatever its key."""
