@@ -28,9 +28,11 @@ from pathlib import Path
 
 import torch
 
+from inference.bank_writer import DTYPE_NAMES
+
 logger = logging.getLogger(__name__)
 
-_DTYPES = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}
+_DTYPES = {name: dtype for dtype, name in DTYPE_NAMES.items()}
 Key = tuple[str, int]
 
 

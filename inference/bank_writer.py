@@ -24,7 +24,13 @@ from typing import BinaryIO
 
 import torch
 
-_NAMES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32"}
+DTYPE_NAMES = {
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.float32: "F32",
+    torch.uint8: "U8",  # encoded entries (inference.bank_codec)
+}
+"""safetensors' names of the dtypes a bank entry can have."""
 
 
 def header_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str]) -> bytes:
@@ -33,11 +39,11 @@ def header_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str
     offset = 0
     for name in sorted(tensors):
         tensor = tensors[name]
-        if tensor.dtype not in _NAMES:
+        if tensor.dtype not in DTYPE_NAMES:
             raise ValueError(f"a bank entry cannot be {tensor.dtype}")
         size = tensor.numel() * tensor.element_size()
         header[name] = {
-            "dtype": _NAMES[tensor.dtype],
+            "dtype": DTYPE_NAMES[tensor.dtype],
             "shape": list(tensor.shape),
             "data_offsets": [offset, offset + size],
         }

@@ -225,6 +225,9 @@ def engine_story_seconds(model: str, device: str, steps: int, guidance: float) -
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from inference.identity_bank import IdentityBank
+
+    IdentityBank.compact = not args.raw_bank
     device = torch.device(args.device)
     gen = Generator(Path(args.model), device, args.steps, args.guidance)
     reader = load_reader(Path(args.reader)).to(device)
@@ -236,6 +239,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "steps": args.steps,
         "guidance": args.guidance,
         "device": str(device),
+        "bank": "raw" if args.raw_bank else "encoded",
         "settings": {},
     }
     for setting in SETTINGS:
@@ -275,7 +279,8 @@ def format_table(result: dict[str, Any]) -> str:
     cols = ["colour", "all", *APPEARANCE, "scene", "seconds per story"]
     lines = [
         f"{result['stories']} stories x {result['panels']} panels ({result['identity']} identity), "
-        f"{result['steps']} steps, guidance {result['guidance']:g}, {result['device']}",
+        f"{result['steps']} steps, guidance {result['guidance']:g}, {result['device']}, "
+        f"{result['bank']} bank",
         "setting".ljust(14) + "".join(c[:9].rjust(10) for c in cols),
     ]
     for name, row in result["settings"].items():
@@ -306,6 +311,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--save-images", default="", help="folder for one grid per setting")
+    parser.add_argument(
+        "--raw-bank", action="store_true", help="keep banks in the model dtype, not encoded"
+    )
     parser.add_argument("--json", action="store_true")
     return parser.parse_args(argv)
 

@@ -25,7 +25,6 @@ path with a few steps first. A plain panel is timed again at the end to show the
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import importlib.metadata
 import json
@@ -34,16 +33,16 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from inference.bank_stream import BankStream, _Staging
 from inference.bench import GIB, Row, environment, measure
 from inference.bench_timed import Timed, note_read, panels_of, profile
 from inference.engine import StoryEngine
+from inference.identity_bank import IdentityBank
 from inference.random_sdxl import evict, save_model
 from storyboard.core.jobs import CharacterJob, PanelJob, PanelRequest, Sampling, StoryRequest
 
@@ -195,6 +194,34 @@ class Resolution:
             evict(self.cache)
         return Timed(self.engine, self.regenerate(steps))
 
+    def fp16_bank(self, steps: int, plain: Row) -> None:
+        """The identity phase and the regenerate rows again with the bank kept in fp16, as before
+        banks were encoded (:mod:`inference.bank_codec`): what the encoding buys and costs."""
+        IdentityBank.compact = False
+        try:
+            ident, write = self.timed(
+                "identity phase, fp16 bank saved to disk", self.identity(steps), plain
+            )
+            ident.notes["bank_save_s"] = write.after_last_image()
+            banks = list(self.cache.glob("hero-*.safetensors"))
+            ident.notes["bank_file_gib"] = banks[0].stat().st_size / GIB if banks else 0.0
+            for cold in (True, False):
+                row, call = self.median(
+                    f"regenerate 1 panel, fp16 bank from disk (page cache "
+                    f"{'evicted' if cold else 'warm'})",
+                    functools.partial(self.regenerate_from_disk, steps, cold),
+                    plain,
+                )
+                note_read(row, call, from_disk=True)
+            row, call = self.median(
+                "regenerate 1 panel, fp16 bank in memory",
+                lambda: Timed(self.engine, self.regenerate(steps)),
+                plain,
+            )
+            note_read(row, call)
+        finally:
+            IdentityBank.compact = True
+
     def warm_up(self) -> None:
         """Kernels, allocator growth and first-call costs of every path, with a few steps."""
         steps = min(3, self.args.steps)
@@ -232,15 +259,6 @@ class Resolution:
             plain,
         )
         note_read(row, call, from_disk=True)
-        for plan in self.args.read_plans:
-            mb, readers = (int(v) for v in plan.split("x"))
-            with read_plan(mb, readers):
-                row, call = self.median(
-                    f"regenerate 1 panel, page cache warm, read in {mb} MB pieces by {readers}",
-                    lambda: self.regenerate_from_disk(steps, cold=False),
-                    plain,
-                )
-            note_read(row, call, from_disk=True)
         memory, call = self.median(
             "regenerate 1 panel, bank in memory (same session)",
             lambda: Timed(self.engine, self.regenerate(steps)),
@@ -263,6 +281,8 @@ class Resolution:
         )
         row.notes["x_evicted_regenerate"] = official / regen.seconds
         self.rows.append(row)
+        if self.args.compare_fp16_bank:
+            self.fp16_bank(steps, plain)
         self.median(
             "plain single panel (again)", lambda: Timed(self.engine, self.plain(steps)), plain
         )
@@ -272,18 +292,6 @@ class Resolution:
                 Timed(self.engine, self.regenerate(steps)), self.args.profile / f"read-{self.res}"
             )
         return self.rows
-
-
-@contextlib.contextmanager
-def read_plan(piece_mb: int, readers: int) -> Iterator[None]:
-    """Stream saved banks in ``piece_mb`` pieces by ``readers`` threads for a while (to tune the
-    read's interference with the denoising)."""
-    old = _Staging.CHUNK, BankStream.READERS
-    _Staging.CHUNK, BankStream.READERS = piece_mb << 20, readers
-    try:
-        yield
-    finally:
-        _Staging.CHUNK, BankStream.READERS = old
 
 
 # ---------------------------------------------------------------------------------- report
@@ -344,11 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="model and banks (default: tmp)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     parser.add_argument(
-        "--read-plans",
-        nargs="*",
-        default=[],
-        metavar="MBxTHREADS",
-        help="extra warm regenerate rows, the bank read in other pieces, e.g. 64x2 256x1",
+        "--compare-fp16-bank",
+        action="store_true",
+        help="also the identity phase and regenerate rows with the bank in fp16, not encoded",
     )
     parser.add_argument("--stories-only", action="store_true", help="stop after the story rows")
     parser.add_argument(

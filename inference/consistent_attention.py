@@ -151,7 +151,7 @@ class ConsistentAttnProcessor:
         if batch != groups * panels:
             raise ValueError(f"CSA read expects a batch of {groups} x {panels} panels, got {batch}")
         parts = [
-            plan.banks[c].get(self.layer_name, story.step, x.device).to(x.dtype) for c in plan.union
+            plan.banks[c].get(self.layer_name, story.step, x.device, x.dtype) for c in plan.union
         ]
         # (G, M, C): bank tokens of every character of the batch, character-major (one character,
         # the usual case, needs no copy)

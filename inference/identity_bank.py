@@ -8,12 +8,13 @@ character. Layout and size (why it is smaller than the official bank):
 * shape ``(G, n * k, C)``: G CFG halves (2, or 1 without CFG), n identity images, k = round(rate*N)
   sampled tokens each, C channels; the tokens are the layer's *input* hidden states (half the size
   of projected keys + values; the read phase re-projects them, which costs little);
-* in the pipeline dtype.
+* encoded as 8-bit floats with a scale per token (:mod:`inference.bank_codec`), so one byte per
+  value whatever the pipeline dtype (``compact = False`` keeps the pipeline dtype).
 
-Size = sum over stored (layer, step) of ``G * n * k * C * itemsize``. For SDXL at 1024 px, 4 images,
-30 steps, rate 0.5 and the default gate (expected 22.3 of 30 steps stored) that is about 9.2 GiB in
-fp16 (the official bank keeps every step: 12.3 GiB). To keep the GPU free, ``offload=True``
-stores the bank in pinned CPU memory (writes copy out on a side CUDA stream) and
+Size = sum over stored (layer, step) of ``G * n * k * (C + 4)`` bytes. For SDXL at 1024 px, 4
+images, 30 steps, rate 0.5 and the default gate (expected 22.3 of 30 steps stored) that is about
+4.6 GiB (9.1 GiB in fp16; the official bank keeps every step: 12.3 GiB). To keep the GPU free,
+``offload=True`` stores the bank in pinned CPU memory (writes copy out on a side CUDA stream) and
 ``prefetch(step)`` copies one step's entries back, layer by layer in call order, on that side
 stream; each layer waits only for its own copy.
 
@@ -33,15 +34,16 @@ from pathlib import Path
 
 import torch
 
+from inference import bank_codec
 from inference.bank_stream import BankStream, entry_name, stored_entries
 from inference.bank_writer import write_bank_file
 from inference.pinned import StepBuffers
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "storyboard-identity-bank/2"
-"""/2: entries named step first, so each step is one byte range of the file (/1 files are
-refused like any stale bank, and made again)."""
+FORMAT = "storyboard-identity-bank/3"
+"""/2: entries named step first, so each step is one byte range of the file. /3: entries encoded
+(:mod:`inference.bank_codec`). Older files are refused like any stale bank, and made again."""
 
 
 class BankMismatchError(ValueError):
@@ -101,6 +103,10 @@ def _short(value: object, limit: int = 60) -> str:
 
 class IdentityBank:
     """Sampled tokens of one character's identity panels, keyed by (layer name, step)."""
+
+    compact = True
+    """Store entries encoded (:mod:`inference.bank_codec`, half an fp16 bank). Benchmarks turn it
+    off to compare with the bank in the pipeline dtype."""
 
     def __init__(
         self,
@@ -177,12 +183,22 @@ class IdentityBank:
         buffer per step, while the GPU works (see :mod:`inference.pinned`).
         """
         if self.offload and torch.cuda.is_available():
+            shapes = [shape for entries in layout.values() for _, shape in entries]
+            cuda = torch.device("cuda")
+            if self.compact and all(bank_codec.encodes(cuda, s[-1]) for s in shapes):
+                layout = {
+                    step: [(layer, bank_codec.stored_shape(shape)) for layer, shape in entries]
+                    for step, entries in layout.items()
+                }
+                dtype = bank_codec.STORED
             self._pinned = StepBuffers(layout, dtype)
 
     def put(self, layer: str, step: int, tokens: torch.Tensor) -> None:
         """Store ``tokens`` (shape ``(G, n*k, C)``, a fresh tensor the caller will not modify)."""
         if tokens.shape[0] != self.groups:
             raise ValueError(f"bank expects {self.groups} CFG groups, got {tokens.shape[0]}")
+        if self.compact and bank_codec.encodes(tokens.device, tokens.shape[-1]):
+            tokens = bank_codec.encode(tokens.detach())
         if not (self.offload and tokens.is_cuda):
             self._entries[(layer, step)] = tokens.detach()
             return
@@ -256,8 +272,13 @@ class IdentityBank:
                 self._staged[layer] = (copy, event)
         self._staged_step = step
 
-    def get(self, layer: str, step: int, device: torch.device) -> torch.Tensor:
-        """The entry for (layer, step) on ``device``; waits only for that layer's prefetch."""
+    def get(self, layer: str, step: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+        """The tokens of (layer, step) on ``device`` in ``dtype``; waits only for that layer's
+        prefetch."""
+        return bank_codec.decode(self.stored(layer, step, device), dtype)
+
+    def stored(self, layer: str, step: int, device: torch.device) -> torch.Tensor:
+        """The entry for (layer, step) on ``device`` as the bank keeps it (maybe encoded)."""
         if self._staged_step == step and layer in self._staged:
             copy, event = self._staged[layer]
             current = torch.cuda.current_stream(device)

@@ -12,7 +12,7 @@ from inference.bench_engine import main
 
 def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "engine.json"
-    args = ["--tiny", "--workdir", str(tmp_path), "--json", str(out), "--read-plans", "1x1"]
+    args = ["--tiny", "--workdir", str(tmp_path), "--json", str(out), "--compare-fp16-bank"]
     assert main(args) == 0
 
     data = json.loads(out.read_text())
@@ -30,8 +30,11 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
         "regenerate 1 panel",
         "regenerate 1 panel",
         "regenerate 1 panel",
-        "regenerate 1 panel",
         "official approach",
+        "identity phase",
+        "regenerate 1 panel",
+        "regenerate 1 panel",
+        "regenerate 1 panel",
         "plain single panel (again)",
     ]
     assert all(row["seconds"] > 0 for row in data["rows"])
@@ -40,10 +43,12 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
         assert rows[mode]["baseline"] == plain and rows[mode]["ratio"] > 0
     for mode in modes[5:7]:  # the bank saved beside the panel, then after it
         assert rows[mode]["panels"] == 5 and rows[mode]["notes"]["x_no_bank_file"] > 0
-    for mode in modes[7:11]:  # evicted, warm, warm in 1 MB pieces by 1 thread, in memory
+    for mode in modes[7:10] + modes[12:15]:  # evicted, warm, in memory; encoded, then fp16
         assert rows[mode]["panels"] == 1 and rows[mode]["notes"]["to_first_step_s"] > 0
-    identity = rows[modes[3]]
+    identity, fp16 = rows[modes[3]], rows[modes[11]]
     assert identity["panels"] == 4 and identity["notes"]["bank_file_gib"] > 0
-    official = rows[modes[11]]
+    # the fp16 bank's file is twice the encoded one (the tiny model's tokens have 32 channels)
+    assert fp16["notes"]["bank_file_gib"] / identity["notes"]["bank_file_gib"] > 1.7
+    official = rows[modes[10]]
     assert official["seconds"] > identity["seconds"] - identity["notes"]["bank_save_s"]
     assert list(tmp_path.iterdir()) == [out]  # the model and the banks were cleaned up

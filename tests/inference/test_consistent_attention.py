@@ -21,6 +21,13 @@ LAYER = "up_blocks.0.attentions.0.transformer_blocks.0.attn1"
 ALWAYS = CSAConfig(start_step=0, p_early=1.0, p_late=1.0, rate_low=0.5, rate_high=0.5)
 
 
+@pytest.fixture(autouse=True)
+def raw_banks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Banks here keep the exact tokens: these tests check the attention math against the
+    reference; the encoded form is tested in test_bank_codec.py."""
+    monkeypatch.setattr(IdentityBank, "compact", False)
+
+
 def make_layer(seed: int = 0) -> Any:
     torch.manual_seed(seed)
     return Attention(query_dim=CHANNELS, heads=4, dim_head=8).eval()
@@ -116,7 +123,7 @@ def test_write_matches_reference(cfg: bool, n: int) -> None:
     assert bank is not None
     assert idx.shape == (n, 8)
     assert_close(fast, slow, rtol=1e-5, atol=1e-5)
-    assert torch.equal(bank.get(LAYER, 1, x.device), slow_bank)
+    assert torch.equal(bank.get(LAYER, 1, x.device, x.dtype), slow_bank)
 
 
 def test_write_sampling_is_seeded_and_per_step() -> None:
@@ -158,7 +165,7 @@ def test_write_regions_share_only_tokens_inside_each_box(cfg: bool) -> None:
         inside = story.region_mask(box, 16) if box else torch.ones(16, dtype=torch.bool)
         assert bool(inside[idx[image]].all()), f"panel {image} shared a token outside its box"
     assert_close(fast, slow, rtol=1e-5, atol=1e-5)
-    assert torch.equal(bank.get(LAYER, 1, x.device), slow_bank)
+    assert torch.equal(bank.get(LAYER, 1, x.device, x.dtype), slow_bank)
 
 
 def test_write_regions_must_match_the_identity_panels() -> None:
@@ -201,7 +208,7 @@ def test_read_matches_reference(case: str, cfg: bool, split: bool) -> None:
     story.step = 2
     with torch.no_grad():
         fast = proc(attn, x)
-        refs = {c: b.get(LAYER, 2, x.device) for c, b in banks.items()}
+        refs = {c: b.get(LAYER, 2, x.device, x.dtype) for c, b in banks.items()}
         slow = reference_read(attn, x, panels, refs, groups, token_grid(tokens, latent))
     assert_close(fast, slow, rtol=1e-5, atol=1e-5)
 
@@ -251,7 +258,7 @@ def test_uncond_never_sees_cond_in_read() -> None:
     for perturb in (False, True):
         if perturb:
             for b in banks.values():
-                b.get(LAYER, 1, x.device)[1] += 1.0  # cond half of every bank entry
+                b.get(LAYER, 1, x.device, x.dtype)[1] += 1.0  # cond half of every bank entry
             x = x.clone()
             x[2:] += 1.0
         story.begin_read(panels, banks, num_steps=4, latent_size=(4, 4), cfg=True)

@@ -50,9 +50,11 @@ def test_offloaded_bank_gives_the_same_panels_as_a_gpu_bank() -> None:
         story.end()
         results[offload] = (ids, out, bank)
     (ids_g, out_g, bank_g), (ids_c, out_c, bank_c) = results[False], results[True]
-    assert all(bank_c.get(*e, torch.device("cpu")).is_pinned() for e in bank_c.entries())
+    assert all(bank_c.stored(*e, torch.device("cpu")).is_pinned() for e in bank_c.entries())
     for e in bank_g.entries():
-        assert torch.equal(bank_g.get(*e, torch.device("cpu")), bank_c.get(*e, torch.device("cpu")))
+        assert torch.equal(
+            bank_g.stored(*e, torch.device("cpu")), bank_c.stored(*e, torch.device("cpu"))
+        )
     assert torch.equal(ids_g, ids_c)
     assert torch.equal(out_g, out_c)
 
@@ -130,13 +132,15 @@ def test_a_bank_loaded_onto_the_gpu_streams_in_and_equals_the_saved_one(tmp_path
     loaded = IdentityBank.load(path, device="cuda")
     assert loaded._stream is not None  # streamed, not read whole
     for layer, step in bank.entries():
-        got = loaded.get(layer, step, torch.device("cuda"))
-        assert got.is_cuda and torch.equal(got.cpu(), bank.get(layer, step, torch.device("cpu")))
+        got = loaded.get(layer, step, torch.device("cuda"), torch.float16)
+        assert got.is_cuda and torch.equal(
+            got.cpu(), bank.get(layer, step, torch.device("cpu"), torch.float16)
+        )
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_a_gpu_bank_saved_on_another_thread_equals_what_was_written(
-    tmp_path: Any, dtype: torch.dtype
+    tmp_path: Any, dtype: torch.dtype, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The background save copies the entries from the GPU through pinned buffers on a side
     stream, here with entries larger than its buffers and kernels still queued when it starts."""
@@ -146,6 +150,7 @@ def test_a_gpu_bank_saved_on_another_thread_equals_what_was_written(
 
     from inference.identity_bank import IdentityBank
 
+    monkeypatch.setattr(IdentityBank, "compact", False)  # (entries in the dtype, larger)
     bank = IdentityBank("a", num_images=2, num_steps=4, latent_size=(64, 64), cfg=True, csa="c")
     source = torch.randn(2, 4096, 1280, device="cuda").to(dtype)  # 20 MiB per entry
     for step in range(1, 4):

@@ -134,14 +134,14 @@ def test_sdxl_write_is_consistent_seeded_and_fills_the_bank(sdxl: Any, sdxl_stor
     # steps 1..3 gated on (p=1), step 0 plain: 3 steps x 6 layers, nothing else kept
     assert len(bank) == (STEPS - 1) * len(SDXL_LAYERS)
     assert {s for _, s in bank.entries()} == {1, 2, 3}
-    sample = bank.get(SDXL_LAYERS[0], 1, torch.device("cpu"))
+    sample = bank.get(SDXL_LAYERS[0], 1, torch.device("cpu"), torch.float32)
     assert sample.shape == (2, 3 * 32, 64)  # (CFG, 3 images x 0.5 * 8x8 tokens, channels)
-    assert bank.get(SDXL_LAYERS[-1], 1, torch.device("cpu")).shape == (2, 3 * 64, 32)
+    assert bank.get(SDXL_LAYERS[-1], 1, torch.device("cpu"), torch.float32).shape == (2, 3 * 64, 32)
 
     again, bank2 = write(sdxl, sdxl_story, seed=1)
     assert torch.equal(images, again)
     assert all(
-        torch.equal(bank.get(*e, torch.device("cpu")), bank2.get(*e, torch.device("cpu")))
+        torch.equal(bank.stored(*e, torch.device("cpu")), bank2.stored(*e, torch.device("cpu")))
         for e in bank.entries()
     )
 
@@ -248,7 +248,7 @@ def test_sd15_write_then_read() -> None:
     assert images.shape == (3, 3, SIZE, SIZE)
     assert len(bank) == (STEPS - 1) * len(SD15_LAYERS)
     # rate by token count: 16x16 map (1/2 latent) -> rate_high 0.25; 32x32 (full) -> rate_high too
-    assert bank.get(SD15_LAYERS[0], 1, torch.device("cpu")).shape[1] == 3 * 64
+    assert bank.stored(SD15_LAYERS[0], 1, torch.device("cpu")).shape[1] == 3 * 64
     out = read(pipe, story, [PanelSpec(("hero",)), PanelSpec(())], {"hero": bank}, read_latents(2))
     story.end()
     plain = generate(pipe, ["panel 0", "panel 1"], 0, read_latents(2))
@@ -307,12 +307,16 @@ def test_a_loaded_bank_is_read_in_denoising_order(
     assert [s.step for s in stream.steps] == sorted(s.step for s in stream.steps)
     assert sum(len(s.entries) for s in stream.steps) == len(bank)
     read = stream.join()
-    assert all(torch.equal(read[k], bank.get(*k, torch.device("cpu"))) for k in bank.entries())
+    assert all(torch.equal(read[k], bank.stored(*k, torch.device("cpu"))) for k in bank.entries())
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
-def test_a_saved_bank_is_a_plain_safetensors_file(tmp_path: Path, dtype: torch.dtype) -> None:
-    """Banks are written by our own streaming writer; the safetensors library reads them."""
+def test_a_saved_bank_is_a_plain_safetensors_file(
+    tmp_path: Path, dtype: torch.dtype, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Banks are written by our own streaming writer; the safetensors library reads them
+    (in every dtype a bank can keep; encoded banks are uint8, see test_bank_codec.py)."""
+    monkeypatch.setattr(IdentityBank, "compact", False)
     from safetensors import safe_open
     from safetensors.torch import load_file
 
