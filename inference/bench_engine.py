@@ -167,7 +167,7 @@ class Resolution:
             make: Callable[[], Timed] = functools.partial(story, True, overlap)
             row, _ = self.median(f"{head}, bank saved {how}", make, plain, n_id + 1)
             row.notes["x_no_bank_file"] = row.seconds / unsaved.seconds
-        self.engine.banks.overlap = False
+        self.engine.banks.overlap = True
         if self.args.writeback_check:
             self.writeback(steps, plain)
 

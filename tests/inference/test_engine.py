@@ -113,26 +113,33 @@ def test_a_single_panel_days_later_reads_the_saved_bank(
     assert len(list(cache.glob("hero-*.safetensors"))) == 1  # the cache keeps the newest only
 
 
-def test_the_bank_file_is_written_once_the_panels_are_delivered(
+def test_the_bank_file_is_written_beside_the_next_panels_and_in_place_when_the_job_ends(
     engine: StoryEngine, sdxl_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The panels after an identity phase need the bank in memory, not its file: the file is
-    written after the job's last image (on the H100 machine writing it beside a panel slowed
-    that panel down), and the job still ends with the file in place."""
+    """The panels after an identity phase need the bank in memory, not its file: the file's
+    write starts once the bank is made, beside their denoising (here the panels wait until it
+    has started), and the job ends with the file in place."""
     from inference import identity_bank
 
     delivered: list[GeneratedImage] = []
     when_written: list[int] = []
+    started = threading.Event()
     write_file = identity_bank.write_bank_file
 
     def counting_write(*args: Any) -> None:
         when_written.append(len(delivered))
+        started.set()
         write_file(*args)
+
+    def progress(p: Progress) -> None:
+        if p.phase == "panels" and p.step == 0:
+            assert started.wait(timeout=60), "the bank's save did not start beside the panels"
 
     monkeypatch.setattr(identity_bank, "write_bank_file", counting_write)
     cache = tmp_path / "cache"
-    engine.generate(story(sdxl_dir, cache), on_image=delivered.append)
-    assert when_written == [5]
+    engine.generate(story(sdxl_dir, cache), progress=progress, on_image=delivered.append)
+    assert when_written == [3]  # after the 3 identity panels, before the 2 others
+    assert len(delivered) == 5
     assert len(list(cache.glob("hero-*.safetensors"))) == 1
     assert not list(cache.glob("*.tmp"))
     later = StoryEngine(str(sdxl_dir))
