@@ -16,7 +16,8 @@ and values, which averages the rounding over the channels; panels change only sl
 An encoded entry is one ``uint8`` tensor ``(G, M, C + 4)``: C fp8 bytes, then the scale's four
 bytes. So the bank's writer, file, stream and pinned buffers handle it like any other tensor, and
 a ``uint8`` entry is known to be encoded. Where fp8 is not available (Apple MPS) or the channels
-are not a multiple of 4 (the scale would be misaligned), entries stay in the pipeline dtype.
+are not a multiple of 4 (the scale would be misaligned), entries stay in the pipeline dtype, as
+they do on devices that :attr:`IdentityBank.encode_on` leaves out.
 """
 
 from __future__ import annotations

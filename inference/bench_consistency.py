@@ -36,6 +36,7 @@ import torch
 
 from inference.consistent_attention import install_consistent_attention
 from inference.csa_schedule import CSAConfig
+from inference.identity_bank import IdentityBank
 from inference.story_attention import Box, PanelSpec, StoryAttention
 from inference.toyworld.model import MODEL_DIR, load_pipeline
 from inference.toyworld.reader import READER_FILE, AttributeReader, load_reader
@@ -225,9 +226,6 @@ def engine_story_seconds(model: str, device: str, steps: int, guidance: float) -
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from inference.identity_bank import IdentityBank
-
-    IdentityBank.compact = not args.raw_bank
     device = torch.device(args.device)
     gen = Generator(Path(args.model), device, args.steps, args.guidance)
     reader = load_reader(Path(args.reader)).to(device)
@@ -239,14 +237,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "steps": args.steps,
         "guidance": args.guidance,
         "device": str(device),
-        "bank": "raw" if args.raw_bank else "encoded",
+        "bank": "fp8" if args.fp8_bank or device.type in IdentityBank.encode_on else "model dtype",
         "settings": {},
     }
     for setting in SETTINGS:
         if args.only and setting.name not in args.only:
             continue
         started = time.perf_counter()
-        images = torch.cat([gen.story_images(s, setting, args.identity) for s in stories])
+        fp8: tuple[str, ...] = ("cpu", "cuda") if args.fp8_bank else ()
+        with IdentityBank.encoded_on(fp8 or IdentityBank.encode_on):
+            images = torch.cat([gen.story_images(s, setting, args.identity) for s in stories])
         read = reader.read(images.to(device))
         scenes = torch.tensor([p.scene for s in stories for p in s])
         row = agreement(read, args.stories, args.panels)
@@ -312,7 +312,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--save-images", default="", help="folder for one grid per setting")
     parser.add_argument(
-        "--raw-bank", action="store_true", help="keep banks in the model dtype, not encoded"
+        "--fp8-bank",
+        action="store_true",
+        help="encode banks on the CPU too (on a GPU they always are)",
     )
     parser.add_argument("--json", action="store_true")
     return parser.parse_args(argv)

@@ -131,19 +131,34 @@ class Resolution:
         return self.add(mode, len(panels_of(request)), call, baseline), call
 
     def median(
-        self, mode: str, make: Callable[[], Timed], baseline: Row | None = None, panels: int = 1
+        self,
+        mode: str,
+        make: Callable[[], Timed],
+        baseline: Row | None = None,
+        panels: int = 1,
+        paired: bool = False,
     ) -> tuple[Row, Timed]:
         """The median of ``--repeat`` runs of one panel, each made by ``make`` (its set-up, such
-        as dropping the banks, is not timed). One SDXL panel varied by up to 15% between runs."""
-        runs = []
+        as dropping the banks, is not timed). One SDXL panel varied by up to 20% between runs
+        minutes apart, so with ``paired`` every run follows a plain panel of its own, and the
+        ratio is to the median of those (``baseline`` says so)."""
+        runs, plains = [], []
         for _ in range(self.args.repeat):
+            if paired:
+                plains.append(
+                    measure(self.engine.device, Timed(self.engine, self.plain(self.args.steps)))[0]
+                )
             call = make()
             seconds, _over, total = measure(self.engine.device, call)
             runs.append((seconds, total, call))
         runs.sort(key=lambda run: run[0])
         seconds, _total, call = runs[len(runs) // 2]
         row = Row(mode, self.res, panels, seconds, 0.0, max(run[1] for run in runs))
-        if baseline is not None:
+        if plains:
+            plain = sorted(plains)[len(plains) // 2]
+            row.baseline, row.ratio = "plain single panel run before each", seconds / plain
+            row.notes["plain_s"] = plain
+        elif baseline is not None:
             row.baseline, row.ratio = baseline.mode, seconds / baseline.seconds
         row.notes["min_s"], row.notes["max_s"] = runs[0][0], runs[-1][0]
         self.rows.append(row)
@@ -168,24 +183,6 @@ class Resolution:
             row, _ = self.median(f"{head}, bank saved {how}", make, plain, n_id + 1)
             row.notes["x_no_bank_file"] = row.seconds / unsaved.seconds
         self.engine.banks.overlap = True
-        if self.args.writeback_check:
-            self.writeback(steps, plain)
-
-    def writeback(self, steps: int, plain: Row) -> None:
-        """A plain panel right after ``--writeback-check`` GiB were written to a file: does the
-        kernel's writeback of the dirty pages slow a panel whose launches are bound by one CPU
-        thread (as a bank file's write seemed to)?"""
-        gib = self.args.writeback_check
-
-        def dirty() -> Timed:
-            os.sync()
-            with (self.cache / "dirty.bin").open("wb") as handle:
-                for _ in range(round(gib * 4)):
-                    handle.write(bytes(1 << 28))
-            return Timed(self.engine, self.plain(steps))
-
-        self.median(f"plain single panel, {gib:g} GiB of dirty pages", dirty, plain)
-        (self.cache / "dirty.bin").unlink()
 
     def regenerate_from_disk(self, steps: int, cold: bool) -> Timed:
         """One panel read from the bank file, with the session's banks dropped first."""
@@ -197,30 +194,32 @@ class Resolution:
     def fp16_bank(self, steps: int, plain: Row) -> None:
         """The identity phase and the regenerate rows again with the bank kept in fp16, as before
         banks were encoded (:mod:`inference.bank_codec`): what the encoding buys and costs."""
-        IdentityBank.compact = False
-        try:
-            ident, write = self.timed(
-                "identity phase, fp16 bank saved to disk", self.identity(steps), plain
-            )
-            ident.notes["bank_save_s"] = write.after_last_image()
-            banks = list(self.cache.glob("hero-*.safetensors"))
-            ident.notes["bank_file_gib"] = banks[0].stat().st_size / GIB if banks else 0.0
+        with IdentityBank.encoded_on(()):
+            self.identity_row("identity phase, fp16 bank saved to disk", steps, plain)
             for cold in (True, False):
                 row, call = self.median(
                     f"regenerate 1 panel, fp16 bank from disk (page cache "
                     f"{'evicted' if cold else 'warm'})",
                     functools.partial(self.regenerate_from_disk, steps, cold),
                     plain,
+                    paired=True,
                 )
                 note_read(row, call, from_disk=True)
             row, call = self.median(
                 "regenerate 1 panel, fp16 bank in memory",
                 lambda: Timed(self.engine, self.regenerate(steps)),
                 plain,
+                paired=True,
             )
             note_read(row, call)
-        finally:
-            IdentityBank.compact = True
+
+    def identity_row(self, mode: str, steps: int, plain: Row) -> Row:
+        """The identity phase alone, with how long its bank's save held the job's end."""
+        row, write = self.timed(mode, self.identity(steps), plain)
+        row.notes["bank_save_s"] = write.after_last_image()
+        banks = list(self.cache.glob("hero-*.safetensors"))
+        row.notes["bank_file_gib"] = banks[0].stat().st_size / GIB if banks else 0.0
+        return row
 
     def warm_up(self) -> None:
         """Kernels, allocator growth and first-call costs of every path, with a few steps."""
@@ -237,12 +236,9 @@ class Resolution:
             "plain single panel (no characters)", lambda: Timed(self.engine, self.plain(steps))
         )
         plain.notes["to_first_step_s"] = call.until_first_step("panels")
-        ident, write = self.timed(
-            f"identity phase, {n_id} panels, bank saved to disk", self.identity(steps), plain
+        ident = self.identity_row(
+            f"identity phase, {n_id} panels, bank saved to disk", steps, plain
         )
-        ident.notes["bank_save_s"] = write.after_last_image()
-        banks = list(self.cache.glob("hero-*.safetensors"))
-        ident.notes["bank_file_gib"] = banks[0].stat().st_size / GIB if banks else 0.0
         self.stories(steps, plain)
         if self.args.stories_only:
             return self.rows
@@ -251,18 +247,21 @@ class Resolution:
             "regenerate 1 panel, saved bank from disk (page cache evicted)",
             lambda: self.regenerate_from_disk(steps, cold=True),
             plain,
+            paired=True,
         )
         note_read(regen, call, from_disk=True)
         row, call = self.median(
             "regenerate 1 panel, saved bank from disk (page cache warm)",
             lambda: self.regenerate_from_disk(steps, cold=False),
             plain,
+            paired=True,
         )
         note_read(row, call, from_disk=True)
         memory, call = self.median(
             "regenerate 1 panel, bank in memory (same session)",
             lambda: Timed(self.engine, self.regenerate(steps)),
             plain,
+            paired=True,
         )
         note_read(memory, call)
 
@@ -358,13 +357,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--stories-only", action="store_true", help="stop after the story rows")
     parser.add_argument(
-        "--writeback-check",
-        type=float,
-        default=0.0,
-        metavar="GIB",
-        help="one more plain panel, run right after this much data was written to a file",
-    )
-    parser.add_argument(
         "--profile", type=Path, default=None, help="folder for op tables of a plain and a read"
     )
     args = parser.parse_args(argv)
@@ -397,9 +389,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(env), flush=True)
         rows, engine = load_rows(folder, device, dtype)
         write_report(args.json, env, rows)
-        for res in args.res:
-            rows.extend(Resolution(engine, str(folder), res, args, work).run())
-            write_report(args.json, env, rows)
+        # (the CPU smoke run encodes banks as the GPU does)
+        with IdentityBank.encoded_on((device.type,)):
+            for res in args.res:
+                rows.extend(Resolution(engine, str(folder), res, args, work).run())
+                write_report(args.json, env, rows)
     return 0
 
 

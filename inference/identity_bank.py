@@ -8,8 +8,8 @@ character. Layout and size (why it is smaller than the official bank):
 * shape ``(G, n * k, C)``: G CFG halves (2, or 1 without CFG), n identity images, k = round(rate*N)
   sampled tokens each, C channels; the tokens are the layer's *input* hidden states (half the size
   of projected keys + values; the read phase re-projects them, which costs little);
-* encoded as 8-bit floats with a scale per token (:mod:`inference.bank_codec`), so one byte per
-  value whatever the pipeline dtype (``compact = False`` keeps the pipeline dtype).
+* on a GPU, encoded as 8-bit floats with a scale per token (:mod:`inference.bank_codec`), so one
+  byte per value whatever the pipeline dtype; elsewhere in the pipeline dtype (``encode_on``).
 
 Size = sum over stored (layer, step) of ``G * n * k * (C + 4)`` bytes. For SDXL at 1024 px, 4
 images, 30 steps, rate 0.5 and the default gate (expected 22.3 of 30 steps stored) that is about
@@ -25,10 +25,11 @@ it was not made for. A loaded bank (unless offloaded) is read in the background 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -104,9 +105,20 @@ def _short(value: object, limit: int = 60) -> str:
 class IdentityBank:
     """Sampled tokens of one character's identity panels, keyed by (layer name, step)."""
 
-    compact = True
-    """Store entries encoded (:mod:`inference.bank_codec`, half an fp16 bank). Benchmarks turn it
-    off to compare with the bank in the pipeline dtype."""
+    encode_on: frozenset[str] = frozenset({"cuda"})
+    """Device types whose entries are stored encoded (:mod:`inference.bank_codec`, half an fp16
+    bank). Not the CPU: a CPU model is small (its bank too), and the encoding made a 4-panel
+    story of the toy model about 10% slower there. Benchmarks and tests change it."""
+
+    @classmethod
+    @contextlib.contextmanager
+    def encoded_on(cls, device_types: Iterable[str]) -> Iterator[None]:
+        """Encode the entries of banks made on these device types for a while (benchmarks)."""
+        kept, cls.encode_on = cls.encode_on, frozenset(device_types)
+        try:
+            yield
+        finally:
+            cls.encode_on = kept
 
     def __init__(
         self,
@@ -185,7 +197,7 @@ class IdentityBank:
         if self.offload and torch.cuda.is_available():
             shapes = [shape for entries in layout.values() for _, shape in entries]
             cuda = torch.device("cuda")
-            if self.compact and all(bank_codec.encodes(cuda, s[-1]) for s in shapes):
+            if "cuda" in self.encode_on and all(bank_codec.encodes(cuda, s[-1]) for s in shapes):
                 layout = {
                     step: [(layer, bank_codec.stored_shape(shape)) for layer, shape in entries]
                     for step, entries in layout.items()
@@ -197,7 +209,9 @@ class IdentityBank:
         """Store ``tokens`` (shape ``(G, n*k, C)``, a fresh tensor the caller will not modify)."""
         if tokens.shape[0] != self.groups:
             raise ValueError(f"bank expects {self.groups} CFG groups, got {tokens.shape[0]}")
-        if self.compact and bank_codec.encodes(tokens.device, tokens.shape[-1]):
+        if tokens.device.type in self.encode_on and bank_codec.encodes(
+            tokens.device, tokens.shape[-1]
+        ):
             tokens = bank_codec.encode(tokens.detach())
         if not (self.offload and tokens.is_cuda):
             self._entries[(layer, step)] = tokens.detach()

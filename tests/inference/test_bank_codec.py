@@ -43,7 +43,8 @@ def test_decoded_tokens_are_close_and_keep_each_tokens_largest_value(dtype: torc
     assert torch.allclose(back.float().abs().amax(-1), peak, rtol=1e-2)
 
 
-def test_entries_that_cannot_be_encoded_stay_as_they_are() -> None:
+def test_entries_that_cannot_be_encoded_stay_as_they_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(IdentityBank, "encode_on", frozenset({"cpu"}))
     bank = IdentityBank("hero", num_images=1, num_steps=2, latent_size=(4, 4), cfg=False, csa="c")
     odd = torch.randn(1, 8, 6)  # 6 channels: the scale's 4 bytes would be misaligned
     bank.put(LAYER, 1, odd)
@@ -55,7 +56,7 @@ def test_a_bank_file_is_half_the_fp16_size_and_reads_back_what_was_in_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def saved(compact: bool) -> tuple[IdentityBank, Path]:
-        monkeypatch.setattr(IdentityBank, "compact", compact)
+        monkeypatch.setattr(IdentityBank, "encode_on", frozenset({"cpu"} if compact else ()))
         bank = IdentityBank(
             "hero", num_images=2, num_steps=4, latent_size=(8, 8), cfg=True, csa="c"
         )
@@ -87,7 +88,7 @@ def test_a_panel_reading_an_encoded_bank_changes_only_slightly(
     refs = tokens(2, 128, 64, dtype=torch.float32, seed=3)
     outputs = {}
     for compact in (False, True):
-        monkeypatch.setattr(IdentityBank, "compact", compact)
+        monkeypatch.setattr(IdentityBank, "encode_on", frozenset({"cpu"} if compact else ()))
         story = StoryAttention(config, [LAYER])
         processor = ConsistentAttnProcessor(story, LAYER, 0)
         bank = story.new_bank("hero", num_images=2, num_steps=4, latent_size=(8, 8))

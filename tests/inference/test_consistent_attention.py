@@ -21,13 +21,6 @@ LAYER = "up_blocks.0.attentions.0.transformer_blocks.0.attn1"
 ALWAYS = CSAConfig(start_step=0, p_early=1.0, p_late=1.0, rate_low=0.5, rate_high=0.5)
 
 
-@pytest.fixture(autouse=True)
-def raw_banks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Banks here keep the exact tokens: these tests check the attention math against the
-    reference; the encoded form is tested in test_bank_codec.py."""
-    monkeypatch.setattr(IdentityBank, "compact", False)
-
-
 def make_layer(seed: int = 0) -> Any:
     torch.manual_seed(seed)
     return Attention(query_dim=CHANNELS, heads=4, dim_head=8).eval()

@@ -120,22 +120,25 @@ def test_split_read_uses_a_fused_kernel_and_equals_the_reference(dtype: torch.dt
 
 
 def test_a_bank_loaded_onto_the_gpu_streams_in_and_equals_the_saved_one(tmp_path: Any) -> None:
+    from inference.bank_codec import encode
     from inference.identity_bank import IdentityBank
 
     story = StoryAttention(CONFIG, ["up_blocks.0.attentions.0.transformer_blocks.0.attn1"])
     bank = story.new_bank("a", num_images=2, num_steps=6, latent_size=(16, 16))
     for step in range(1, 6):
         for layer in ("up_blocks.0.attentions.0.transformer_blocks.0.attn1", "up_blocks.1.x"):
-            bank.put(layer, step, torch.randn(2, 64 * step, 32, dtype=torch.float16))
+            tokens = torch.randn(2, 64 * step, 32, dtype=torch.float16, device="cuda")
+            bank.put(layer, step, tokens)
+            assert bank.stored(layer, step, tokens.device).dtype == torch.uint8  # encoded
+            # encoded on the GPU exactly as on the CPU
+            assert torch.equal(bank.stored(layer, step, tokens.device).cpu(), encode(tokens.cpu()))
     path = tmp_path / "a.safetensors"
     bank.save(path)
     loaded = IdentityBank.load(path, device="cuda")
     assert loaded._stream is not None  # streamed, not read whole
     for layer, step in bank.entries():
         got = loaded.get(layer, step, torch.device("cuda"), torch.float16)
-        assert got.is_cuda and torch.equal(
-            got.cpu(), bank.get(layer, step, torch.device("cpu"), torch.float16)
-        )
+        assert got.is_cuda and torch.equal(got, bank.get(layer, step, got.device, torch.float16))
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
@@ -150,7 +153,7 @@ def test_a_gpu_bank_saved_on_another_thread_equals_what_was_written(
 
     from inference.identity_bank import IdentityBank
 
-    monkeypatch.setattr(IdentityBank, "compact", False)  # (entries in the dtype, larger)
+    monkeypatch.setattr(IdentityBank, "encode_on", frozenset())  # (entries in the dtype, larger)
     bank = IdentityBank("a", num_images=2, num_steps=4, latent_size=(64, 64), cfg=True, csa="c")
     source = torch.randn(2, 4096, 1280, device="cuda").to(dtype)  # 20 MiB per entry
     for step in range(1, 4):

@@ -311,12 +311,9 @@ def test_a_loaded_bank_is_read_in_denoising_order(
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
-def test_a_saved_bank_is_a_plain_safetensors_file(
-    tmp_path: Path, dtype: torch.dtype, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_saved_bank_is_a_plain_safetensors_file(tmp_path: Path, dtype: torch.dtype) -> None:
     """Banks are written by our own streaming writer; the safetensors library reads them
     (in every dtype a bank can keep; encoded banks are uint8, see test_bank_codec.py)."""
-    monkeypatch.setattr(IdentityBank, "compact", False)
     from safetensors import safe_open
     from safetensors.torch import load_file
 
