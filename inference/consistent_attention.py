@@ -15,6 +15,8 @@ tokens go into the identity bank.
 Read (any number of panels): K/V of panel p = own tokens + bank tokens of its characters. The bank
 tokens are projected once per layer call and shared by all panels of the batch.
 
+* A single panel (a regenerate) whose characters have no box: its input tokens and the bank's are
+  one sequence, projected together; the same calls as plain attention.
 * If every panel shows the same characters and no panel has a box (the common case), all K/V have
   the same length. Where a fused kernel that returns its log-sum-exp checks out, the panels attend
   to their own tokens and, all at once, to the shared bank tokens, and the two are merged exactly
@@ -157,6 +159,12 @@ class ConsistentAttnProcessor:
         # the usual case, needs no copy)
         refs = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
         q = attn.to_q(x)
+        if plan.homogeneous and panels == 1:
+            # One panel (a regenerate): its tokens and the bank's as one sequence, so the layer
+            # makes no more calls than plain attention; a single panel is bound by the thread
+            # that launches them.
+            both = torch.cat([x, refs], dim=1)
+            return _attention(attn, q, attn.to_k(both), attn.to_v(both), story.cuda_backends)
         k_ref, v_ref = attn.to_k(refs), attn.to_v(refs)
         if plan.homogeneous:
             split = _split_kernel(attn, x) if story.split_read else None

@@ -170,6 +170,7 @@ def test_write_regions_must_match_the_identity_panels() -> None:
 # ---------------------------------------------------------------------- read == reference
 READ_CASES = {
     "one-character": [PanelSpec(("a",)), PanelSpec(("a",)), PanelSpec(("a",))],
+    "one-panel": [PanelSpec(("a", "b"))],
     "mixed-and-empty": [PanelSpec(("a", "b")), PanelSpec(("b",)), PanelSpec(())],
     "three-with-boxes": [
         PanelSpec(("a", "b", "c"), {"a": (0.0, 0.0, 0.5, 1.0), "b": (0.5, 0.0, 1.0, 0.75)}),
