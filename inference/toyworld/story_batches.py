@@ -38,7 +38,12 @@ def story_world(stories: int, panels: int, generator: torch.Generator) -> WorldB
 
 
 def story_timesteps(
-    count: int, panels: int, spread: float, steps: int, generator: torch.Generator
+    count: int,
+    panels: int,
+    spread: float,
+    steps: int,
+    generator: torch.Generator,
+    low: int = 0,
 ) -> torch.Tensor:
     """Training noise levels for ``count`` pictures in stories of ``panels`` (story-major).
 
@@ -46,9 +51,10 @@ def story_timesteps(
     ``spread`` share of the stories, whose panels each get their own: there a noisy panel gains
     most by copying the look of a clearer one through the shared tokens. That is the habit CSA
     needs: at generation time the panel whose colours settle first leads the others.
+    Levels are drawn from ``low`` up (0: all of them).
     """
     device = generator.device
-    t = torch.randint(0, steps, (count,), generator=generator, device=device)
+    t = torch.randint(low, steps, (count,), generator=generator, device=device)
     if panels <= 1:
         return t
     spread_story = torch.rand(count // panels, generator=generator, device=device) < spread

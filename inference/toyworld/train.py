@@ -40,7 +40,7 @@ from inference.toyworld.model import (
 from inference.toyworld.reader import READER_FILE, accuracy, save_reader, train_reader
 from inference.toyworld.render import render
 from inference.toyworld.story_batches import install_training_csa, story_timesteps, story_world
-from inference.toyworld.world import random_captions, sample_world
+from inference.toyworld.world import position_sets, random_captions, sample_world
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class Stats:
     reader_accuracy_vae: dict[str, float] = field(default_factory=dict)
     unet_steps: int = 0
     story_steps: int = 0
+    position_steps: int = 0
     unet_seconds: float = 0.0
     images_seen: int = 0
     batch: int = 0
@@ -122,27 +123,56 @@ def round_trip(vae: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------ UNet
-class Batches:
-    """Captions and token ids of the next batches, made on a thread while the GPU trains."""
+SET_NOISE_FROM = 700
+"""Position sets train at noise levels from this one up (of 1,000): below it the noisy picture
+already shows where the figure stands, and the shipped model's loss did not depend on the caption
+(its position or shirt colour) at all; from about 800 up it does."""
 
-    def __init__(self, tokenizer: Any, batch: int, seed: int, story_panels: int = 0) -> None:
+
+class Batches:
+    """Captions and token ids of the next batches, made on a thread while the GPU trains.
+
+    Plain batches by default; ``story_panels``: stories of that many panels; ``positions``: sets
+    of one picture at the three positions (:func:`~inference.toyworld.world.position_sets`).
+    ``position_rate`` and ``swap`` go to :func:`~inference.toyworld.world.random_captions`.
+    """
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        batch: int,
+        seed: int,
+        story_panels: int = 0,
+        *,
+        positions: bool = False,
+        position_rate: float | None = None,
+        swap: float = 0.0,
+    ) -> None:
         self.tokenizer, self.batch, self.story_panels = tokenizer, batch, story_panels
+        self.positions, self.position_rate, self.swap = positions, position_rate, swap
         self.generator = torch.Generator().manual_seed(seed)
         self.queue: queue.Queue[tuple[Any, torch.Tensor]] = queue.Queue(maxsize=6)
         self.running = True
         self.thread = threading.Thread(target=self._fill, daemon=True)
         self.thread.start()
 
+    def make(self) -> tuple[Any, list[str]]:
+        """The next batch's pictures and captions (before unknown words are mixed in)."""
+        rate = self.position_rate
+        if self.positions:
+            return position_sets(self.batch // 3, self.generator)
+        if self.story_panels:
+            panels = self.story_panels
+            world = story_world(self.batch // panels, panels, self.generator)
+            return world, random_captions(world, self.generator, drop=0.6, empty=0.0, position=rate)
+        world = sample_world(self.batch, self.generator, two_people=0.3, look_alike=0.4)
+        return world, random_captions(world, self.generator, position=rate, swap=self.swap)
+
     def _fill(self) -> None:
         while self.running:
-            if self.story_panels:
-                panels = self.story_panels
-                world = story_world(self.batch // panels, panels, self.generator)
-                captions = random_captions(world, self.generator, drop=0.6, empty=0.0)
-            else:
-                world = sample_world(self.batch, self.generator, two_people=0.3, look_alike=0.4)
-                captions = random_captions(world, self.generator)
-            captions = add_junk(captions, self.generator)
+            world, captions = self.make()
+            if not self.positions:  # a set's captions stay alike but for the position
+                captions = add_junk(captions, self.generator)
             ids = self.tokenizer(
                 captions,
                 padding="max_length",
@@ -161,6 +191,29 @@ class Batches:
             self.queue.get_nowait()
 
 
+def _sources(tokenizer: Any, args: argparse.Namespace, steps: int) -> dict[str, Batches]:
+    """The batch makers a run draws from: ``plain``, and ``story`` and ``sets`` when asked for."""
+    options: dict[str, Any] = {"position_rate": args.position_rate, "swap": args.swap_people}
+    sources = {"plain": Batches(tokenizer, args.batch, args.seed + steps, **options)}
+    if args.story_panels:
+        seed = args.seed + 1 + steps
+        sources["story"] = Batches(tokenizer, args.batch, seed, args.story_panels, **options)
+    if args.position_share > 0:
+        sources["sets"] = Batches(tokenizer, args.batch, args.seed + 2 + steps, positions=True)
+    return sources
+
+
+def batch_kind(step: int, story_steps: int, args: argparse.Namespace) -> str:
+    """What training step ``step`` trains on: ``story`` in ``--story-share`` of the steps (when
+    there are stories), ``sets`` in ``--position-share`` of the others, else ``plain``; each
+    spread evenly (``story_steps``: the story steps before this one)."""
+    share = args.story_share
+    if args.story_panels and int((step + 1) * share) > int(step * share):
+        return "story"
+    other, share = step - story_steps, args.position_share
+    return "sets" if int((other + 1) * share) > int(other * share) else "plain"
+
+
 def train_unet(pipe: Any, stats: Stats, args: argparse.Namespace, device: torch.device) -> None:
     unet, text = pipe.unet, pipe.text_encoder
     params = [*unet.parameters(), *text.parameters()]
@@ -170,12 +223,8 @@ def train_unet(pipe: Any, stats: Stats, args: argparse.Namespace, device: torch.
     alphas = pipe.scheduler.alphas_cumprod.to(device)
     snr = alphas / (1 - alphas)
     weights = torch.clamp(snr, max=5.0) / snr  # min-SNR-5 for epsilon prediction
-    batches = Batches(pipe.tokenizer, args.batch, args.seed + stats.unet_steps)
-    stories = None
+    sources = _sources(pipe.tokenizer, args, stats.unet_steps)
     if args.story_panels:
-        stories = Batches(
-            pipe.tokenizer, args.batch, args.seed + 1 + stats.unet_steps, args.story_panels
-        )
         story = install_training_csa(unet, args.story_rate, (IMAGE_SIZE // 2, IMAGE_SIZE // 2))
     generator = torch.Generator(device=device).manual_seed(args.seed + stats.unet_steps)
     unet.train()
@@ -186,21 +235,31 @@ def train_unet(pipe: Any, stats: Stats, args: argparse.Namespace, device: torch.
     deadline = started + args.seconds - (time.monotonic() - args.t0)
     while time.monotonic() < deadline:
         step = stats.unet_steps
-        share = args.story_share  # this share of the steps train on stories, spread evenly
-        as_story = stories is not None and int((step + 1) * share) > int(step * share)
-        world, ids = (stories if as_story and stories else batches).next()
+        kind = batch_kind(step, stats.story_steps, args)
+        world, ids = sources[kind].next()
         lr = _learning_rate(args, step - fresh_start, base_seconds + time.monotonic() - started)
         for group in optimiser.param_groups:
             group["lr"] = lr
-        panels = args.story_panels if as_story else 1
-        if as_story:
+        # a story: CSA on, its own noise levels; a position set: one noise level and one noise
+        panels = {"story": args.story_panels, "sets": 3}.get(kind, 1)
+        spread = args.story_spread if kind == "story" else 0.0
+        if kind == "story":
             story.on(len(world) // panels, panels, step)
         loss = _loss(
-            pipe, world, ids, generator, weights, stats.scaling_factor, panels, args.story_spread
+            pipe,
+            world,
+            ids,
+            generator,
+            weights,
+            stats.scaling_factor,
+            panels,
+            spread,
+            kind == "sets",
         )
-        if as_story:
+        if kind == "story":
             story.off()
             stats.story_steps += 1
+        stats.position_steps += kind == "sets"
         _optimise(loss, params, optimiser, ema, step - fresh_start)
         stats.unet_steps += 1
         stats.images_seen += len(world)
@@ -213,9 +272,8 @@ def train_unet(pipe: Any, stats: Stats, args: argparse.Namespace, device: torch.
                 pipe, params, ema, optimiser, stats, args, base_seconds + time.monotonic() - started
             )
             last_snapshot = time.monotonic()
-    batches.stop()
-    if stories is not None:
-        stories.stop()
+    for source in sources.values():
+        source.stop()
     _snapshot(pipe, params, ema, optimiser, stats, args, base_seconds + time.monotonic() - started)
     unet.eval()
     text.eval()
@@ -268,22 +326,36 @@ def _loss(
     scale: float,
     panels: int = 1,
     spread: float = 0.0,
+    sets: bool = False,
 ) -> torch.Tensor:
     """Min-SNR-weighted noise-prediction loss of one batch of freshly drawn pictures (stories of
-    ``panels`` pictures get their noise levels from :func:`story_timesteps`)."""
+    ``panels`` pictures get their noise levels from :func:`story_timesteps`; ``sets``: groups of
+    ``panels`` pictures that share one noise too, at the levels from :data:`SET_NOISE_FROM` up)."""
     device = pipe.unet.device
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     with torch.no_grad():
         images = render(world, device) * 2 - 1
         with autocast:
             latents = pipe.vae.encode(images).latent_dist.mean.float() * scale
-    noise = torch.randn(latents.shape, generator=generator, device=device)
-    t = story_timesteps(latents.shape[0], panels, spread, len(weights), generator)
+    noise = group_noise(latents.shape, panels if sets else 1, generator)
+    low = SET_NOISE_FROM if sets else 0
+    t = story_timesteps(latents.shape[0], panels, spread, len(weights), generator, low)
     noisy = pipe.scheduler.add_noise(latents, noise, t)
     with autocast:
         states = pipe.text_encoder(ids.to(device))[0]
         pred = pipe.unet(noisy, t, states).sample.float()
     return ((pred - noise) ** 2).mean(dim=(1, 2, 3)).mul(weights[t]).mean()
+
+
+def group_noise(
+    shape: torch.Size | tuple[int, ...], group: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Standard normal noise of ``shape``, one draw per ``group`` consecutive rows (``group=1``:
+    the plain draw, the same numbers as ever)."""
+    if group <= 1:
+        return torch.randn(shape, generator=generator, device=generator.device)
+    one = torch.randn((shape[0] // group, *shape[1:]), generator=generator, device=generator.device)
+    return one.repeat_interleave(group, dim=0)
 
 
 def _snapshot(
@@ -314,7 +386,7 @@ def _snapshot(
 
 
 # ------------------------------------------------------------------------------ main
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="resources/models/toyworld")
     parser.add_argument("--reader", default=str(READER_FILE))
@@ -340,9 +412,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--story-spread", type=float, default=0.5, help="share of stories with mixed noise levels"
     )
+    parser.add_argument(
+        "--position-share",
+        type=float,
+        default=0.0,
+        help="share of the non-story batches that are position sets (one picture on the left, "
+        "in the middle and on the right, captions alike but for the position)",
+    )
+    parser.add_argument(
+        "--position-rate",
+        type=float,
+        default=None,
+        help="probability that a lone person's caption states the position (default: as any "
+        "attribute, 0.7 in plain and 0.4 in story captions)",
+    )
+    parser.add_argument(
+        "--swap-people",
+        type=float,
+        default=0.0,
+        help="share of two-person captions that describe the right-hand person first "
+        "(default 0: always the left one first)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     args.t0 = time.monotonic()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     device = torch.device(args.device)

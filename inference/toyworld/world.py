@@ -158,15 +158,36 @@ def describe_person(person: dict[str, str], stated: set[str]) -> str:
 
 
 def random_captions(
-    batch: WorldBatch, generator: torch.Generator, *, drop: float = 0.3, empty: float = 0.1
+    batch: WorldBatch,
+    generator: torch.Generator,
+    *,
+    drop: float = 0.3,
+    empty: float = 0.1,
+    position: float | None = None,
+    swap: float = 0.0,
 ) -> list[str]:
     """Training captions: each attribute stated with probability ``1 - drop``; ``empty`` of them
-    are empty (the unconditional half of classifier-free guidance)."""
+    are empty (the unconditional half of classifier-free guidance).
+
+    ``position``: the probability that a lone person's position is stated instead (``None``: as
+    any attribute); two people's positions are always stated (they say who is who). ``swap``: the
+    share of two-person captions that describe the right-hand person first (0: always the left one
+    first, which ties the first-described person to the left for the model to learn; see
+    ``docs/toyworld-position.md``). At the defaults the captions and the generator's draws are
+    what they always were.
+    """
     n = len(batch)
     names = list(PERSON_ATTRIBUTES)
     keep = (torch.rand((n, MAX_PEOPLE, len(names)), generator=generator) >= drop).tolist()
     keep_scene = (torch.rand((n,), generator=generator) >= drop).tolist()
     blank = (torch.rand((n,), generator=generator) < empty).tolist()
+    at = names.index("position")
+    if position is not None:
+        say = (torch.rand((n, MAX_PEOPLE), generator=generator) < position).tolist()
+        for i in range(n):
+            for slot in range(MAX_PEOPLE):
+                keep[i][slot][at] = say[i][slot]
+    swapped = (torch.rand((n,), generator=generator) < swap).tolist() if swap > 0 else [False] * n
     present = batch.present.tolist()
     values = {name: batch.people[name].tolist() for name in names}
     scenes = batch.scene.tolist()
@@ -184,11 +205,44 @@ def random_captions(
                 chosen.add("position")  # says who is who
             person = {name: PERSON_ATTRIBUTES[name][values[name][i][slot]] for name in names}
             parts.append(describe_person(person, chosen))
+        if swapped[i]:
+            parts.reverse()
         text = " and ".join(parts)
         if keep_scene[i]:
             text += " " + SCENE_PHRASES[SCENES[scenes[i]]]
         out.append(text)
     return out
+
+
+def position_sets(
+    sets: int, generator: torch.Generator, *, drop: float = 0.3
+) -> tuple[WorldBatch, list[str]]:
+    """``3 * sets`` one-person pictures and their captions: each set is one picture drawn on the
+    left, in the middle and on the right (rows ``3k``, ``3k + 1``, ``3k + 2``), the same person,
+    pose, scene and placement details, captioned alike but for the position phrase, which is
+    always stated.
+
+    Trained at one noise level with one noise per set, the three differ only where the figure
+    stands and in one phrase: a direct lesson in the position words.
+    """
+    base = sample_world(sets, generator, two_people=0.0)
+    captions = random_captions(base, generator, drop=drop, empty=0.0, position=1.0)
+    three = len(PERSON_ATTRIBUTES["position"])
+    people = {k: v.repeat_interleave(three, dim=0) for k, v in base.people.items()}
+    people["position"][:, 0] = torch.arange(three).repeat(sets)
+    world = WorldBatch(
+        base.scene.repeat_interleave(three),
+        people,
+        base.present.repeat_interleave(three, dim=0),
+        base.jitter.repeat_interleave(three, dim=0),
+    )
+    phrases = list(POSITION_PHRASES.values())
+    out: list[str] = []
+    for k, text in enumerate(captions):
+        stated = phrases[int(base.people["position"][k, 0])]
+        head, tail = text.rsplit(stated, 1)  # the person's phrase (a scene phrase comes after)
+        out += [head + phrase + tail for phrase in phrases]
+    return world, out
 
 
 def vocabulary() -> list[str]:
