@@ -196,22 +196,30 @@ class Resolution:
         banks were encoded (:mod:`inference.bank_codec`): what the encoding buys and costs."""
         with IdentityBank.encoded_on(()):
             self.identity_row("identity phase, fp16 bank saved to disk", steps, plain)
-            for cold in (True, False):
-                row, call = self.median(
-                    f"regenerate 1 panel, fp16 bank from disk (page cache "
-                    f"{'evicted' if cold else 'warm'})",
-                    functools.partial(self.regenerate_from_disk, steps, cold),
-                    plain,
-                    paired=True,
-                )
-                note_read(row, call, from_disk=True)
+            self.regenerate_rows("fp16 bank", steps, plain)
+
+    def regenerate_rows(self, bank: str, steps: int, plain: Row) -> tuple[Row, Row]:
+        """One panel regenerated from the bank's file (evicted, then in the page cache) and from
+        memory, each run after a plain panel of its own; returns the evicted and memory rows."""
+        rows = []
+        for where in ("from disk (page cache evicted)", "from disk (page cache warm)"):
+            cold = "evicted" in where
             row, call = self.median(
-                "regenerate 1 panel, fp16 bank in memory",
-                lambda: Timed(self.engine, self.regenerate(steps)),
+                f"regenerate 1 panel, {bank} {where}",
+                functools.partial(self.regenerate_from_disk, steps, cold),
                 plain,
                 paired=True,
             )
-            note_read(row, call)
+            note_read(row, call, from_disk=True)
+            rows.append(row)
+        row, call = self.median(
+            f"regenerate 1 panel, {bank} in memory (same session)",
+            lambda: Timed(self.engine, self.regenerate(steps)),
+            plain,
+            paired=True,
+        )
+        note_read(row, call)
+        return rows[0], row
 
     def identity_row(self, mode: str, steps: int, plain: Row) -> Row:
         """The identity phase alone, with how long its bank's save held the job's end."""
@@ -243,27 +251,7 @@ class Resolution:
         if self.args.stories_only:
             return self.rows
 
-        regen, call = self.median(
-            "regenerate 1 panel, saved bank from disk (page cache evicted)",
-            lambda: self.regenerate_from_disk(steps, cold=True),
-            plain,
-            paired=True,
-        )
-        note_read(regen, call, from_disk=True)
-        row, call = self.median(
-            "regenerate 1 panel, saved bank from disk (page cache warm)",
-            lambda: self.regenerate_from_disk(steps, cold=False),
-            plain,
-            paired=True,
-        )
-        note_read(row, call, from_disk=True)
-        memory, call = self.median(
-            "regenerate 1 panel, bank in memory (same session)",
-            lambda: Timed(self.engine, self.regenerate(steps)),
-            plain,
-            paired=True,
-        )
-        note_read(memory, call)
+        regen, memory = self.regenerate_rows("saved bank", steps, plain)
 
         # The official code keeps no bank: one more panel re-runs the identity batch (no save)
         # and then reads. Computed from the rows above, not measured as one call.
