@@ -11,9 +11,9 @@ removed when a new bank is saved, so the cache holds one bank per character.
 Saving runs on a background thread, started as soon as the bank is made, beside the next panels'
 denoising; :meth:`BankCache.wait` is where a job waits for its saves before it is done (a
 cancelled or failed job does not wait: :meth:`BankCache.start`). On the H100 machine, with the
-encoded bank (4.6 GiB at 1024 px), a story of 4 identity panels and one more panel took 1.22x
-the same story without a bank file when the save ran beside the panel, and 1.50x when it started
-after the panel (``docs/benchmarks.md``). With the 9.1 GiB fp16 bank it had been the other way
+encoded bank (4.6 GiB at 1024 px), a story of 4 identity panels and one more panel took 1.14x
+the same story without a bank file when the save ran beside the panel, and 1.35x when it started
+after the panel (medians of five, ``docs/benchmarks.md``). With the 9.1 GiB fp16 bank it had been the other way
 round; ``overlap=False`` keeps that order, for the benchmark.
 """
 
