@@ -13,8 +13,8 @@ denoising; :meth:`BankCache.wait` is where a job waits for its saves before it i
 cancelled or failed job does not wait: :meth:`BankCache.start`). On the H100 machine, with the
 encoded bank (4.6 GiB at 1024 px), a story of 4 identity panels and one more panel took 1.14x
 the same story without a bank file when the save ran beside the panel, and 1.35x when it started
-after the panel (medians of five, ``docs/benchmarks.md``). With the 9.1 GiB fp16 bank it had been the other way
-round; ``overlap=False`` keeps that order, for the benchmark.
+after the panel (medians of five, ``docs/benchmarks.md``). With the 9.1 GiB fp16 bank it had
+been the other way round; ``overlap=False`` keeps that order, for the benchmark.
 """
 
 from __future__ import annotations
