@@ -227,6 +227,7 @@ def engine_story_seconds(model: str, device: str, steps: int, guidance: float) -
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     device = torch.device(args.device)
+    encode_on = frozenset({"cpu", "cuda"}) if args.fp8_bank else IdentityBank.encode_on
     gen = Generator(Path(args.model), device, args.steps, args.guidance)
     reader = load_reader(Path(args.reader)).to(device)
     stories = make_stories(args.stories, args.panels, args.seed)
@@ -237,15 +238,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "steps": args.steps,
         "guidance": args.guidance,
         "device": str(device),
-        "bank": "fp8" if args.fp8_bank or device.type in IdentityBank.encode_on else "model dtype",
+        "bank": "fp8" if device.type in encode_on else "model dtype",
         "settings": {},
     }
     for setting in SETTINGS:
         if args.only and setting.name not in args.only:
             continue
         started = time.perf_counter()
-        fp8: tuple[str, ...] = ("cpu", "cuda") if args.fp8_bank else ()
-        with IdentityBank.encoded_on(fp8 or IdentityBank.encode_on):
+        with IdentityBank.encoded_on(encode_on):
             images = torch.cat([gen.story_images(s, setting, args.identity) for s in stories])
         read = reader.read(images.to(device))
         scenes = torch.tensor([p.scene for s in stories for p in s])

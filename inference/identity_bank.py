@@ -196,8 +196,7 @@ class IdentityBank:
         """
         if self.offload and torch.cuda.is_available():
             shapes = [shape for entries in layout.values() for _, shape in entries]
-            cuda = torch.device("cuda")
-            if "cuda" in self.encode_on and all(bank_codec.encodes(cuda, s[-1]) for s in shapes):
+            if all(self._encodes(torch.device("cuda"), s[-1]) for s in shapes):
                 layout = {
                     step: [(layer, bank_codec.stored_shape(shape)) for layer, shape in entries]
                     for step, entries in layout.items()
@@ -205,13 +204,15 @@ class IdentityBank:
                 dtype = bank_codec.STORED
             self._pinned = StepBuffers(layout, dtype)
 
+    def _encodes(self, device: torch.device, channels: int) -> bool:
+        """Whether an entry of this many channels made on ``device`` is stored encoded."""
+        return device.type in self.encode_on and bank_codec.encodes(device, channels)
+
     def put(self, layer: str, step: int, tokens: torch.Tensor) -> None:
         """Store ``tokens`` (shape ``(G, n*k, C)``, a fresh tensor the caller will not modify)."""
         if tokens.shape[0] != self.groups:
             raise ValueError(f"bank expects {self.groups} CFG groups, got {tokens.shape[0]}")
-        if tokens.device.type in self.encode_on and bank_codec.encodes(
-            tokens.device, tokens.shape[-1]
-        ):
+        if self._encodes(tokens.device, tokens.shape[-1]):
             tokens = bank_codec.encode(tokens.detach())
         if not (self.offload and tokens.is_cuda):
             self._entries[(layer, step)] = tokens.detach()
