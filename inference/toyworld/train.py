@@ -15,12 +15,9 @@ optimiser (and a short warm-up).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import math
-import queue
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,18 +26,17 @@ from typing import Any
 import torch
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
-from inference.toyworld.junk import add_junk
+from inference.toyworld.batches import batch_kind, batch_sources
 from inference.toyworld.model import (
     IMAGE_SIZE,
-    MAX_TOKENS,
     load_pipeline,
     new_pipeline,
     save_pipeline,
 )
 from inference.toyworld.reader import READER_FILE, accuracy, save_reader, train_reader
 from inference.toyworld.render import render
-from inference.toyworld.story_batches import install_training_csa, story_timesteps, story_world
-from inference.toyworld.world import position_sets, random_captions, sample_world
+from inference.toyworld.story_batches import install_training_csa, story_timesteps
+from inference.toyworld.world import sample_world
 
 logger = logging.getLogger(__name__)
 
@@ -129,91 +125,6 @@ already shows where the figure stands, and the shipped model's loss did not depe
 (its position or shirt colour) at all; from about 800 up it does."""
 
 
-class Batches:
-    """Captions and token ids of the next batches, made on a thread while the GPU trains.
-
-    Plain batches by default; ``story_panels``: stories of that many panels; ``positions``: sets
-    of one picture at the three positions (:func:`~inference.toyworld.world.position_sets`).
-    ``position_rate`` and ``swap`` go to :func:`~inference.toyworld.world.random_captions`.
-    """
-
-    def __init__(
-        self,
-        tokenizer: Any,
-        batch: int,
-        seed: int,
-        story_panels: int = 0,
-        *,
-        positions: bool = False,
-        position_rate: float | None = None,
-        swap: float = 0.0,
-    ) -> None:
-        self.tokenizer, self.batch, self.story_panels = tokenizer, batch, story_panels
-        self.positions, self.position_rate, self.swap = positions, position_rate, swap
-        self.generator = torch.Generator().manual_seed(seed)
-        self.queue: queue.Queue[tuple[Any, torch.Tensor]] = queue.Queue(maxsize=6)
-        self.running = True
-        self.thread = threading.Thread(target=self._fill, daemon=True)
-        self.thread.start()
-
-    def make(self) -> tuple[Any, list[str]]:
-        """The next batch's pictures and captions (before unknown words are mixed in)."""
-        rate = self.position_rate
-        if self.positions:
-            return position_sets(self.batch // 3, self.generator)
-        if self.story_panels:
-            panels = self.story_panels
-            world = story_world(self.batch // panels, panels, self.generator)
-            return world, random_captions(world, self.generator, drop=0.6, empty=0.0, position=rate)
-        world = sample_world(self.batch, self.generator, two_people=0.3, look_alike=0.4)
-        return world, random_captions(world, self.generator, position=rate, swap=self.swap)
-
-    def _fill(self) -> None:
-        while self.running:
-            world, captions = self.make()
-            if not self.positions:  # a set's captions stay alike but for the position
-                captions = add_junk(captions, self.generator)
-            ids = self.tokenizer(
-                captions,
-                padding="max_length",
-                max_length=MAX_TOKENS,
-                truncation=True,
-                return_tensors="pt",
-            ).input_ids
-            self.queue.put((world, ids))
-
-    def next(self) -> tuple[Any, torch.Tensor]:
-        return self.queue.get()
-
-    def stop(self) -> None:
-        self.running = False
-        with contextlib.suppress(queue.Empty):
-            self.queue.get_nowait()
-
-
-def _sources(tokenizer: Any, args: argparse.Namespace, steps: int) -> dict[str, Batches]:
-    """The batch makers a run draws from: ``plain``, and ``story`` and ``sets`` when asked for."""
-    options: dict[str, Any] = {"position_rate": args.position_rate, "swap": args.swap_people}
-    sources = {"plain": Batches(tokenizer, args.batch, args.seed + steps, **options)}
-    if args.story_panels:
-        seed = args.seed + 1 + steps
-        sources["story"] = Batches(tokenizer, args.batch, seed, args.story_panels, **options)
-    if args.position_share > 0:
-        sources["sets"] = Batches(tokenizer, args.batch, args.seed + 2 + steps, positions=True)
-    return sources
-
-
-def batch_kind(step: int, story_steps: int, args: argparse.Namespace) -> str:
-    """What training step ``step`` trains on: ``story`` in ``--story-share`` of the steps (when
-    there are stories), ``sets`` in ``--position-share`` of the others, else ``plain``; each
-    spread evenly (``story_steps``: the story steps before this one)."""
-    share = args.story_share
-    if args.story_panels and int((step + 1) * share) > int(step * share):
-        return "story"
-    other, share = step - story_steps, args.position_share
-    return "sets" if int((other + 1) * share) > int(other * share) else "plain"
-
-
 def train_unet(pipe: Any, stats: Stats, args: argparse.Namespace, device: torch.device) -> None:
     unet, text = pipe.unet, pipe.text_encoder
     params = [*unet.parameters(), *text.parameters()]
@@ -223,7 +134,7 @@ def train_unet(pipe: Any, stats: Stats, args: argparse.Namespace, device: torch.
     alphas = pipe.scheduler.alphas_cumprod.to(device)
     snr = alphas / (1 - alphas)
     weights = torch.clamp(snr, max=5.0) / snr  # min-SNR-5 for epsilon prediction
-    sources = _sources(pipe.tokenizer, args, stats.unet_steps)
+    sources = batch_sources(pipe.tokenizer, args, stats.unet_steps)
     if args.story_panels:
         story = install_training_csa(unet, args.story_rate, (IMAGE_SIZE // 2, IMAGE_SIZE // 2))
     generator = torch.Generator(device=device).manual_seed(args.seed + stats.unet_steps)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from inference.toyworld.batches import Batches, batch_kind
 from inference.toyworld.model import build_tokenizer
 from inference.toyworld.render import render
-from inference.toyworld.train import Batches, batch_kind, group_noise, parse_args
+from inference.toyworld.train import group_noise, parse_args
 from inference.toyworld.world import (
     APPEARANCE,
     POSITION_PHRASES,
