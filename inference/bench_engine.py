@@ -262,8 +262,9 @@ class Resolution:
         ident = self.identity_row(
             f"identity phase, {n_id} panels, bank saved to disk", steps, plain
         )
-        self.stories(steps, plain)
-        if self.args.stories_only:
+        if self.args.only != "regenerate":
+            self.stories(steps, plain)
+        if self.args.only == "stories":
             return self.rows
 
         regen, memory = self.regenerate_rows("saved bank", steps, plain)
@@ -365,7 +366,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also the regenerate rows with the bank file read through the page cache",
     )
-    parser.add_argument("--stories-only", action="store_true", help="stop after the story rows")
+    parser.add_argument(
+        "--only", choices=["stories", "regenerate"], default=None, help="skip the other rows"
+    )
     parser.add_argument(
         "--profile", type=Path, default=None, help="folder for op tables of a plain and a read"
     )
