@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Run by tools/train_toyworld.sh finish on the GPU machine: the consistency benchmark on the
-# freshly trained model (results and one picture grid per setting into $OUT).
+# freshly trained model (results and one picture grid per setting into $OUT); also run on its
+# own after `SKIP_BENCH=1 tools/train_toyworld.sh finish`.
 set -u
 WORK=${1:-/tmp/toyworld}
+cd "$(dirname "$0")/.."
+export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1  # the wheels train_toyworld.sh installed
 mkdir -p $WORK/grids
 timeout 240 python3 -m inference.bench_consistency --model $WORK/model \
     --reader $WORK/toyworld-reader.safetensors --stories 32 --adherence 300 --device cuda \
