@@ -12,23 +12,18 @@ side stream, both without the GIL. Two things that were tried first held up the 
 launches the UNet's kernels (a single SDXL panel is bound by that thread): copying from pageable
 memory, which the driver does synchronously through its own staging, and reading per entry, whose
 thousands of small Python steps kept taking the GIL.
-
-On the GPU the file is read with ``O_DIRECT`` where the filesystem allows it: the disk then
-writes straight into the pinned buffers, with no page-cache pages to allocate, fill and copy
-from on the CPU while the UNet's kernels are being launched.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import logging
-import os
 import struct
 import threading
 import time
 from dataclasses import dataclass
+from io import FileIO
 from pathlib import Path
 
 import torch
@@ -104,98 +99,27 @@ def stored_steps(entries: list[StoredEntry]) -> list[StoredStep]:
     return steps
 
 
-ALIGN = 4096
-"""Offsets, lengths and buffer addresses of direct reads are multiples of this (the largest
-logical block size of common disks)."""
-
-
-class BankFile:
-    """A bank file opened for reading, without the page cache where possible (``direct``).
-
-    A filesystem that refuses direct reads (tmpfs refuses the open, some others the first read)
-    gets plain reads instead: the same bytes, only through the page cache. Reads are whole
-    ranges (through a memory map every 4 KiB page faulted and the read fell behind the denoising).
-    """
-
-    def __init__(self, path: Path, direct: bool) -> None:
-        self.path = path
-        self.direct = direct and hasattr(os, "O_DIRECT")
-        try:
-            self.fd = os.open(path, os.O_RDONLY | (os.O_DIRECT if self.direct else 0))
-        except OSError as exc:
-            if not self.direct or exc.errno != errno.EINVAL:
-                raise
-            self._plain(exc)
-
-    def _plain(self, why: OSError) -> None:
-        logger.info("direct reads refused for %s (%s); reading via the page cache", self.path, why)
-        self.direct = False
-        self.fd = os.open(self.path, os.O_RDONLY)
-
-    def read(self, offset: int, view: memoryview, need: int | None = None) -> None:
-        """Fill ``view`` from the file at ``offset``; only its first ``need`` bytes (default: all)
-        must exist in the file. Direct reads need ``offset``, ``len(view)`` and the view's
-        address aligned to :data:`ALIGN` (see :func:`aligned_range`)."""
-        need = len(view) if need is None else need
-        got = 0
-        while got < need:
-            try:
-                count = os.preadv(self.fd, [view[got:]], offset + got)
-            except OSError as exc:
-                if not self.direct or exc.errno != errno.EINVAL:
-                    raise
-                os.close(self.fd)
-                self._plain(exc)
-                continue
-            if not count:
-                raise OSError(f"the identity bank file {self.path} ended early")
-            got += count
-
-    def close(self) -> None:
-        os.close(self.fd)
-
-    def __enter__(self) -> BankFile:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-
-def aligned_range(start: int, size: int) -> tuple[int, int, int]:
-    """``(begin, skip, length)``: the file range ``[start, start + size)`` widened to
-    :data:`ALIGN` boundaries, starting at ``begin``, ``length`` bytes long, the wanted bytes
-    beginning ``skip`` bytes in."""
-    begin = start - start % ALIGN
-    skip = start - begin
-    return begin, skip, -(-(skip + size) // ALIGN) * ALIGN
-
-
-def aligned_buffer(nbytes: int, pin: bool) -> torch.Tensor:
-    """A byte tensor of ``nbytes`` whose address is a multiple of :data:`ALIGN`."""
-    raw = torch.empty(nbytes + ALIGN, dtype=torch.uint8, pin_memory=pin)
-    shift = -raw.data_ptr() % ALIGN
-    return raw[shift : shift + nbytes]
-
-
 class _Staging:
     """A few pinned host buffers used in turn, so that copies to the GPU are asynchronous DMA.
 
     Pieces of 64 MB: fewer pieces (each a few Python steps that take the GIL from the thread
     launching the UNet's kernels) interfered less with the denoising. A warm regenerate at
     1024 px took 1.30x a plain panel with 16 MB pieces, 1.20x with 64 MB and 1.21x with 256 MB
-    (H100, ``docs/benchmarks.md``). Each buffer has room for a piece widened to whole blocks.
+    (H100, ``docs/benchmarks.md``).
     """
 
     SLOTS = 3
     CHUNK = 64 * 1024 * 1024
 
     def __init__(self) -> None:
-        self.buffers = [aligned_buffer(self.CHUNK + 2 * ALIGN, pin=True) for _ in range(self.SLOTS)]
+        self.buffers = [
+            torch.empty(self.CHUNK, dtype=torch.uint8, pin_memory=True) for _ in range(self.SLOTS)
+        ]
         self.copied: list[torch.cuda.Event | None] = [None] * self.SLOTS
         self.turn = 0
 
     def read(
-        self, file: BankFile, start: int, target: torch.Tensor, side: torch.cuda.Stream
+        self, handle: FileIO, start: int, target: torch.Tensor, side: torch.cuda.Stream
     ) -> None:
         """Fill the GPU byte tensor ``target`` from the file at ``start``, chunk by chunk."""
         for offset in range(0, target.numel(), self.CHUNK):
@@ -205,13 +129,25 @@ class _Staging:
             done = self.copied[slot]
             if done is not None:
                 done.synchronize()  # its last copy to the GPU has left the buffer
-            begin, skip, length = aligned_range(start + offset, size)
-            host = self.buffers[slot]
-            file.read(begin, host[:length].numpy().data, need=skip + size)
-            target[offset : offset + size].copy_(host[skip : skip + size], non_blocking=True)
+            host = self.buffers[slot][:size]
+            _read_into(handle, start + offset, host)
+            target[offset : offset + size].copy_(host, non_blocking=True)
             event = torch.cuda.Event()
             event.record(side)
             self.copied[slot] = event
+
+
+def _read_into(handle: FileIO, offset: int, target: torch.Tensor) -> None:
+    """Fill the contiguous CPU byte tensor ``target`` from the file at ``offset`` (a plain read:
+    through a memory map every 4 KiB page faulted and the read fell behind the denoising)."""
+    view = target.numpy().data
+    handle.seek(offset)
+    got = 0
+    while got < len(view):
+        count = handle.readinto(view[got:])
+        if not count:
+            raise OSError("the identity bank file ended early")
+        got += count
 
 
 class BankStream:
@@ -220,8 +156,6 @@ class BankStream:
 
     READERS = 2
     """Threads reading at once, taking the steps in turn."""
-    DIRECT = True
-    """Read a GPU's bank with ``O_DIRECT`` (:class:`BankFile`)."""
 
     def __init__(self, path: Path, entries: list[StoredEntry], device: torch.device) -> None:
         self.path, self.device = path, device
@@ -250,16 +184,16 @@ class BankStream:
             side = torch.cuda.Stream(device=self.device) if cuda else None
             staging = _Staging() if cuda else None
             with (
-                BankFile(self.path, direct=cuda and self.DIRECT) as file,
+                self.path.open("rb", buffering=0) as handle,
                 torch.cuda.stream(side) if side is not None else contextlib.nullcontext(),
             ):
                 for step in steps:
                     data = torch.empty(step.end - step.start, dtype=torch.uint8, device=self.device)
                     event = None
                     if staging is None or side is None:
-                        file.read(step.start, data.numpy().data)
+                        _read_into(handle, step.start, data)
                     else:
-                        staging.read(file, step.start, data, side)
+                        staging.read(handle, step.start, data, side)
                         event = torch.cuda.Event()
                         event.record(side)
                     self._publish(step, data, event)

@@ -39,7 +39,6 @@ from pathlib import Path
 
 import torch
 
-from inference.bank_stream import BankStream
 from inference.bench import GIB, Row, environment, measure
 from inference.bench_timed import Timed, note_read, panels_of, profile
 from inference.engine import StoryEngine
@@ -199,21 +198,9 @@ class Resolution:
             self.identity_row("identity phase, fp16 bank saved to disk", steps, plain)
             self.regenerate_rows("fp16 bank", steps, plain)
 
-    def page_cache_read(self, steps: int, plain: Row) -> None:
-        """The file's regenerate rows again with the bank read through the page cache, as before
-        reads were direct (:class:`~inference.bank_stream.BankFile`)."""
-        BankStream.DIRECT = False
-        try:
-            self.regenerate_rows("saved bank read via the page cache", steps, plain, memory=False)
-        finally:
-            BankStream.DIRECT = True
-
-    def regenerate_rows(
-        self, bank: str, steps: int, plain: Row, memory: bool = True
-    ) -> tuple[Row, Row]:
+    def regenerate_rows(self, bank: str, steps: int, plain: Row) -> tuple[Row, Row]:
         """One panel regenerated from the bank's file (evicted, then in the page cache) and from
-        memory, each run after a plain panel of its own; returns the evicted and memory rows
-        (without ``memory``: the evicted and warm ones)."""
+        memory, each run after a plain panel of its own; returns the evicted and memory rows."""
         rows = []
         for where in ("from disk (page cache evicted)", "from disk (page cache warm)"):
             cold = "evicted" in where
@@ -225,8 +212,6 @@ class Resolution:
             )
             note_read(row, call, from_disk=True)
             rows.append(row)
-        if not memory:
-            return rows[0], rows[1]
         row, call = self.median(
             f"regenerate 1 panel, {bank} in memory (same session)",
             lambda: Timed(self.engine, self.regenerate(steps)),
@@ -286,8 +271,6 @@ class Resolution:
         self.rows.append(row)
         if self.args.compare_fp16_bank:
             self.fp16_bank(steps, plain)
-        if self.args.compare_page_cache_read:
-            self.page_cache_read(steps, plain)
         self.median(
             "plain single panel (again)", lambda: Timed(self.engine, self.plain(steps)), plain
         )
@@ -360,11 +343,6 @@ def main(argv: list[str] | None = None) -> int:
         "--compare-fp16-bank",
         action="store_true",
         help="also the identity phase and regenerate rows with the bank in fp16, not encoded",
-    )
-    parser.add_argument(
-        "--compare-page-cache-read",
-        action="store_true",
-        help="also the regenerate rows with the bank file read through the page cache",
     )
     parser.add_argument(
         "--only", choices=["stories", "regenerate"], default=None, help="skip the other rows"
