@@ -11,7 +11,8 @@ benchmark prints, per setting:
 * agreement: for each appearance attribute, the share of panel pairs of a story that agree, averaged
   over stories (``colour`` = mean over hair, shirt, trousers/skirt colour and hat, whose chance
   levels are 17%, 12.5%, 25% and 25%; ``all`` = every appearance attribute);
-* scene: the share of panels whose scene reads as prompted (CSA must not drag backgrounds along);
+* scene, position, pose: the share of panels whose scene (position, pose) reads as prompted (CSA
+  must not drag backgrounds, or the figure's place and pose, along from other panels);
 * and, once, the prompt adherence of the plain model: pictures whose prompt states every attribute
   and the scene, read back attribute by attribute and as a whole.
 
@@ -28,7 +29,7 @@ import itertools
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,8 @@ from inference.toyworld.world import (
 logger = logging.getLogger(__name__)
 
 COLOURS = ("hair", "shirt", "bottom_colour", "hat")
+STATED = ("scene", "position", "pose")
+"""What a story's prompts state: read back as prompted in every panel, whatever CSA shares."""
 STRONG = CSAConfig(rate_low=1.0, rate_high=1.0, p_early=1.0, p_late=1.0)
 
 
@@ -65,13 +68,21 @@ class Setting:
     regions: bool = False
 
 
-SETTINGS = (
-    Setting("plain", None),
-    Setting("paper", CSAConfig()),
-    Setting("paper+region", CSAConfig(), regions=True),
-    Setting("strong", STRONG),
-    Setting("strong+region", STRONG, regions=True),
-)
+READ_AHEAD = 0.3
+
+
+def settings(read_ahead: float = READ_AHEAD) -> tuple[Setting, ...]:
+    """The settings compared; ``+ahead`` ones read the bank ``read_ahead`` of the steps ahead."""
+    paper, strong = CSAConfig(), STRONG
+    return (
+        Setting("plain", None),
+        Setting("paper", paper),
+        Setting("paper+region", paper, regions=True),
+        Setting("paper+ahead", replace(paper, read_ahead=read_ahead)),
+        Setting("strong", strong),
+        Setting("strong+region", strong, regions=True),
+        Setting("strong+ahead", replace(strong, read_ahead=read_ahead)),
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,8 @@ class Panel:
     scene: int
     box: Box
     seed: int
+    position: int
+    pose: int
 
 
 def make_stories(count: int, panels: int, seed: int) -> list[list[Panel]]:
@@ -99,7 +112,10 @@ def make_stories(count: int, panels: int, seed: int) -> list[list[Panel]]:
                 f"a person {POSE_WORDS[pose]} {POSITION_PHRASES[position]} "
                 f"{SCENE_PHRASES[SCENES[scene]]}"
             )
-            story.append(Panel(prompt, scene, position_box(position), seed * 1000 + s * 16 + p))
+            box, seed_p = position_box(position), seed * 1000 + s * 16 + p
+            story.append(
+                Panel(prompt, scene, box, seed_p, positions.index(position), poses.index(pose))
+            )
         stories.append(story)
     return stories
 
@@ -241,16 +257,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "bank": "fp8" if device.type in encode_on else "model dtype",
         "settings": {},
     }
-    for setting in SETTINGS:
+    for setting in settings(args.read_ahead):
         if args.only and setting.name not in args.only:
             continue
         started = time.perf_counter()
         with IdentityBank.encoded_on(encode_on):
             images = torch.cat([gen.story_images(s, setting, args.identity) for s in stories])
         read = reader.read(images.to(device))
-        scenes = torch.tensor([p.scene for s in stories for p in s])
         row = agreement(read, args.stories, args.panels)
-        row["scene"] = float((read["scene"] == scenes).float().mean())
+        for name in STATED:
+            prompted = torch.tensor([getattr(p, name) for s in stories for p in s])
+            row[name] = float((read[name].cpu() == prompted).float().mean())
         row["seconds per story"] = (time.perf_counter() - started) / args.stories
         result["settings"][setting.name] = row
         logger.info("%s: %s", setting.name, row)
@@ -276,7 +293,7 @@ def _save_grid(images: torch.Tensor, panels: int, path: Path) -> None:
 
 
 def format_table(result: dict[str, Any]) -> str:
-    cols = ["colour", "all", *APPEARANCE, "scene", "seconds per story"]
+    cols = ["colour", "all", *APPEARANCE, *STATED, "seconds per story"]
     lines = [
         f"{result['stories']} stories x {result['panels']} panels ({result['identity']} identity), "
         f"{result['steps']} steps, guidance {result['guidance']:g}, {result['device']}, "
@@ -307,6 +324,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--guidance", type=float, default=4.0)
     parser.add_argument("--adherence", type=int, default=200, help="pictures; 0 skips")
     parser.add_argument("--only", nargs="*", help="setting names to run")
+    parser.add_argument(
+        "--read-ahead",
+        type=float,
+        default=READ_AHEAD,
+        help="share of steps, +ahead settings",
+    )
     parser.add_argument("--engine", action="store_true", help="time a 4-panel story in the engine")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")

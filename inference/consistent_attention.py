@@ -137,7 +137,8 @@ class ConsistentAttnProcessor:
         flat, kv_index = story.step_cached(
             ("write-index", tokens, count), lambda: _write_indices(idx, tokens)
         )
-        bank.put(self.layer_name, story.step, x.reshape(groups, n * tokens, channels)[:, flat])
+        if story.keeps(self.layer_index):
+            bank.put(self.layer_name, story.step, x.reshape(groups, n * tokens, channels)[:, flat])
 
         q, k, v = attn.to_q(x), attn.to_k(x), attn.to_v(x)
         if n > 1 and count > 0:
@@ -153,7 +154,8 @@ class ConsistentAttnProcessor:
         if batch != groups * panels:
             raise ValueError(f"CSA read expects a batch of {groups} x {panels} panels, got {batch}")
         parts = [
-            plan.banks[c].get(self.layer_name, story.step, x.device, x.dtype) for c in plan.union
+            plan.banks[c].get(self.layer_name, story.bank_step(self.layer_index), x.device, x.dtype)
+            for c in plan.union
         ]
         # (G, M, C): bank tokens of every character of the batch, character-major (one character,
         # the usual case, needs no copy)

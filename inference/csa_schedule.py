@@ -15,6 +15,13 @@ Two deliberate departures from the official code (see ``docs/benchmarks.md`` and
   never before ``start_step``). The write and read phases therefore agree on which calls are
   consistent, so the bank only needs the entries that a read can ever use, and regenerating one
   panel does not depend on the other panels in its batch.
+
+And one addition: **reading ahead** (``read_ahead``). The official read phase gives a panel at
+step ``s`` the identity panels' tokens of step ``s``, as noisy as its own. With ``read_ahead`` it
+gets those of a later step instead, where the identity panels' look has settled, so the panel
+can copy a character it can already see while its own colours are still being decided. On the
+toy model this raised the agreement of unstated colours from 0.69 to 0.92 (``docs/benchmarks.md``).
+The bank then keeps only the steps a read takes, so it is smaller too.
 """
 
 from __future__ import annotations
@@ -45,9 +52,12 @@ class CSAConfig:
     p_early: float = 0.7
     p_late: float = 0.9
     gate_seed: int = 0
+    read_ahead: float = 0.0
+    """How far ahead in the bank a read panel looks, as a share of the steps (0: the official
+    read, the identity panels' tokens of the panel's own step)."""
 
     def __post_init__(self) -> None:
-        for name in ("rate_low", "rate_high", "p_early", "p_late"):
+        for name in ("rate_low", "rate_high", "p_early", "p_late", "read_ahead"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"CSAConfig.{name} must be within [0, 1], got {value}")
@@ -55,8 +65,12 @@ class CSAConfig:
             raise ValueError("CSAConfig.low_res_factor must be >= 1")
 
     def fingerprint(self) -> str:
-        """A stable text form of the settings, used in identity-bank keys."""
-        return json.dumps(asdict(self), sort_keys=True)
+        """A stable text form of the settings, used in identity-bank keys (without a zero
+        ``read_ahead``, so that banks saved before it existed still match)."""
+        fields = asdict(self)
+        if not self.read_ahead:
+            del fields["read_ahead"]
+        return json.dumps(fields, sort_keys=True)
 
     def rate_for(self, num_tokens: int, latent_size: tuple[int, int]) -> float:
         """Sampling rate of a layer, from its token count relative to the latent's."""
@@ -80,6 +94,24 @@ class CSAConfig:
         draws = torch.rand((num_steps, num_layers), generator=generator)
         probs = torch.tensor([self.gate_probability(s) for s in range(num_steps)])
         return draws < probs[:, None]
+
+    def bank_steps(self, num_steps: int, num_layers: int) -> torch.Tensor:
+        """Int table ``[step, layer]``: the bank step whose tokens a read at (step, layer) takes,
+        -1 where the gate is off.
+
+        Without ``read_ahead`` that is the step itself. With it, the first consistent step of
+        the layer at least ``round(read_ahead * num_steps)`` steps later, or its last one.
+        """
+        gate = self.gate_table(num_steps, num_layers)
+        ahead = round(self.read_ahead * num_steps)
+        out = torch.full((num_steps, num_layers), -1, dtype=torch.long)
+        for layer in range(num_layers):
+            steps = gate[:, layer].nonzero().flatten()
+            if not len(steps):
+                continue
+            later = torch.searchsorted(steps, steps + ahead).clamp(max=len(steps) - 1)
+            out[steps, layer] = steps[later]
+        return out
 
 
 def sample_count(rate: float, num_tokens: int) -> int:

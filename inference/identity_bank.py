@@ -15,8 +15,8 @@ Size = sum over stored (layer, step) of ``G * n * k * (C + 4)`` bytes. For SDXL 
 images, 30 steps, rate 0.5 and the default gate (expected 22.3 of 30 steps stored) that is about
 4.6 GiB (9.1 GiB in fp16; the official bank keeps every step: 12.3 GiB). To keep the GPU free,
 ``offload=True`` stores the bank in pinned CPU memory (writes copy out on a side CUDA stream) and
-``prefetch(step)`` copies one step's entries back, layer by layer in call order, on that side
-stream; each layer waits only for its own copy.
+``prefetch(entries)`` copies the entries of one denoising step back, layer by layer in call
+order, on that side stream; each layer waits only for its own copy.
 
 ``save``/``load`` use safetensors plus a :class:`BankKey` so that a bank is never used with settings
 it was not made for. A loaded bank (unless offloaded) is read in the background in step order
@@ -145,8 +145,7 @@ class IdentityBank:
         self._entries: dict[tuple[str, int], torch.Tensor] = {}
         self._pinned: StepBuffers | None = None
         self._side: torch.cuda.Stream | None = None
-        self._staged_step: int | None = None
-        self._staged: dict[str, tuple[torch.Tensor, torch.cuda.Event]] = {}
+        self._staged: dict[tuple[str, int], tuple[torch.Tensor, torch.cuda.Event]] = {}
         self._stream: BankStream | None = None
         """The background read of a bank loaded from its file (see :meth:`load`); its entries
         are served from there until :meth:`_settle` makes them plain entries."""
@@ -261,15 +260,15 @@ class IdentityBank:
             return self._stream.entries[(layer, step)].shape[1]
         return int(self._entries[(layer, step)].shape[1])
 
-    def prefetch(self, step: int, device: torch.device, order: Iterable[str]) -> None:
-        """Start copying this step's entries to ``device``, layer by layer, on a side stream.
+    def prefetch(self, entries: Iterable[tuple[str, int]], device: torch.device) -> None:
+        """Start copying the (layer, step) ``entries`` one denoising step reads to ``device``, in
+        order, on a side stream.
 
-        ``order`` is the layers' call order, so the first layer's copy is issued (and done) first.
-        Does nothing when the bank already lives on ``device`` (or on a CPU-only machine). Drops the
-        previous step's copies, so at most one step of the bank is on the GPU at a time.
+        ``entries`` follow the layers' call order, so the first layer's copy is issued (and done)
+        first. Does nothing when the bank already lives on ``device`` (or on a CPU-only machine).
+        Drops the previous step's copies, so at most one step of the bank is on the GPU at a time.
         """
         self._staged.clear()
-        self._staged_step = None
         if device.type != "cuda" or not self._entries:  # (a streamed bank has none yet)
             return
         side = self._side_stream(device)
@@ -277,15 +276,14 @@ class IdentityBank:
         # writes, and last step's copies were record_stream()-ed, so their memory is not reused
         # before the layers that read them are done.
         with torch.cuda.stream(side):
-            for layer in order:
-                stored = self._entries.get((layer, step))
+            for key in entries:
+                stored = self._entries.get(key)
                 if stored is None or stored.device == device:
                     continue
                 copy = stored.to(device, non_blocking=True)
                 event = torch.cuda.Event()
                 event.record(side)
-                self._staged[layer] = (copy, event)
-        self._staged_step = step
+                self._staged[key] = (copy, event)
 
     def get(self, layer: str, step: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
         """The tokens of (layer, step) on ``device`` in ``dtype``; waits only for that layer's
@@ -294,8 +292,8 @@ class IdentityBank:
 
     def stored(self, layer: str, step: int, device: torch.device) -> torch.Tensor:
         """The entry for (layer, step) on ``device`` as the bank keeps it (maybe encoded)."""
-        if self._staged_step == step and layer in self._staged:
-            copy, event = self._staged[layer]
+        if (layer, step) in self._staged:
+            copy, event = self._staged[(layer, step)]
             current = torch.cuda.current_stream(device)
             current.wait_event(event)
             copy.record_stream(current)
@@ -314,7 +312,6 @@ class IdentityBank:
     def release(self) -> None:
         """Drop staged GPU copies (end of a read pass)."""
         self._staged.clear()
-        self._staged_step = None
 
     # ------------------------------------------------------------------ checks
     def check_compatible(

@@ -94,6 +94,8 @@ class StoryAttention:
         self._inside: dict[int, torch.Tensor] = {}  # token count -> (n, N) inside the regions
         self.read_plan: ReadPlan | None = None
         self._gate = torch.zeros((0, len(self.layer_names)), dtype=torch.bool)
+        self._sources = torch.zeros((0, len(self.layer_names)), dtype=torch.long)
+        self._kept = self._gate
         self._calls = 0
         self._seed = 0
         self._generator: torch.Generator | None = None
@@ -230,6 +232,10 @@ class StoryAttention:
         self.latent_size = (int(latent_size[0]), int(latent_size[1]))
         self.cfg = cfg
         self._gate = self.config.gate_table(num_steps, len(self.layer_names))
+        self._sources = self.config.bank_steps(num_steps, len(self.layer_names))
+        self._kept = torch.zeros_like(self._gate)
+        for layer, column in enumerate(self._sources.T):
+            self._kept[column[column >= 0], layer] = True
         self.step = 0
         self._calls = 0
         self._warned_overrun = False
@@ -251,9 +257,17 @@ class StoryAttention:
         ):
             self._plan_offload(bank)
         if self.read_plan is not None and sample is not None and sample.is_cuda:
+            wanted = self._read_now()
             for bank in self.read_plan.banks.values():
                 if bank.offload:
-                    bank.prefetch(self.step, sample.device, self.layer_names)
+                    bank.prefetch(wanted, sample.device)
+
+    def _read_now(self) -> list[tuple[str, int]]:
+        """The bank entries (layer, step) this denoising step reads, in layer call order."""
+        if self.step >= len(self._sources):
+            return []
+        row = self._sources[self.step].tolist()
+        return [(name, step) for name, step in zip(self.layer_names, row, strict=True) if step >= 0]
 
     def note_layer_input(self, layer: str, tokens: int, channels: int, dtype: torch.dtype) -> None:
         """Processors report their input size while writing, so that offloaded banks can pin
@@ -269,7 +283,7 @@ class StoryAttention:
             tokens, channels, dtype = self.layer_shapes[name]
             shape = (self.groups, bank.num_images * self.write_count(tokens), channels)
             for step in range(self.step, self.num_steps):
-                if bool(self._gate[step, i]):
+                if bool(self._kept[step, i]):
                     layout.setdefault(step, []).append((name, shape))
         bank.plan_offload(layout, dtype)
 
@@ -285,6 +299,15 @@ class StoryAttention:
                 self._warned_overrun = True
             return False
         return bool(self._gate[self.step, layer_index])
+
+    def bank_step(self, layer_index: int) -> int:
+        """The bank step a read of this layer takes its tokens from now (``read_ahead``)."""
+        return int(self._sources[self.step, layer_index])
+
+    def keeps(self, layer_index: int) -> bool:
+        """Whether a write stores this layer's tokens of the current step: only the steps some
+        read takes (all consistent ones without ``read_ahead``)."""
+        return bool(self._kept[self.step, layer_index])
 
     def step_cached(self, key: object, make: Callable[[], _T]) -> _T:
         """A value computed once per step and key (index tensors shared by same-size layers)."""

@@ -89,6 +89,9 @@ class TrainingStory(StoryAttention):
     def gate(self, layer_index: int) -> bool:
         return True
 
+    def keeps(self, layer_index: int) -> bool:
+        return False
+
     def on(self, stories: int, panels: int, step: int) -> None:
         """The next forward holds ``stories`` stories of ``panels`` panels (story-major)."""
         self.mode = Mode.WRITE

@@ -207,6 +207,60 @@ def test_read_matches_reference(case: str, cfg: bool, split: bool) -> None:
     assert_close(fast, slow, rtol=1e-5, atol=1e-5)
 
 
+# ---------------------------------------------------------------------- reading ahead
+AHEAD = CSAConfig(start_step=0, p_early=1.0, p_late=1.0, read_ahead=0.5)  # 2 of 4 steps
+
+
+def test_a_read_ahead_takes_the_identity_tokens_of_a_later_step() -> None:
+    """A panel early in its denoising looks at the identity panels as they were two steps on."""
+    attn = make_layer()
+    story, proc = make_story(AHEAD)
+    latent, tokens = (8, 8), 64
+    banks = {"a": random_bank(story, "a", 2, tokens, latent, cfg=True)}
+    panels = [PanelSpec(("a",)), PanelSpec(("a",))]
+    x = torch.randn(2 * len(panels), tokens, CHANNELS)
+    story.begin_read(panels, banks, num_steps=4, latent_size=latent, cfg=True)
+    for step, source in [(0, 2), (1, 3), (2, 3), (3, 3)]:
+        story.step = step
+        with torch.no_grad():
+            fast = proc(attn, x)
+            refs = {"a": banks["a"].get(LAYER, source, x.device, x.dtype)}
+            slow = reference_read(attn, x, panels, refs, 2, token_grid(tokens, latent))
+        assert_close(fast, slow, rtol=1e-5, atol=1e-5)
+
+
+def test_a_bank_written_to_be_read_ahead_keeps_only_the_steps_reads_take() -> None:
+    attn = make_layer()
+    story, proc = make_story(AHEAD)
+    bank = write_bank(story, 2, (4, 4), cfg=True)
+    story.begin_write(bank, seed=7)
+    for step in range(4):
+        story.step = step
+        with torch.no_grad():
+            proc(attn, torch.randn(4, 16, CHANNELS))
+    story.end()
+    assert sorted(bank.entries()) == [(LAYER, 2), (LAYER, 3)]
+
+
+def test_the_bank_step_of_each_read() -> None:
+    paper = CSAConfig()
+    gate = paper.gate_table(30, 6)
+    same = paper.bank_steps(30, 6)
+    assert torch.equal(same >= 0, gate) and torch.equal(same[gate], gate.nonzero()[:, 0])
+    ahead = CSAConfig(read_ahead=0.3).bank_steps(30, 6)  # 9 steps ahead
+    for step, layer in gate.nonzero().tolist():
+        source = int(ahead[step, layer])
+        later = [s for s in range(step + 9, 30) if gate[s, layer]]
+        assert source == (later[0] if later else int(gate[:, layer].nonzero().max()))
+    assert not (ahead[~gate] >= 0).any()
+
+
+def test_banks_saved_before_read_ahead_existed_still_match() -> None:
+    """The bank key's CSA fingerprint leaves a zero ``read_ahead`` out."""
+    assert "read_ahead" not in CSAConfig().fingerprint()
+    assert CSAConfig().fingerprint() != CSAConfig(read_ahead=0.3).fingerprint()
+
+
 def test_the_split_read_has_a_kernel_on_the_cpu() -> None:
     """Otherwise the split cases above would silently test the copying path twice."""
     assert lse_attention(torch.device("cpu"), torch.float32) is not None

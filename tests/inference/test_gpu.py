@@ -6,6 +6,7 @@ torch + diffusers. Skipped without CUDA.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -33,9 +34,11 @@ def cuda_bench() -> Bench:
     return Bench(unet, torch.device("cuda"), torch.float32, STEPS)
 
 
-def test_offloaded_bank_gives_the_same_panels_as_a_gpu_bank() -> None:
+@pytest.mark.parametrize("read_ahead", [0.0, 0.4], ids=["own-step", "read-ahead"])
+def test_offloaded_bank_gives_the_same_panels_as_a_gpu_bank(read_ahead: float) -> None:
+    """Prefetching an offloaded bank copies the entries each step reads, also ahead."""
     bench = cuda_bench()
-    story = install_consistent_attention(bench.unet, CONFIG)
+    story = install_consistent_attention(bench.unet, replace(CONFIG, read_ahead=read_ahead))
     results: dict[bool, Any] = {}
     for offload in (False, True):
         bank = story.new_bank(
@@ -57,6 +60,8 @@ def test_offloaded_bank_gives_the_same_panels_as_a_gpu_bank() -> None:
         )
     assert torch.equal(ids_g, ids_c)
     assert torch.equal(out_g, out_c)
+    if read_ahead:  # 2 of 5 steps ahead, from step 1 on: steps 1 and 2 are not kept
+        assert min(step for _, step in bank_g.entries()) == 3
 
 
 @pytest.mark.parametrize("backends", [(), ("cudnn", "flash", "efficient", "math")])
