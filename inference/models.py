@@ -19,13 +19,14 @@ import json
 import logging
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from inference.csa_schedule import CSAConfig
 from inference.errors import ModelUnavailable
 from storyboard.core.resources import MODELS, RESOURCES
 
@@ -66,6 +67,9 @@ class Preset:
     kind: ModelKind
     notes: str
     builtin: bool = False  # shipped inside the repository (``repo`` is a local folder)
+    csa: CSAConfig = field(default_factory=CSAConfig)
+    """The Consistent Self-Attention settings this model is used with (the character's sampling
+    rates replace the ones here)."""
 
     @property
     def folder(self) -> Path | None:
@@ -82,6 +86,7 @@ class ResolvedModel:
     single_file: bool
     config: Path | None  # diffusers folder with the configs a single file needs
     fingerprint: str  # identifies the weights (identity-bank keys)
+    csa: CSAConfig = field(default_factory=CSAConfig)  # the preset's (:class:`Preset`)
 
 
 def presets(path: Path = MODELS_FILE) -> dict[str, Preset]:
@@ -95,9 +100,19 @@ def presets(path: Path = MODELS_FILE) -> dict[str, Preset]:
             ModelKind(e["kind"]),
             e.get("notes", ""),
             bool(e.get("builtin", False)),
+            _csa_settings(key, e.get("csa", {})),
         )
         for key, e in data.items()
     }
+
+
+def _csa_settings(key: str, settings: dict[str, Any]) -> CSAConfig:
+    """A preset's CSA settings (a wrong name or value in ``models.json`` fails when the file is
+    read, not in the middle of a job)."""
+    try:
+        return CSAConfig(**settings)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"models.json: preset {key!r} has bad csa settings: {exc}") from exc
 
 
 def download_command(repo: str, *, configs_only: bool = False) -> str:
@@ -122,12 +137,15 @@ def resolve(source: str, *, config: str | Path | None = None) -> ResolvedModel:
                     [f"the built-in model's folder {preset.folder} is missing or incomplete"],
                     "Restore resources/models/ from the repository (git checkout resources/models)",
                 )
-            return _folder(text, preset.folder)
-        return _hub(text, preset.repo)
+            return replace(_folder(text, preset.folder), csa=preset.csa)
+        return replace(_hub(text, preset.repo), csa=preset.csa)
     path = Path(text).expanduser()
     if path.exists():
         if path.is_dir():
-            return _folder(text, path)
+            # a built-in model named by its folder is used as its preset is
+            here = path.resolve()
+            own = [p.csa for p in known.values() if p.folder and p.folder.resolve() == here]
+            return replace(_folder(text, path), csa=own[0] if own else CSAConfig())
         return _single_file(text, path, Path(config).expanduser() if config else None)
     if _looks_like_path(text):
         what = f"no file or folder {path} exists"

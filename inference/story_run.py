@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -66,7 +67,7 @@ class StoryRun:
         banks: dict[str, IdentityBank] = {}
         writes: list[tuple[CharacterJob, CSAConfig]] = []
         for character in req.characters:
-            config = _csa_config(character)
+            config = _csa_config(character, engine.model.csa)
             ids = {p.panel_id for p in character.identity_panels}
             key = self._key(character, config)
             cached = None
@@ -87,7 +88,7 @@ class StoryRun:
         # text-only image its bank was written with).
         guided = [p for p in req.panels if p.guide is not None]
         rest = [p for p in req.panels if p.panel_id not in made and p.guide is None]
-        configs = {c.character_id: _csa_config(c) for c in req.characters}
+        configs = {c.character_id: _csa_config(c, engine.model.csa) for c in req.characters}
         batches = _read_batches(rest, configs, req.batch_size)  # refuses bad panels up front
         alone = [_read_batches([p], configs, 1)[0][1] for p in guided]
         assert engine.guided is not None
@@ -282,8 +283,9 @@ class StoryRun:
             self.deliver(result)
 
 
-def _csa_config(character: CharacterJob) -> CSAConfig:
-    return CSAConfig(rate_low=character.rate_low, rate_high=character.rate_high)
+def _csa_config(character: CharacterJob, model: CSAConfig) -> CSAConfig:
+    """The character's sampling rates, with the model preset's other CSA settings."""
+    return replace(model, rate_low=character.rate_low, rate_high=character.rate_high)
 
 
 def _read_batches(

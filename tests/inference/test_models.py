@@ -167,6 +167,19 @@ def test_the_built_in_model_is_a_local_preset_and_says_how_to_restore_it(
     assert "built-in model" in str(caught.value) and "git checkout" in caught.value.fix
 
 
+def test_a_preset_with_bad_csa_settings_is_refused_when_read(tmp_path: Path) -> None:
+    from inference import models
+
+    path = tmp_path / "models.json"
+    entry = {"label": "X", "repo": "a/b", "kind": "sdxl", "csa": {"read_ahed": 0.3}}
+    path.write_text(json.dumps({"x": entry}))
+    with pytest.raises(ValueError, match="preset 'x' has bad csa settings"):
+        models.presets(path)
+    entry["csa"] = {"read_ahead": 0.3}
+    path.write_text(json.dumps({"x": entry}))
+    assert models.presets(path)["x"].csa.read_ahead == 0.3
+
+
 def test_a_tiny_model_has_one_native_size() -> None:
     assert native_size(ModelKind.SD15, 1024, 576, edge=64) == (64, 64)
     assert native_size(ModelKind.SD15, 1024, 576) == native_size(ModelKind.SD15, 1024, 576, 512)
