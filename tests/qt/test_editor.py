@@ -130,6 +130,21 @@ def test_panel_shortcuts_and_full_history_undo_redo(window: MainWindow, qtbot: Q
     assert window.timeline_model.rowCount() == 13
 
 
+def test_shared_tokens_set_a_characters_sampling_rates_undoably(window: MainWindow) -> None:
+    library = window.characters
+    library.list.setCurrentRow(0)
+    character = library.current()
+    assert character is not None and library.shared.value() == 100  # the sample's rate 1.0
+    library.shared.setValue(50)
+    identity = character.identity
+    assert (identity.sample_rate_low_res, identity.sample_rate_high_res) == (0.5, 0.5)
+    assert window.document.undo_stack.undoText() == "Set identity settings"
+    window.document.undo_stack.undo()
+    restored = library.current()
+    assert restored is not None and restored.identity.sample_rate_low_res == 1.0
+    assert library.shared.value() == 100
+
+
 def test_save_reopen_compare(window: MainWindow, tmp_path: Path) -> None:
     window.document.project.settings.title = "The Lost Hat, cut 2"
     window.panel_actions.new_panel(after=True)

@@ -75,6 +75,16 @@ class CharacterLibrary(QWidget):
         self.identity_panels.valueChanged.connect(self._identity_changed)
         self.consistent = QCheckBox("Keep consistent across panels")
         self.consistent.toggled.connect(self._identity_changed)
+        self.shared = QSpinBox()
+        self.shared.setObjectName("shared-tokens")
+        self.shared.setRange(10, 100)
+        self.shared.setSingleStep(10)
+        self.shared.setSuffix(" %")
+        self.shared.setToolTip(
+            "How much of the identity panels each panel looks at. More keeps the character more "
+            "alike (the built-in model: 100%), less leaves the panels freer and uses less memory."
+        )
+        self.shared.valueChanged.connect(self._identity_changed)
         self.references = QListWidget()
         self.references.setViewMode(QListWidget.ViewMode.IconMode)
         self.references.setIconSize(QSize(64, 64))
@@ -94,6 +104,7 @@ class CharacterLibrary(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow("Identity panels", self.identity_panels)
         form.addRow(self.consistent)
+        form.addRow("Shared tokens", self.shared)
         form.addRow("References", self.references)
         form.addRow(row(add_ref, remove_ref))
         form.addRow(identity)
@@ -153,6 +164,7 @@ class CharacterLibrary(QWidget):
             self.seed.setValue(character.seed)
             self.identity_panels.setValue(character.identity.identity_panels)
             self.consistent.setChecked(character.identity.enabled)
+            self.shared.setValue(round(character.identity.sample_rate_low_res * 100))
             self.references.clear()
             for asset in character.reference_images:
                 icon = QIcon(QPixmap(str(self.document.assets.path(asset))))
@@ -209,10 +221,11 @@ class CharacterLibrary(QWidget):
         character = self.current()
         if character is None:
             return
+        rate = self.shared.value() / 100
         identity = IdentitySettings(
             identity_panels=self.identity_panels.value(),
-            sample_rate_low_res=character.identity.sample_rate_low_res,
-            sample_rate_high_res=character.identity.sample_rate_high_res,
+            sample_rate_low_res=rate,
+            sample_rate_high_res=rate,
             enabled=self.consistent.isChecked(),
         )
         self._edit({"identity": identity}, "Set identity settings")
