@@ -153,10 +153,8 @@ class ConsistentAttnProcessor:
         batch, tokens, _ = x.shape
         if batch != groups * panels:
             raise ValueError(f"CSA read expects a batch of {groups} x {panels} panels, got {batch}")
-        parts = [
-            plan.banks[c].get(self.layer_name, story.bank_step(self.layer_index), x.device, x.dtype)
-            for c in plan.union
-        ]
+        source = story.bank_step(self.layer_index)  # the step whose identity tokens are read
+        parts = [plan.banks[c].get(self.layer_name, source, x.device, x.dtype) for c in plan.union]
         # (G, M, C): bank tokens of every character of the batch, character-major (one character,
         # the usual case, needs no copy)
         refs = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
@@ -180,7 +178,7 @@ class ConsistentAttnProcessor:
         v = _append_shared(attn.to_v(x), v_ref, panels)
         if plan.homogeneous:
             return _attention(attn, q, k, v, story.cuda_backends)
-        lengths = [plan.banks[c].entry_length(self.layer_name, story.step) for c in plan.union]
+        lengths = [plan.banks[c].entry_length(self.layer_name, source) for c in plan.union]
         blocked = story.blocked(plan, tokens, x.device)  # (P, N, F)
         return _attention_excluding(
             attn, q, k, v, blocked.repeat(groups, 1, 1), tokens, lengths, story.cuda_backends

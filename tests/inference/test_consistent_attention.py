@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -36,12 +37,18 @@ def write_bank(story: StoryAttention, n: int, latent: tuple[int, int], cfg: bool
 
 
 def random_bank(
-    story: StoryAttention, name: str, n: int, tokens: int, latent: tuple[int, int], cfg: bool
+    story: StoryAttention,
+    name: str,
+    n: int,
+    tokens: int,
+    latent: tuple[int, int],
+    cfg: bool,
+    steps: Sequence[int] = range(4),
 ) -> IdentityBank:
-    """A bank filled with random tokens at every step (as if written with these settings)."""
+    """A bank filled with random tokens at ``steps`` (as if written with these settings)."""
     bank = story.new_bank(name, num_images=n, num_steps=4, latent_size=latent, cfg=cfg)
     count = sample_count(story.config.rate_for(tokens, latent), tokens)
-    for step in range(4):
+    for step in steps:
         bank.put(LAYER, step, torch.randn(2 if cfg else 1, n * count, CHANNELS))
     return bank
 
@@ -211,20 +218,23 @@ def test_read_matches_reference(case: str, cfg: bool, split: bool) -> None:
 AHEAD = CSAConfig(start_step=0, p_early=1.0, p_late=1.0, read_ahead=0.5)  # 2 of 4 steps
 
 
-def test_a_read_ahead_takes_the_identity_tokens_of_a_later_step() -> None:
+@pytest.mark.parametrize("case", sorted(READ_CASES))
+def test_a_read_ahead_takes_the_identity_tokens_of_a_later_step(case: str) -> None:
     """A panel early in its denoising looks at the identity panels as they were two steps on."""
+    panels = READ_CASES[case]
     attn = make_layer()
     story, proc = make_story(AHEAD)
     latent, tokens = (8, 8), 64
-    banks = {"a": random_bank(story, "a", 2, tokens, latent, cfg=True)}
-    panels = [PanelSpec(("a",)), PanelSpec(("a",))]
+    sizes = {"a": 2, "b": 3, "c": 1}
+    # as written for reading ahead: steps 2 and 3 only
+    banks = {c: random_bank(story, c, n, tokens, latent, True, (2, 3)) for c, n in sizes.items()}
     x = torch.randn(2 * len(panels), tokens, CHANNELS)
     story.begin_read(panels, banks, num_steps=4, latent_size=latent, cfg=True)
     for step, source in [(0, 2), (1, 3), (2, 3), (3, 3)]:
         story.step = step
         with torch.no_grad():
             fast = proc(attn, x)
-            refs = {"a": banks["a"].get(LAYER, source, x.device, x.dtype)}
+            refs = {c: b.get(LAYER, source, x.device, x.dtype) for c, b in banks.items()}
             slow = reference_read(attn, x, panels, refs, 2, token_grid(tokens, latent))
         assert_close(fast, slow, rtol=1e-5, atol=1e-5)
 
