@@ -143,6 +143,12 @@ def test_shared_tokens_set_a_characters_sampling_rates_undoably(window: MainWind
     restored = library.current()
     assert restored is not None and restored.identity.sample_rate_low_res == 1.0
     assert library.shared.value() == 100
+    # another identity edit leaves rates set apart in the file (low-res 1.0, high-res 0.3) alone
+    restored.identity.sample_rate_high_res = 0.3
+    library.identity_panels.setValue(library.identity_panels.value() + 1)
+    edited = library.current()
+    assert edited is not None
+    assert (edited.identity.sample_rate_low_res, edited.identity.sample_rate_high_res) == (1.0, 0.3)
 
 
 def test_save_reopen_compare(window: MainWindow, tmp_path: Path) -> None:

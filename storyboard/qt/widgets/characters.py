@@ -221,11 +221,13 @@ class CharacterLibrary(QWidget):
         character = self.current()
         if character is None:
             return
-        rate = self.shared.value() / 100
+        low, high = character.identity.sample_rate_low_res, character.identity.sample_rate_high_res
+        if self.shared.value() != round(low * 100):  # else rates a file set apart stay so
+            low = high = self.shared.value() / 100
         identity = IdentitySettings(
             identity_panels=self.identity_panels.value(),
-            sample_rate_low_res=rate,
-            sample_rate_high_res=rate,
+            sample_rate_low_res=low,
+            sample_rate_high_res=high,
             enabled=self.consistent.isChecked(),
         )
         self._edit({"identity": identity}, "Set identity settings")
