@@ -27,7 +27,8 @@ class Batches:
 
     Plain batches by default; ``story_panels``: stories of that many panels; ``positions``: sets
     of one picture at the three positions (:func:`~inference.toyworld.world.position_sets`).
-    ``position_rate`` and ``swap`` go to :func:`~inference.toyworld.world.random_captions`.
+    ``position_rate``, ``swap`` and ``bare`` go to
+    :func:`~inference.toyworld.world.random_captions` (``bare`` to the position sets as well).
     """
 
     def __init__(
@@ -40,9 +41,11 @@ class Batches:
         positions: bool = False,
         position_rate: float | None = None,
         swap: float = 0.0,
+        bare: float = 0.0,
     ) -> None:
         self.tokenizer, self.batch, self.story_panels = tokenizer, batch, story_panels
         self.positions, self.position_rate, self.swap = positions, position_rate, swap
+        self.bare = bare
         self.generator = torch.Generator().manual_seed(seed)
         self.queue: queue.Queue[tuple[Any, torch.Tensor]] = queue.Queue(maxsize=6)
         self.running = True
@@ -51,15 +54,20 @@ class Batches:
 
     def make(self) -> tuple[Any, list[str]]:
         """The next batch's pictures and captions (before unknown words are mixed in)."""
-        rate = self.position_rate
+        rate, bare = self.position_rate, self.bare
         if self.positions:
-            return position_sets(self.batch // 3, self.generator)
+            return position_sets(self.batch // 3, self.generator, bare=bare)
         if self.story_panels:
             panels = self.story_panels
             world = story_world(self.batch // panels, panels, self.generator)
-            return world, random_captions(world, self.generator, drop=0.6, empty=0.0, position=rate)
+            captions = random_captions(
+                world, self.generator, drop=0.6, empty=0.0, position=rate, bare=bare
+            )
+            return world, captions
         world = sample_world(self.batch, self.generator, two_people=0.3, look_alike=0.4)
-        return world, random_captions(world, self.generator, position=rate, swap=self.swap)
+        return world, random_captions(
+            world, self.generator, position=rate, swap=self.swap, bare=bare
+        )
 
     def _fill(self) -> None:
         while self.running:
@@ -86,13 +94,20 @@ class Batches:
 
 def batch_sources(tokenizer: Any, args: argparse.Namespace, steps: int) -> dict[str, Batches]:
     """The batch makers a run draws from: ``plain``, and ``story`` and ``sets`` when asked for."""
-    options: dict[str, Any] = {"position_rate": args.position_rate, "swap": args.swap_people}
+    options: dict[str, Any] = {
+        "position_rate": args.position_rate,
+        "swap": args.swap_people,
+        "bare": args.bare_captions,
+    }
     sources = {"plain": Batches(tokenizer, args.batch, args.seed + steps, **options)}
     if args.story_panels:
         seed = args.seed + 1 + steps
         sources["story"] = Batches(tokenizer, args.batch, seed, args.story_panels, **options)
     if args.position_share > 0:
-        sources["sets"] = Batches(tokenizer, args.batch, args.seed + 2 + steps, positions=True)
+        seed = args.seed + 2 + steps
+        sources["sets"] = Batches(
+            tokenizer, args.batch, seed, positions=True, bare=args.bare_captions
+        )
     return sources
 
 

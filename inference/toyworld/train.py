@@ -344,6 +344,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="share of two-person captions that describe the right-hand person first "
         "(default 0: always the left one first)",
     )
+    parser.add_argument(
+        "--bare-captions",
+        type=float,
+        default=0.0,
+        help="share of captions (of every kind) that leave the look out and give only pose, "
+        "position and scene, as story prompts do (docs/toyworld-position.md)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     return parser.parse_args(argv)

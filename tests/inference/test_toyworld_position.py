@@ -53,6 +53,26 @@ def test_swapped_two_person_captions_describe_the_right_hand_person_first() -> N
         assert k.index(first) < k.index(second)
 
 
+def test_bare_captions_give_pose_position_and_scene_and_no_look() -> None:
+    """The short prompts of stories ("a person waving on the right in the park") are in the
+    training data only when asked for; the pose, position and scene are drawn as usual."""
+    world = sample_world(300, _generator(10), two_people=0.3)
+    bare = random_captions(world, _generator(11), empty=0.0, bare=1.0, position=1.0)
+    look = {"hair", "shirt", "wearing", "with", "glasses", "hat", "tall", "small", "skirt"}
+    for i, text in enumerate(bare):
+        assert not look & set(text.split()), text
+        for slot in range(1 + int(world.present[i, 1])):
+            assert PHRASES[int(world.people["position"][i, slot])] in text
+    poses = sum(any(p in t for p in ("standing", "waving", "walking")) for t in bare)
+    assert 0.6 * 300 < poses < 300  # stated as any attribute (drop 0.3), not always
+    some = random_captions(world, _generator(11), empty=0.0, bare=0.3)
+    share = sum(not look & set(t.split()) for t in some) / len(some)
+    assert 0.2 < share < 0.4
+    _, sets = position_sets(20, _generator(12), bare=1.0)
+    assert all(not look & set(t.split()) for t in sets)
+    assert parse_args(["--bare-captions", "0.3"]).bare_captions == 0.3
+
+
 def test_a_position_set_is_one_picture_at_the_three_places() -> None:
     world, captions = position_sets(8, _generator(8))
     assert len(world) == len(captions) == 24
