@@ -314,6 +314,11 @@ def panel_job(
     )
 
 
+def identity_cache(bundle: Path) -> Path:
+    """Where a project keeps its characters' saved identity banks (one file per character)."""
+    return Path(bundle) / "cache" / "identity"
+
+
 def _store(bundle: Path | None) -> AssetStore | None:
     return AssetStore(bundle) if bundle is not None else None
 
@@ -366,7 +371,7 @@ def build_story_request(
         sampling=_sampling(project, overrides),
         panels=panels,
         characters=characters,
-        cache_dir=str(Path(bundle) / "cache" / "identity") if bundle is not None else None,
+        cache_dir=str(identity_cache(bundle)) if bundle is not None else None,
         batch_size=max(1, overrides.batch_size),
     )
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit, QSpinBo
 from pytestqt.qtbot import QtBot
 
 from storyboard.core.autosave import LOCK_FILE
+from storyboard.core.jobs import identity_cache
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.persistence import load_project
 from storyboard.core.settings import AppSettings
@@ -303,3 +304,21 @@ def test_dialogue_becomes_a_balloon_in_one_click(window: MainWindow, qtbot: QtBo
     balloons = window.document.project.panels[panel_id].balloons
     assert balloons[-1].text == "Leo! Over here!"
     assert window.document.undo_stack.text(0) == "Balloon from dialogue"
+
+
+def test_opening_a_project_warms_its_saved_identity_banks(
+    app: QApplication, sample_copy: Path
+) -> None:
+    """A regenerate after a restart then finds its characters' banks in the file cache."""
+    bank = identity_cache(sample_copy) / "mara-0123.safetensors"
+    bank.parent.mkdir(parents=True)
+    bank.write_bytes(b"\0" * 4096)
+    window = MainWindow(AppSettings())
+    assert window.bank_warmup is None
+    assert window.open_path(sample_copy)
+    warmup = window.bank_warmup
+    assert warmup is not None and warmup.wait(30)
+    assert warmup.paths == [bank]
+    window.new_project()  # no banks: nothing warms, the old warm-up is left to end
+    window.document.undo_stack.setClean()
+    window.close()
