@@ -40,6 +40,7 @@ from pathlib import Path
 
 import torch
 
+from inference.bank_warmup import warm_banks
 from inference.bench import GIB, Row, environment, measure
 from inference.bench_timed import Timed, note_read, panels_of, profile
 from inference.engine import StoryEngine
@@ -196,6 +197,17 @@ class Resolution:
             evict(self.cache)
         return Timed(self.engine, self.regenerate(steps))
 
+    def regenerate_after_opening(self, steps: int, warmed: list[float]) -> Timed:
+        """As after a restart: the bank file evicted, then read ahead as the editor does when a
+        project opens (:mod:`inference.bank_warmup`); the regenerate starts once that is done."""
+        self.engine.banks.clear()
+        evict(self.cache)
+        warmup = warm_banks(self.cache)
+        if warmup is not None:
+            warmup.wait()
+            warmed.append(warmup.seconds)
+        return Timed(self.engine, self.regenerate(steps))
+
     def fp16_bank(self, steps: int, plain: Row) -> None:
         """The identity phase and the regenerate rows again with the bank kept in fp16, as before
         banks were encoded (:mod:`inference.bank_codec`): what the encoding buys and costs."""
@@ -217,6 +229,15 @@ class Resolution:
             )
             note_read(row, call, from_disk=True)
             rows.append(row)
+        warmed: list[float] = []
+        row, call = self.median(
+            f"regenerate 1 panel, {bank} from disk (evicted, read ahead as the project opened)",
+            functools.partial(self.regenerate_after_opening, steps, warmed),
+            plain,
+            paired=True,
+        )
+        note_read(row, call, from_disk=True)
+        row.notes["read_ahead_s"] = sorted(warmed)[len(warmed) // 2] if warmed else 0.0
         row, call = self.median(
             f"regenerate 1 panel, {bank} in memory (same session)",
             lambda: Timed(self.engine, self.regenerate(steps)),

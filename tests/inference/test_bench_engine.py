@@ -30,8 +30,10 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
         "regenerate 1 panel",
         "regenerate 1 panel",
         "regenerate 1 panel",
+        "regenerate 1 panel",
         "official approach",
         "identity phase",
+        "regenerate 1 panel",
         "regenerate 1 panel",
         "regenerate 1 panel",
         "regenerate 1 panel",
@@ -39,7 +41,8 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
     ]
     assert all(row["seconds"] > 0 for row in data["rows"])
     plain = modes[2]
-    regenerates = modes[7:10] + modes[12:15]  # evicted, warm, in memory; encoded, then fp16
+    # evicted, warm, evicted and read ahead, in memory; the encoded bank, then fp16
+    regenerates = modes[7:11] + modes[13:17]
     for mode in modes[3:]:
         paired = "plain single panel run before each" if mode in regenerates else plain
         assert rows[mode]["baseline"] == paired and rows[mode]["ratio"] > 0
@@ -48,10 +51,12 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
     for mode in regenerates:
         notes = rows[mode]["notes"]
         assert rows[mode]["panels"] == 1 and notes["to_first_step_s"] > 0 and notes["plain_s"] > 0
-    identity, fp16 = rows[modes[3]], rows[modes[11]]
+    for mode in (modes[9], modes[15]):  # read ahead as the project opened: the whole file
+        assert "read ahead" in mode and rows[mode]["notes"]["read_ahead_s"] > 0
+    identity, fp16 = rows[modes[3]], rows[modes[12]]
     assert identity["panels"] == 4 and identity["notes"]["bank_file_gib"] > 0
     # the fp16 bank's file is twice the encoded one (the tiny model's tokens have 32 channels)
     assert fp16["notes"]["bank_file_gib"] / identity["notes"]["bank_file_gib"] > 1.7
-    official = rows[modes[10]]
+    official = rows[modes[11]]
     assert official["seconds"] > identity["seconds"] - identity["notes"]["bank_save_s"]
     assert list(tmp_path.iterdir()) == [out]  # the model and the banks were cleaned up
