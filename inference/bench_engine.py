@@ -26,23 +26,30 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
 import importlib.metadata
 import json
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from inference.bank_warmup import warm_banks
 from inference.bench import GIB, Row, environment, measure
-from inference.bench_timed import Timed, note_read, panels_of, profile
+from inference.bench_timed import (
+    BesideDiskRead,
+    Timed,
+    note_read,
+    panels_of,
+    profile,
+    settle,
+    write_report,
+)
 from inference.engine import StoryEngine
 from inference.identity_bank import IdentityBank
 from inference.random_sdxl import evict, save_model
@@ -247,6 +254,21 @@ class Resolution:
         note_read(row, call)
         return rows[0], row
 
+    def beside_disk_read(self, steps: int, plain: Row) -> None:
+        """A plain panel while another process reads the evicted bank file: whether the cost of
+        an evicted-file regenerate is the disk read itself rather than how the engine reads."""
+        readers: list[subprocess.Popen[bytes]] = []
+
+        def make() -> Timed:
+            evict(self.cache)
+            files = sorted(self.cache.glob("*.safetensors"))
+            return BesideDiskRead(self.engine, self.plain(steps), files, readers)
+
+        mode = "plain single panel while another process reads the evicted bank file"
+        self.median(mode, make, plain, paired=True)
+        for reader in readers:
+            reader.wait()
+
     def identity_row(self, mode: str, steps: int, plain: Row) -> Row:
         """The identity phase alone, with how long its bank's save held the job's end."""
         row, write = self.timed(mode, self.identity(steps), plain)
@@ -297,6 +319,7 @@ class Resolution:
         self.rows.append(row)
         if self.args.compare_fp16_bank:
             self.fp16_bank(steps, plain)
+        self.beside_disk_read(steps, plain)
         self.median(
             "plain single panel (again)", lambda: Timed(self.engine, self.plain(steps)), plain
         )
@@ -306,40 +329,6 @@ class Resolution:
                 Timed(self.engine, self.regenerate(steps)), self.args.profile / f"read-{self.res}"
             )
         return self.rows
-
-
-def settle(seconds: float) -> None:
-    """Let the last run's after-effects pass before the next is timed. A plain panel run right
-    after an evicted-file regenerate took 3.65 s against 2.31 s (H100, medians of five)."""
-    if seconds <= 0:
-        return
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    time.sleep(seconds)
-
-
-# ---------------------------------------------------------------------------------- report
-def format_table(rows: list[Row]) -> str:
-    """Markdown table of the rows."""
-    lines = [
-        "| mode | res | seconds | ratio to plain panel | peak GiB total | notes |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        notes = ", ".join(f"{k} {v:.2f}" for k, v in r.notes.items())
-        ratio = f"{r.ratio:.3f}x" if r.ratio else ""
-        res = str(r.res) if r.res else ""
-        peak = f"{r.peak_total_gib:.2f}" if r.peak_total_gib else ""
-        lines.append(f"| {r.mode} | {res} | {r.seconds:.2f} | {ratio} | {peak} | {notes} |")
-    return "\n".join(lines)
-
-
-def write_report(path: Path | None, env: dict[str, str], rows: list[Row]) -> None:
-    """Print the table, and write the JSON (after every resolution, so a timeout keeps rows)."""
-    print(format_table(rows), flush=True)
-    if path is not None:
-        path.write_text(json.dumps({"env": env, "rows": [asdict(r) for r in rows]}, indent=1))
 
 
 def load_rows(
