@@ -48,6 +48,7 @@ from inference.bench_timed import (
     panels_of,
     profile,
     settle,
+    write_json,
     write_report,
 )
 from inference.engine import StoryEngine
@@ -81,11 +82,23 @@ class Resolution:
     """The engine rows at one resolution; ratios are to a plain single panel."""
 
     def __init__(
-        self, engine: StoryEngine, model: str, res: int, args: argparse.Namespace, work: Path
+        self,
+        engine: StoryEngine,
+        model: str,
+        res: int,
+        args: argparse.Namespace,
+        work: Path,
+        saved: Callable[[list[Row]], None] = lambda rows: None,
     ) -> None:
         self.engine, self.model, self.res, self.args = engine, model, res, args
         self.cache = work / f"banks-{res}"
         self.rows: list[Row] = []
+        self.saved = saved
+        """Called with the rows so far after each one (a call that runs out of time keeps them)."""
+
+    def keep(self, row: Row) -> None:
+        self.rows.append(row)
+        self.saved(self.rows)
 
     def sampling(self, steps: int) -> Sampling:
         return Sampling(self.res, self.res, steps, GUIDANCE, "ddim", fit_to_model=False)
@@ -129,7 +142,7 @@ class Resolution:
         row = Row(mode, self.res, panels, seconds, over, total)
         if baseline is not None:
             row.baseline, row.ratio = baseline.mode, seconds / baseline.seconds
-        self.rows.append(row)
+        self.keep(row)
         logger.info("%s %d: %.2f s (peak %.2f GiB)", mode, self.res, seconds, total)
         return row
 
@@ -174,7 +187,7 @@ class Resolution:
         elif baseline is not None:
             row.baseline, row.ratio = baseline.mode, seconds / baseline.seconds
         row.notes["min_s"], row.notes["max_s"] = runs[0][0], runs[-1][0]
-        self.rows.append(row)
+        self.keep(row)
         logger.info("%s %d: median %.2f s of %d", mode, self.res, seconds, len(runs))
         return row, call
 
@@ -316,7 +329,7 @@ class Resolution:
             official / plain.seconds,
         )
         row.notes["x_evicted_regenerate"] = official / regen.seconds
-        self.rows.append(row)
+        self.keep(row)
         if self.args.compare_fp16_bank:
             self.fp16_bank(steps, plain)
         self.beside_disk_read(steps, plain)
@@ -412,7 +425,12 @@ def main(argv: list[str] | None = None) -> int:
         # (the CPU smoke run encodes banks as the GPU does)
         with IdentityBank.encoded_on((device.type,)):
             for res in args.res:
-                rows.extend(Resolution(engine, str(folder), res, args, work).run())
+                done = list(rows)
+
+                def saved(new: list[Row], done: list[Row] = done) -> None:
+                    write_json(args.json, env, done + new)
+
+                rows.extend(Resolution(engine, str(folder), res, args, work, saved).run())
                 write_report(args.json, env, rows)
     return 0
 

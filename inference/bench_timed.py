@@ -159,5 +159,10 @@ def format_table(rows: list[Row]) -> str:
 def write_report(path: Path | None, env: dict[str, str], rows: list[Row]) -> None:
     """Print the table, and write the JSON (after every resolution, so a timeout keeps rows)."""
     print(format_table(rows), flush=True)
+    write_json(path, env, rows)
+
+
+def write_json(path: Path | None, env: dict[str, str], rows: list[Row]) -> None:
+    """The rows as JSON (nothing without a path)."""
     if path is not None:
         path.write_text(json.dumps({"env": env, "rows": [asdict(r) for r in rows]}, indent=1))

@@ -5,6 +5,7 @@
 #   tools/gpu_checks.sh [RES ...]               # default 1024
 #   CHECKS="tests engine" tools/gpu_checks.sh   # a subset of: tests csa engine
 #   ENGINE_ARGS="--compare-fp16-bank" tools/gpu_checks.sh   # more arguments for the engine bench
+#   PROFILE=0 tools/gpu_checks.sh               # no op profiles (about 60 s less)
 #
 # The device machine has torch but not diffusers: carry .wheels (see docs/benchmarks.md).
 set -u
@@ -31,8 +32,10 @@ if [[ $CHECKS == *csa* ]]; then
 fi
 if [[ $CHECKS == *engine* ]]; then
     # shellcheck disable=SC2086
+    profile=(--profile "$OUT/profile")
+    [ "${PROFILE:-1}" = 0 ] && profile=()
     python3 -m inference.bench_engine --res $res --json "$OUT/engine.json" \
-        --profile "$OUT/profile" ${ENGINE_ARGS:-} >"$OUT/engine.txt" 2>&1
+        "${profile[@]}" ${ENGINE_ARGS:-} >"$OUT/engine.txt" 2>&1
     grep '^|' "$OUT/engine.txt"
     head -n 1 "$OUT"/profile/*.txt 2>/dev/null || true
 fi
