@@ -7,7 +7,7 @@ WORK=${1:-/tmp/toyworld}
 cd "$(dirname "$0")/.."
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1  # the wheels train_toyworld.sh installed
 mkdir -p $WORK/grids
-timeout 240 python3 -m inference.bench_consistency --model $WORK/model \
+timeout 420 python3 -m inference.bench_consistency --model $WORK/model \
     --reader $WORK/toyworld-reader.safetensors --stories 32 --adherence 300 --device cuda \
     --save-images $WORK/grids --json >"$OUT/bench.json" 2>"$OUT/bench.log"
 tail -n 12 "$OUT/bench.log"
