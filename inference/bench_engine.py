@@ -236,28 +236,25 @@ class Resolution:
             self.regenerate_rows("fp16 bank", steps, plain)
 
     def regenerate_rows(self, bank: str, steps: int, plain: Row) -> tuple[Row, Row]:
-        """One panel regenerated from the bank's file (evicted, then in the page cache) and from
-        memory, each run after a plain panel of its own; returns the evicted and memory rows."""
+        """One panel regenerated from the bank's file (evicted; in the page cache; evicted and
+        read ahead) and from memory, each run after a plain panel of its own; returns the evicted
+        and memory rows."""
+        warmed: list[float] = []
+        from_disk: tuple[tuple[str, Callable[[], Timed]], ...] = (
+            ("evicted)", functools.partial(self.regenerate_from_disk, steps, True)),
+            ("warm)", functools.partial(self.regenerate_from_disk, steps, False)),
+            (
+                "evicted, then read ahead as the project opened)",
+                functools.partial(self.regenerate_after_opening, steps, warmed),
+            ),
+        )
         rows = []
-        for where in ("from disk (page cache evicted)", "from disk (page cache warm)"):
-            cold = "evicted" in where
-            row, call = self.median(
-                f"regenerate 1 panel, {bank} {where}",
-                functools.partial(self.regenerate_from_disk, steps, cold),
-                plain,
-                paired=True,
-            )
+        for where, make in from_disk:
+            mode = f"regenerate 1 panel, {bank} from disk (page cache {where}"
+            row, call = self.median(mode, make, plain, paired=True)
             note_read(row, call, from_disk=True)
             rows.append(row)
-        warmed: list[float] = []
-        row, call = self.median(
-            f"regenerate 1 panel, {bank} from disk (evicted, read ahead as the project opened)",
-            functools.partial(self.regenerate_after_opening, steps, warmed),
-            plain,
-            paired=True,
-        )
-        note_read(row, call, from_disk=True)
-        row.notes["read_ahead_s"] = sorted(warmed)[len(warmed) // 2] if warmed else 0.0
+        rows[-1].notes["read_ahead_s"] = sorted(warmed)[len(warmed) // 2] if warmed else 0.0
         row, call = self.median(
             f"regenerate 1 panel, {bank} in memory (same session)",
             lambda: Timed(self.engine, self.regenerate(steps)),
