@@ -42,6 +42,7 @@ from inference.story_attention import Box, PanelSpec, StoryAttention
 from inference.toyworld.model import MODEL_DIR, load_pipeline
 from inference.toyworld.reader import READER_FILE, AttributeReader, load_reader
 from inference.toyworld.render import position_box
+from inference.toyworld.two_people import left_and_right, two_person_adherence, two_person_prompt
 from inference.toyworld.world import (
     APPEARANCE,
     PERSON_ATTRIBUTES,
@@ -148,6 +149,14 @@ class Generator:
         )
         return out.images.float().cpu()
 
+    def many(self, prompts: list[str], seed: int, batch: int = 32) -> torch.Tensor:
+        """Pictures of ``prompts`` in batches, picture ``i`` from seed ``seed + i``."""
+        parts = []
+        for i in range(0, len(prompts), batch):
+            chunk = prompts[i : i + batch]
+            parts.append(self.images(chunk, [seed + i + j for j in range(len(chunk))]))
+        return torch.cat(parts)
+
     def story_images(self, story: list[Panel], setting: Setting, identity: int) -> torch.Tensor:
         prompts, seeds = [p.prompt for p in story], [p.seed for p in story]
         if setting.csa is None:
@@ -201,12 +210,7 @@ def prompt_adherence(
         f"{describe_person(world.person(i), every)} {SCENE_PHRASES[world.scene_name(i)]}"
         for i in range(count)
     ]
-    images = torch.cat(
-        [
-            gen.images(prompts[i : i + 32], [seed + j for j in range(i, min(i + 32, count))])
-            for i in range(0, count, 32)
-        ]
-    )
+    images = gen.many(prompts, seed)
     read = reader.read(images)
     correct = {"scene": read["scene"] == world.scene}
     for name in (*APPEARANCE, "position", "pose"):
@@ -279,6 +283,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     if args.adherence:
         result["prompt adherence"] = prompt_adherence(gen, reader, args.adherence, args.seed + 7)
+    if args.two_people:
+        world = left_and_right(args.two_people, torch.Generator().manual_seed(args.seed + 11))
+        prompts = [two_person_prompt(world, i) for i in range(len(world))]
+        images = gen.many(prompts, args.seed + 11)
+        result["two people"] = two_person_adherence(images, world, reader)
     return result
 
 
@@ -310,6 +319,9 @@ def format_table(result: dict[str, Any]) -> str:
     if "prompt adherence" in result:
         lines.append("prompt adherence (plain, everything stated):")
         lines += [f"  {k:16s} {v:.3f}" for k, v in result["prompt adherence"].items()]
+    if "two people" in result:
+        lines.append("two people, both described whole (plain), read one at a time:")
+        lines += [f"  {k:28s} {v:.3f}" for k, v in result["two people"].items()]
     return "\n".join(lines)
 
 
@@ -323,6 +335,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--guidance", type=float, default=4.0)
     parser.add_argument("--adherence", type=int, default=200, help="pictures; 0 skips")
+    parser.add_argument(
+        "--two-people", type=int, default=0, help="two-person pictures (left and right); 0 skips"
+    )
     parser.add_argument("--only", nargs="*", help="setting names to run")
     parser.add_argument(
         "--read-ahead",

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1  # the wheels train_toyworld.sh installed
 mkdir -p $WORK/grids
 timeout 420 python3 -m inference.bench_consistency --model $WORK/model \
-    --reader $WORK/toyworld-reader.safetensors --stories 32 --adherence 300 --device cuda \
+    --reader $WORK/toyworld-reader.safetensors --stories 32 --adherence 300 --two-people 300 \
+    --device cuda \
     --save-images $WORK/grids --json >"$OUT/bench.json" 2>"$OUT/bench.log"
 tail -n 12 "$OUT/bench.log"
 (cd $WORK && tar cf "$OUT/grids.tar" grids)

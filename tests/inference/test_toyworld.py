@@ -163,7 +163,10 @@ def test_the_consistency_benchmark_runs_and_reports_every_setting(tmp_path: Path
     args = ["--stories", "1", "--panels", "3", "--identity", "2", "--steps", "2"]
     args += ["--adherence", "2", "--device", "cpu", "--save-images", str(tmp_path)]
     bench_consistency.main(args)
-    result = bench_consistency.run(bench_consistency.parse_args([*args, "--only", "plain"]))
+    two = ["--only", "plain", "--two-people", "3"]
+    result = bench_consistency.run(bench_consistency.parse_args([*args, *two]))
+    assert {"left whole look", "right has the other's hair"} <= set(result["two people"])
+    assert "two people" in bench_consistency.format_table(result)
     row = result["settings"]["plain"]
     assert {"colour", "all", "scene", *APPEARANCE} <= set(row)
     assert 0.0 <= row["scene"] <= 1.0
