@@ -7,6 +7,8 @@ the disk instead (2.3 s at 2 GB/s), and that read runs beside the whole panel. O
 machine the panel then took 1.10-1.41x a plain one against 1.0-1.17x with the file cached
 (``docs/benchmarks.md``, issue 5). A regenerate usually follows the project's opening by
 seconds at least, so opening asks the system to read the files ahead, on a background thread.
+Measured the same way, an evicted file read ahead like this took 2.5-3.0 s, and the regenerate
+after it 1.05x a plain panel (session 7).
 
 Newest files first and no more than half of the memory that is available: a cache that throws
 out what it just read helps nobody. The thread reads through a small buffer, which leaves the
