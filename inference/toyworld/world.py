@@ -86,10 +86,12 @@ def sample_world(
     two_people: float = 0.25,
     look_alike: float = 0.0,
     fixed: dict[str, int] | None = None,
+    pairs: tuple[tuple[int, int], ...] = ((0, 2), (0, 1), (1, 2)),
 ) -> WorldBatch:
     """``n`` random pictures; ``fixed`` pins attributes (``scene`` or a person attribute).
 
-    Two people stand in different positions (left/right, or one of them in the middle). In
+    Two people stand in different positions, one of ``pairs`` of position indices (left and
+    right, or one of them in the middle), the first person left of the second. In
     ``look_alike`` of the pictures with two people, the second has the first one's appearance
     (twins, a team in uniform): the model then learns to match one figure's look to another's
     through self-attention, the very path Consistent Self-Attention extends across panels.
@@ -104,8 +106,8 @@ def sample_world(
     present[:, 0] = True
     present[:, 1] = torch.rand((n,), generator=generator) < two_people
     # two people: slot 0 left of slot 1, in different positions
-    pairs = torch.tensor([[0, 2], [0, 1], [1, 2]])
-    pair = pairs[torch.randint(len(pairs), (n,), generator=generator)]
+    places = torch.tensor(pairs)
+    pair = places[torch.randint(len(places), (n,), generator=generator)]
     people["position"] = torch.where(present[:, 1:], pair, people["position"])
     alike = present[:, 1] & (torch.rand((n,), generator=generator) < look_alike)
     for name in APPEARANCE:
