@@ -39,7 +39,7 @@ from pathlib import Path
 
 import torch
 
-from inference.bank_warmup import warm_banks
+from inference.bank_warmup import bank_files, warm_banks
 from inference.bench import GIB, Row, environment, measure
 from inference.bench_timed import (
     BesideDiskRead,
@@ -241,16 +241,16 @@ class Resolution:
         and memory rows."""
         warmed: list[float] = []
         from_disk: tuple[tuple[str, Callable[[], Timed]], ...] = (
-            ("evicted)", functools.partial(self.regenerate_from_disk, steps, True)),
-            ("warm)", functools.partial(self.regenerate_from_disk, steps, False)),
+            ("page cache evicted", functools.partial(self.regenerate_from_disk, steps, True)),
+            ("page cache warm", functools.partial(self.regenerate_from_disk, steps, False)),
             (
-                "evicted, then read ahead as the project opened)",
+                "page cache evicted, then read ahead as the project opened",
                 functools.partial(self.regenerate_after_opening, steps, warmed),
             ),
         )
         rows = []
         for where, make in from_disk:
-            mode = f"regenerate 1 panel, {bank} from disk (page cache {where}"
+            mode = f"regenerate 1 panel, {bank} from disk ({where})"
             row, call = self.median(mode, make, plain, paired=True)
             note_read(row, call, from_disk=True)
             rows.append(row)
@@ -271,8 +271,7 @@ class Resolution:
 
         def make() -> Timed:
             evict(self.cache)
-            files = sorted(self.cache.glob("*.safetensors"))
-            return BesideDiskRead(self.engine, self.plain(steps), files, readers)
+            return BesideDiskRead(self.engine, self.plain(steps), bank_files(self.cache), readers)
 
         mode = "plain single panel while another process reads the evicted bank file"
         self.median(mode, make, plain, paired=True)
