@@ -10,6 +10,11 @@ seconds at least, so opening asks the system to read the files ahead, on a backg
 Measured the same way, an evicted file read ahead like this took 2.5-3.0 s, and the regenerate
 after it 1.05x a plain panel (session 7).
 
+``main.py generate`` does not read ahead: there the model's files are usually evicted too, and a
+read-ahead beside the model's load shares the disk with it. After a restart a new engine's load
+and regenerate took 1.00x the load and a plain panel without a read-ahead, and 1.22x with one
+(session 8).
+
 Newest files first and no more than half of the memory that is available: a cache that throws
 out what it just read helps nobody. The thread reads through a small buffer, which leaves the
 files in the cache on every system and says when they are in (``posix_fadvise(WILLNEED)``, on

@@ -1,7 +1,7 @@
 """One timed ``StoryEngine.generate`` call of the engine benchmark (:mod:`inference.bench_engine`):
 the moments of its progress events and images, to split its time into parts, the checks that a
-regenerate only read its bank, a call beside another process's disk read, an op profile of a
-call, the rest between timed calls and the report's table."""
+regenerate only read its bank, a call beside another process's disk read, a new engine's first
+call, an op profile of a call, the rest between timed calls and the report's table."""
 
 from __future__ import annotations
 
@@ -81,6 +81,21 @@ class BesideDiskRead(Timed):
         command = ["cat", *map(str, self.files)]
         self.readers.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
         super().__call__()
+
+
+class FirstRun:
+    """A new engine's first call, as ``main.py generate`` makes one: it loads the model, then
+    draws the request. :meth:`close` frees the engine's memory after the timing."""
+
+    def __init__(self, like: StoryEngine, request: StoryRequest | PanelRequest) -> None:
+        self.engine = StoryEngine(request.model, device=str(like.device), dtype=like.dtype)
+        self.request = request
+
+    def __call__(self) -> None:
+        self.engine.generate(self.request)
+
+    def close(self) -> None:
+        self.engine.unload()
 
 
 def profile(call: Timed, path: Path) -> None:

@@ -38,6 +38,8 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
         "regenerate 1 panel",
         "regenerate 1 panel",
         "plain single panel while another process reads the evicted bank file",
+        "first run of a new engine",
+        "first run of a new engine",
         "plain single panel (again)",
     ]
     assert all(row["seconds"] > 0 for row in data["rows"])
@@ -45,9 +47,13 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
     # evicted, warm, evicted and read ahead, in memory; the encoded bank, then fp16
     regenerates = modes[7:11] + modes[13:17]
     paired_rows = [*regenerates, modes[17]]  # and the plain panel beside a disk read
+    first_runs = modes[18:20]  # model load and a plain panel, then the regenerate
     for mode in modes[3:]:
         paired = "plain single panel run before each" if mode in paired_rows else plain
+        if mode in first_runs:
+            paired = "the same with a plain panel"
         assert rows[mode]["baseline"] == paired and rows[mode]["ratio"] > 0
+    assert rows[first_runs[0]]["ratio"] == 1.0 and "regenerate" in first_runs[1]
     for mode in modes[5:7]:  # the bank saved beside the panel, then after it
         assert rows[mode]["panels"] == 5 and rows[mode]["notes"]["x_no_bank_file"] > 0
     for mode in regenerates:
