@@ -21,7 +21,8 @@ import numpy as np
 from storyboard.core.assets import AssetStore
 from storyboard.core.model import CameraMove, Panel, Project, Rect, Scene, Transition
 from storyboard.core.model import TransitionKind as Kind
-from storyboard.export.animatic import SIZE_PRESETS, AnimaticOptions, CaptionMode, plan_animatic
+from storyboard.export.animatic import plan_animatic
+from storyboard.export.animatic_options import SIZE_PRESETS, AnimaticOptions, CaptionMode
 from storyboard.export.video import export_video
 
 

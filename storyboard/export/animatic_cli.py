@@ -8,7 +8,7 @@ from pathlib import Path
 
 from storyboard.core.model import FPS_CHOICES
 from storyboard.core.persistence import load_project
-from storyboard.export.animatic import (
+from storyboard.export.animatic_options import (
     SIZE_PRESETS,
     AnimaticOptions,
     AudioClip,

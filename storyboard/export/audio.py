@@ -16,7 +16,7 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from storyboard.export.animatic import AudioClip, PanelAudio
+from storyboard.export.animatic_options import AudioClip, PanelAudio
 from storyboard.export.output import ExportError
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from storyboard.core.assets import AssetStore
-from storyboard.export.animatic import AnimaticPlan, CaptionMode
+from storyboard.export.animatic import AnimaticPlan
+from storyboard.export.animatic_options import CaptionMode
 from storyboard.export.frames import FrameRenderer
 from storyboard.export.output import ExportError, staged_file
 

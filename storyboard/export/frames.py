@@ -31,11 +31,11 @@ from storyboard.core.model import TransitionKind
 from storyboard.export.animatic import (
     FULL,
     AnimaticPlan,
-    CaptionMode,
     ClipPlan,
     FrameSpec,
     TransitionPlan,
 )
+from storyboard.export.animatic_options import CaptionMode
 from storyboard.export.fonts import lettering_font, ui_font
 from storyboard.export.transitions import (
     FlowMorph,

@@ -1,4 +1,4 @@
-"""The animatic's :class:`~storyboard.export.animatic.Media` over a project bundle's asset store.
+"""The animatic's :class:`~storyboard.export.animatic_options.Media` over a bundle's asset store.
 
 Sound lengths are decoded (exact even for files without a length in their header) and cached by
 file, size and modification time: the player re-plans the animatic after every edit, and

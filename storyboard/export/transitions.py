@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from storyboard.export.animatic import Direction
+from storyboard.export.animatic_options import Direction
 from storyboard.export.output import ExportError
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,8 @@ from numpy.typing import NDArray
 from PySide6.QtGui import QImage
 
 from storyboard.core.model import Project
-from storyboard.export.animatic import AnimaticOptions, AnimaticPlan, CaptionMode, plan_animatic
+from storyboard.export.animatic import AnimaticPlan, plan_animatic
+from storyboard.export.animatic_options import AnimaticOptions, CaptionMode
 from storyboard.export.audio import SAMPLE_RATE, Samples, mix
 from storyboard.export.frames import FrameRenderer, pixels
 from storyboard.export.media import BundleMedia

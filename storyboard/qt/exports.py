@@ -105,7 +105,7 @@ class ExportActions(QObject):
         return self._start("Worksheets", target, export_sheets_pdf, SheetOptions())
 
     def export_video(self, target: Path | None = None) -> BackgroundTask | None:
-        from storyboard.export.animatic import SIZE_PRESETS, AnimaticOptions
+        from storyboard.export.animatic_options import SIZE_PRESETS, AnimaticOptions
         from storyboard.export.video import export_video
 
         filters = "MP4 video (*.mp4);;Animated GIF (*.gif);;Final Cut XML (*.fcpxml)"

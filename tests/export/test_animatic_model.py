@@ -13,8 +13,8 @@ from storyboard.cli import main
 from storyboard.core.assets import AssetStore
 from storyboard.core.model import CameraMove, Rect, Transition, TransitionKind
 from storyboard.core.persistence import save_project
-from storyboard.export.animatic import AnimaticOptions, CaptionMode, Direction
 from storyboard.export.animatic import plan_animatic as plan_of
+from storyboard.export.animatic_options import AnimaticOptions, CaptionMode, Direction
 from storyboard.export.frames import FrameRenderer, pixels
 from storyboard.export.media import BundleMedia
 from tests.export.animatic_helpers import (

@@ -9,13 +9,13 @@ import pytest
 
 from storyboard.core.model import CameraMove, Rect, Transition, TransitionKind
 from storyboard.core.persistence import load_project
-from storyboard.export.animatic import (
+from storyboard.export.animatic import plan_animatic
+from storyboard.export.animatic_options import (
     AnimaticOptions,
     CaptionMode,
     Direction,
     Fit,
     PanelAudio,
-    plan_animatic,
 )
 from storyboard.export.fonts import UI_FAMILY, resolved_family
 from storyboard.export.frames import FrameRenderer, pixels

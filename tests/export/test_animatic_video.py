@@ -10,7 +10,8 @@ import pytest
 
 from storyboard.cli import main
 from storyboard.core.model import Transition, TransitionKind
-from storyboard.export.animatic import AnimaticOptions, AudioClip, CaptionMode, plan_animatic
+from storyboard.export.animatic import plan_animatic
+from storyboard.export.animatic_options import AnimaticOptions, AudioClip, CaptionMode
 from storyboard.export.fcpxml import export_fcpxml
 from storyboard.export.output import ExportCancelled, ExportError
 from storyboard.export.video import export_video

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard.core.model import CameraMove, Rect
-from storyboard.export.animatic import EASINGS
+from storyboard.export.animatic_options import EASINGS
 
 START, END = "start", "end"
 COLORS = {START: QColor("#3fbf6f"), END: QColor("#ef8f2f")}

@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 
 from storyboard.core.commands import Change
 from storyboard.core.errors import ProjectError
-from storyboard.export.animatic import AnimaticOptions, AnimaticPlan, CaptionMode, plan_animatic
+from storyboard.export.animatic import AnimaticPlan, plan_animatic
+from storyboard.export.animatic_options import AnimaticOptions, CaptionMode
 from storyboard.export.audio import SAMPLE_RATE, mix
 from storyboard.export.frames import FrameRenderer
 from storyboard.export.media import BundleMedia
