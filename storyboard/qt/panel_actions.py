@@ -8,8 +8,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
-from storyboard.core.commands import InsertPanels, MovePanels, RemovePanels, duplicate_panels
 from storyboard.core.model import Panel
+from storyboard.core.panel_commands import InsertPanels, MovePanels, RemovePanels, duplicate_panels
 from storyboard.core.timeline import suggested_duration
 from storyboard.qt.document import Document
 from storyboard.qt.selection import Selection

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from storyboard.core.assets import AssetStore, is_media_id
-from storyboard.core.commands import AddCandidate, RemovePanels
+from storyboard.core.commands import AddCandidate
 from storyboard.core.errors import ProjectError
 from storyboard.core.model import Candidate, Project
+from storyboard.core.panel_commands import RemovePanels
 from storyboard.core.persistence import save_project
 from tests.conftest import png_bytes
 

@@ -17,15 +17,11 @@ from storyboard.core.commands import (
     Change,
     Command,
     EditFields,
-    InsertPanels,
     MoveItem,
-    MovePanels,
     RemoveBalloon,
     RemoveItem,
-    RemovePanels,
     RemoveScene,
     accept_image,
-    duplicate_panels,
 )
 from storyboard.core.model import (
     FPS_CHOICES,
@@ -38,6 +34,12 @@ from storyboard.core.model import (
     Scene,
 )
 from storyboard.core.numbering import panel_numbers
+from storyboard.core.panel_commands import (
+    InsertPanels,
+    MovePanels,
+    RemovePanels,
+    duplicate_panels,
+)
 from storyboard.core.story_edits import remove_character, rename_character, set_fps
 from tests.conftest import rich_project
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from storyboard.core.commands import EditFields, MovePanels
+from storyboard.core.commands import EditFields
 from storyboard.core.model import Project
 from storyboard.core.numbering import find_panels, letters, panel_numbers
+from storyboard.core.panel_commands import MovePanels
 from storyboard.core.timeline import (
     frames_to_seconds,
     panel_starts,

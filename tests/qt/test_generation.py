@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from inference.worker import EngineSettings
-from storyboard.core.commands import RemovePanels
+from storyboard.core.panel_commands import RemovePanels
 from storyboard.core.settings import AppSettings
 from storyboard.qt.controller import GenerationController, JobState
 from storyboard.qt.document import Document

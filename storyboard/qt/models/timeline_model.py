@@ -21,8 +21,9 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from storyboard.core.commands import Change, MovePanels
+from storyboard.core.commands import Change
 from storyboard.core.numbering import panel_numbers
+from storyboard.core.panel_commands import MovePanels
 from storyboard.core.timeline import frames_to_seconds
 from storyboard.qt.document import Document
 

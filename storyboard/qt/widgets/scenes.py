@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storyboard.core.commands import AddItem, Change, EditFields, MoveItem, MovePanels, RemoveScene
+from storyboard.core.commands import AddItem, Change, EditFields, MoveItem, RemoveScene
 from storyboard.core.model import Scene
+from storyboard.core.panel_commands import MovePanels
 from storyboard.qt.document import Document
 from storyboard.qt.models.timeline_model import PANEL_MIME
 
