@@ -72,6 +72,8 @@ class BankWarmup:
         self.bytes = total
         self.seconds = 0.0
         """How long the warm-up took (0 until it is done)."""
+        self.finished = False
+        """Whether every file was read (not cancelled)."""
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bank-warmup", daemon=True)
         self._thread.start()
@@ -86,6 +88,7 @@ class BankWarmup:
             except OSError as exc:  # a file removed or unreadable meanwhile: the read will say
                 logger.info("could not warm %s: %s", path, exc)
         self.seconds = time.perf_counter() - started
+        self.finished = True
         logger.info(
             "warmed %d bank file(s), %d bytes, in %.2f s", len(self.paths), self.bytes, self.seconds
         )
@@ -97,6 +100,10 @@ class BankWarmup:
 
     def cancel(self) -> None:
         self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
 
 
 def _warm(path: Path, cancel: threading.Event) -> None:

@@ -104,6 +104,7 @@ class GenerationController(QObject):
     job_failed = Signal(str)  # job id, for the window to offer a fix
     image_recorded = Signal(str, str)  # panel id, asset id
     progress_latency = Signal(float)  # seconds from the worker's report to the GUI (benchmark)
+    busy = Signal(bool)  # True as a job starts, False once none runs and none waits
     _run = Signal(str, object, object, object)
 
     def __init__(
@@ -193,12 +194,14 @@ class GenerationController(QObject):
             return
         job = next((j for j in self.jobs if j.state == JobState.QUEUED), None)
         if job is None:
+            self.busy.emit(False)
             return
         if not self.worker_thread.isRunning():  # started on the first job: no idle thread
             self.worker_thread.start()
         job.state = JobState.RUNNING
         job.started = time.perf_counter()
         self.changed.emit(job.id)
+        self.busy.emit(True)
         self._run.emit(job.id, job.request, job.settings, job.cancel)
 
     # -- the worker's reports -------------------------------------------------------------------

@@ -21,14 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inference.bank_warmup import BankWarmup, warm_banks
 from storyboard.core.autosave import Autosave
 from storyboard.core.commands import Change
 from storyboard.core.errors import ProjectError
-from storyboard.core.jobs import identity_cache
 from storyboard.core.model import Project, Scene
 from storyboard.core.persistence import BUNDLE_SUFFIX, LoadedProject
 from storyboard.core.settings import AppSettings, save_settings
+from storyboard.qt.bank_readahead import BankReadahead
 from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
 from storyboard.qt.errors import ErrorBanner, show_error
@@ -76,7 +75,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.controller = controller or GenerationController()
         self.document = document or Document(empty_project())
-        self.bank_warmup: BankWarmup | None = None
+        self.bank_readahead = BankReadahead(self.controller)
         self.selection = Selection()
         self.thumbnails = ThumbnailCache(self.document.bundle)
         self.banner = ErrorBanner()
@@ -335,10 +334,8 @@ class MainWindow(QMainWindow):
             )
         self.settings.add_recent(document.bundle)
         self._save_settings()
-        if self.bank_warmup is not None:  # the previous project's
-            self.bank_warmup.cancel()
         # read ahead so that a regenerate after a restart finds its banks in the file cache
-        self.bank_warmup = warm_banks(identity_cache(document.bundle))
+        self.bank_readahead.open(document.bundle)
 
     def offer_recovery(self, document: Document) -> None:
         assert document.path is not None

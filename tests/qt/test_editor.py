@@ -314,11 +314,39 @@ def test_opening_a_project_warms_its_saved_identity_banks(
     bank.parent.mkdir(parents=True)
     bank.write_bytes(b"\0" * 4096)
     window = MainWindow(AppSettings())
-    assert window.bank_warmup is None
+    assert window.bank_readahead.warmup is None
     assert window.open_path(sample_copy)
-    warmup = window.bank_warmup
+    warmup = window.bank_readahead.warmup
     assert warmup is not None and warmup.wait(30)
-    assert warmup.paths == [bank]
+    assert warmup.paths == [bank] and warmup.finished
     window.new_project()  # no banks: nothing warms, the old warm-up is left to end
+    window.document.undo_stack.setClean()
+    window.close()
+
+
+def test_the_bank_read_ahead_waits_while_a_job_runs(app: QApplication, sample_copy: Path) -> None:
+    """Reading ahead beside a job shares the disk with it (the model's files, the bank being
+    streamed): a project opened while the queue is busy reads its banks once the queue is idle,
+    and a read-ahead under way stops when a job starts and runs again afterwards."""
+    bank = identity_cache(sample_copy) / "mara-0123.safetensors"
+    bank.parent.mkdir(parents=True)
+    bank.write_bytes(b"\0" * 4096)
+    window = MainWindow(AppSettings())
+    window.controller.busy.emit(True)  # as the controller does when a job starts
+    assert window.open_path(sample_copy)
+    assert window.bank_readahead.warmup is None  # nothing read beside the job
+    window.controller.busy.emit(False)  # the queue is idle
+    warmup = window.bank_readahead.warmup
+    assert warmup is not None and warmup.wait(30) and warmup.finished
+
+    warmup.finished = False  # as if the next job's start stopped it half-way
+    window.controller.busy.emit(True)
+    window.controller.busy.emit(False)
+    again = window.bank_readahead.warmup
+    assert again is not warmup and again is not None and again.wait(30) and again.finished
+    window.controller.busy.emit(True)
+    assert again.cancelled  # (a read-ahead under way would stop at its next chunk)
+    window.controller.busy.emit(False)  # all read: nothing to read again
+    assert window.bank_readahead.warmup is again
     window.document.undo_stack.setClean()
     window.close()

@@ -65,6 +65,17 @@ def settled(controller: GenerationController) -> bool:
     )
 
 
+def test_the_controller_says_when_it_is_busy(studio: MainWindow, qtbot: QtBot) -> None:
+    """The bank read-ahead stops while a job runs: it needs to hear when one starts and when the
+    queue has nothing left to run."""
+    said: list[bool] = []
+    studio.controller.busy.connect(said.append)
+    studio.generation.story.trigger()
+    studio.generation.story.trigger()  # waits behind the first
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    assert said == [True, True, False]  # each job's start, then the idle queue
+
+
 def test_generate_story_records_every_image_as_it_arrives(studio: MainWindow, qtbot: QtBot) -> None:
     document = studio.document
     recorded: list[str] = []
