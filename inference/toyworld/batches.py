@@ -28,7 +28,9 @@ class Batches:
     Plain batches by default; ``story_panels``: stories of that many panels; ``positions``: sets
     of one picture at the three positions (:func:`~inference.toyworld.world.position_sets`).
     ``position_rate``, ``swap`` and ``bare`` go to
-    :func:`~inference.toyworld.world.random_captions` (``bare`` to the position sets as well).
+    :func:`~inference.toyworld.world.random_captions` (``bare`` to the position sets as well);
+    ``two_people`` and ``look_alike`` to :func:`~inference.toyworld.world.sample_world` for the
+    plain batches.
     """
 
     def __init__(
@@ -42,10 +44,12 @@ class Batches:
         position_rate: float | None = None,
         swap: float = 0.0,
         bare: float = 0.0,
+        two_people: float = 0.3,
+        look_alike: float = 0.4,
     ) -> None:
         self.tokenizer, self.batch, self.story_panels = tokenizer, batch, story_panels
         self.positions, self.position_rate, self.swap = positions, position_rate, swap
-        self.bare = bare
+        self.bare, self.two_people, self.look_alike = bare, two_people, look_alike
         self.generator = torch.Generator().manual_seed(seed)
         self.queue: queue.Queue[tuple[Any, torch.Tensor]] = queue.Queue(maxsize=6)
         self.running = True
@@ -64,7 +68,9 @@ class Batches:
                 world, self.generator, drop=0.6, empty=0.0, position=rate, bare=bare
             )
             return world, captions
-        world = sample_world(self.batch, self.generator, two_people=0.3, look_alike=0.4)
+        world = sample_world(
+            self.batch, self.generator, two_people=self.two_people, look_alike=self.look_alike
+        )
         return world, random_captions(
             world, self.generator, position=rate, swap=self.swap, bare=bare
         )
@@ -98,6 +104,8 @@ def batch_sources(tokenizer: Any, args: argparse.Namespace, steps: int) -> dict[
         "position_rate": args.position_rate,
         "swap": args.swap_people,
         "bare": args.bare_captions,
+        "two_people": args.two_people,
+        "look_alike": args.look_alike,
     }
     sources = {"plain": Batches(tokenizer, args.batch, args.seed + steps, **options)}
     if args.story_panels:

@@ -351,6 +351,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="share of captions (of every kind) that leave the look out and give only pose, "
         "position and scene, as story prompts do (docs/toyworld-position.md)",
     )
+    parser.add_argument(
+        "--two-people",
+        type=float,
+        default=0.3,
+        help="share of the plain batches' pictures that show two people",
+    )
+    parser.add_argument(
+        "--look-alike",
+        type=float,
+        default=0.4,
+        help="share of the two-person pictures whose second person looks like the first",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     return parser.parse_args(argv)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from inference.toyworld.batches import Batches
+from inference.toyworld.model import build_tokenizer
 from inference.toyworld.reader import load_reader
 from inference.toyworld.render import render
 from inference.toyworld.two_people import (
@@ -44,3 +46,25 @@ def test_the_prompt_describes_the_left_person_first_then_the_scene() -> None:
     first, second = text.split(" on the left and ")
     assert second.endswith(f" on the right {SCENE_PHRASES[world.scene_name(0)]}")
     assert world.person(0, 0)["shirt"] in first and world.person(0, 1)["shirt"] in second
+
+
+def test_training_can_ask_for_more_pairs_and_fewer_look_alikes() -> None:
+    """``--two-people`` and ``--look-alike`` set the plain batches' pairs: a run aimed at two
+    distinct people in one picture sees more of them."""
+    alike = ("hair", "shirt", "bottom_colour", "hat")
+
+    def plain(**share: float) -> tuple[torch.Tensor, torch.Tensor]:
+        batches = Batches(build_tokenizer(), 64, 0, **share)
+        try:
+            world, _ids = batches.next()
+        finally:
+            batches.stop()
+        same = torch.stack([world.people[a][:, 0] == world.people[a][:, 1] for a in alike])
+        return world.present[:, 1], same.all(dim=0)
+
+    pairs, same = plain(two_people=1.0, look_alike=0.0)
+    assert bool(pairs.all()) and float(same.float().mean()) < 0.1
+    pairs, same = plain(two_people=1.0, look_alike=1.0)
+    assert bool(pairs.all()) and bool(same.all())
+    pairs, _same = plain()  # the defaults: about 0.3 of the pictures
+    assert 0.1 < float(pairs.float().mean()) < 0.5
