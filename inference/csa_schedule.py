@@ -20,8 +20,8 @@ And one addition: **reading ahead** (``read_ahead``). The official read phase gi
 step ``s`` the identity panels' tokens of step ``s``, as noisy as its own. With ``read_ahead`` it
 gets those of a later step instead, where the identity panels' look has settled, so the panel
 can copy a character it can already see while its own colours are still being decided. On the
-toy model this raises the agreement of unstated colours from 0.63 to 0.85 (24 stories on the
-CPU; 0.66 to 0.85 on a GPU, ``docs/benchmarks.md``).
+toy model this raises the agreement of unstated colours from 0.66 to 0.88 (24 stories on the
+CPU; 0.71 to 0.90 on a GPU, ``docs/benchmarks.md``).
 The bank then keeps only the steps a read takes, so it is smaller too.
 """
 
