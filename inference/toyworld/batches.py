@@ -21,6 +21,11 @@ from inference.toyworld.model import MAX_TOKENS
 from inference.toyworld.story_batches import story_world
 from inference.toyworld.world import position_sets, random_captions, sample_world
 
+TWO_PEOPLE = 0.3
+"""Share of the plain batches' pictures that show two people (``--two-people``)."""
+LOOK_ALIKE = 0.4
+"""Share of those whose second person looks like the first (``--look-alike``)."""
+
 
 class Batches:
     """Captions and token ids of the next batches, made on a thread while the GPU trains.
@@ -44,8 +49,8 @@ class Batches:
         position_rate: float | None = None,
         swap: float = 0.0,
         bare: float = 0.0,
-        two_people: float = 0.3,
-        look_alike: float = 0.4,
+        two_people: float = TWO_PEOPLE,
+        look_alike: float = LOOK_ALIKE,
     ) -> None:
         self.tokenizer, self.batch, self.story_panels = tokenizer, batch, story_panels
         self.positions, self.position_rate, self.swap = positions, position_rate, swap

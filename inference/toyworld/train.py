@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
-from inference.toyworld.batches import batch_kind, batch_sources
+from inference.toyworld.batches import LOOK_ALIKE, TWO_PEOPLE, batch_kind, batch_sources
 from inference.toyworld.model import (
     IMAGE_SIZE,
     load_pipeline,
@@ -354,13 +354,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--two-people",
         type=float,
-        default=0.3,
+        default=TWO_PEOPLE,
         help="share of the plain batches' pictures that show two people",
     )
     parser.add_argument(
         "--look-alike",
         type=float,
-        default=0.4,
+        default=LOOK_ALIKE,
         help="share of the two-person pictures whose second person looks like the first",
     )
     parser.add_argument("--seed", type=int, default=0)
