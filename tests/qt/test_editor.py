@@ -306,13 +306,19 @@ def test_dialogue_becomes_a_balloon_in_one_click(window: MainWindow, qtbot: QtBo
     assert window.document.undo_stack.text(0) == "Balloon from dialogue"
 
 
+def saved_bank(bundle: Path) -> Path:
+    """A (small) identity bank file in the project's cache."""
+    bank = identity_cache(bundle) / "mara-0123.safetensors"
+    bank.parent.mkdir(parents=True)
+    bank.write_bytes(b"\0" * 4096)
+    return bank
+
+
 def test_opening_a_project_warms_its_saved_identity_banks(
     app: QApplication, sample_copy: Path
 ) -> None:
     """A regenerate after a restart then finds its characters' banks in the file cache."""
-    bank = identity_cache(sample_copy) / "mara-0123.safetensors"
-    bank.parent.mkdir(parents=True)
-    bank.write_bytes(b"\0" * 4096)
+    bank = saved_bank(sample_copy)
     window = MainWindow(AppSettings())
     assert window.bank_readahead.warmup is None
     assert window.open_path(sample_copy)
@@ -328,9 +334,7 @@ def test_the_bank_read_ahead_waits_while_a_job_runs(app: QApplication, sample_co
     """Reading ahead beside a job shares the disk with it (the model's files, the bank being
     streamed): a project opened while the queue is busy reads its banks once the queue is idle,
     and a read-ahead under way stops when a job starts and runs again afterwards."""
-    bank = identity_cache(sample_copy) / "mara-0123.safetensors"
-    bank.parent.mkdir(parents=True)
-    bank.write_bytes(b"\0" * 4096)
+    saved_bank(sample_copy)
     window = MainWindow(AppSettings())
     window.controller.busy.emit(True)  # as the controller does when a job starts
     assert window.open_path(sample_copy)
