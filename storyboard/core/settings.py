@@ -2,7 +2,8 @@
 
 Model source, device, defaults for new generations and exports, autosave interval, recent
 projects. A damaged settings file never stops the editor: it is set aside and defaults are used.
-Window geometry is the window's business (QSettings), not stored here.
+Window geometry and dock layout are the window's business (`window.ini` beside this file), not
+stored here.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -26,7 +26,7 @@ from storyboard.core.commands import Change
 from storyboard.core.errors import ProjectError
 from storyboard.core.model import Project, Scene
 from storyboard.core.persistence import BUNDLE_SUFFIX, LoadedProject
-from storyboard.core.settings import AppSettings, save_settings
+from storyboard.core.settings import AppSettings, config_dir, save_settings
 from storyboard.qt.bank_readahead import BankReadahead
 from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
@@ -153,7 +153,21 @@ class MainWindow(QMainWindow):
         self.docks["Panel"].raise_()
         self.tabifyDockWidget(self.docks["Queue"], self.docks["Player"])
         self.docks["Player"].raise_()
-        self.resize(1400, 860)
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """The first window (no saved geometry) fills at most the screen's free area: a
+        1366x768 laptop shows all of it, a large screen gets 1400x860."""
+        wanted = QSize(1400, 860)
+        screen = self.screen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            wanted = wanted.boundedTo(free.size() - QSize(16, 40))  # title bar and borders
+            self.move(free.topLeft())
+        self.resize(wanted)
+        side = [self.docks["Scenes"], self.docks["Panel"]]  # room for their forms' labels
+        widths = [max(250, wanted.width() // 6), wanted.width() * 3 // 10]
+        self.resizeDocks(side, widths, Qt.Orientation.Horizontal)
 
     def _menus(self) -> None:
         bar = self.menuBar()
@@ -458,7 +472,7 @@ class MainWindow(QMainWindow):
         )
 
     def _restore_geometry(self) -> None:
-        stored = QSettings("storyboard-editor", "window")
+        stored = _window_store()
         geometry, state = stored.value("geometry"), stored.value("state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
@@ -479,9 +493,15 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.controller.shutdown()
-        stored = QSettings("storyboard-editor", "window")
+        stored = _window_store()
         stored.setValue("geometry", self.saveGeometry())
         stored.setValue("state", self.saveState())
         self.thumbnails.wait()
         self.document.close_session()
         event.accept()
+
+
+def _window_store() -> QSettings:
+    """Where the window's size and dock layout live: beside settings.json, so a test or a
+    screenshot run with its own ``STORYBOARD_CONFIG_DIR`` never changes the artist's layout."""
+    return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)

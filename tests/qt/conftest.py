@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from storyboard.core.settings import AppSettings
@@ -21,10 +20,7 @@ SAMPLE = ROOT / "projects" / "sample.storyboard"
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STORYBOARD_CONFIG_DIR", str(tmp_path / "config"))
-    QSettings.setPath(
-        QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings")
-    )
+    monkeypatch.setenv("STORYBOARD_CONFIG_DIR", str(tmp_path / "config"))  # window.ini too
 
 
 @pytest.fixture

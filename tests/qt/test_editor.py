@@ -46,6 +46,36 @@ def test_window_shows_the_sample_story(window: MainWindow, app: QApplication) ->
     assert QFontInfo(app.font()).family() == UI_FAMILY  # real glyphs, not empty boxes
 
 
+def test_window_fits_a_laptop_screen(window: MainWindow) -> None:
+    """Every tool row and dock gives way (» menus, scrolling) so the window fits 1366x768 less
+    a taskbar and a title bar, and it opens no larger than the screen's free area."""
+    smallest = window.minimumSizeHint()
+    assert smallest.width() <= 1366 - 16 and smallest.height() <= 768 - 40 - 40
+    screen = window.screen()
+    assert screen is not None
+    assert screen.availableGeometry().contains(window.frameGeometry().topLeft())
+    assert window.width() <= screen.availableGeometry().width()
+    assert window.height() <= screen.availableGeometry().height()
+    assert window.characters.description.width() > window.characters.width() * 0.7
+
+
+def test_the_window_layout_is_kept_in_the_config_folder(
+    app: QApplication, sample_copy: Path, tmp_path: Path
+) -> None:
+    first = MainWindow(AppSettings(), Document.open(sample_copy)[0])
+    first.show()
+    first.docks["Scenes"].close()
+    first.close()
+    assert (tmp_path / "config" / "window.ini").is_file()  # the test's own folder, not ~/.config
+    again = MainWindow(AppSettings(), Document.open(sample_copy)[0])
+    again.show()
+    try:
+        assert not again.docks["Scenes"].isVisible()
+        assert again.docks["Characters"].isVisible()
+    finally:
+        again.close()
+
+
 def test_typing_dialogue_is_one_undo_step(window: MainWindow, qtbot: QtBot) -> None:
     window.timeline.select_panels([window.timeline_model.panel_ids()[1]])
     edit = window.inspector.dialogue

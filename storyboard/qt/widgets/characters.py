@@ -11,12 +11,15 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -64,7 +67,7 @@ class CharacterLibrary(QWidget):
         self.name.editingFinished.connect(self._rename)
         self.description = QPlainTextEdit()
         self.description.setObjectName("description")
-        self.description.setFixedHeight(self.description.fontMetrics().lineSpacing() * 3 + 12)
+        self.description.setFixedHeight(self.description.fontMetrics().lineSpacing() * 4 + 12)
         self._sessions.watch(self.description)
         self.description.textChanged.connect(self._describe)
         self.seed = QSpinBox()
@@ -100,19 +103,26 @@ class CharacterLibrary(QWidget):
         self.form = QWidget()
         form = QFormLayout(self.form)
         form.addRow("Name", self.name)
-        form.addRow("Looks", self.description)
+        form.addRow(QLabel("Looks"))
+        form.addRow(self.description)  # the whole dock's width: descriptions are long
         form.addRow("Seed", self.seed)
         form.addRow("Identity panels", self.identity_panels)
         form.addRow(self.consistent)
         form.addRow("Shared tokens", self.shared)
-        form.addRow("References", self.references)
+        form.addRow(QLabel("References"))
+        form.addRow(self.references)
         form.addRow(row(add_ref, remove_ref))
         form.addRow(identity)
+        scroll = QScrollArea()  # scrolls on a short screen instead of making the window taller
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.list)
+        layout.addWidget(self.list, 1)
         layout.addWidget(row(add, remove))
-        layout.addWidget(self.form)
+        layout.addWidget(scroll, 3)
         document.changed.connect(self._on_change)
         self._reload_list()
 

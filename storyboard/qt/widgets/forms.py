@@ -1,11 +1,12 @@
-"""Small helpers shared by the editor's forms: rows of widgets and typing sessions for undo."""
+"""Small helpers shared by the editor's forms: rows of widgets, tool strips and typing sessions
+for undo."""
 
 from __future__ import annotations
 
 import itertools
 
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QHBoxLayout, QSpinBox, QToolBar, QVBoxLayout, QWidget
 
 _sessions = itertools.count(1)
 SOUND_FILTER = "Sound (*.wav *.mp3 *.flac *.ogg *.m4a *.aac)"
@@ -19,6 +20,20 @@ def row(*widgets: QWidget, vertical: bool = False) -> QWidget:
     for widget in widgets:
         layout.addWidget(widget)
     return holder
+
+
+def tool_strip(name: str, *widgets: QWidget | None) -> QToolBar:
+    """Widgets in a row that never forces the window wider: what does not fit moves behind the
+    strip's » button (a window must fit a 1366x768 laptop screen). ``None`` is a separator."""
+    strip = QToolBar(name)
+    strip.setObjectName(name)
+    strip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    for widget in widgets:
+        if widget is None:
+            strip.addSeparator()
+        else:
+            strip.addWidget(widget)
+    return strip
 
 
 def spin_box(low: int, high: int, value: int, step: int = 1) -> QSpinBox:

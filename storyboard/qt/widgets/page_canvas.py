@@ -53,7 +53,7 @@ class PageCanvas(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAcceptDrops(True)
-        self.setMinimumSize(240, 320)
+        self.setMinimumSize(180, 240)
         self.layout_: PageLayout | None = None
         self.image_dpi = 72.0
         self.selected = -1

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -33,6 +32,7 @@ from storyboard.core.page_templates import DEFAULT_TEMPLATE, TEMPLATES, frames_f
 from storyboard.export.comic_pdf import ComicOptions, page_spec
 from storyboard.export.layout import INCH, PRESETS, PageLayout, layout_page
 from storyboard.qt.document import Document
+from storyboard.qt.widgets.forms import tool_strip
 from storyboard.qt.widgets.page_canvas import PageCanvas
 
 
@@ -63,16 +63,12 @@ class PagesView(QWidget):
         self.preset = QComboBox()
         for name, known in PRESETS.items():
             self.preset.addItem(known.label, name)
-        top, second = QHBoxLayout(), QHBoxLayout()
-        tools: tuple[QWidget, ...] = (self.pages, self.add_page, QLabel("Template"), self.template)
-        for widget in (*tools, self.preset):
-            top.addWidget(widget)
-        for widget in (self.split_across, self.split_down, self.full_bleed, self.margins,
-                       QLabel("Gutter"), self.gutter_box, self.order):  # fmt: skip
-            second.addWidget(widget)
+        page_tools = (self.pages, self.add_page, None, QLabel("Template"), self.template)
+        frame_tools = (self.split_across, self.split_down, self.full_bleed, self.margins, None)
         column = QVBoxLayout(self)
-        column.addLayout(top)
-        column.addLayout(second)
+        column.addWidget(tool_strip("page-tools", *page_tools, self.preset))
+        column.addWidget(tool_strip("frame-tools", *frame_tools, QLabel("Gutter"),
+                                    self.gutter_box, self.order))  # fmt: skip
         column.addWidget(self.canvas, 1)
         self.pages.activated.connect(self._page_chosen)
         self.add_page.clicked.connect(self.append_page)

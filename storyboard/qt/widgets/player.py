@@ -156,6 +156,7 @@ class AnimaticPlayer(QWidget):
         self.time = QLabel()
         self.time.setObjectName("player-time")
         self.time.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.time.setWordWrap(True)  # a narrow dock wraps the line instead of widening the window
         controls = QHBoxLayout()
         for button in buttons:
             controls.addWidget(button)

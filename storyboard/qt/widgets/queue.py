@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard.qt.controller import FINISHED, GenerationController, Job, JobState
-from storyboard.qt.widgets.forms import row
+from storyboard.qt.widgets.forms import tool_strip
 
 PREVIEW = QSize(96, 54)
 STATE_TEXT = {
@@ -113,7 +113,9 @@ class QueuePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.list)
-        layout.addWidget(row(self.cancel, self.retry, self.up, self.down, self.clear))
+        layout.addWidget(
+            tool_strip("queue-tools", self.cancel, self.retry, self.up, self.down, self.clear)
+        )
         controller.jobs_changed.connect(self.rebuild)
         controller.changed.connect(self.refresh)
         self.list.currentRowChanged.connect(lambda _: self._update_buttons())
