@@ -165,8 +165,10 @@ class MainWindow(QMainWindow):
             wanted = wanted.boundedTo(free.size() - QSize(16, 40))  # title bar and borders
             self.move(free.topLeft())
         self.resize(wanted)
-        side = [self.docks["Scenes"], self.docks["Panel"]]  # room for their forms' labels
-        widths = [max(250, wanted.width() // 6), wanted.width() * 3 // 10]
+        side = [self.docks["Scenes"], self.docks["Panel"]]  # their forms without side-scrolling
+        form = self.inspector.widget()
+        inspector = (form.minimumSizeHint().width() if form else 0) + 24  # and its scroll bar
+        widths = [max(250, wanted.width() // 6), max(inspector, wanted.width() * 3 // 10)]
         self.resizeDocks(side, widths, Qt.Orientation.Horizontal)
 
     def _menus(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtCore import QMimeData, QPoint, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -59,10 +59,9 @@ def test_split_full_bleed_template_and_drop(qapp: QApplication) -> None:
     layout = view.current_layout()
     assert layout is not None
     art = layout.frames[1].art
-    scale = view.canvas.image_dpi / 72
     mime = QMimeData()
     mime.setData(PANEL_MIME, b'["p3"]')
-    at = QPointF((art.x + art.w / 2) * scale, (art.y + art.h / 2) * scale)
+    at = view.canvas.to_widget(art.x + art.w / 2, art.y + art.h / 2)
     drop = QDropEvent(
         at,
         Qt.DropAction.CopyAction,
@@ -119,8 +118,11 @@ def test_wheel_zooms_and_drag_pans_the_image_inside_a_frame(
     view.append_page()
     layout = view.current_layout()
     assert layout is not None
-    art, scale = layout.frames[0].art, view.canvas.image_dpi / 72
-    centre = QPointF((art.x + art.w / 2) * scale, (art.y + art.h / 2) * scale)
+    art = layout.frames[0].art
+    centre = view.canvas.to_widget(art.x + art.w / 2, art.y + art.h / 2)
+    page_centre = view.canvas.to_widget(layout.spec.media.w / 2, layout.spec.media.h / 2)
+    assert abs(page_centre.x() - view.canvas.width() / 2) < 1  # the page is centred
+    assert abs(page_centre.y() - view.canvas.height() / 2) < 1
     for _ in range(2):  # two wheel notches: one undo step
         wheel = QWheelEvent(
             centre,
@@ -173,10 +175,8 @@ def test_dragging_a_balloon_moves_it_and_alt_drag_points_its_tail(
     view.append_page()
     layout = view.current_layout()
     assert layout is not None
-    border, scale = layout.frames[0].border, view.canvas.image_dpi / 72
-    inside = QPoint(
-        round((border.x + 0.25 * border.w) * scale), round((border.y + 0.2 * border.h) * scale)
-    )
+    border = layout.frames[0].border
+    inside = view.canvas.to_widget(border.x + 0.25 * border.w, border.y + 0.2 * border.h).toPoint()
     left = Qt.MouseButton.LeftButton
     QTest.mousePress(view.canvas, left, Qt.KeyboardModifier.NoModifier, inside)
     QTest.mouseMove(view.canvas, inside + QPoint(50, 30))
@@ -186,10 +186,9 @@ def test_dragging_a_balloon_moves_it_and_alt_drag_points_its_tail(
     assert (balloon.box.w, balloon.box.h) == (0.3, 0.2)
     assert document.undo_stack.text(document.undo_stack.count() - 1) == "Move balloon"
     moved_to = balloon.box
-    grab = QPoint(
-        round((border.x + (moved_to.x + 0.1) * border.w) * scale),
-        round((border.y + (moved_to.y + 0.1) * border.h) * scale),
-    )
+    grab = view.canvas.to_widget(
+        border.x + (moved_to.x + 0.1) * border.w, border.y + (moved_to.y + 0.1) * border.h
+    ).toPoint()
     alt = Qt.KeyboardModifier.AltModifier
     QTest.mousePress(view.canvas, left, alt, grab)
     QTest.mouseMove(view.canvas, grab + QPoint(0, 80))

@@ -7,7 +7,7 @@ import copy
 import dataclasses
 import json
 
-from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QMimeData, QPointF, QRectF, QSizeF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -107,8 +107,8 @@ class PageCanvas(QWidget):
 
     def _relative(self, index: int, point: QPointF) -> tuple[float, float]:
         assert self.layout_ is not None
-        art, scale = self.layout_.frames[index].art, self._scale()
-        return ((point.x() / scale - art.x) / art.w, (point.y() / scale - art.y) / art.h)
+        art, at = self.layout_.frames[index].art, self.to_page(point)
+        return ((at.x() - art.x) / art.w, (at.y() - art.y) / art.h)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt API)
         point = event.position()
@@ -125,10 +125,30 @@ class PageCanvas(QWidget):
     def _scale(self) -> float:
         return self.image_dpi / INCH
 
+    def origin(self) -> QPointF:
+        """Where the page's top-left corner is drawn: the page is centred in the widget."""
+        if self.layout_ is None:
+            return QPointF(0, 0)
+        media, scale = self.layout_.spec.media, self._scale()
+        return QPointF(
+            max(0.0, (self.width() - media.w * scale) / 2),
+            max(0.0, (self.height() - media.h * scale) / 2),
+        )
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        """Where the page point (``x``, ``y``) in points is on the widget."""
+        return self.origin() + QPointF(x, y) * self._scale()
+
+    def to_page(self, point: QPointF) -> QPointF:
+        """The page point, in points, under the widget position ``point``."""
+        return (point - self.origin()) / self._scale()
+
     def frame_at(self, x: float, y: float) -> int:
+        """The index of the frame under the widget position (``x``, ``y``), or -1."""
         if self.layout_ is None:
             return -1
-        placed = self.layout_.frame_at(x / self._scale(), y / self._scale())
+        at = self.to_page(QPointF(x, y))
+        placed = self.layout_.frame_at(at.x(), at.y())
         return -1 if placed is None else placed.index
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
@@ -136,12 +156,12 @@ class PageCanvas(QWidget):
         painter.fillRect(self.rect(), QColor(90, 90, 96))
         image = self.page_image()
         if image is not None and self.layout_ is not None:
-            painter.drawImage(QPointF(0, 0), image)
+            painter.drawImage(self.origin(), image)
             if 0 <= self.selected < len(self.layout_.frames):
                 b = self.layout_.frames[self.selected].border
                 s = self._scale()
                 painter.setPen(QPen(QColor(30, 110, 220), 3))
-                painter.drawRect(QRectF(b.x * s, b.y * s, b.w * s, b.h * s))
+                painter.drawRect(QRectF(self.to_widget(b.x, b.y), QSizeF(b.w * s, b.h * s)))
         painter.end()
 
     def balloon_at(self, index: int, point: QPointF) -> Balloon | None:
@@ -151,8 +171,8 @@ class PageCanvas(QWidget):
         panel = self.document.project.panels.get(self.layout_.frames[index].frame.panel_id)
         if panel is None:
             return None
-        b, scale = self.layout_.frames[index].border, self._scale()
-        x, y = (point.x() / scale - b.x) / b.w, (point.y() / scale - b.y) / b.h
+        b, at = self.layout_.frames[index].border, self.to_page(point)
+        x, y = (at.x() - b.x) / b.w, (at.y() - b.y) / b.h
         for balloon in reversed(panel.balloons):
             r = balloon.box
             if r.x <= x <= r.x + r.w and r.y <= y <= r.y + r.h:
