@@ -4,6 +4,8 @@ The controller never waits for the worker: it sends a job with a queued signal a
 worker's signals. Every image is stored in the project's asset store and recorded as a candidate
 the moment it arrives (accepted where the panel had none), then the project is autosaved. An image
 whose panel was deleted meanwhile is kept with its job (and in the asset store), never dropped.
+An image the project folder cannot take (a full disk, a read-only folder, an unplugged drive) is
+held in memory, in order, until :meth:`GenerationController.store_held` writes it.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class Job:
     error_kind: str = ""  # model, memory, cancelled, error
     assets: list[str] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)  # images of panels deleted meanwhile
+    held: int = 0  # results in memory that the project folder could not take yet
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def fraction(self) -> float:
@@ -105,6 +108,7 @@ class GenerationController(QObject):
     image_recorded = Signal(str, str)  # panel id, asset id
     progress_latency = Signal(float)  # seconds from the worker's report to the GUI (benchmark)
     busy = Signal(bool)  # True as a job starts, False once none runs and none waits
+    storage_failed = Signal(str)  # why results are held in memory, and what to do
     _run = Signal(str, object, object, object)
 
     def __init__(
@@ -114,6 +118,8 @@ class GenerationController(QObject):
     ) -> None:
         super().__init__()
         self.jobs: list[Job] = []
+        self.held: list[tuple[Job, Any]] = []  # (job, GeneratedImage or clip) not yet on disk
+        self._held_because: OSError | None = None  # the write that failed last
         self.worker_thread = QThread()
         self.worker_thread.setObjectName("inference")
         self.worker = InferenceWorker(engine_factory, transition_factory)
@@ -180,7 +186,7 @@ class GenerationController(QObject):
         return self.enqueue(old.label, old.request, old.document, settings or old.settings)
 
     def clear_finished(self) -> None:
-        self.jobs = [j for j in self.jobs if j.state not in FINISHED]
+        self.jobs = [j for j in self.jobs if j.state not in FINISHED or j.held]  # held: still shown
         self.jobs_changed.emit()
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
@@ -220,7 +226,68 @@ class GenerationController(QObject):
             self.changed.emit(job_id)
 
     def _image(self, job_id: str, image: GeneratedImage) -> None:
-        job = self.job(job_id)
+        self._deliver(self.job(job_id), image)
+
+    def _clip(self, job_id: str, clip: Any) -> None:
+        self._deliver(self.job(job_id), clip)
+
+    def _deliver(self, job: Job, result: Any) -> None:
+        """Record a result, or hold it when the project folder can't take it: nothing made is
+        dropped for want of disk space, and nothing overtakes a result already held."""
+        if self.held:
+            self._hold(job, result)
+            return
+        try:
+            self._record(job, result)
+        except OSError as exc:
+            log.warning("holding %s's results in memory: %s", job.id, exc)
+            self._held_because = exc
+            self._hold(job, result)
+
+    def store_held(self) -> int:
+        """Write the held results, in order (after space was freed or the project was saved
+        elsewhere). Returns how many are still held: the first failure stops and says why."""
+        waiting, self.held = self.held, []
+        for index, (job, result) in enumerate(waiting):
+            try:
+                self._record(job, result)
+            except OSError as exc:
+                self.held, self._held_because = waiting[index:], exc
+                self.storage_failed.emit(self._held_message())
+                break
+            job.held -= 1
+            self.changed.emit(job.id)
+        return len(self.held)
+
+    def _hold(self, job: Job, result: Any) -> None:
+        self.held.append((job, result))
+        job.held += 1
+        self.changed.emit(job.id)
+        self.storage_failed.emit(self._held_message())
+
+    def _held_message(self) -> str:
+        error = self._held_because
+        assert error is not None
+        where = Path(error.filename).parent if error.filename else "the project folder"
+        return (
+            f"Could not write to {where}: {error.strerror or error}. {len(self.held)} generated "
+            "result(s) are kept in memory, nothing is lost. Free some disk space (or make the "
+            "folder writable), then click Write them now; or use File > Save as… to move the "
+            "project to another drive."
+        )
+
+    def _record(self, job: Job, result: Any) -> None:
+        if isinstance(result, GeneratedImage):
+            self._record_image(job, result)
+        else:
+            self._record_clip(job, result)
+        try:
+            job.document.write_recovery()
+        except Exception as exc:  # the result is stored; a failed autosave is only reported
+            log.warning("autosave after a result failed: %s", exc)
+        self.changed.emit(job.id)
+
+    def _record_image(self, job: Job, image: GeneratedImage) -> None:
         document = job.document
         asset = document.assets.put(image.png)
         job.assets.append(asset)
@@ -229,22 +296,16 @@ class GenerationController(QObject):
         if panel_id not in document.project.panels:
             job.orphans.append(asset)
             log.info("panel %s was deleted; its image %s stays with %s", panel_id, asset, job.id)
-        else:
-            candidate = new_candidate(asset, image.job, model=image.model, settings=image.settings)
-            add, accept = record_commands(document.project, panel_id, candidate)
-            document.record_result(add)
-            if accept is not None:  # the first image of a panel is shown at once
-                document.record_result(accept)
-            self.image_recorded.emit(panel_id, asset)
-        try:
-            document.write_recovery()
-        except Exception as exc:  # the image is stored; a failed autosave is only reported
-            log.warning("autosave after an image failed: %s", exc)
-        self.changed.emit(job_id)
+            return
+        candidate = new_candidate(asset, image.job, model=image.model, settings=image.settings)
+        add, accept = record_commands(document.project, panel_id, candidate)
+        document.record_result(add)
+        if accept is not None:  # the first image of a panel is shown at once
+            document.record_result(accept)
+        self.image_recorded.emit(panel_id, asset)
 
-    def _clip(self, job_id: str, clip: Any) -> None:
+    def _record_clip(self, job: Job, clip: Any) -> None:
         """A transition clip: stored as a video asset and played as the panel's transition."""
-        job = self.job(job_id)
         request = job.request
         assert isinstance(request, TransitionJob)
         document = job.document
@@ -255,18 +316,13 @@ class GenerationController(QObject):
         panel = document.project.panels.get(request.panel_id)
         if panel is None:
             job.orphans.append(asset)
-        else:
-            seconds = len(clip.frames) / clip.fps
-            frames = max(1, round(seconds * document.project.settings.fps))
-            kind = TransitionKind.GENERATED
-            transition = Transition(kind, frames, panel.transition.direction, clip=asset)
-            change = {"transition": transition}
-            document.record_result(EditFields("panel", panel.id, change, "Generated transition"))
-        try:
-            document.write_recovery()
-        except Exception as exc:
-            log.warning("autosave after a clip failed: %s", exc)
-        self.changed.emit(job_id)
+            return
+        seconds = len(clip.frames) / clip.fps
+        frames = max(1, round(seconds * document.project.settings.fps))
+        kind = TransitionKind.GENERATED
+        transition = Transition(kind, frames, panel.transition.direction, clip=asset)
+        change = {"transition": transition}
+        document.record_result(EditFields("panel", panel.id, change, "Generated transition"))
 
     def _finished(self, job_id: str, made: int) -> None:
         job = self.job(job_id)

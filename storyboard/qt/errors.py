@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
@@ -83,6 +84,10 @@ class ErrorBanner(QWidget):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.details = ""
+        self.action = QPushButton()  # the one thing that fixes it, where there is one
+        self.action.hide()
+        self.action.clicked.connect(self._on_action)
+        self._act: Callable[[], object] = lambda: None
         copy, close = QPushButton("Copy details"), QPushButton("Dismiss")
         copy.clicked.connect(
             lambda: QGuiApplication.clipboard().setText(f"{self.label.text()}\n{self.details}")
@@ -90,12 +95,26 @@ class ErrorBanner(QWidget):
         close.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.action)
         layout.addWidget(copy)
         layout.addWidget(close)
         self.hide()
 
-    def show_message(self, message: str, details: str = "") -> None:
+    def show_message(
+        self,
+        message: str,
+        details: str = "",
+        action: tuple[str, Callable[[], object]] | None = None,
+    ) -> None:
+        """Show ``message``; ``action`` (a button's text and what it does) offers the fix."""
         log.warning("%s %s", message, details)
         self.label.setText(message)
         self.details = details
+        self.action.setVisible(action is not None)
+        if action is not None:
+            self.action.setText(action[0])
+            self._act = action[1]
         self.show()
+
+    def _on_action(self) -> None:
+        self._act()

@@ -33,6 +33,7 @@ from storyboard.qt.document import Document
 from storyboard.qt.errors import ErrorBanner, show_error
 from storyboard.qt.exports import ExportActions
 from storyboard.qt.generation_actions import GenerationActions
+from storyboard.qt.held_results import HeldResults
 from storyboard.qt.models.timeline_model import TimelineModel
 from storyboard.qt.panel_actions import PanelActions
 from storyboard.qt.selection import Selection
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
             self, self.controller, lambda: self.document, self.selection, lambda: self.settings
         )
         self.characters.identity_requested.connect(self.generation.generate_identity)
+        self.held = HeldResults(self, self.controller, self.banner)
         self.studio = CanvasStudio(
             self.preview, lambda: self.settings, self.generation.generate_panel
         )
@@ -303,7 +305,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def replace_document(self, document: Document) -> bool:
-        if not self.maybe_save():
+        if not self.held.may_drop() or not self.maybe_save():
             document.close_session()
             return False
         for job in self.controller.jobs:  # the old project's jobs stop; their images are kept
@@ -409,6 +411,7 @@ class MainWindow(QMainWindow):
         self.settings.add_recent(saved)
         self._save_settings()
         self.statusBar().showMessage(f"Saved {saved}", 4000)
+        self.held.write()  # a Save as to another drive makes room for them
         return True
 
     def autosave_now(self) -> None:
@@ -491,7 +494,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-        if not self.maybe_save():
+        if not self.held.may_drop() or not self.maybe_save():
             event.ignore()
             return
         self.controller.shutdown()

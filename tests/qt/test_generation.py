@@ -3,14 +3,17 @@ cancel, retry, failure isolation, results of deleted panels, and the queue dock.
 
 from __future__ import annotations
 
+import errno
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from inference.worker import EngineSettings
+from storyboard.core import assets as assets_module
 from storyboard.core.panel_commands import RemovePanels
 from storyboard.core.settings import AppSettings
 from storyboard.qt.controller import GenerationController, JobState
@@ -56,6 +59,7 @@ def studio(
     yield window
     window.document.undo_stack.setClean()
     window.document._unsaved_results = False
+    window.controller.held.clear()  # a failed test must not leave a question open at close
     window.close()
 
 
@@ -217,6 +221,71 @@ def test_image_for_a_deleted_panel_is_kept_with_the_job(
     assert "deleted panels kept here" in studio.queue.rows[job.id].status.text()
     studio.document.undo_stack.undo()  # the panel comes back; nothing crashed meanwhile
     assert target in studio.document.project.panels
+
+
+@pytest.fixture
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Folders whose asset writes fail as on a full disk, for as long as they are listed."""
+    full: list[Path] = []
+    write = assets_module.atomic_write
+
+    def refuse(path: Path, data: bytes) -> None:
+        if any(path.is_relative_to(folder) for folder in full):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        write(path, data)
+
+    monkeypatch.setattr(assets_module, "atomic_write", refuse)
+    return full
+
+
+def test_results_wait_in_memory_while_the_disk_is_full(
+    studio: MainWindow,
+    qtbot: QtBot,
+    full_disk: list[Path],
+    answer: list[QMessageBox.StandardButton],
+) -> None:
+    document = studio.document
+    full_disk.append(document.bundle)
+    studio.generation.story.trigger()
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    job = studio.controller.jobs[0]
+    assert job.state == JobState.DONE and job.held == 12  # the queue went on; nothing dropped
+    assert all(not panel.candidates for panel in document.project.panels.values())
+    assert studio.banner.isVisible() and "No space left on device" in studio.banner.label.text()
+    assert "12 generated result(s) are kept in memory" in studio.banner.label.text()
+    assert "12 not written to disk yet" in studio.queue.rows[job.id].status.text()
+    studio.controller.clear_finished()
+    assert studio.controller.jobs == [job]  # still shown while its images wait
+
+    answer.append(QMessageBox.StandardButton.No)  # closing would lose them: it asks first
+    assert not studio.close() and studio.isVisible()
+
+    studio.banner.action.click()  # still full: the banner stays, nothing is lost
+    assert job.held == 12 and studio.banner.isVisible()
+    full_disk.clear()  # the artist freed some space
+    assert studio.banner.action.text() == "Write them now"
+    studio.banner.action.click()
+    assert job.held == 0 and not studio.banner.isVisible() and not studio.controller.held
+    for panel in document.project.panels.values():
+        assert len(panel.candidates) == 1 and document.assets.has(panel.candidates[0].asset)
+        assert panel.image == panel.candidates[0].asset
+    assert studio.queue.rows[job.id].status.text() == "done: 12 image(s)"
+
+
+def test_save_as_on_another_drive_writes_the_held_results(
+    studio: MainWindow, qtbot: QtBot, full_disk: list[Path], tmp_path: Path
+) -> None:
+    document = studio.document
+    full_disk.append(document.bundle)
+    studio.timeline.select_panels(studio.timeline_model.panel_ids()[:2])
+    studio.generation.regenerate()
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    assert len(studio.controller.held) == 2
+    assert studio._save_to(tmp_path / "elsewhere" / "copy.storyboard")
+    assert not studio.controller.held and not studio.banner.isVisible()
+    assert document.bundle == tmp_path / "elsewhere" / "copy.storyboard"
+    made = [document.project.panels[pid] for pid in studio.timeline_model.panel_ids()[:2]]
+    assert all(document.assets.has(panel.candidates[-1].asset) for panel in made)
 
 
 def test_closing_while_generating_asks_and_stops_the_thread(

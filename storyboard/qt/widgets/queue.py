@@ -90,6 +90,8 @@ def _status(job: Job) -> str:
         text = f"{text}: {job.error.splitlines()[0]}"
     if job.orphans:
         text += f" · {len(job.orphans)} image(s) of deleted panels kept here"
+    if job.held:
+        text += f" · {job.held} not written to disk yet (kept in memory)"
     return text
 
 
