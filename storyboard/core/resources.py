@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -10,15 +12,75 @@ SCRIPTS = RESOURCES / "scripts"
 MODELS = RESOURCES / "models.json"
 
 
-def model_presets() -> dict[str, str]:
-    """Preset key -> label of the models the engine knows by name (``resources/models.json``).
+@dataclass(frozen=True, slots=True)
+class ModelPreset:
+    key: str
+    label: str
+    repo: str  # hub id, or a folder under the project root for a built-in model
+    notes: str
+    builtin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStatus:
+    ready: bool  # loads on this machine without the network
+    text: str  # says which, and how to get it when not
+
+
+def model_presets() -> dict[str, ModelPreset]:
+    """The models the engine knows by name (``resources/models.json``), by key.
 
     Read here, without the engine, so a settings field can offer them without importing torch.
     """
-    import json
-
     try:
         data = json.loads(MODELS.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {key: str(entry.get("label", key)) for key, entry in data.items()}
+    return {
+        key: ModelPreset(
+            key,
+            str(entry.get("label", key)),
+            str(entry.get("repo", key)),
+            str(entry.get("notes", "")),
+            bool(entry.get("builtin", False)),
+        )
+        for key, entry in data.items()
+    }
+
+
+def model_status(source: str) -> ModelStatus:
+    """Whether the engine will find ``source`` on this machine, checked without loading it.
+
+    The same places :func:`inference.models.resolve` looks (a preset, a folder, a checkpoint
+    file, the hub cache), so a picker can say "not downloaded" with the command before a job
+    fails on it.
+    """
+    text = source.strip()
+    preset = model_presets().get(text)
+    if preset is not None and preset.builtin:
+        folder = RESOURCES.parent / preset.repo
+        if (folder / "model_index.json").is_file():
+            return ModelStatus(True, f"{preset.label}: ready, it ships with the editor")
+        return ModelStatus(False, f"{preset.label}: its folder {folder} is missing")
+    path = Path(text).expanduser()
+    if preset is None and path.suffix.lower() == ".safetensors":
+        if path.is_file():
+            return ModelStatus(True, "checkpoint file (its base model's configs are needed too)")
+        return ModelStatus(False, f"no such file: {path}")
+    if preset is None and path.is_dir():
+        if (path / "model_index.json").is_file():
+            return ModelStatus(True, "diffusers model folder")
+        return ModelStatus(False, "not a diffusers model folder (no model_index.json in it)")
+    repo = preset.repo if preset is not None else text
+    name = preset.label if preset is not None else repo
+    if repo.count("/") != 1 or path.is_absolute():
+        return ModelStatus(False, "not a preset, a hub id (owner/name), a folder or a file")
+    if _in_hub_cache(repo):
+        return ModelStatus(True, f"{name}: downloaded")
+    return ModelStatus(False, f"{name}: not downloaded. To get it: hf download {repo}")
+
+
+def _in_hub_cache(repo: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(repo, "model_index.json"), str)

@@ -12,12 +12,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,7 +29,7 @@ from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
 from storyboard.qt.errors import show_error
 from storyboard.qt.selection import Selection
-from storyboard.qt.widgets.forms import row
+from storyboard.qt.widgets.model_picker import ModelPicker
 
 
 class ModelDialog(QDialog):
@@ -44,12 +41,9 @@ class ModelDialog(QDialog):
         message = QLabel(explanation)
         message.setWordWrap(True)
         message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.source = QLineEdit(current)
-        self.source.setObjectName("model-source")
-        self.source.setPlaceholderText("hub id (already downloaded), model folder or .safetensors")
-        folder, file = QPushButton("Folder…"), QPushButton("File…")
-        folder.clicked.connect(self._folder)
-        file.clicked.connect(self._file)
+        self.source = ModelPicker(
+            current, "a hub id (downloaded), a model folder or a .safetensors"
+        )
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -58,20 +52,8 @@ class ModelDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(message)
-        layout.addWidget(row(self.source, folder, file))
+        layout.addWidget(self.source)
         layout.addWidget(buttons)
-
-    def _folder(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Diffusers model folder")
-        if chosen:
-            self.source.setText(chosen)
-
-    def _file(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(
-            self, "Checkpoint", "", "Checkpoints (*.safetensors)"
-        )
-        if chosen:
-            self.source.setText(chosen)
 
 
 class GenerationActions(QObject):
@@ -216,8 +198,8 @@ class GenerationActions(QObject):
             )
         elif job.error_kind == "model":
             dialog = ModelDialog(self.window, job.error, self.settings().model_source)
-            if dialog.exec() and dialog.source.text().strip():
-                source = dialog.source.text().strip()
+            if dialog.exec() and dialog.source.text():
+                source = dialog.source.text()
                 self.settings().model_source = source
                 job.request = dataclasses.replace(job.request, model=source)
                 self.controller.retry(job_id)

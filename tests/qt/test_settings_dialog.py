@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import huggingface_hub.constants
+import pytest
 from PySide6.QtWidgets import QApplication
 
 from storyboard.core.settings import AppSettings, load_settings, save_settings
@@ -31,6 +33,26 @@ def test_settings_dialog_edits_are_saved_and_read_back(qapp: QApplication, tmp_p
         "/models/scribble",
         "krita {file}",
     )
+
+
+def test_the_model_field_offers_the_presets_and_says_which_are_here(
+    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    dialog = SettingsDialog(AppSettings(model_source="toyworld"))
+    picker = dialog.model
+    assert picker.choice.currentText() == "Toy world (built-in, 64 px) (toyworld)"
+    assert "ready" in picker.status.text()
+    names = [picker.choice.itemText(i) for i in range(picker.choice.count())]
+    assert "SDXL base 1.0 (sdxl-base)" in names and "RealVisXL V4.0 (realvis-xl-4)" in names
+    picker.choice.setCurrentIndex(names.index("SDXL base 1.0 (sdxl-base)"))
+    assert dialog.result_settings().model_source == "sdxl-base"  # the key, not the label
+    assert "not downloaded" in picker.status.text()
+    assert "hf download stabilityai/stable-diffusion-xl-base-1.0" in picker.status.text()
+    (tmp_path / "model_index.json").write_text("{}")
+    picker.choice.setEditText(str(tmp_path))  # typed, or from Folder…
+    assert dialog.result_settings().model_source == str(tmp_path)
+    assert "diffusers model folder" in picker.status.text()
 
 
 def test_a_damaged_settings_file_is_set_aside(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -24,11 +23,11 @@ from PySide6.QtWidgets import (
 from storyboard.core.commands import Batch, Command, EditFields
 from storyboard.core.jobs import SCHEDULERS
 from storyboard.core.model import ASPECT_PRESETS, FPS_CHOICES, GenerationSettings
-from storyboard.core.resources import model_presets
 from storyboard.core.story_edits import set_fps
 from storyboard.core.styles import builtin_styles
 from storyboard.qt.document import Document
 from storyboard.qt.widgets.forms import SOUND_FILTER, row, spin_box
+from storyboard.qt.widgets.model_picker import ModelPicker
 
 
 class ProjectSettingsDialog(QDialog):
@@ -56,14 +55,7 @@ class ProjectSettingsDialog(QDialog):
         self.style_box = QComboBox()
         self.style_box.addItems(sorted({*list(builtin_styles()), settings.default_style}))
         self.style_box.setCurrentText(settings.default_style)
-        self.model = QLineEdit(gen.model)
-        presets = model_presets()
-        self.model.setCompleter(QCompleter(list(presets), self.model))
-        self.model.setToolTip(
-            "A preset ("
-            + ", ".join(f"{k}: {v}" for k, v in presets.items())
-            + "), a downloaded hub id, a diffusers folder or a .safetensors file"
-        )
+        self.model = ModelPicker(gen.model, "a preset, a hub id, a folder or a .safetensors file")
         self.width_ = spin_box(64, 4096, gen.width, 64)
         self.height_ = spin_box(64, 4096, gen.height, 64)
         self.exact = QCheckBox("exactly this size (otherwise the model's nearest native size)")
@@ -148,7 +140,7 @@ class ProjectSettingsDialog(QDialog):
         if changed:
             commands.append(EditFields("settings", "", changed))
         generation = GenerationSettings(
-            model=self.model.text().strip() or old_gen.model,
+            model=self.model.text() or old_gen.model,
             width=self.width_.value(),
             height=self.height_.value(),
             steps=self.steps.value(),

@@ -9,10 +9,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QLineEdit,
-    QPushButton,
     QWidget,
 )
 
@@ -21,6 +19,7 @@ from storyboard.core.settings import AppSettings
 from storyboard.core.styles import builtin_styles
 from storyboard.core.transition_jobs import BACKENDS
 from storyboard.qt.widgets.forms import row, spin_box
+from storyboard.qt.widgets.model_picker import ModelPicker
 
 DEVICES = ["auto", "cuda", "mps", "cpu"]
 PAGE_PRESETS = ["us-comic", "a4", "letter", "b5-manga", "a5", "digest"]
@@ -32,14 +31,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = copy.deepcopy(settings)
-        self.model = QLineEdit(settings.model_source)
-        self.model.setObjectName("model")
-        self.model.setPlaceholderText(
-            "hub id, model folder or .safetensors file (empty: project's)"
-        )
-        browse_folder, browse_file = QPushButton("Folder…"), QPushButton("File…")
-        browse_folder.clicked.connect(self._pick_folder)
-        browse_file.clicked.connect(self._pick_file)
+        self.model = ModelPicker(settings.model_source, "empty: each project's own model")
         self.device = _combo(DEVICES, settings.device)
         self.low_vram = QCheckBox("Low VRAM (offload to CPU memory)")
         self.low_vram.setChecked(settings.low_vram)
@@ -67,7 +59,7 @@ class SettingsDialog(QDialog):
         self.image_editor = QLineEdit(settings.image_editor)
         self.image_editor.setPlaceholderText("program, {file} marks the image; empty: the system's")
         form = QFormLayout(self)
-        form.addRow("Model", row(self.model, browse_folder, browse_file))
+        form.addRow("Model", self.model)
         form.addRow("Device", self.device)
         form.addRow(self.low_vram)
         form.addRow("Default size", row(self.width_, self.height_))
@@ -92,7 +84,7 @@ class SettingsDialog(QDialog):
 
     def result_settings(self) -> AppSettings:
         s = self.settings
-        s.model_source = self.model.text().strip()
+        s.model_source = self.model.text()
         s.device = self.device.currentText()
         s.low_vram = self.low_vram.isChecked()
         s.default_width, s.default_height = self.width_.value(), self.height_.value()
@@ -109,16 +101,6 @@ class SettingsDialog(QDialog):
         s.t2i_adapter = self.t2i_adapter.text().strip()
         s.image_editor = self.image_editor.text().strip()
         return s
-
-    def _pick_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Diffusers model folder")
-        if folder:
-            self.model.setText(folder)
-
-    def _pick_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Checkpoint", "", "Checkpoints (*.safetensors)")
-        if name:
-            self.model.setText(name)
 
 
 def _combo(items: list[str], current: str) -> QComboBox:
