@@ -161,6 +161,15 @@ def run_generate(args: argparse.Namespace) -> int:
         bar.finish()
         sys.stderr.write(f"error: {exc}\n")
         return 2
+    except OSError as exc:  # the project folder takes no more (a full disk): the rest stays
+        bar.finish()
+        left = ",".join(p.label for p in request.panels if p.label not in saved)
+        where = Path(exc.filename).parent if exc.filename else bundle
+        sys.stderr.write(
+            f"error: could not write to {where}: {exc.strerror or exc}. Kept {len(saved)} "
+            f"image(s); free some space, then run again with --panels {left}\n"
+        )
+        return 2
     finally:
         signal.signal(signal.SIGINT, previous)
     bar.finish()

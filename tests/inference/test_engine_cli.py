@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ from engine_helpers import save_tiny
 
 from storyboard import cli_generate
 from storyboard.cli import main
+from storyboard.core import assets as assets_module
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.persistence import load_project
 
@@ -107,3 +109,24 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_done(
     state = images_by_number(bundle)
     assert {n for n, (image, _) in state.items() if image} == {"1B", "1C", "2C"}
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_full_disk_stops_with_the_panels_left_to_generate(
+    bundle: Path, tiny: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_write = assets_module.atomic_write
+    images: list[Path] = []
+
+    def fill_up(path: Path, data: bytes) -> None:
+        images.append(path)
+        if len(images) > 2:  # room for two images only
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_write(path, data)
+
+    monkeypatch.setattr(assets_module, "atomic_write", fill_up)
+    assert main(["generate", str(bundle), "--model", tiny, *FAST, "--scene", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"error: could not write to {bundle / 'assets'}: No space left")
+    assert "Kept 2 image(s)" in err and err.endswith("run again with --panels 1A,1D")
+    state = images_by_number(bundle)
+    assert {n for n, (image, _) in state.items() if image} == {"1B", "1C"}  # saved, accepted
