@@ -69,6 +69,7 @@ class AppSettings:
     default_style: str = "comic-book"
     default_scheduler: str = "ddim"
     autosave_seconds: int = 60
+    theme: str = "system"  # the editor's colours: system, light or dark
     export: ExportDefaults = field(default_factory=ExportDefaults)
     recent_projects: list[str] = field(default_factory=list)
 

@@ -20,6 +20,7 @@ from storyboard.export.fonts import load_fonts, ui_font
 from storyboard.qt.document import Document
 from storyboard.qt.errors import install_exception_hook, setup_logging, show_error
 from storyboard.qt.main_window import MainWindow
+from storyboard.qt.theme import apply_theme
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def application(argv: list[str] | None = None) -> QApplication:
 def open_window(path: Path | None) -> MainWindow:
     """The main window, with ``path`` opened if given (errors shown, never raised)."""
     settings = load_settings()
+    apply_theme(settings.theme)
     document: Document | None = None
     loaded: LoadedProject | None = None
     error = ""

@@ -79,7 +79,10 @@ class ErrorBanner(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("banner")
-        self.setStyleSheet("#banner { background: #fff3cd; border-bottom: 1px solid #e0c36a; }")
+        self.setStyleSheet(  # its own text colour: the light yellow stays under a dark theme
+            "#banner { background: #fff3cd; border-bottom: 1px solid #e0c36a; }"
+            "#banner QLabel { color: #3d3000; }"
+        )
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.label = QLabel()
         self.label.setWordWrap(True)

@@ -38,6 +38,7 @@ from storyboard.qt.models.timeline_model import TimelineModel
 from storyboard.qt.panel_actions import PanelActions
 from storyboard.qt.selection import Selection
 from storyboard.qt.shortcuts import ShortcutsDialog
+from storyboard.qt.theme import apply_theme
 from storyboard.qt.thumbnails import ThumbnailCache
 from storyboard.qt.widgets.balloons import BalloonEditor
 from storyboard.qt.widgets.canvas import PanelCanvas
@@ -457,6 +458,7 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.settings = dialog.result_settings()
             self.autosave_timer.start(self.settings.autosave_seconds * 1000)
+            apply_theme(self.settings.theme)
             self._save_settings()
 
     def _save_settings(self) -> None:

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import huggingface_hub.constants
 import pytest
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from storyboard.core.settings import AppSettings, load_settings, save_settings
+from storyboard.qt.theme import apply_theme
 from storyboard.qt.widgets.settings_dialog import SettingsDialog
 
 
@@ -53,6 +55,24 @@ def test_the_model_field_offers_the_presets_and_says_which_are_here(
     picker.choice.setEditText(str(tmp_path))  # typed, or from Folder…
     assert dialog.result_settings().model_source == str(tmp_path)
     assert "diffusers model folder" in picker.status.text()
+
+
+def test_dark_colours_apply_at_once_and_are_kept(qapp: QApplication, tmp_path: Path) -> None:
+    light = QApplication.palette().color(QPalette.ColorRole.Window).lightness()
+    dialog = SettingsDialog(AppSettings())
+    assert dialog.theme.currentText() == "system"
+    dialog.theme.setCurrentText("dark")
+    chosen = dialog.result_settings()
+    save_settings(chosen, tmp_path / "settings.json")
+    assert load_settings(tmp_path / "settings.json").theme == "dark"
+    try:
+        apply_theme(chosen.theme)
+        palette = QApplication.palette()
+        assert palette.color(QPalette.ColorRole.Window).lightness() < 80
+        assert palette.color(QPalette.ColorRole.Text).lightness() > 200  # light on dark
+    finally:
+        apply_theme("light")
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() == light > 150
 
 
 def test_a_damaged_settings_file_is_set_aside(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from storyboard.core.jobs import SCHEDULERS
 from storyboard.core.settings import AppSettings
 from storyboard.core.styles import builtin_styles
 from storyboard.core.transition_jobs import BACKENDS
+from storyboard.qt.theme import THEMES
 from storyboard.qt.widgets.forms import row, spin_box
 from storyboard.qt.widgets.model_picker import ModelPicker
 
@@ -42,6 +43,7 @@ class SettingsDialog(QDialog):
             list(builtin_styles()) or [settings.default_style], settings.default_style
         )
         self.scheduler = _combo(list(SCHEDULERS), settings.default_scheduler)
+        self.theme = _combo(list(THEMES), settings.theme)
         self.autosave = spin_box(5, 3600, settings.autosave_seconds)
         self.autosave.setSuffix(" s")
         self.page = _combo(PAGE_PRESETS, settings.export.page_preset)
@@ -67,6 +69,7 @@ class SettingsDialog(QDialog):
         form.addRow("Default style", self.style_box)
         form.addRow("Default scheduler", self.scheduler)
         form.addRow("Autosave every", self.autosave)
+        form.addRow("Colours", self.theme)
         form.addRow("Comic page", self.page)
         form.addRow("Print resolution", self.dpi)
         form.addRow("Animatic size", self.video)
@@ -92,6 +95,7 @@ class SettingsDialog(QDialog):
         s.default_style = self.style_box.currentText()
         s.default_scheduler = self.scheduler.currentText()
         s.autosave_seconds = self.autosave.value()
+        s.theme = self.theme.currentText()
         s.export.page_preset = self.page.currentText()
         s.export.dpi = int(self.dpi.currentText())
         s.export.video_size = self.video.currentText()

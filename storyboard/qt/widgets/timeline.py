@@ -84,7 +84,7 @@ class PanelCardDelegate(QStyledItemDelegate):
         bold = QFont(painter.font())
         bold.setBold(True)
         painter.setFont(bold)
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.setPen(QColor("#1d1d1d"))  # ink on the card's paper, in either theme
         header = QRect(image_rect.left(), text_top, image_rect.width(), line)
         painter.drawText(header, Qt.AlignmentFlag.AlignLeft, str(index.data(Role.NUMBER)))
         seconds = float(index.data(Role.SECONDS) or 0)
