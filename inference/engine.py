@@ -31,6 +31,7 @@ from inference.identity_bank import BankMismatchError
 from inference.ip_adapter import DEFAULT_SCALE, load_ip_adapter
 from inference.models import ResolvedModel, load_pipeline, native_size, resolve
 from inference.models import round_size as _round_size
+from inference.regional_prompt import RegionalPrompting
 from inference.results import GeneratedImage, Progress, Stop
 from inference.story_attention import StoryAttention
 from inference.story_run import StoryRun
@@ -68,6 +69,7 @@ class StoryEngine:
         self.model: ResolvedModel | None = None
         self.pipe: Any = None
         self.story: StoryAttention | None = None
+        self.regional: RegionalPrompting | None = None  # boxed characters' own prompts
         self.guided: GuidedPipelines | None = None  # img2img, inpainting, ControlNet, adapter
         self.scheduler_config: Any = None
         self.banks = BankCache()
@@ -94,6 +96,7 @@ class StoryEngine:
         pipe.set_progress_bar_config(disable=True)
         self.scheduler_config = pipe.scheduler.config
         self.story = install_consistent_attention(pipe.unet, CSAConfig())
+        self.regional = RegionalPrompting(pipe.unet)
         self.pipe, self.model, self._source = pipe, resolved, source
         self.guided = GuidedPipelines(pipe, resolved.kind, self.execution_device)
         logger.info("loaded %s (%s) on %s %s", source, resolved.kind, self.device, self.dtype)
@@ -109,7 +112,7 @@ class StoryEngine:
 
     def unload(self) -> None:
         """Drop the pipeline and the session's banks (frees the device memory)."""
-        self.pipe = self.model = self.story = self.guided = None
+        self.pipe = self.model = self.story = self.guided = self.regional = None
         self.banks.clear()
         _empty_cache(self.device)
 

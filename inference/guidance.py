@@ -168,10 +168,15 @@ def run_guided(run: StoryRun, job: PanelJob, banks: dict[str, IdentityBank], con
             cfg=run.cfg,
         )
         story.start_at(skip if noising else 0)
+    regional = engine.regional
+    if regional is not None:
+        regional.begin(run.regions([job], engine.execution_device))
     try:
         image = _call(run, pipe, job, guide, inputs, skip if noising else 0)
     finally:
         story.end()
+        if regional is not None:
+            regional.end()
     if mask is not None:
         image = paste_inside(image, base_image(guide, size), mask)
     run.finish([job], [image], None, settings)

@@ -341,13 +341,7 @@ class StoryAttention:
         """Bool ``(num_tokens,)``: tokens whose centre lies in ``box`` (all when None)."""
         if box is None:
             return torch.ones(num_tokens, dtype=torch.bool)
-        rows, cols = token_grid(num_tokens, self.latent_size)
-        ys = (torch.arange(rows, dtype=torch.float64) + 0.5) / rows
-        xs = (torch.arange(cols, dtype=torch.float64) + 0.5) / cols
-        cy = ys[:, None].expand(rows, cols).reshape(-1)
-        cx = xs[None, :].expand(rows, cols).reshape(-1)
-        x0, y0, x1, y1 = box
-        return (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
+        return region_mask(box, num_tokens, self.latent_size)
 
     def sampled_indices(
         self, num_images: int, num_tokens: int, count: int, device: torch.device
@@ -401,3 +395,14 @@ def token_grid(num_tokens: int, latent_size: tuple[int, int]) -> tuple[int, int]
         if rows * cols == num_tokens:
             return rows, cols
     raise ValueError(f"{num_tokens} tokens do not tile a {lat_h}x{lat_w} latent")
+
+
+def region_mask(box: Box, num_tokens: int, latent_size: tuple[int, int]) -> torch.Tensor:
+    """Bool ``(num_tokens,)``: a layer's tokens whose centre lies in ``box`` (x0, y0, x1, y1)."""
+    rows, cols = token_grid(num_tokens, latent_size)
+    ys = (torch.arange(rows, dtype=torch.float64) + 0.5) / rows
+    xs = (torch.arange(cols, dtype=torch.float64) + 0.5) / cols
+    cy = ys[:, None].expand(rows, cols).reshape(-1)
+    cx = xs[None, :].expand(rows, cols).reshape(-1)
+    x0, y0, x1, y1 = box
+    return (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)

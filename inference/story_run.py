@@ -20,6 +20,7 @@ from inference.ip_adapter import no_reference_embeds, reference_embeds
 from inference.models import ModelKind
 from inference.preview import latents_to_rgb
 from inference.prompts import encode_prompts
+from inference.regional_prompt import Region, RegionPlan
 from inference.results import GeneratedImage, Progress, Stop
 from inference.schedulers import FREEU_PAPER, make_scheduler
 from inference.story_attention import PanelSpec
@@ -225,20 +226,41 @@ class StoryRun:
 
         self.report(Progress(phase, labels, 0, s.steps, done, self.images_total))
         width, height = self.size
-        images = pipe(
-            **cond.pipeline_kwargs(),
-            **self._references(reference, device),
-            num_inference_steps=s.steps,
-            guidance_scale=s.guidance,
-            width=width,
-            height=height,
-            latents=latents,
-            generator=generators,
-            output_type="pil",
-            callback_on_step_end=on_step,
-            callback_on_step_end_tensor_inputs=["latents"],
-        ).images
+        regional = engine.regional
+        if regional is not None:
+            regional.begin(self.regions(jobs, device))
+        try:
+            images = pipe(
+                **cond.pipeline_kwargs(),
+                **self._references(reference, device),
+                num_inference_steps=s.steps,
+                guidance_scale=s.guidance,
+                width=width,
+                height=height,
+                latents=latents,
+                generator=generators,
+                output_type="pil",
+                callback_on_step_end=on_step,
+                callback_on_step_end_tensor_inputs=["latents"],
+            ).images
+        finally:
+            if regional is not None:
+                regional.end()
         self.finish(jobs, images, identity_of)
+
+    def regions(self, jobs: Sequence[PanelJob], device: torch.device) -> RegionPlan | None:
+        """Each boxed character's own prompt, drawn inside its box (``regional_prompt``)."""
+        texts = [text for job in jobs for _, text in job.region_prompts]
+        if not texts:
+            return None
+        embeds = iter(
+            encode_prompts(self.engine.pipe, texts, [""] * len(texts), device).prompt_embeds
+        )
+        panels = [
+            [Region(dict(job.regions)[cid], next(embeds)) for cid, _ in job.region_prompts]
+            for job in jobs
+        ]
+        return RegionPlan(panels, self.latent, self.cfg)
 
     def noise(self, jobs: Sequence[PanelJob]) -> torch.Tensor:
         """The starting latents of ``jobs``, each from its own seed (independent of the batch)."""

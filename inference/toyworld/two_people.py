@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from inference.story_attention import Box
 from inference.toyworld.reader import AttributeReader
 from inference.toyworld.world import (
     APPEARANCE,
@@ -43,6 +44,18 @@ def two_person_prompt(world: WorldBatch, index: int) -> str:
     """Both people's whole look and place, the left one first, then the scene."""
     people = [describe_person(world.person(index, slot), set(LOOK_AND_PLACE)) for slot in (0, 1)]
     return f"{' and '.join(people)} {SCENE_PHRASES[world.scene_name(index)]}"
+
+
+HALVES: tuple[Box, Box] = ((0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 1.0, 1.0))
+"""The two people's boxes, as an artist would draw them on a left/right picture."""
+
+
+def two_person_regions(world: WorldBatch, index: int) -> list[tuple[Box, str]]:
+    """Each person's box and own prompt, as the editor writes it for a boxed character
+    (``storyboard.core.jobs``: the other person left out, with the "and" that joined them)."""
+    people = [describe_person(world.person(index, slot), set(LOOK_AND_PLACE)) for slot in (0, 1)]
+    scene = SCENE_PHRASES[world.scene_name(index)]
+    return [(box, f"{person} {scene}") for box, person in zip(HALVES, people, strict=True)]
 
 
 def two_person_adherence(

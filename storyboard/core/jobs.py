@@ -26,6 +26,7 @@ Rules (see ``../shared/research/storydiffusion.md`` sections 2.6, 2.8 and 2.10):
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +50,8 @@ Box = tuple[float, float, float, float]
 
 SCHEDULERS = ("ddim", "euler-a", "dpmpp-2m-karras")
 _TAG = re.compile(r"\[([^\[\]]+)\]")
+_JOIN = r"\s*(?:,|\band\b|\bwith\b)\s*"  # what joins a character to the rest
+_CLAUSE = re.compile(rf".*?(?={_JOIN})")  # a character's own words, up to what joins the next
 _SEED_LIMIT = 2**31
 
 
@@ -92,6 +95,9 @@ class PanelJob:
     regions: tuple[tuple[str, Box], ...] = ()  # optional box per character id
     reference_images: tuple[str, ...] = ()  # image files of its characters (IP-Adapter)
     guide: Guide | None = None  # the panel's drawing steering it (sketch, mask, balloon space)
+    # with two or more characters: each boxed one's own prompt, drawn inside its box
+    # (the others are only "a person" in it; see inference.regional_prompt)
+    region_prompts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +154,17 @@ class Overrides:
 
 
 # ---------------------------------------------------------------------------------- prompts
-def assemble_prompt(project: Project, panel: Panel) -> str:
-    """The panel prompt with character descriptions in place of ``[Name]`` (no style yet)."""
+def assemble_prompt(project: Project, panel: Panel, focus: str | None = None) -> str:
+    """The panel prompt with character descriptions in place of ``[Name]`` (no style yet).
+
+    With ``focus`` (a character id), the other characters are left out (with the "and" or
+    "with" that joined them): the prompt drawn inside that character's box. Naming them even
+    as "a person" draws a second figure there.
+    """
     named: set[str] = set()
+
+    def describe(character: Character) -> str:
+        return character.description.strip() or character.name
 
     def substitute(match: re.Match[str]) -> str:
         word = match.group(1).strip()
@@ -160,15 +174,47 @@ def assemble_prompt(project: Project, panel: Panel) -> str:
         if character is None:
             return word
         named.add(character.id)
-        return character.description.strip() or character.name
+        return describe(character)
 
-    text = _TAG.sub(substitute, panel.prompt)
+    text = _TAG.sub(substitute, _only(project, panel.prompt, focus))
     missing = [
-        c.description.strip() or c.name
+        describe(c)
         for cid in panel.character_ids
         if cid not in named and (c := project.characters.get(cid)) is not None
+        if focus is None or cid == focus
     ]
     return _tidy(", ".join([*missing, text]) if missing else text)
+
+
+def _only(project: Project, prompt: str, focus: str | None) -> str:
+    """``prompt`` without the characters other than ``focus`` (all kept when None).
+
+    Each leaves with the "and", "with" or comma that joined it and with its own words: those
+    after its tag up to the next comma, "and" or "with" ("[Mia] waving and [Leo] sitting, in
+    the park"). Words that run on to the end of the prompt stay (they may be the scene), and so
+    do the words after a list ("[Mia] and [Leo] sitting"): they are everyone's.
+    """
+    if focus is None:
+        return prompt
+    tags = list(_TAG.finditer(prompt))
+    pairs = itertools.pairwise(tags)
+    listed = any(re.fullmatch(_JOIN, prompt[a.end() : b.start()]) for a, b in pairs)
+    text = prompt
+    for match in reversed(tags):  # from the end: the spans before stay valid
+        character = project.character_named(match.group(1).strip())
+        if character is None or character.id == focus:
+            continue
+        start, end = match.span()
+        clause = _CLAUSE.match(text, end)
+        if not listed and clause is not None:
+            end = clause.end()
+        before, after = re.search(_JOIN + "$", text[:start]), re.match(_JOIN, text[end:])
+        if before:
+            start = before.start()
+        elif after:
+            end += after.end()
+        text = f"{text[:start]} {text[end:]}"
+    return text
 
 
 def _tidy(text: str) -> str:
@@ -309,6 +355,11 @@ def panel_job(
         style=style.key,
         characters=tuple(c.id for c in characters),
         regions=regions,
+        region_prompts=tuple(
+            (cid, style.apply(assemble_prompt(project, panel, focus=cid)))
+            for cid, _ in regions
+            if len(panel.character_ids) > 1
+        ),
         reference_images=_reference_files(bundle, characters),
         guide=guide,
     )

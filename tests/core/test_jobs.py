@@ -111,6 +111,37 @@ def test_regions_become_clamped_boxes_and_identity_off_characters_are_plain(
     assert "young courier" in job.prompt  # still described, just not kept consistent
 
 
+def test_each_boxed_character_of_a_shared_panel_gets_its_own_prompt(sample: Project) -> None:
+    """Inside Mia's box the panel is drawn from a prompt that describes only her: Leo's looks
+    are left out with the "and" that joined him (a panel without two characters gets none)."""
+    numbers = by_label(sample)
+    panel = sample.panels[numbers["2A"]]
+    mia, leo = (c for c in sample.characters.values() if c.name in ("Mia", "Leo"))
+    panel.character_ids = [mia.id, leo.id]
+    panel.prompt = "[Mia] and [Leo] looking at the hat, in the park"
+    assert panel_job(sample, panel).region_prompts == ()  # no boxes drawn: one prompt
+    panel.character_regions[mia.id] = Rect(0.0, 0.0, 0.5, 1.0)
+    panel.character_regions[leo.id] = Rect(0.5, 0.0, 0.5, 1.0)
+    job = panel_job(sample, panel)
+    regions = dict(job.region_prompts)
+    describe = mia.description.strip()
+    assert regions[mia.id] == job.prompt.replace(f" and {leo.description.strip()}", "")
+    assert regions[mia.id].startswith(describe) and leo.description not in regions[mia.id]
+    assert regions[leo.id].startswith(leo.description.strip() + " looking at the hat")
+    assert describe not in regions[leo.id] and regions[leo.id].endswith("in the park")
+    panel.prompt = "[Mia] waving on the left and [Leo] sitting on the right, in the park"
+    regions = dict(panel_job(sample, panel).region_prompts)  # each one's own words go too
+    assert regions[mia.id] == f"{describe} waving on the left, in the park"
+    assert regions[leo.id] == f"{leo.description.strip()} sitting on the right, in the park"
+    panel.prompt = "[Mia] on the left and [Leo] on the right in the park"  # runs on to the end
+    assert dict(panel_job(sample, panel).region_prompts)[mia.id].endswith("right in the park")
+    del panel.character_regions[leo.id]  # only Mia boxed: only her box gets its own prompt
+    assert [cid for cid, _ in panel_job(sample, panel).region_prompts] == [mia.id]
+    panel.character_ids = [mia.id]
+    panel.prompt = "[Mia] alone in the park"
+    assert panel_job(sample, panel).region_prompts == ()  # nobody to keep apart
+
+
 # ---------------------------------------------------------------------------------- seeds
 def test_seeds_locked_kept_overridden_and_reproducible(sample: Project) -> None:
     ids = by_label(sample)

@@ -166,7 +166,8 @@ def test_the_consistency_benchmark_runs_and_reports_every_setting(tmp_path: Path
     two = ["--only", "plain", "--two-people", "3"]
     result = bench_consistency.run(bench_consistency.parse_args([*args, *two]))
     assert {"left whole look", "right has the other's hair"} <= set(result["two people"])
-    assert "two people" in bench_consistency.format_table(result)
+    assert set(result["two people, boxed"]) == set(result["two people"])
+    assert "each in a box with its own prompt" in bench_consistency.format_table(result)
     row = result["settings"]["plain"]
     assert {"colour", "all", "scene", *APPEARANCE} <= set(row)
     assert 0.0 <= row["scene"] <= 1.0
