@@ -68,3 +68,14 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
     official = rows[modes[11]]
     assert official["seconds"] > identity["seconds"] - identity["notes"]["bank_save_s"]
     assert list(tmp_path.iterdir()) == [out]  # the model and the banks were cleaned up
+
+
+def test_the_regional_prompt_bench_times_both_ways(tmp_path: Path) -> None:
+    from inference import bench_regional
+
+    out = tmp_path / "regional.json"
+    assert bench_regional.main(["--tiny", "--res", "64", "--steps", "2", "--repeat", "1",
+                                "--device", "cpu", "--json", str(out)]) == 0  # fmt: skip
+    result = json.loads(out.read_text())
+    assert result["one prompt"] > 0 and result["each box its own prompt"] > 0
+    assert result["ratio"] == result["each box its own prompt"] / result["one prompt"]
