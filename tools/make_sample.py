@@ -117,6 +117,11 @@ def main() -> None:
             panel.balloons.append(speech_balloon(panel.prompt, name, line, character_id))
         elif panel.dialogue:
             panel.balloons.append(Balloon(kind=BalloonKind.CAPTION, text=panel.dialogue))
+        if len(panel.character_ids) > 1:  # a box each: each drawn from their own prompt
+            for character_id in panel.character_ids:
+                name = project.characters[character_id].name
+                left = 0.0 if speaker_x(panel.prompt, name) < 0.5 else 0.5
+                panel.character_regions[character_id] = Rect(left, 0.0, 0.5, 1.0)
     panels[0].camera = CameraMove(start=Rect(0, 0, 1, 1), end=Rect(0.2, 0.15, 0.6, 0.6))
     panels[6].camera = CameraMove(start=Rect(0.1, 0.1, 0.8, 0.8), end=Rect(0.3, 0.3, 0.4, 0.4))
     panels[3].transition = Transition(TransitionKind.CUT, 0)

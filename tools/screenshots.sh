@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 project=${1:-projects/sample.storyboard}
 export STORYBOARD_CONFIG_DIR=$(mktemp -d)
-QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1400x860x24" bash -c "
+# a screen a title bar and borders larger than the window, which the first window leaves free
+QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1416x900x24" bash -c "
   .venv/bin/python main.py '$project' & pid=\$!
   sleep 4
-  import -window root docs/editor.png
+  import -window root -crop 1400x860+0+0 +repage docs/editor.png
   kill \$pid
 "
 echo "wrote docs/editor.png"

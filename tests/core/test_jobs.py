@@ -119,6 +119,7 @@ def test_each_boxed_character_of_a_shared_panel_gets_its_own_prompt(sample: Proj
     mia, leo = (c for c in sample.characters.values() if c.name in ("Mia", "Leo"))
     panel.character_ids = [mia.id, leo.id]
     panel.prompt = "[Mia] and [Leo] looking at the hat, in the park"
+    panel.character_regions.clear()
     assert panel_job(sample, panel).region_prompts == ()  # no boxes drawn: one prompt
     panel.character_regions[mia.id] = Rect(0.0, 0.0, 0.5, 1.0)
     panel.character_regions[leo.id] = Rect(0.5, 0.0, 0.5, 1.0)
