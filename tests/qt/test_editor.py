@@ -76,6 +76,22 @@ def test_the_window_layout_is_kept_in_the_config_folder(
         again.close()
 
 
+def test_the_inspector_shows_what_each_characters_box_is_drawn_from(window: MainWindow) -> None:
+    project = window.document.project
+    number_of = panel_numbers(project)
+    beach = next(pid for pid, n in number_of.items() if n == "2A")  # Mia and Leo, a box each
+    window.timeline.select_panels([beach])
+    shown = window.inspector.box_prompts
+    assert window.inspector.form.isRowVisible(shown)
+    mia, leo = (c for c in project.characters.values() if c.name in ("Mia", "Leo"))
+    lines = shown.text().split("<br>")
+    assert lines[0].startswith("<b>Mia</b>: " + mia.description.strip())
+    assert lines[1].startswith("<b>Leo</b>: " + leo.description.strip())
+    assert leo.description.strip() not in lines[0] and mia.description.strip() not in lines[1]
+    window.timeline.select_panels([next(pid for pid, n in number_of.items() if n == "1A")])
+    assert not window.inspector.form.isRowVisible(shown)  # one character: nothing to keep apart
+
+
 def test_typing_dialogue_is_one_undo_step(window: MainWindow, qtbot: QtBot) -> None:
     window.timeline.select_panels([window.timeline_model.panel_ids()[1]])
     edit = window.inspector.dialogue

@@ -7,6 +7,7 @@ view), the fields are refreshed without pushing anything back.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard.core.commands import Change, EditFields, accept_image
+from storyboard.core.jobs import panel_job
 from storyboard.core.model import (
     TRANSITION_DIRECTIONS,
     CameraMove,
@@ -99,6 +101,16 @@ class PanelInspector(QScrollArea):
         self.characters_layout = QHBoxLayout(self.characters_box)
         self.characters_layout.setContentsMargins(0, 0, 0, 0)
         form.addRow("Characters", self.characters_box)
+        self.box_prompts = QLabel()  # what each boxed character's box is drawn from
+        self.box_prompts.setObjectName("box-prompts")
+        self.box_prompts.setWordWrap(True)
+        self.box_prompts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.box_prompts.setToolTip(
+            "With two or more characters, each character's box is drawn from a prompt that "
+            "leaves the others out, so their looks don't mix"
+        )
+        form.addRow("In boxes", self.box_prompts)
+        self.form = form
         self.dialogue = self._text("dialogue", 2)
         self.make_balloon = QPushButton("Letter it")
         self.make_balloon.setObjectName("make-balloon")
@@ -256,6 +268,7 @@ class PanelInspector(QScrollArea):
         self.number.setText(panel.number_override or "")
         self.number.setPlaceholderText(number)
         self._fill_characters(panel)
+        self._fill_box_prompts(panel)
         self.duration.setValue(panel.duration)
         fps = project.settings.fps
         seconds = frames_to_seconds(panel.duration, fps)
@@ -296,6 +309,15 @@ class PanelInspector(QScrollArea):
             self.characters_layout.addStretch()
         for character_id, box in self._character_boxes.items():
             box.setChecked(character_id in panel.character_ids)
+
+    def _fill_box_prompts(self, panel: Panel) -> None:
+        project = self.document.project
+        lines = [
+            f"<b>{html.escape(project.characters[cid].name)}</b>: {html.escape(text)}"
+            for cid, text in panel_job(project, panel).region_prompts
+        ]
+        self.box_prompts.setText("<br>".join(lines))
+        self.form.setRowVisible(self.box_prompts, bool(lines))
 
     def _fill_candidates(self, panel: Panel) -> None:
         """The panel's images, newest first; decoded again only when they change (not per key)."""
