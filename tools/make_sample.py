@@ -46,10 +46,10 @@ STORY = f"""\
 [Leo] standing on the right in the park #LEO: I lost my hat. My lucky black hat!
 
 ## The search
-[Mia] walking on the left and [Leo] walking on the right on the beach #MIA: Don't worry. We'll find it.
+[Mia] walking on the left and [Leo] walking on the right, on the beach #MIA: Don't worry. We'll find it.
 [Leo] standing in the middle in the city #LEO: Not on the beach. Not in the city...
 [Mia] waving on the right in the snow #MIA: Not in the snow either!
-[Mia] standing on the left and [Leo] standing on the right at night #They looked until the stars came out.
+[Mia] standing on the left and [Leo] standing on the right, at night #They looked until the stars came out.
 
 ## Gran's house
 [NC] {GRAN} standing on the left in a room #GRAN: There you are! Did you find it?

@@ -65,7 +65,7 @@ def test_names_become_descriptions_and_styles_wrap_the_prompt(sample: Project) -
     both = (
         "a small person with long red hair wearing a yellow shirt and a blue skirt walking on the "
         "left and a tall person with short black hair and glasses wearing a green shirt and gray "
-        "trousers and a black hat walking on the right on the beach"
+        "trousers and a black hat walking on the right, on the beach"
     )
     assert job.prompt == both  # the sample's style is "none": the toyworld model's own words
     assert "[" not in job.prompt and "Mia" not in job.prompt
