@@ -4,13 +4,14 @@ missing weights, and Consistent Self-Attention reading the bank in guided panels
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from engine_helpers import pixels, save_tiny
+from engine_helpers import differ, pixels, save_tiny
 from PIL import Image, ImageDraw
 
 from inference.engine import GeneratedImage, Progress, StoryEngine
@@ -184,3 +185,21 @@ def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+def test_a_guided_panel_with_boxes_reads_each_boxs_own_prompt(
+    engine: StoryEngine, sd15_dir: Path, drawing: dict[str, str]
+) -> None:
+    sketch = ((drawing["sketch"], 1.0),)
+    job = dataclasses.replace(
+        guided(GuidanceMethod.IMG2IMG, 0.6, sketch=sketch),
+        prompt="hero and a red dragon on a bridge",
+        characters=(),  # no identity here: only the box's own prompt differs
+        regions=(("hero", (0.0, 0.0, 0.5, 1.0)),),
+        region_prompts=(("hero", "hero on a bridge"),),
+    )
+    plain = dataclasses.replace(job, regions=(), region_prompts=())
+    boxed, _ = run(engine, request(sd15_dir, job, characters=()))
+    alone, _ = run(engine, request(sd15_dir, plain, characters=()))
+    assert differ(boxed[-1].png, alone[-1].png) > 0  # the box was drawn from its own prompt
+    assert engine.regional is not None and engine.regional.processor.plan is None  # and ended
