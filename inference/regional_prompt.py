@@ -87,9 +87,8 @@ class RegionPlan:
             covered = allowed[:, :, own:].any(-1)  # a token inside boxes sees none of its own
             allowed[:, :, :own] &= ~covered[:, :, None]
             bias = torch.zeros(allowed.shape, dtype=dtype)
-            self._masks[key] = bias.masked_fill_(~allowed, torch.finfo(dtype).min)[:, None].to(
-                device
-            )
+            bias.masked_fill_(~allowed, torch.finfo(dtype).min)
+            self._masks[key] = bias[:, None].to(device)
         return self._masks[key]
 
     def keys_and_values(self, attn: Any, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
