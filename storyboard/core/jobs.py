@@ -96,7 +96,7 @@ class PanelJob:
     reference_images: tuple[str, ...] = ()  # image files of its characters (IP-Adapter)
     guide: Guide | None = None  # the panel's drawing steering it (sketch, mask, balloon space)
     # with two or more characters: each boxed one's own prompt, drawn inside its box
-    # (the others are only "a person" in it; see inference.regional_prompt)
+    # (the other characters left out of it; see inference.regional_prompt)
     region_prompts: tuple[tuple[str, str], ...] = ()
 
 
@@ -157,9 +157,10 @@ class Overrides:
 def assemble_prompt(project: Project, panel: Panel, focus: str | None = None) -> str:
     """The panel prompt with character descriptions in place of ``[Name]`` (no style yet).
 
-    With ``focus`` (a character id), the other characters are left out (with the "and" or
-    "with" that joined them): the prompt drawn inside that character's box. Naming them even
-    as "a person" draws a second figure there.
+    With ``focus`` (a character id), the other characters are left out (see :func:`_only`):
+    the prompt drawn inside that character's box. Naming them as "a person" instead was tried:
+    in the two-person bench the right-hand person's whole look came out right in 17% of the
+    pictures, against 54% with them left out.
     """
     named: set[str] = set()
 
