@@ -169,9 +169,9 @@ def run_guided(run: StoryRun, job: PanelJob, banks: dict[str, IdentityBank], con
         )
         story.start_at(skip if noising else 0)
     regional = engine.regional
-    if regional is not None:
-        regional.begin(run.regions([job], engine.execution_device))
     try:
+        if regional is not None:
+            regional.begin(run.regions([job], engine.execution_device))
         image = _call(run, pipe, job, guide, inputs, skip if noising else 0)
     finally:
         story.end()
