@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,9 @@ class ModelPreset:
 class ModelStatus:
     ready: bool  # loads on this machine without the network
     text: str  # says which, and how to get it when not
+
+
+_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+", re.ASCII)  # what the hub accepts, in short
 
 
 def model_presets() -> dict[str, ModelPreset]:
@@ -73,7 +77,7 @@ def model_status(source: str) -> ModelStatus:
         return ModelStatus(False, "not a diffusers model folder (no model_index.json in it)")
     repo = preset.repo if preset is not None else text
     name = preset.label if preset is not None else repo
-    if repo.count("/") != 1 or path.is_absolute():
+    if not _HUB_ID.fullmatch(repo) or path.is_absolute():
         return ModelStatus(False, "not a preset, a hub id (owner/name), a folder or a file")
     if _in_hub_cache(repo):
         return ModelStatus(True, f"{name}: downloaded")
@@ -83,4 +87,7 @@ def model_status(source: str) -> ModelStatus:
 def _in_hub_cache(repo: str) -> bool:
     from huggingface_hub import try_to_load_from_cache
 
-    return isinstance(try_to_load_from_cache(repo, "model_index.json"), str)
+    try:
+        return isinstance(try_to_load_from_cache(repo, "model_index.json"), str)
+    except ValueError:  # a name the hub refuses ("a--b/c"): not in its cache either
+        return False
