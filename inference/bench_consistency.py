@@ -38,8 +38,7 @@ import torch
 from inference.consistent_attention import install_consistent_attention
 from inference.csa_schedule import CSAConfig
 from inference.identity_bank import IdentityBank
-from inference.prompts import encode_prompts
-from inference.regional_prompt import Region, RegionalPrompting, RegionPlan
+from inference.regional_prompt import RegionalPrompting, plan_regions
 from inference.story_attention import Box, PanelSpec, StoryAttention
 from inference.toyworld.model import MODEL_DIR, load_pipeline
 from inference.toyworld.reader import READER_FILE, AttributeReader, load_reader
@@ -164,12 +163,8 @@ class Generator:
         parts = []
         for i in range(0, len(prompts), batch):
             chunk = regions[i : i + batch]
-            texts = [text for boxes in chunk for _, text in boxes]
-            embeds = iter(
-                encode_prompts(self.pipe, texts, [""] * len(texts), self.device).prompt_embeds
-            )
-            panels = [[Region(box, next(embeds)) for box, _ in boxes] for boxes in chunk]
-            self.regional.begin(RegionPlan(panels, self.latent, cfg=self.guidance > 1.0))
+            cfg = self.guidance > 1.0
+            self.regional.begin(plan_regions(self.pipe, chunk, self.latent, cfg, self.device))
             try:
                 parts.append(self.many(prompts[i : i + batch], seed + i, batch))
             finally:

@@ -31,6 +31,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual name)
 
+from inference.prompts import encode_prompts
 from inference.story_attention import Box, region_mask
 
 
@@ -109,6 +110,23 @@ class RegionPlan:
                 made.append(slots.transpose(1, 2).reshape(batch, heads, -1, width))
             cached = self._keys[(id(attn), batch)] = (made[0], made[1])
         return cached
+
+
+def plan_regions(
+    pipe: Any,
+    boxed: Sequence[Sequence[tuple[Box, str]]],
+    latent_size: tuple[int, int],
+    cfg: bool,
+    device: torch.device,
+) -> RegionPlan | None:
+    """The plan of a batch from each panel's (box, prompt) pairs, every prompt encoded in one
+    call with ``pipe``'s text encoders; None when no panel has any."""
+    texts = [text for boxes in boxed for _, text in boxes]
+    if not texts:
+        return None
+    embeds = iter(encode_prompts(pipe, texts, [""] * len(texts), device).prompt_embeds)
+    panels = [[Region(box, next(embeds)) for box, _ in boxes] for boxes in boxed]
+    return RegionPlan(panels, latent_size, cfg)
 
 
 class RegionalCrossAttention:

@@ -20,7 +20,7 @@ from inference.ip_adapter import no_reference_embeds, reference_embeds
 from inference.models import ModelKind
 from inference.preview import latents_to_rgb
 from inference.prompts import encode_prompts
-from inference.regional_prompt import Region, RegionPlan
+from inference.regional_prompt import RegionPlan, plan_regions
 from inference.results import GeneratedImage, Progress, Stop
 from inference.schedulers import FREEU_PAPER, make_scheduler
 from inference.story_attention import PanelSpec
@@ -250,17 +250,10 @@ class StoryRun:
 
     def regions(self, jobs: Sequence[PanelJob], device: torch.device) -> RegionPlan | None:
         """Each boxed character's own prompt, drawn inside its box (``regional_prompt``)."""
-        texts = [text for job in jobs for _, text in job.region_prompts]
-        if not texts:
-            return None
-        embeds = iter(
-            encode_prompts(self.engine.pipe, texts, [""] * len(texts), device).prompt_embeds
-        )
-        panels = [
-            [Region(dict(job.regions)[cid], next(embeds)) for cid, _ in job.region_prompts]
-            for job in jobs
+        boxed = [
+            [(dict(job.regions)[cid], text) for cid, text in job.region_prompts] for job in jobs
         ]
-        return RegionPlan(panels, self.latent, self.cfg)
+        return plan_regions(self.engine.pipe, boxed, self.latent, self.cfg, device)
 
     def noise(self, jobs: Sequence[PanelJob]) -> torch.Tensor:
         """The starting latents of ``jobs``, each from its own seed (independent of the batch)."""
