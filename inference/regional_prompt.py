@@ -5,7 +5,7 @@ in a yellow shirt and a tall person with blond hair in a green shirt ..."). The 
 binds words to people poorly, and every pixel attends to every word, so the two looks mix: each
 wears the other's hair or shirt. When the artist has drawn a box per character, the panel also
 gets one prompt per boxed character, which leaves the other characters out
-(``storyboard.core.jobs``). In the UNet's cross-attention (``attn2``) the pixels inside a box
+(``storyboard.core.prompt_text``). In the UNet's cross-attention (``attn2``) the pixels inside a box
 then attend to that character's prompt instead of the panel's; a pixel inside two boxes attends
 to both prompts. The rest of the panel, the negative prompt, and any panel without regional
 prompts attend as before (a batch without boxes takes diffusers' own processor, so it is drawn

@@ -52,7 +52,8 @@ HALVES: tuple[Box, Box] = ((0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 1.0, 1.0))
 
 def two_person_regions(world: WorldBatch, index: int) -> list[tuple[Box, str]]:
     """Each person's box and own prompt, as the editor writes it for a boxed character
-    (``storyboard.core.jobs``: the other person left out, with the "and" that joined them)."""
+    (``storyboard.core.prompt_text``: the other person left out, with the "and" that joined
+    them)."""
     people = [describe_person(world.person(index, slot), set(LOOK_AND_PLACE)) for slot in (0, 1)]
     scene = SCENE_PHRASES[world.scene_name(index)]
     return [(box, f"{person} {scene}") for box, person in zip(HALVES, people, strict=True)]
