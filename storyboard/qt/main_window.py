@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -26,7 +26,8 @@ from storyboard.core.commands import Change
 from storyboard.core.errors import ProjectError
 from storyboard.core.model import Project, Scene
 from storyboard.core.persistence import BUNDLE_SUFFIX, LoadedProject
-from storyboard.core.settings import AppSettings, config_dir, save_settings
+from storyboard.core.settings import AppSettings, save_settings
+from storyboard.qt import window_state
 from storyboard.qt.bank_readahead import BankReadahead
 from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
@@ -116,7 +117,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer.timeout.connect(self.autosave_now)
         self.autosave_timer.start(max(5, settings.autosave_seconds) * 1000)
         self._connect_document()
-        self._restore_geometry()
+        window_state.restore(self)
         self._select_first_panel()
 
     # -- layout -----------------------------------------------------------------------------------
@@ -156,23 +157,9 @@ class MainWindow(QMainWindow):
         self.docks["Panel"].raise_()
         self.tabifyDockWidget(self.docks["Queue"], self.docks["Player"])
         self.docks["Player"].raise_()
-        self._fit_screen()
-
-    def _fit_screen(self) -> None:
-        """The first window (no saved geometry) fills at most the screen's free area: a
-        1366x768 laptop shows all of it, a large screen gets 1400x860."""
-        wanted = QSize(1400, 860)
-        screen = self.screen()
-        if screen is not None:
-            free = screen.availableGeometry()
-            wanted = wanted.boundedTo(free.size() - QSize(16, 40))  # title bar and borders
-            self.move(free.topLeft())
-        self.resize(wanted)
-        side = [self.docks["Scenes"], self.docks["Panel"]]  # their forms without side-scrolling
-        form = self.inspector.widget()
-        inspector = (form.minimumSizeHint().width() if form else 0) + 24  # and its scroll bar
-        widths = [max(250, wanted.width() // 6), max(inspector, wanted.width() * 3 // 10)]
-        self.resizeDocks(side, widths, Qt.Orientation.Horizontal)
+        form = self.inspector.widget()  # the inspector's form fits without side-scrolling
+        right = (form.minimumSizeHint().width() if form else 0) + 24  # and its scroll bar
+        window_state.fit_screen(self, self.docks["Scenes"], self.docks["Panel"], right)
 
     def _menus(self) -> None:
         bar = self.menuBar()
@@ -478,14 +465,6 @@ class MainWindow(QMainWindow):
             "your own GPU.\nFonts: Comic Neue and Noto Sans (SIL Open Font License).",
         )
 
-    def _restore_geometry(self) -> None:
-        stored = _window_store()
-        geometry, state = stored.value("geometry"), stored.value("state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.controller.running() is not None:
             answer = QMessageBox.question(
@@ -500,15 +479,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.controller.shutdown()
-        stored = _window_store()
-        stored.setValue("geometry", self.saveGeometry())
-        stored.setValue("state", self.saveState())
+        window_state.save(self)
         self.thumbnails.wait()
         self.document.close_session()
         event.accept()
-
-
-def _window_store() -> QSettings:
-    """Where the window's size and dock layout live: beside settings.json, so a test or a
-    screenshot run with its own ``STORYBOARD_CONFIG_DIR`` never changes the artist's layout."""
-    return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
