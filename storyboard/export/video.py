@@ -271,7 +271,7 @@ def _gif_palette(
     data = np.concatenate(samples).astype(np.float32)
     colours = min(256, len(np.unique(data, axis=0)))
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
-    _, _, centers = cv2.kmeans(data, colours, None, criteria, 1, cv2.KMEANS_RANDOM_CENTERS)  # type: ignore[call-overload]
+    _, _, centers = cv2.kmeans(data, colours, None, criteria, 1, cv2.KMEANS_RANDOM_CENTERS)
     levels = np.arange(32, dtype=np.float32) * 8 + 4
     grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(-1, 3)
     distance = ((grid[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
