@@ -1,20 +1,26 @@
-# Two entry points for people: `make run` and `make test`. Both build .venv first.
+# Two entry points for people: `make run` and `make test`. Both build .venv first, from the lock.
 # On machines without an NVIDIA GPU we pin the CPU build of torch; see README for CUDA.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
+# torch is installed first and kept out of the lock: the CPU build here and in CI, your own
+# CUDA or ROCm build on a GPU machine (README). Its dependencies are pinned in the lock.
 TORCH_SPEC ?= torch==2.13.0
+LOCK   := requirements/lock.txt
 STAMP  := $(VENV)/.installed
 ARGS   ?= projects/sample.storyboard
 
-.PHONY: run test lint check system-deps bench clean
+.PHONY: run test lint check system-deps bench clean lock check-latest wheel smoke
 
-$(STAMP): pyproject.toml
+# Everything but torch comes from the lock, with hashes and without resolving (--no-deps): a new
+# release elsewhere cannot change what a fresh clone installs. `pip check` proves the lock whole.
+$(STAMP): $(LOCK) pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	touch $(STAMP)
 
 system-deps:
@@ -32,8 +38,23 @@ lint: $(STAMP)
 test: $(STAMP) system-deps lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
+# Refresh the lock: the newest releases pyproject.toml allows, resolved for every platform.
+lock: $(STAMP)
+	bash tools/lock.sh $(VENV)/bin/uv
+
+# Drift check: the newest allowed releases, not the lock, in a scratch venv, then lint and tests.
+check-latest:
+	bash tools/check_latest.sh "$(PYTHON)" "$(TORCH_SPEC)"
+
+wheel: $(STAMP)
+	rm -rf dist && $(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+
+# The wheel alone in a clean venv, run from outside the source tree (CI runs it after the tests).
+smoke: wheel system-deps
+	bash tools/wheel_smoke.sh "$(PYTHON)" "$(TORCH_SPEC)" $(LOCK)
+
 bench: $(STAMP)
 	$(PY) -m bench.project_io
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache dist build
