@@ -32,7 +32,6 @@ from storyboard.core.resources import MODELS, RESOURCES
 
 logger = logging.getLogger(__name__)
 
-ROOT = RESOURCES.parent
 MODELS_FILE = MODELS
 DEFAULT_MODEL = "toyworld"
 """The built-in toy-world model (``resources/models/toyworld``): works offline on any machine."""
@@ -63,17 +62,17 @@ class ModelKind(StrEnum):
 class Preset:
     key: str
     label: str
-    repo: str  # hub id, or a folder relative to the project root for a built-in model
+    repo: str  # hub id, or for a built-in model its folder under the shipped resources
     kind: ModelKind
     notes: str
-    builtin: bool = False  # shipped inside the repository (``repo`` is a local folder)
+    builtin: bool = False  # shipped with the editor (``repo`` is a folder under RESOURCES)
     csa: CSAConfig = field(default_factory=CSAConfig)
     """The Consistent Self-Attention settings this model is used with (the character's sampling
     rates replace the ones here)."""
 
     @property
     def folder(self) -> Path | None:
-        return ROOT / self.repo if self.builtin else None
+        return RESOURCES / self.repo if self.builtin else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +134,8 @@ def resolve(source: str, *, config: str | Path | None = None) -> ResolvedModel:
                 raise ModelUnavailable(
                     source,
                     [f"the built-in model's folder {preset.folder} is missing or incomplete"],
-                    "Restore resources/models/ from the repository (git checkout resources/models)",
+                    "Reinstall the editor (pipx reinstall storyboard-editor); in a source "
+                    "checkout, restore the folder with git checkout resources/models",
                 )
             return replace(_folder(text, preset.folder), csa=preset.csa)
         return replace(_hub(text, preset.repo), csa=preset.csa)

@@ -1,15 +1,31 @@
-"""Where the files shipped with the editor live (fonts, styles, model presets, scripts)."""
+"""Where the files shipped with the editor live (fonts, styles, model presets, scripts, icons)."""
 
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+
+def _resources() -> Path:
+    """The package data ``storyboard/resources`` of an installed wheel, else the checkout's folder.
+
+    The repository keeps the files in its top-level ``resources/``; ``setup.py`` maps that folder
+    into the wheel as ``storyboard.resources``. A source checkout (and an editable install) has
+    no such package folder and reads the top-level one beside ``storyboard/``.
+    """
+    packaged = Path(str(files("storyboard") / "resources"))
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+RESOURCES = _resources()
 FONTS = RESOURCES / "fonts"
 SCRIPTS = RESOURCES / "scripts"
+ICONS = RESOURCES / "icons"
 MODELS = RESOURCES / "models.json"
 
 
@@ -17,7 +33,7 @@ MODELS = RESOURCES / "models.json"
 class ModelPreset:
     key: str
     label: str
-    repo: str  # hub id, or a folder under the project root for a built-in model
+    repo: str  # hub id, or for a built-in model its folder under RESOURCES
     notes: str
     builtin: bool
 
@@ -62,7 +78,7 @@ def model_status(source: str) -> ModelStatus:
     text = source.strip()
     preset = model_presets().get(text)
     if preset is not None and preset.builtin:
-        folder = RESOURCES.parent / preset.repo
+        folder = RESOURCES / preset.repo
         if (folder / "model_index.json").is_file():
             return ModelStatus(True, f"{preset.label}: ready, it ships with the editor")
         return ModelStatus(False, f"{preset.label}: its folder {folder} is missing")

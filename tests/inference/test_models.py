@@ -158,13 +158,11 @@ def test_the_built_in_model_is_a_local_preset_and_says_how_to_restore_it(
 ) -> None:
     from inference import models
 
-    assert (
-        models.resolve(models.DEFAULT_MODEL).location == models.ROOT / "resources/models/toyworld"
-    )
-    monkeypatch.setattr(models, "ROOT", tmp_path)  # a checkout without the model's files
+    assert models.resolve(models.DEFAULT_MODEL).location == models.RESOURCES / "models/toyworld"
+    monkeypatch.setattr(models, "RESOURCES", tmp_path)  # an install without the model's files
     with pytest.raises(ModelUnavailable) as caught:
         models.resolve(models.DEFAULT_MODEL)
-    assert "built-in model" in str(caught.value) and "git checkout" in caught.value.fix
+    assert "built-in model" in str(caught.value) and "Reinstall the editor" in caught.value.fix
 
 
 def test_a_preset_with_bad_csa_settings_is_refused_when_read(tmp_path: Path) -> None:
