@@ -28,6 +28,7 @@ from storyboard.export.animatic_cli import add_arguments as export_video_argumen
 from storyboard.export.animatic_cli import run_export_video
 from storyboard.export.headless import add_arguments as export_pdf_arguments
 from storyboard.export.headless import run_export_pdf
+from storyboard.version import app_version
 
 log = logging.getLogger("storyboard")
 
@@ -41,15 +42,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "storyboard") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="main.py",
+        prog=prog,
         usage="%(prog)s [PROJECT] | %(prog)s COMMAND ...",
         description="Storyboard editor: consistent characters across every panel, generated "
         "offline on your own GPU. Without a command, opens the editor window (on PROJECT if "
         "given). Commands work on project folders (Name.storyboard).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {app_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     info = commands.add_parser("info", help="summarise a project: scenes, panels, characters")
@@ -76,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     export_pdf_arguments(export_pdf)
     export_video = commands.add_parser("export-video", help="animatic MP4, GIF, PNGs or FCPXML")
     export_video_arguments(export_video)
+    commands.add_parser(
+        "install-desktop",
+        help="add the editor to this user's application menu, with its icon (Linux)",
+    )
     return parser
 
 
@@ -200,6 +206,14 @@ def cmd_clean_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    from storyboard.desktop_entry import install_desktop_entry
+
+    written = install_desktop_entry()
+    sys.stdout.write(f"added the editor to the application menu: {written[0]}\n")
+    return 0
+
+
 COMMANDS = {
     "info": cmd_info,
     "new": cmd_new,
@@ -208,6 +222,7 @@ COMMANDS = {
     "export-pdf": run_export_pdf,
     "export-video": run_export_video,
     "generate": run_generate,  # imports torch only when it runs
+    "install-desktop": cmd_install_desktop,
 }
 
 
@@ -221,6 +236,11 @@ def _opens_editor(argv: Sequence[str]) -> bool:
     return path.exists() or path.suffix == BUNDLE_SUFFIX
 
 
+def _prog() -> str:
+    """How the user started us, for usage lines: ``main.py`` in a checkout, else ``storyboard``."""
+    return "main.py" if Path(sys.argv[0]).name == "main.py" else "storyboard"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if _opens_editor(argv):
@@ -228,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_editor(Path(argv[0]) if argv else None)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(_prog()).parse_args(argv)
         logging.basicConfig(
             level=logging.DEBUG if args.verbose else logging.ERROR,
             format="%(levelname)s %(name)s: %(message)s",
