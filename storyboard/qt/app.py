@@ -11,16 +11,19 @@ import sys
 import time
 from pathlib import Path
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from storyboard.core.errors import ProjectError
 from storyboard.core.persistence import LoadedProject
+from storyboard.core.resources import ICONS
 from storyboard.core.settings import load_settings
 from storyboard.export.fonts import load_fonts, ui_font
 from storyboard.qt.document import Document
 from storyboard.qt.errors import install_exception_hook, setup_logging, show_error
 from storyboard.qt.main_window import MainWindow
 from storyboard.qt.theme import apply_theme
+from storyboard.version import app_version
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +33,21 @@ def application(argv: list[str] | None = None) -> QApplication:
     app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
     app.setApplicationName("Storyboard")
     app.setOrganizationName("storyboard-editor")
+    app.setApplicationVersion(app_version())
+    app.setWindowIcon(app_icon())
+    # Wayland docks and task bars match the window to `storyboard install-desktop`'s entry by this
+    app.setDesktopFileName("storyboard-editor")
     load_fonts()
     app.setFont(ui_font(10))
     return app
+
+
+def app_icon() -> QIcon:
+    """The icon in the title bar, the task bar and the app switcher, at each shipped size."""
+    icon = QIcon()
+    for file in sorted(ICONS.glob("storyboard-editor-*.png")):
+        icon.addFile(str(file))
+    return icon
 
 
 def open_window(path: Path | None) -> MainWindow:

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QMainWindow,
@@ -461,8 +462,9 @@ class MainWindow(QMainWindow):
         QMessageBox.about(
             self,
             "About",
-            "Storyboard editor: consistent characters across every panel, generated offline on "
-            "your own GPU.\nFonts: Comic Neue and Noto Sans (SIL Open Font License).",
+            f"Storyboard editor {QApplication.applicationVersion()}: consistent characters "
+            "across every panel, generated offline on your own GPU.\nApache License 2.0. "
+            "Fonts: Comic Neue and Noto Sans (SIL Open Font License).",
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

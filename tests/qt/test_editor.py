@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit, QSpinBox
 from pytestqt.qtbot import QtBot
@@ -400,3 +400,9 @@ def test_the_bank_read_ahead_waits_while_a_job_runs(app: QApplication, sample_co
     assert window.bank_readahead.warmup is again
     window.document.undo_stack.setClean()
     window.close()
+
+
+def test_the_window_shows_the_application_icon(window: MainWindow) -> None:
+    sizes = window.windowIcon().availableSizes()
+    assert QSize(16, 16) in sizes and QSize(256, 256) in sizes
+    assert QApplication.desktopFileName() == "storyboard-editor"
