@@ -178,7 +178,13 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def _install_interrupt(stop: threading.Event) -> Any:
-    """First Ctrl-C: stop cleanly after the current step. Second: the default (kill)."""
+    """First Ctrl-C: stop cleanly after the current step. Second: the default (kill).
+
+    A run started with SIGINT ignored (``nohup``, a background job of a script) keeps it
+    ignored: whoever started it asked for that.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        return signal.SIG_IGN
 
     def handler(_signum: int, _frame: object) -> None:
         if stop.is_set():

@@ -6,6 +6,7 @@ import errno
 import os
 import shutil
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,15 @@ def test_generate_writes_candidates_accepts_them_and_reuses_banks(
     assert after["2C"] == (state["2C"][0], 2)
 
 
+@pytest.fixture
+def sigint_as_in_a_terminal() -> Iterator[None]:
+    """Python's own Ctrl-C handler, even when pytest started with SIGINT ignored (nohup, &)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("sigint_as_in_a_terminal")
 def test_ctrl_c_stops_cleanly_and_keeps_what_was_done(
     bundle: Path, tiny: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -109,6 +119,26 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_done(
     state = images_by_number(bundle)
     assert {n for n, (image, _) in state.items() if image} == {"1B", "1C", "2C"}
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_run_started_with_ctrl_c_ignored_keeps_ignoring_it(
+    bundle: Path, tiny: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`nohup storyboard generate … &`: the shell asked for SIGINT to be ignored; so do we."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        real_save = cli_generate.save_project
+
+        def save_then_interrupt(*args: object, **kwargs: object) -> Path:
+            os.kill(os.getpid(), signal.SIGINT)
+            return real_save(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(cli_generate, "save_project", save_then_interrupt)
+        assert main(["generate", str(bundle), "--model", tiny, *FAST, "--scene", "1"]) == 0
+        assert "stopping" not in capsys.readouterr().err
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_a_full_disk_stops_with_the_panels_left_to_generate(
