@@ -5,6 +5,10 @@ panel as a candidate (accepted where the panel has no image yet) and the project
 (atomically) the moment the image exists. So Ctrl-C, a crash or a power cut loses at most the
 image being denoised. The first Ctrl-C stops within one denoising step; a second one kills.
 
+While it runs, ``generate`` holds the project's lock (:mod:`storyboard.core.ownership`): it
+refuses a project open in the editor, and an editor opening the project meanwhile shows it
+read-only. Each save first checks that ``project.json`` is still the one it loaded or last wrote.
+
 torch is imported only inside :func:`run_generate`, so ``main.py --help`` stays instant.
 """
 
@@ -19,11 +23,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from storyboard.core.assets import AssetStore
-from storyboard.core.autosave import Autosave
+from storyboard.core.errors import ProjectError, ProjectSaveError
 from storyboard.core.jobs import Overrides, build_story_request, new_candidate, record_commands
 from storyboard.core.model import Project
 from storyboard.core.numbering import find_panels
-from storyboard.core.persistence import load_project, save_project
+from storyboard.core.ownership import Program, ProjectLock, ProjectLocked
+from storyboard.core.persistence import (
+    LoadedProject,
+    encode,
+    load_project,
+    project_file,
+    save_project,
+)
+from storyboard.core.save_guard import check_unchanged, digest_of
 
 if TYPE_CHECKING:
     from inference.engine import GeneratedImage, Progress
@@ -107,12 +119,49 @@ class _Bar:
 
 def run_generate(args: argparse.Namespace) -> int:
     loaded = load_project(args.project)
+    lock = _hold(loaded.path)
+    try:
+        return _generate(args, loaded, lock)
+    finally:
+        lock.release()
+
+
+def _hold(bundle: Path) -> ProjectLock:
+    """The project's lock, or ProjectLocked naming its holder and the lock file."""
+    try:
+        return ProjectLock.acquire(bundle, Program.GENERATE)
+    except ProjectLocked as exc:
+        raise ProjectLocked(
+            bundle, exc.holder, "Close it in the editor first, or generate from the editor"
+        ) from None
+    except OSError as exc:
+        problem = f"its lock file cannot be written ({exc.strerror or exc})"
+        raise ProjectSaveError(bundle, problem, "generate needs a folder it can write") from exc
+
+
+class _Saver:
+    """Saves the project after each image, only while it is ours and unchanged on disk."""
+
+    def __init__(self, loaded: LoadedProject, lock: ProjectLock) -> None:
+        self.project, self.bundle, self.lock = loaded.project, loaded.path, lock
+        self.file = project_file(loaded.path)
+        self.digest = loaded.digest
+        self.check()  # saved by someone between loading and locking
+
+    def check(self) -> None:
+        self.lock.check()
+        check_unchanged(self.file, self.digest)
+
+    def save(self) -> None:
+        self.check()
+        data = encode(self.project)
+        save_project(self.project, self.bundle, data=data)
+        self.digest = digest_of(data)
+
+
+def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock) -> int:
     project, bundle = loaded.project, loaded.path
-    if Autosave(bundle).open_elsewhere():
-        raise ValueError(
-            f"{bundle} is open in the editor; generate from the editor, or close it there first "
-            "(both saving the project would overwrite each other)"
-        )
+    saver = _Saver(loaded, lock)
     wanted = selected_panels(project, args.scene, args.panels)
     overrides = Overrides(
         model=args.model,
@@ -139,7 +188,7 @@ def run_generate(args: argparse.Namespace) -> int:
         add.apply(project)
         if accept is not None:
             accept.apply(project)
-        save_project(project, bundle)
+        saver.save()
         saved.append(image.job.label)
 
     stop = threading.Event()
@@ -160,6 +209,13 @@ def run_generate(args: argparse.Namespace) -> int:
     except GenerationError as exc:
         bar.finish()
         sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except ProjectError as exc:  # the project changed or was taken over: stop, write nothing
+        bar.finish()
+        sys.stderr.write(
+            f"error: {exc}. generate stopped without saving over it; kept {len(saved)} "
+            "image(s) saved before\n"
+        )
         return 2
     except OSError as exc:  # the project folder takes no more (a full disk): the rest stays
         bar.finish()

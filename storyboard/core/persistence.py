@@ -35,6 +35,7 @@ from storyboard.core.errors import (
 )
 from storyboard.core.migrations import CURRENT_VERSION, FORMAT, migrate
 from storyboard.core.model import FPS_CHOICES, TRANSITION_DIRECTIONS, Project, Scene
+from storyboard.core.save_guard import digest_of
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class LoadedProject:
     path: Path
     warnings: list[str] = field(default_factory=list)
     missing_assets: set[str] = field(default_factory=set)
+    digest: str | None = None  # of the bytes read: a later save checks the file still has it
 
 
 # -- encoding -----------------------------------------------------------------------------------
@@ -227,7 +229,7 @@ def load_project(path: Path | str) -> LoadedProject:
     missing = AssetStore(bundle).missing(project.referenced_assets())
     if missing:
         warnings.append(f"{len(missing)} asset file(s) are missing from assets/")
-    return LoadedProject(project, bundle, warnings, missing)
+    return LoadedProject(project, bundle, warnings, missing, digest_of(raw))
 
 
 def save_error(path: Path, exc: OSError) -> ProjectSaveError:
@@ -241,16 +243,23 @@ def save_error(path: Path, exc: OSError) -> ProjectSaveError:
     return ProjectSaveError(path, problem + "; the previous save is intact", advice)
 
 
-def save_project(project: Project, path: Path | str, *, assets_from: Path | None = None) -> Path:
+def save_project(
+    project: Project,
+    path: Path | str,
+    *,
+    assets_from: Path | None = None,
+    data: bytes | None = None,
+) -> Path:
     """Save into the bundle ``path`` (created if needed). Returns the bundle path.
 
     ``assets_from``: the bundle the project was opened from, for Save As: the images the project
-    points at are copied across before the new project.json appears.
+    points at are copied across before the new project.json appears. ``data``: ``project``
+    already encoded, for a caller that keeps the digest of what it wrote (``save_guard``).
     """
     bundle = Path(path)
     if bundle.name == PROJECT_FILE:
         bundle = bundle.parent
-    data = encode(project)
+    data = encode(project) if data is None else data
     try:
         store = AssetStore(bundle)
         store.root.mkdir(parents=True, exist_ok=True)

@@ -125,11 +125,43 @@ def test_script_problems_are_listed_on_one_line(
 def test_generate_refuses_a_project_open_in_the_editor(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import os
-    import socket
+    from tests.core.test_ownership import hold_in_subprocess
 
     bundle = save_project(rich_project(), tmp_path / "busy.storyboard")
-    lock = {"pid": os.getppid(), "host": socket.gethostname()}  # a live process: our parent
-    (bundle / "session.lock").write_text(json.dumps(lock))
-    assert main(["generate", str(bundle)]) == 2
-    assert "open in the editor" in capsys.readouterr().err
+    editor = hold_in_subprocess(bundle, "editor")  # an editor window has the project open
+    try:
+        assert main(["generate", str(bundle)]) == 2
+    finally:
+        editor.kill()
+        editor.wait()
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert f"is open in the editor (process {editor.pid} on " in err
+    assert f"(lock: {bundle / 'session.lock'})" in err
+    assert "Close it in the editor first, or generate from the editor" in err
+
+
+@pytest.mark.parametrize(
+    "lock",
+    [
+        {"program": "editor", "started": 1.0e9, "since": 1.0e9, "token": "t"},  # another process
+        {"opened": "2020-01-01T10:00:00+00:00"},  # the old lock, taken before that process began
+    ],
+)
+def test_generate_ignores_a_stale_lock_naming_an_unrelated_live_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lock: dict[str, object]
+) -> None:
+    import socket
+
+    bundle = save_project(rich_project(), tmp_path / "crashed.storyboard")
+    unrelated = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock |= {"pid": unrelated.pid, "host": socket.gethostname()}
+        (bundle / "session.lock").write_text(json.dumps(lock))
+        assert main(["generate", str(bundle), "--panels", "9Z"]) == 2
+    finally:
+        unrelated.kill()
+        unrelated.wait()
+    # it went past the lock to the next thing it checks; and it gave the project back
+    assert capsys.readouterr().err.strip() == "error: no panel numbered 9Z"
+    assert not (bundle / "session.lock").exists()

@@ -160,3 +160,48 @@ def test_a_full_disk_stops_with_the_panels_left_to_generate(
     assert "Kept 2 image(s)" in err and err.endswith("run again with --panels 1A,1D")
     state = images_by_number(bundle)
     assert {n for n, (image, _) in state.items() if image} == {"1B", "1C"}  # saved, accepted
+
+
+def test_generate_owns_the_project_while_it_runs(
+    bundle: Path, tiny: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from storyboard.core.ownership import Program, ProjectLock, ProjectLocked, read_holder
+
+    real_save = cli_generate.save_project
+    refused: list[str] = []
+
+    def save_while_an_editor_tries(*args: object, **kwargs: object) -> Path:
+        holder = read_holder(bundle)
+        assert holder is not None and holder.program == "generate"
+        with pytest.raises(ProjectLocked) as locked:  # an editor opening it now: read-only
+            ProjectLock.acquire(bundle, Program.EDITOR)
+        refused.append(str(locked.value))
+        return real_save(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_generate, "save_project", save_while_an_editor_tries)
+    assert main(["generate", str(bundle), "--model", tiny, *FAST, "--panels", "2C"]) == 0
+    assert refused and "open in main.py generate" in refused[0]
+    assert read_holder(bundle) is None  # given back when done
+
+
+def test_generate_never_saves_over_a_newer_project_json(
+    bundle: Path, tiny: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_save = cli_generate.save_project
+    saves: list[object] = []
+
+    def someone_else_saves_after_the_first_image(*args: object, **kwargs: object) -> Path:
+        path = real_save(*args, **kwargs)  # type: ignore[arg-type]
+        saves.append(path)
+        theirs = load_project(bundle).project  # an older editor, a sync tool, a hand edit
+        theirs.settings.title = "Saved by someone else"
+        real_save(theirs, bundle)
+        return path
+
+    monkeypatch.setattr(cli_generate, "save_project", someone_else_saves_after_the_first_image)
+    assert main(["generate", str(bundle), "--model", tiny, *FAST, "--scene", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"error: {bundle / 'project.json'}: it changed on disk")
+    assert "generate stopped without saving over it; kept 1 image(s)" in err
+    assert len(saves) == 1
+    assert load_project(bundle).project.settings.title == "Saved by someone else"
