@@ -36,6 +36,17 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME))
 
 
+def data_dir() -> Path:
+    """``$STORYBOARD_CONFIG_DIR/data`` (tests) or the platform's user data folder: work that has
+    no project folder yet (untitled projects)."""
+    override = os.environ.get("STORYBOARD_CONFIG_DIR")
+    if override:
+        return Path(override) / "data"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
 def log_dir() -> Path:
     override = os.environ.get("STORYBOARD_CONFIG_DIR")
     if override:

@@ -14,13 +14,10 @@ from pathlib import Path
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from storyboard.core.errors import ProjectError
-from storyboard.core.persistence import LoadedProject
 from storyboard.core.resources import ICONS
 from storyboard.core.settings import load_settings
 from storyboard.export.fonts import load_fonts, ui_font
-from storyboard.qt.document import Document
-from storyboard.qt.errors import install_exception_hook, setup_logging, show_error
+from storyboard.qt.errors import install_exception_hook, setup_logging
 from storyboard.qt.main_window import MainWindow
 from storyboard.qt.theme import apply_theme
 from storyboard.version import app_version
@@ -51,24 +48,17 @@ def app_icon() -> QIcon:
 
 
 def open_window(path: Path | None) -> MainWindow:
-    """The main window, with ``path`` opened if given (errors shown, never raised)."""
+    """The main window, with ``path`` opened if given (errors shown, never raised); without one,
+    untitled work a crash left behind is offered back."""
     settings = load_settings()
     apply_theme(settings.theme)
-    document: Document | None = None
-    loaded: LoadedProject | None = None
-    error = ""
-    if path is not None:
-        try:
-            document, loaded = Document.open(path)
-        except ProjectError as exc:
-            error = str(exc)
-    window = MainWindow(settings, document)
+    window = MainWindow(settings)
     install_exception_hook(window)
     window.show()
-    if loaded is not None:
-        window.after_open(loaded)
-    elif error:
-        show_error(window, "Could not open the project", error)
+    if path is not None:
+        window.open_path(path)
+    else:
+        window.offer_untitled_work()
     return window
 
 

@@ -4,6 +4,11 @@ Every edit reaches the project through :meth:`Document.push`, which wraps the co
 generic QUndoCommand, so the Edit menu, the history view and the "modified" flag all come from
 the QUndoStack. Views never mutate the project themselves; they listen to :attr:`Document.changed`,
 which carries the core :class:`Change` saying what was touched.
+
+A document owns its project folder through the folder's lock (:mod:`storyboard.core.ownership`).
+When another window or ``generate`` holds it, the document is read-only: edits are refused, and
+it never writes ``project.json``, ``recovery.json`` or the lock. An untitled project gets a
+locked folder in the user data folder (:mod:`storyboard.core.untitled`), so it autosaves too.
 """
 
 from __future__ import annotations
@@ -19,7 +24,18 @@ from storyboard.core.assets import AssetStore
 from storyboard.core.autosave import Autosave
 from storyboard.core.commands import Change, Command, EditFields
 from storyboard.core.model import Project
-from storyboard.core.persistence import BUNDLE_SUFFIX, LoadedProject, load_project, save_project
+from storyboard.core.ownership import Holder, Program, ProjectLock, ProjectLocked
+from storyboard.core.persistence import (
+    BUNDLE_SUFFIX,
+    LoadedProject,
+    encode,
+    load_project,
+    project_file,
+    save_error,
+    save_project,
+)
+from storyboard.core.save_guard import check_unchanged, digest_of
+from storyboard.core.untitled import new_untitled, remove_untitled
 
 log = logging.getLogger(__name__)
 
@@ -57,34 +73,72 @@ class Document(QObject):
     changed = Signal(object)  # Change
     modified_changed = Signal(bool)
     path_changed = Signal(object)  # Path | None
+    edit_refused = Signal()  # an edit of a read-only document was not made
 
-    def __init__(self, project: Project, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        path: Path | None = None,
+        *,
+        digest: str | None = None,
+        lock: ProjectLock | None = None,
+    ) -> None:
+        """``digest``: of the project.json ``project`` came from (a save checks it is still
+        there). ``lock``: the folder's lock, already held (a recovered copy of an open project; an
+        untitled project's folder when ``path`` is None); otherwise the folder's lock is taken
+        here, and the document is read-only when another program holds it."""
         super().__init__()
         self.project = project
         self.path = path
+        self.disk_digest = digest
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._unsaved_results = False  # generated images are not undoable edits, but need saving
-        # An untitled project still needs a place for generated images from the first minute.
-        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self.lock: ProjectLock | None = None
+        self.holder: Holder | None = None  # who owns the folder while this one is read-only
         self.autosave: Autosave | None = None
+        self._untitled: Path | None = None  # an untitled project's folder (user data folder)
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None  # when that one fails
         if path is not None:
-            self._begin_session(path)
+            self._begin_session(path, lock)
+        elif lock is not None:
+            self._adopt_untitled(lock)
 
     # -- opening and saving -------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: Path) -> tuple[Document, LoadedProject]:
         loaded = load_project(path)
-        return cls(loaded.project, loaded.path), loaded
+        return cls(loaded.project, loaded.path, digest=loaded.digest), loaded
+
+    def reloaded(self) -> tuple[Document, LoadedProject]:
+        """The project as it is on disk now, owned as this one was (for Reload)."""
+        assert self.path is not None
+        loaded = load_project(self.path)
+        lock = None if self.read_only else self.hand_over()
+        return Document(loaded.project, loaded.path, digest=loaded.digest, lock=lock), loaded
+
+    @property
+    def read_only(self) -> bool:
+        """Another window or ``generate`` owns the project: this one only shows it."""
+        return self.holder is not None
 
     @property
     def bundle(self) -> Path:
-        """Where images go: the project folder, or a scratch folder until the first save."""
+        """Where images go: the project folder, or the untitled project's folder."""
         if self.path is not None:
             return self.path
-        if self._scratch is None:
-            self._scratch = tempfile.TemporaryDirectory(prefix="untitled-", suffix=BUNDLE_SUFFIX)
+        if self._untitled is None and self._scratch is None:
+            try:
+                self._adopt_untitled(new_untitled())
+            except (OSError, ProjectLocked) as exc:  # no user data folder: no autosave either
+                log.warning("untitled work goes to a temporary folder: %s", exc)
+                self._scratch = tempfile.TemporaryDirectory(
+                    prefix="untitled-", suffix=BUNDLE_SUFFIX
+                )
+        if self._untitled is not None:
+            return self._untitled
+        assert self._scratch is not None
         return Path(self._scratch.name)
 
     @property
@@ -94,19 +148,24 @@ class Document(QObject):
     def is_modified(self) -> bool:
         return not self.undo_stack.isClean() or self._unsaved_results
 
-    def save(self, path: Path | None = None) -> Path:
-        """Save (to ``path`` for Save As); raises ProjectSaveError with advice on failure."""
+    def save(self, path: Path | None = None, *, overwrite: bool = False) -> Path:
+        """Save (to ``path`` for Save As); raises ProjectSaveError with advice on failure,
+        ProjectLocked when another program owns the folder, ProjectChangedOnDisk when its
+        project.json is not the one opened here (``overwrite``: write over it all the same)."""
         target = path or self.path
         if target is None:
             raise ValueError("an untitled project needs a path")
         if target.suffix != BUNDLE_SUFFIX:
             target = target.with_name(target.name + BUNDLE_SUFFIX)
-        saved = save_project(self.project, target, assets_from=self.bundle)
-        if saved != self.path:
-            self.close_session()
-            self.path = saved
-            self._begin_session(saved)
-            self.path_changed.emit(saved)
+        data = encode(self.project)
+        if self.path is not None and target.absolute() == self.path.absolute():
+            self._check_owner(self.path)
+            if not overwrite:
+                check_unchanged(project_file(target), self.disk_digest)
+            saved = save_project(self.project, target, assets_from=self.bundle, data=data)
+        else:
+            saved = self._save_elsewhere(target, data)
+        self.disk_digest = digest_of(data)
         if self.autosave is not None:
             self.autosave.saved()
         self._unsaved_results = False
@@ -114,23 +173,78 @@ class Document(QObject):
         self.modified_changed.emit(False)
         return saved
 
-    def _begin_session(self, path: Path) -> None:
-        self.autosave = Autosave(path)
+    def _check_owner(self, path: Path) -> None:
+        if self.holder is not None:
+            raise ProjectLocked(path, self.holder)
+        if self.lock is None:  # the folder took no lock when it was opened (read-only then)
+            try:
+                self.lock = ProjectLock.acquire(path, Program.EDITOR)
+            except OSError:
+                return  # the save itself says why the folder cannot be written
+            self.autosave = Autosave(path)
+        self.lock.check()
+
+    def _save_elsewhere(self, target: Path, data: bytes) -> Path:
+        """Save As: own the new folder first, then write; the old folder is let go."""
         try:
-            self.autosave.start_session()
-        except OSError as exc:  # a read-only project can still be viewed
-            log.warning("no autosave for %s: %s", path, exc)
-            self.autosave = None
+            target.mkdir(parents=True, exist_ok=True)
+            lock = ProjectLock.acquire(target, Program.EDITOR)
+        except OSError as exc:
+            raise save_error(target, exc) from exc
+        try:
+            saved = save_project(self.project, target, assets_from=self.bundle, data=data)
+        except BaseException:
+            lock.release()
+            raise
+        self.close_session()  # the old folder's autosave and lock (an untitled one is deleted)
+        self.path, self.lock, self.holder, self.autosave = saved, lock, None, Autosave(saved)
+        self.path_changed.emit(saved)
+        return saved
+
+    def _begin_session(self, path: Path, lock: ProjectLock | None) -> None:
+        if lock is None:
+            try:
+                lock = ProjectLock.acquire(path, Program.EDITOR)
+            except ProjectLocked as exc:
+                self.holder = exc.holder
+                log.info("%s opens read-only: %s", path, exc)
+                return
+            except OSError as exc:  # a read-only project can still be viewed
+                log.warning("no autosave for %s: %s", path, exc)
+                return
+        self.lock = lock
+        self.autosave = Autosave(path)
+
+    def _adopt_untitled(self, lock: ProjectLock) -> None:
+        self._untitled, self.lock, self.autosave = lock.bundle, lock, Autosave(lock.bundle)
 
     def write_recovery(self) -> None:
         """Autosave now (on the timer and after each generated image)."""
-        if self.autosave is not None and self.is_modified():
-            self.autosave.write(self.project)
+        if self.read_only or not self.is_modified():
+            return
+        _ = self.bundle  # an untitled project gets its folder now if it has none yet
+        if self.autosave is None:
+            return
+        if self.lock is not None:
+            self.lock.check()
+        self.autosave.write(self.project)
+
+    def hand_over(self) -> ProjectLock | None:
+        """Give the folder's lock to the document that replaces this one (a recovered or
+        reloaded copy): closing this one then leaves the lock and the autosave alone."""
+        lock, self.lock, self.autosave, self._untitled = self.lock, None, None, None
+        return lock
 
     def close_session(self) -> None:
-        if self.autosave is not None:
-            self.autosave.end_session()
-            self.autosave = None
+        """Let the folder go: the autosave (the artist saved or discarded the work) and the lock;
+        an untitled project's folder goes too. A read-only document touches nothing."""
+        if self.lock is not None and self.lock.holds():
+            if self.autosave is not None:
+                self.autosave.discard()
+            self.lock.release()
+            if self._untitled is not None:
+                remove_untitled(self._untitled)
+        self.lock, self.autosave, self._untitled = None, None, None
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
@@ -139,6 +253,10 @@ class Document(QObject):
 
     def push(self, command: Command) -> None:
         """Apply an edit as one undo step (merged with the previous one when it's typing)."""
+        if self.read_only:
+            self.edit_refused.emit()
+            self.changed.emit(everything(self.project))  # a view that showed the edit redraws
+            return
         self.undo_stack.push(ProjectCommand(self, command))
 
     def record_result(self, command: Command) -> Change:
@@ -156,3 +274,15 @@ class Document(QObject):
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(not clean or self._unsaved_results)
+
+
+def everything(project: Project) -> Change:
+    """A change touching every object: views redraw all of the project."""
+    return Change(
+        frozenset(project.panels),
+        frozenset(project.scenes),
+        frozenset(project.characters),
+        frozenset(project.pages),
+        settings=True,
+        structure=True,
+    )

@@ -95,8 +95,21 @@ class GenerationActions(QObject):
 
     # -- making jobs ----------------------------------------------------------------------------
 
+    def writable(self, document: Document) -> bool:
+        """A read-only window generates nothing: the images would belong to another owner."""
+        if document.holder is not None:
+            show_error(
+                self.window,
+                "Nothing was generated",
+                f"This window shows the project read-only: it is open in "
+                f"{document.holder.describe()}. Generate there, or take over once it is closed.",
+            )
+        return document.holder is None
+
     def enqueue(self, label: str, panel_ids: list[str] | None, seed: int | None = None) -> bool:
         document = self.document()
+        if not self.writable(document):
+            return False
         chosen = self.settings()
         weights = GuidanceWeights(chosen.controlnet or None, chosen.t2i_adapter or None)
         overrides = Overrides(model=chosen.model_source or None, seed=seed, weights=weights)
@@ -156,6 +169,8 @@ class GenerationActions(QObject):
         if current is None:
             return False
         document, chosen = self.document(), self.settings()
+        if not self.writable(document):
+            return False
         try:
             job = build_transition_job(
                 document.project,

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storyboard.core.autosave import Autosave
 from storyboard.core.commands import Change
-from storyboard.core.errors import ProjectError
+from storyboard.core.errors import ProjectCorrupt, ProjectError
 from storyboard.core.model import Project, Scene
 from storyboard.core.persistence import BUNDLE_SUFFIX, LoadedProject
+from storyboard.core.save_guard import ProjectChangedOnDisk
 from storyboard.core.settings import AppSettings, save_settings
 from storyboard.qt import window_state
 from storyboard.qt.bank_readahead import BankReadahead
@@ -37,7 +37,9 @@ from storyboard.qt.exports import ExportActions
 from storyboard.qt.generation_actions import GenerationActions
 from storyboard.qt.held_results import HeldResults
 from storyboard.qt.models.timeline_model import TimelineModel
+from storyboard.qt.ownership import Conflict, ReadOnlyBanner, ask_save_conflict
 from storyboard.qt.panel_actions import PanelActions
+from storyboard.qt.recovery import offer_recovery, offer_untitled, open_damaged
 from storyboard.qt.selection import Selection
 from storyboard.qt.shortcuts import ShortcutsDialog
 from storyboard.qt.theme import apply_theme
@@ -83,6 +85,8 @@ class MainWindow(QMainWindow):
         self.selection = Selection()
         self.thumbnails = ThumbnailCache(self.document.bundle)
         self.banner = ErrorBanner()
+        self.read_only_banner = ReadOnlyBanner()
+        self.read_only_banner.take_over.connect(self.take_over)
         self.timeline_model = TimelineModel(self.document, self)
         self.timeline = TimelineView(self.timeline_model, self.selection, self.thumbnails)
         self.preview = PanelCanvas(self.document, self.selection)
@@ -117,6 +121,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave_now)
         self.autosave_timer.start(max(5, settings.autosave_seconds) * 1000)
+        self.controller.busy.connect(self._tell_where_untitled_work_goes)
         self._connect_document()
         window_state.restore(self)
         self._select_first_panel()
@@ -135,6 +140,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.read_only_banner)
         layout.addWidget(self.banner)
         layout.addWidget(splitter)
         self.setCentralWidget(central)
@@ -238,10 +244,15 @@ class MainWindow(QMainWindow):
         doc.modified_changed.connect(self.setWindowModified)
         doc.path_changed.connect(lambda _: self._update_title())
         doc.changed.connect(self._document_changed)
+        doc.edit_refused.connect(
+            lambda: self.statusBar().showMessage("Read-only: this edit was not made.", 4000)
+        )
+        self.read_only_banner.watch(doc)
         self._update_title()
 
     def _update_title(self) -> None:
         name = self.document.path.stem if self.document.path else "Untitled"
+        name += " (read-only)" if self.document.read_only else ""
         self.setWindowTitle(f"{name}[*] — {APP_TITLE}")
         self.setWindowModified(self.document.is_modified())
 
@@ -297,12 +308,15 @@ class MainWindow(QMainWindow):
         if not self.held.may_drop() or not self.maybe_save():
             document.close_session()
             return False
+        self._swap(document)
+        return True
+
+    def _swap(self, document: Document) -> None:
         for job in self.controller.jobs:  # the old project's jobs stop; their images are kept
             if job.document is self.document:
                 self.controller.cancel(job.id)
         self.document.close_session()
         self.set_document(document)
-        return True
 
     def new_project(self) -> None:
         self.replace_document(Document(empty_project()))
@@ -320,8 +334,17 @@ class MainWindow(QMainWindow):
             self.open_path(Path(folder))
 
     def open_path(self, path: Path) -> bool:
+        here = self.document.path
+        if here is not None and here.absolute() == Path(path).absolute():
+            return self.held.may_drop() and self.maybe_save() and self.reload()
         try:
             document, loaded = Document.open(path)
+        except ProjectCorrupt as exc:  # its autosave may still be good
+            damaged = open_damaged(self, path, exc)
+            if damaged is None:
+                show_error(self, "Could not open the project", str(exc))
+                return False
+            document, loaded = damaged
         except ProjectError as exc:
             show_error(self, "Could not open the project", str(exc))
             return False
@@ -333,7 +356,10 @@ class MainWindow(QMainWindow):
     def after_open(self, loaded: LoadedProject) -> None:
         """What follows opening a project: recovery offer, warnings, recent files."""
         document = self.document
-        self.offer_recovery(document)
+        recovered = offer_recovery(self, document)
+        if recovered is not None:
+            document.close_session()
+            self.set_document(recovered)
         if loaded.warnings:
             self.banner.show_message(
                 f"The project opened with {len(loaded.warnings)} warning(s).",
@@ -344,32 +370,26 @@ class MainWindow(QMainWindow):
         # read ahead so that a regenerate after a restart finds its banks in the file cache
         self.bank_readahead.open(document.bundle)
 
-    def offer_recovery(self, document: Document) -> None:
-        assert document.path is not None
-        pending = Autosave(document.path).pending()
-        if pending is None or not pending.newer_than_save:
-            return
-        if pending.owner_alive:
-            self.banner.show_message(
-                "This project seems to be open in another editor window. Edits in both windows "
-                "would overwrite each other."
-            )
-            return
-        when = pending.saved_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        answer = QMessageBox.question(
-            self,
-            "Recover unsaved work?",
-            f"The editor did not close cleanly. Changes autosaved at {when} were not saved to "
-            "the project. Recover them? (No keeps the last save and discards the autosave.)",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            recovered = Autosave(document.path).restore()
-            fresh = Document(recovered.project, document.path)
-            fresh.mark_unsaved()
-            document.close_session()
-            self.set_document(fresh)
-        else:
-            Autosave(document.path).discard()
+    def reload(self) -> bool:
+        """Show the project as it is on disk now (this window keeps owning it); asks nothing."""
+        try:
+            document, loaded = self.document.reloaded()
+        except ProjectError as exc:
+            show_error(self, "Could not reload the project", str(exc))
+            return False
+        self._swap(document)
+        self.after_open(loaded)
+        return True
+
+    def take_over(self) -> bool:
+        """The read-only window's project is free again: open it here for editing."""
+        return self.document.path is not None and self.open_path(self.document.path)
+
+    def offer_untitled_work(self) -> None:
+        """At start: untitled work a crash left behind is offered back."""
+        document = offer_untitled(self)
+        if document is not None:
+            self.replace_document(document)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -390,9 +410,18 @@ class MainWindow(QMainWindow):
         )
         return bool(name) and self._save_to(Path(name))
 
-    def _save_to(self, path: Path | None) -> bool:
+    def _save_to(self, path: Path | None, overwrite: bool = False) -> bool:
         try:
-            saved = self.document.save(path)
+            saved = self.document.save(path, overwrite=overwrite)
+        except ProjectChangedOnDisk as exc:
+            choice = ask_save_conflict(self, exc)
+            if choice is Conflict.SAVE_AS:
+                return self.save_as()
+            if choice is Conflict.OVERWRITE:
+                return self._save_to(path, overwrite=True)
+            if choice is Conflict.RELOAD and self.held.may_drop():
+                self.reload()
+            return False
         except ProjectError as exc:
             show_error(self, "The project was not saved", str(exc))
             return False
@@ -402,6 +431,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved {saved}", 4000)
         self.held.write()  # a Save as to another drive makes room for them
         return True
+
+    def _tell_where_untitled_work_goes(self, busy: bool) -> None:
+        if busy and self.document.path is None and self.document.autosave is not None:
+            self.banner.show_message(
+                f"This project is not saved yet: its images and autosave are kept in "
+                f"{self.document.bundle} until you save it. After a crash, the next start offers "
+                "them back.",
+                action=("Save as…", self.save_as),
+            )
 
     def autosave_now(self) -> None:
         try:

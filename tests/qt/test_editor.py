@@ -15,9 +15,9 @@ from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit, QSpinBox
 from pytestqt.qtbot import QtBot
 
-from storyboard.core.autosave import LOCK_FILE
 from storyboard.core.jobs import identity_cache
 from storyboard.core.numbering import panel_numbers
+from storyboard.core.ownership import LOCK_FILE
 from storyboard.core.persistence import load_project
 from storyboard.core.settings import AppSettings
 from storyboard.export.fonts import UI_FAMILY
