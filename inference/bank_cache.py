@@ -27,6 +27,7 @@ from pathlib import Path
 
 from inference.identity_bank import BankKey, BankMismatchError, IdentityBank
 from storyboard.core.jobs import CharacterJob, Sampling
+from storyboard.core.temp_files import temp_path
 
 logger = logging.getLogger(__name__)
 
@@ -99,11 +100,12 @@ class BankCache:
         self._memory[character_id] = bank
         if cache_dir is None or bank.key is None:
             return
-        self.wait()  # one save at a time: two of one character would share a temporary file
+        self.wait()  # one save at a time: each removes its character's older banks
         target = Path(cache_dir) / f"{character_id}-{bank.key.digest()}.safetensors"
-        write = bank.saver(target.with_suffix(".tmp"))
+        temp = temp_path(target)  # names this process, so a killed save's file is swept
+        write = bank.saver(temp)
         thread = threading.Thread(
-            target=_save, args=(write, target, character_id), name=f"save bank {character_id}"
+            target=_save, args=(write, target, temp, character_id), name=f"save bank {character_id}"
         )
         self._saves.append(thread)
         if self.overlap:
@@ -131,10 +133,9 @@ class BankCache:
         self._memory.clear()
 
 
-def _save(write: Callable[[], None], target: Path, character_id: str) -> None:
+def _save(write: Callable[[], None], target: Path, temp: Path, character_id: str) -> None:
     """Write a bank file under a temporary name, put it in place, then remove the character's
     older banks. Runs on a background thread, so every error is caught and logged here."""
-    temp = target.with_suffix(".tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         write()

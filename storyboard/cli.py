@@ -23,6 +23,7 @@ from storyboard.core.model import FPS_CHOICES, Project
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.persistence import BUNDLE_SUFFIX, PROJECT_FILE, load_project, save_project
 from storyboard.core.script import ScriptError, load_script
+from storyboard.core.temp_files import remove_stale_temps, stale_temps
 from storyboard.core.timeline import frames_to_seconds, timecode, total_frames
 from storyboard.export.animatic_cli import add_arguments as export_video_arguments
 from storyboard.export.animatic_cli import run_export_video
@@ -195,14 +196,19 @@ def cmd_import_storyboarder(args: argparse.Namespace) -> int:
 
 
 def cmd_clean_up(args: argparse.Namespace) -> int:
-    loaded = load_project(args.project)
+    loaded = load_project(args.project, remove_temps=False)
     store = AssetStore(loaded.path)
     if args.dry_run:
         doomed = sorted(store.unreferenced(loaded.project))
+        temps = stale_temps(loaded.path)
     else:
         doomed = store.clean_up(loaded.project)
+        temps = remove_stale_temps(loaded.path)
     verb = "would delete" if args.dry_run else "deleted"
     sys.stdout.write(f"{verb} {len(doomed)} unused file(s)\n")
+    sys.stdout.write(f"{verb} {temps.describe()} left by interrupted saves\n")
+    for path in temps.failed:
+        sys.stderr.write(f"warning: {path}: could not be deleted\n")
     return 0
 
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from pathlib import Path
+
+from storyboard.core.temp_files import temp_path
 
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, nothing else.
 
     Temp file in the same folder (same file system, so the rename is atomic), fsync, rename,
-    then fsync the folder so the rename itself survives a power cut.
+    then fsync the folder so the rename itself survives a power cut. The temp file's name says
+    which process writes it, so one left by a killed save is removed when the project is next
+    opened (:mod:`storyboard.core.temp_files`).
     """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    tmp = temp_path(path)
     # os.open with 0o666 lets the umask decide, so a saved file gets the user's usual permissions
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:

@@ -36,6 +36,7 @@ from storyboard.core.errors import (
 from storyboard.core.migrations import CURRENT_VERSION, FORMAT, migrate
 from storyboard.core.model import FPS_CHOICES, TRANSITION_DIRECTIONS, Project, Scene
 from storyboard.core.save_guard import digest_of
+from storyboard.core.temp_files import remove_stale_temps
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +210,9 @@ def project_file(path: Path) -> Path:
     return path if path.name == PROJECT_FILE else path / PROJECT_FILE
 
 
-def load_project(path: Path | str) -> LoadedProject:
+def load_project(path: Path | str, *, remove_temps: bool = True) -> LoadedProject:
+    """Read a project; unless ``remove_temps`` is False, also delete the temporary files that
+    killed saves left in the bundle (:mod:`storyboard.core.temp_files`)."""
     path = Path(path)
     file = project_file(path)
     bundle = file.parent
@@ -226,6 +229,8 @@ def load_project(path: Path | str) -> LoadedProject:
     except OSError as exc:
         raise ProjectUnreadable(file, f"could not be read ({exc.strerror})", _RESTORE) from exc
     project, warnings = decode(raw, file)
+    if remove_temps:
+        remove_stale_temps(bundle)
     missing = AssetStore(bundle).missing(project.referenced_assets())
     if missing:
         warnings.append(f"{len(missing)} asset file(s) are missing from assets/")
