@@ -30,7 +30,7 @@ from storyboard.core.numbering import find_panels
 from storyboard.core.ownership import Program, ProjectLock, ProjectLocked
 from storyboard.core.persistence import (
     LoadedProject,
-    encode,
+    checked_encode,
     load_project,
     project_file,
     save_project,
@@ -154,7 +154,7 @@ class _Saver:
 
     def save(self) -> None:
         self.check()
-        data = encode(self.project)
+        data = checked_encode(self.project, self.bundle)
         save_project(self.project, self.bundle, data=data)
         self.digest = digest_of(data)
 

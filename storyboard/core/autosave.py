@@ -18,7 +18,14 @@ from pathlib import Path
 
 from storyboard.core.atomic import atomic_write
 from storyboard.core.model import Project
-from storyboard.core.persistence import PROJECT_FILE, LoadedProject, decode, encode, save_error
+from storyboard.core.persistence import (
+    PROJECT_FILE,
+    LoadedProject,
+    decode,
+    encode,
+    encode_error,
+    save_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +56,8 @@ class Autosave:
             atomic_write(self.recovery, encode(project))
         except OSError as exc:
             raise save_error(self.recovery, exc) from exc
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise encode_error(self.recovery, exc) from exc
 
     def saved(self) -> None:
         """The project was just saved: the recovery copy is obsolete."""

@@ -37,6 +37,7 @@ from storyboard.core.migrations import CURRENT_VERSION, FORMAT, migrate
 from storyboard.core.model import FPS_CHOICES, TRANSITION_DIRECTIONS, Project, Scene
 from storyboard.core.save_guard import digest_of
 from storyboard.core.temp_files import remove_stale_temps
+from storyboard.core.text_repair import TextRepairError, dump_json, repair_loaded
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,7 @@ class LoadedProject:
 
 def encode(project: Project) -> bytes:
     body = _adapter().dump_python(project, mode="json")
-    document = {"format": FORMAT, "format_version": CURRENT_VERSION, **body}
-    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+    return dump_json({"format": FORMAT, "format_version": CURRENT_VERSION, **body})
 
 
 def decode(raw: bytes, source: Path) -> tuple[Project, list[str]]:
@@ -81,9 +81,13 @@ def decode(raw: bytes, source: Path) -> tuple[Project, list[str]]:
         raise ProjectCorrupt(source, "the JSON is nested too deeply", _RESTORE) from exc
     if not isinstance(data, dict):
         raise ProjectCorrupt(source, "the file does not hold a JSON object", _RESTORE)
+    try:
+        data, warnings = repair_loaded(data, raw)
+    except TextRepairError as exc:
+        raise ProjectCorrupt(source, str(exc), _RESTORE) from exc
     data = migrate(data, source)
     body = {k: v for k, v in data.items() if k not in _HEADER}
-    warnings = [f"unknown field {p} was ignored" for p in _unknown_keys(body, Project, "")]
+    warnings += [f"unknown field {p} was ignored" for p in _unknown_keys(body, Project, "")]
     try:
         project = _adapter().validate_python(body)
     except ValidationError as exc:
@@ -248,6 +252,22 @@ def save_error(path: Path, exc: OSError) -> ProjectSaveError:
     return ProjectSaveError(path, problem + "; the previous save is intact", advice)
 
 
+def encode_error(path: Path, exc: Exception) -> ProjectSaveError:
+    """A project that could not be turned into JSON (a bug of ours, never the artist's)."""
+    log.error("could not encode the project for %s", path, exc_info=exc)
+    problem = f"the project could not be written as JSON ({type(exc).__name__}: {exc})"
+    advice = "Nothing was changed on disk. Please report this, with the log file"
+    return ProjectSaveError(path, problem + "; the previous save is intact", advice)
+
+
+def checked_encode(project: Project, path: Path) -> bytes:
+    """:func:`encode`, its failures (a value JSON cannot hold) as ProjectSaveError for ``path``."""
+    try:
+        return encode(project)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise encode_error(path, exc) from exc
+
+
 def save_project(
     project: Project,
     path: Path | str,
@@ -264,7 +284,7 @@ def save_project(
     bundle = Path(path)
     if bundle.name == PROJECT_FILE:
         bundle = bundle.parent
-    data = encode(project) if data is None else data
+    data = checked_encode(project, bundle) if data is None else data
     try:
         store = AssetStore(bundle)
         store.root.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ from storyboard.core.ownership import Holder, Program, ProjectLock, ProjectLocke
 from storyboard.core.persistence import (
     BUNDLE_SUFFIX,
     LoadedProject,
-    encode,
+    checked_encode,
     load_project,
     project_file,
     save_error,
@@ -157,7 +157,7 @@ class Document(QObject):
             raise ValueError("an untitled project needs a path")
         if target.suffix != BUNDLE_SUFFIX:
             target = target.with_name(target.name + BUNDLE_SUFFIX)
-        data = encode(self.project)
+        data = checked_encode(self.project, target)  # a failure is a ProjectSaveError
         if self.path is not None and target.absolute() == self.path.absolute():
             self._check_owner(self.path)
             if not overwrite:
