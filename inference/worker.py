@@ -2,7 +2,8 @@
 
 It owns the StoryEngine (so the pipeline and the identity banks stay loaded between jobs) and runs
 one request at a time. Everything it reports goes out as queued signals to the GUI thread; every
-failure becomes a ``failed`` signal with a kind the editor can act on, and the thread lives on.
+failure (anything raised, ``SystemExit`` and ``KeyboardInterrupt`` included) becomes a ``failed``
+signal with a kind the editor can act on, and the thread lives on.
 torch is imported on the first job, never when the editor starts.
 """
 
@@ -177,7 +178,10 @@ class InferenceWorker(QObject):
             self.failed.emit(job_id, "memory", str(exc))
         except GenerationError as exc:
             self.failed.emit(job_id, "error", str(exc))
-        except Exception as exc:  # a bug must not end the worker thread
+        except BaseException as exc:
+            # A bug, or a library's sys.exit(), must not end the worker thread nor leave the job
+            # running: SystemExit and KeyboardInterrupt stalled the queue when only Exception
+            # was caught.
             log.error("job %s failed unexpectedly\n%s", job_id, traceback.format_exc())
             self.failed.emit(job_id, "error", f"Unexpected {type(exc).__name__}: {exc}")
         else:

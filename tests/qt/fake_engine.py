@@ -21,6 +21,8 @@ FAILURES = {
     "memory": lambda: OutOfMemory("cuda", "lower the size, or enable low VRAM"),
     "error": lambda: GenerationError("the prompt is empty"),
     "bug": lambda: ZeroDivisionError("division by zero"),
+    "exit": lambda: SystemExit(3),  # a library calling sys.exit() inside a job
+    "interrupt": lambda: KeyboardInterrupt("stop"),
 }
 
 

@@ -165,6 +165,24 @@ def test_a_failing_job_does_not_stop_the_queue_and_can_be_retried(
     assert studio.controller.worker_thread.isRunning()  # the worker survived it all
 
 
+def test_a_job_that_exits_or_is_interrupted_fails_and_the_queue_goes_on(
+    studio: MainWindow, qtbot: QtBot, script: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SystemExit and KeyboardInterrupt are not Exceptions: they left the job "running" for
+    ever and stalled the queue."""
+    script["fail_with"] = ["exit", "interrupt", ""]
+    monkeypatch.setattr("storyboard.qt.generation_actions.show_error", lambda *args: None)
+    ids = studio.timeline_model.panel_ids()
+    for panel in ids[:3]:
+        studio.timeline.select_panels([panel])
+        studio.generation.regenerate()
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    jobs = studio.controller.jobs
+    assert [j.state for j in jobs] == [JobState.FAILED, JobState.FAILED, JobState.DONE]
+    assert "SystemExit" in jobs[0].error and "KeyboardInterrupt" in jobs[1].error
+    assert studio.controller.worker_thread.isRunning()
+
+
 def test_missing_model_offers_to_choose_one_and_retries(
     studio: MainWindow, qtbot: QtBot, script: dict[str, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
