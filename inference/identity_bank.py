@@ -389,6 +389,27 @@ class IdentityBank:
         return write
 
     @classmethod
+    def _from_metadata(cls, meta: dict[str, str], offload: bool) -> IdentityBank:
+        """An empty bank from a file's metadata; raises ValueError, TypeError, KeyError... when
+        a field is missing or of the wrong shape."""
+        key = BankKey.from_json(meta["key"]) if meta.get("key") else None
+        latent_size = json.loads(meta["latent_size"])
+        if not (isinstance(latent_size, list) and len(latent_size) == 2):
+            raise ValueError(f"latent_size is {meta['latent_size']!r}, not [height, width]")
+        bank = cls(
+            str(meta["character"]),
+            num_images=int(meta["num_images"]),
+            num_steps=int(meta["num_steps"]),
+            latent_size=(int(latent_size[0]), int(latent_size[1])),
+            cfg=bool(json.loads(meta["cfg"])),
+            csa=str(meta["csa"]),
+            key=key,
+            offload=offload,
+        )
+        bank.complete = bool(json.loads(meta.get("complete", "true")))
+        return bank
+
+    @classmethod
     def load(
         cls,
         path: str | Path,
@@ -416,18 +437,14 @@ class IdentityBank:
             meta = handle.metadata() or {}
             if meta.get("format") != FORMAT:
                 raise BankMismatchError(f"{path} is not an identity bank ({FORMAT})")
-            key = BankKey.from_json(meta["key"]) if meta.get("key") else None
-            bank = cls(
-                meta["character"],
-                num_images=int(meta["num_images"]),
-                num_steps=int(meta["num_steps"]),
-                latent_size=tuple(json.loads(meta["latent_size"])),
-                cfg=bool(json.loads(meta["cfg"])),
-                csa=meta["csa"],
-                key=key,
-                offload=offload,
-            )
-            bank.complete = bool(json.loads(meta.get("complete", "true")))
+            try:
+                bank = cls._from_metadata(meta, offload)
+            except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
+                # metadata of the wrong shape: a damaged file, or not one we wrote
+                raise BankMismatchError(
+                    f"{path} is damaged or not an identity bank: bad metadata "
+                    f"({type(exc).__name__}: {exc})"
+                ) from exc
             if expect is not None:
                 bank.check_key(expect)
             if not (offload and device.type == "cuda"):

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import torch
 from engine_helpers import differ, pixels, save_tiny
+from test_bank_metadata import rewrite_metadata
 
 from inference.engine import GeneratedImage, Progress, StoryEngine
 from inference.errors import Cancelled, GenerationError, OutOfMemory
@@ -168,6 +169,29 @@ def test_a_damaged_saved_bank_is_made_again_not_a_failed_job(
     request = PanelRequest(str(sdxl_dir), SAMPLING, WAVES, (HERO,), str(cache))
     again, _ = run(later, request)
     assert [i.job.label for i in again] == ["1A", "1B", "1C", "2A"]
+
+
+@pytest.mark.parametrize(
+    "changes", [{"latent_size": "5"}, {"key": '{"model": "tiny"}'}], ids=["latent", "key"]
+)
+def test_a_bank_file_with_malformed_metadata_is_made_again_not_a_failed_job(
+    engine: StoryEngine,
+    sdxl_dir: Path,
+    tmp_path: Path,
+    changes: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bad latent_size or key raised TypeError out of the bank cache and failed the job."""
+    cache = tmp_path / "cache"
+    run(engine, story(sdxl_dir, cache))
+    (saved,) = cache.glob("hero-*.safetensors")
+    rewrite_metadata(saved, **changes)
+    later = StoryEngine(str(sdxl_dir))
+    again, _ = run(later, PanelRequest(str(sdxl_dir), SAMPLING, WAVES, (HERO,), str(cache)))
+    assert [i.job.label for i in again] == ["1A", "1B", "1C", "2A"]
+    assert "damaged or not an identity bank" in caplog.text
+    (remade,) = cache.glob("hero-*.safetensors")  # made again, the malformed file gone
+    assert remade.read_bytes() != b""
 
 
 def test_seeds_reproduce_images_and_each_panel_owns_its_noise(
