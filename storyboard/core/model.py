@@ -1,6 +1,7 @@
 """The story domain: a Project of Scenes of Panels, a Character library and comic Pages.
 
-Plain dataclasses, no Qt and no signals: every part of the application (widgets, exports, the
+Plain dataclasses, no Qt and no signals (each number's type says its range:
+:mod:`storyboard.core.limits`): every part of the application (widgets, exports, the
 generation engine's requests, the file format) reads these, and every change goes through a
 command in :mod:`storyboard.core.commands` so that it can be undone.
 
@@ -13,6 +14,27 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from storyboard.core.limits import (
+    AspectRatio,
+    Decibels,
+    Degrees,
+    Fps,
+    Frames,
+    GuidanceScale,
+    Gutter,
+    IdentityPanels,
+    ImageSide,
+    Points,
+    Proportion,
+    Relative,
+    RelativeSize,
+    Seed,
+    SettingFloat,
+    SettingInt,
+    Steps,
+    TransitionFrames,
+)
 
 FPS_CHOICES: tuple[float, ...] = (23.976, 24.0, 25.0, 29.97, 30.0)
 ASPECT_PRESETS: dict[str, float] = {
@@ -64,16 +86,16 @@ class ReadingOrder(StrEnum):
 class Rect:
     """A rectangle in coordinates relative to its container (0..1 on both axes)."""
 
-    x: float = 0.0
-    y: float = 0.0
-    w: float = 1.0
-    h: float = 1.0
+    x: Relative = 0.0
+    y: Relative = 0.0
+    w: RelativeSize = 1.0
+    h: RelativeSize = 1.0
 
 
 @dataclass(slots=True)
 class Point:
-    x: float = 0.5
-    y: float = 0.5
+    x: Relative = 0.5
+    y: Relative = 0.5
 
 
 @dataclass(slots=True)
@@ -95,8 +117,8 @@ class CameraMove:
     start: Rect = field(default_factory=Rect)
     end: Rect = field(default_factory=Rect)
     easing: str = "ease-in-out"
-    start_angle: float = 0.0  # degrees, clockwise on screen
-    end_angle: float = 0.0
+    start_angle: Degrees = 0.0  # clockwise on screen
+    end_angle: Degrees = 0.0
 
 
 @dataclass(slots=True)
@@ -104,7 +126,7 @@ class Transition:
     """How this panel hands over to the next one in the animatic."""
 
     kind: TransitionKind = TransitionKind.CUT
-    frames: int = 0
+    frames: TransitionFrames = 0
     direction: str = "left"  # one of TRANSITION_DIRECTIONS, for wipes and pushes
     clip: str | None = None  # asset id of a generated transition video (the GENERATED kind)
 
@@ -133,7 +155,7 @@ class PanelLayer:
 
     kind: LayerKind = LayerKind.SKETCH
     asset: str | None = None  # None: nothing drawn yet
-    opacity: float = 1.0
+    opacity: Proportion = 1.0
     visible: bool = True
 
 
@@ -142,7 +164,7 @@ class Guidance:
     """How the panel's drawing steers its next generation."""
 
     method: GuidanceMethod = GuidanceMethod.TEXT
-    strength: float = 0.6  # img2img/inpaint denoising strength, or ControlNet/adapter scale
+    strength: Proportion = 0.6  # img2img/inpaint denoising strength, or ControlNet/adapter scale
 
 
 @dataclass(slots=True)
@@ -156,9 +178,9 @@ class Candidate:
     id: str = field(default_factory=new_id)
     prompt: str = ""
     negative_prompt: str = ""
-    seed: int | None = None
+    seed: Seed | None = None
     model: str = ""
-    settings: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+    settings: dict[str, str | bool | SettingInt | SettingFloat | None] = field(default_factory=dict)
     created: str = ""  # ISO 8601, UTC
 
 
@@ -173,7 +195,7 @@ class Panel:
     action: str = ""
     notes: str = ""
     balloons: list[Balloon] = field(default_factory=list)
-    duration: int = 48  # frames at the project fps
+    duration: Frames = 48  # frames at the project fps
     camera: CameraMove | None = None
     transition: Transition = field(default_factory=Transition)
     image: str | None = None  # accepted image: an asset id (sha256)
@@ -181,10 +203,10 @@ class Panel:
     number_override: str | None = None  # a manual panel number ("3A-1") that sticks on reorder
     negative_prompt: str = ""
     style: str | None = None  # None: the project's default style
-    seed: int | None = None
+    seed: Seed | None = None
     seed_locked: bool = False
     audio: str | None = None  # asset id of the panel's sound (recorded dialogue, effects)
-    audio_gain_db: float = 0.0
+    audio_gain_db: Decibels = 0.0
     layers: list[PanelLayer] = field(default_factory=list)  # bottom to top, over the image
     balloon_space: list[Rect] = field(default_factory=list)  # kept simple for lettering
     guidance: Guidance = field(default_factory=Guidance)
@@ -202,9 +224,9 @@ class Scene:
 class IdentitySettings:
     """How a character's identity panels are made and shared (Consistent Self-Attention)."""
 
-    identity_panels: int = 3
-    sample_rate_low_res: float = 0.5
-    sample_rate_high_res: float = 0.5
+    identity_panels: IdentityPanels = 3
+    sample_rate_low_res: Proportion = 0.5
+    sample_rate_high_res: Proportion = 0.5
     enabled: bool = True
 
 
@@ -214,7 +236,7 @@ class Character:
     name: str = ""
     description: str = ""  # substituted for [Name] in prompts
     reference_images: list[str] = field(default_factory=list)  # asset ids
-    seed: int = 0
+    seed: Seed = 0
     identity: IdentitySettings = field(default_factory=IdentitySettings)
 
 
@@ -238,13 +260,13 @@ class Page:
 @dataclass(slots=True)
 class GenerationSettings:
     model: str = "toyworld"  # the built-in model (resources/models/toyworld): works offline
-    width: int = 1024
-    height: int = 576
-    steps: int = 30
-    guidance: float = 5.0
+    width: ImageSide = 1024
+    height: ImageSide = 576
+    steps: Steps = 30
+    guidance: GuidanceScale = 5.0
     scheduler: str = "ddim"
     negative_prompt: str = ""
-    seed: int = 0
+    seed: Seed = 0
     freeu: bool = False
     exact_size: bool = False  # keep width x height instead of the model's nearest native size
 
@@ -253,25 +275,25 @@ class GenerationSettings:
 class PageMargins:
     """Comic page margins in points, from the trim to the panels (inner: the binding side)."""
 
-    top: float = 36.0
-    bottom: float = 36.0
-    inner: float = 36.0
-    outer: float = 36.0
+    top: Points = 36.0
+    bottom: Points = 36.0
+    inner: Points = 36.0
+    outer: Points = 36.0
 
 
 @dataclass(slots=True)
 class ProjectSettings:
     title: str = "Untitled"
-    fps: float = 24.0
-    aspect_ratio: float = 16 / 9
+    fps: Fps = 24.0
+    aspect_ratio: AspectRatio = 16 / 9
     default_style: str = "comic-book"
     reading_order: ReadingOrder = ReadingOrder.LEFT_TO_RIGHT
     page_preset: str = "us-comic"
-    page_gutter: float = 10.8  # points between comic frames (0.15 in at print size)
+    page_gutter: Gutter = 10.8  # points between comic frames (0.15 in at print size)
     page_margins: PageMargins | None = None  # None: the page preset's margins
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     soundtrack: str | None = None  # asset id of the animatic's music lane, from frame 0
-    soundtrack_gain_db: float = 0.0
+    soundtrack_gain_db: Decibels = 0.0
     fit_panels_to_audio: bool = False  # the animatic lengthens or shortens panels to their audio
 
 

@@ -33,6 +33,7 @@ from storyboard.core.errors import (
     ProjectSaveError,
     ProjectUnreadable,
 )
+from storyboard.core.limits import PANEL_FRAMES, TRANSITION_FRAMES, out_of_range
 from storyboard.core.migrations import CURRENT_VERSION, FORMAT, migrate
 from storyboard.core.model import FPS_CHOICES, TRANSITION_DIRECTIONS, Project, Scene
 from storyboard.core.save_guard import digest_of
@@ -79,6 +80,8 @@ def decode(raw: bytes, source: Path) -> tuple[Project, list[str]]:
         raise ProjectCorrupt(source, problem, _RESTORE) from exc
     except RecursionError as exc:
         raise ProjectCorrupt(source, "the JSON is nested too deeply", _RESTORE) from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ProjectCorrupt(source, f"a number is too long ({exc})", _RESTORE) from exc
     if not isinstance(data, dict):
         raise ProjectCorrupt(source, "the file does not hold a JSON object", _RESTORE)
     try:
@@ -107,6 +110,7 @@ def _describe(exc: ValidationError) -> str:
     for error in errors[:5]:
         where = ".".join(str(part) for part in error["loc"]) or "(top level)"
         what = "is missing" if error["type"] == "missing" else error["msg"].lower()
+        what = out_of_range(error) or what
         parts.append(f"{where}: {what}")
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return "invalid project data: " + "; ".join(parts) + more
@@ -180,10 +184,10 @@ def _repair(project: Project) -> list[str]:
         if len(known) != len(panel.character_ids):
             warnings.append(f"panel {panel.id} named characters that do not exist")
             panel.character_ids = known
-        if panel.duration < 1 or panel.transition.frames < 0:
-            warnings.append(f"panel {panel.id} had a negative or zero length; it was fixed")
-            panel.duration = max(1, panel.duration)
-            panel.transition.frames = max(0, panel.transition.frames)
+        if panel.duration not in PANEL_FRAMES or panel.transition.frames not in TRANSITION_FRAMES:
+            warnings.append(f"panel {panel.id} had a length out of range; it was fixed")
+            panel.duration = int(PANEL_FRAMES.clamp(panel.duration))
+            panel.transition.frames = int(TRANSITION_FRAMES.clamp(panel.transition.frames))
         if panel.transition.direction not in TRANSITION_DIRECTIONS:
             warnings.append(
                 f"panel {panel.id}: transition direction {panel.transition.direction!r} "
@@ -196,7 +200,7 @@ def _repair(project: Project) -> list[str]:
 def _repair_settings(project: Project) -> list[str]:
     settings = project.settings
     warnings = []
-    if settings.fps not in FPS_CHOICES:
+    if settings.fps not in FPS_CHOICES:  # (NaN too: nearest is then the first choice)
         nearest = min(FPS_CHOICES, key=lambda choice: abs(choice - settings.fps))
         warnings.append(f"{settings.fps:g} fps is not supported; {nearest:g} fps is used")
         settings.fps = nearest

@@ -61,6 +61,8 @@ def to_qrect(box: Box) -> QRectF:
 
 def cover_crop(image_w: int, image_h: int, target_w: float, target_h: float) -> Rect:
     """The centred part of an image that fills a target of another aspect ratio (relative)."""
+    if min(image_w, image_h, target_w, target_h) <= 0:  # margins and gutters left no room
+        return Rect()
     image_aspect, target_aspect = image_w / image_h, target_w / target_h
     if image_aspect > target_aspect:
         w = target_aspect / image_aspect

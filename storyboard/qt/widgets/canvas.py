@@ -30,6 +30,7 @@ from PySide6.QtGui import (
 )
 
 from storyboard.core.commands import Change, EditFields
+from storyboard.core.limits import MIN_RELATIVE_SIZE
 from storyboard.core.model import LayerKind, Panel, Rect
 from storyboard.qt.canvas_edits import import_image, layer_of, store_layer
 from storyboard.qt.document import Document
@@ -257,6 +258,8 @@ class PanelCanvas(PanelPreview):
         top_left, bottom_right = self.relative(box.topLeft()), self.relative(box.bottomRight())
         left, top = max(0.0, top_left.x()), max(0.0, top_left.y())
         rect = Rect(left, top, min(1.0, bottom_right.x()) - left, min(1.0, bottom_right.y()) - top)
+        if min(rect.w, rect.h) < MIN_RELATIVE_SIZE:  # drawn beside the panel, not on it
+            return
         if self.tool is Tool.BALLOON_SPACE:
             spaces = [*copy.deepcopy(panel.balloon_space), rect]
             self.document.push(

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from storyboard.core.commands import Change, EditFields, accept_image
 from storyboard.core.jobs import panel_job
+from storyboard.core.limits import MAX_PANEL_FRAMES
 from storyboard.core.model import (
     TRANSITION_DIRECTIONS,
     CameraMove,
@@ -129,7 +130,7 @@ class PanelInspector(QScrollArea):
     def _build_timing(self, form: QFormLayout) -> None:
         self.duration = QSpinBox()
         self.duration.setObjectName("duration")
-        self.duration.setRange(1, 24 * 60 * 60)
+        self.duration.setRange(1, MAX_PANEL_FRAMES)
         self.duration.setSuffix(" frames")
         self.duration.valueChanged.connect(lambda v: self._set({"duration": v}, "Set duration"))
         self.seconds = QLabel()
