@@ -18,6 +18,7 @@ from typing import NoReturn
 from storyboard.cli_generate import add_arguments as generate_arguments
 from storyboard.cli_generate import run_generate
 from storyboard.core.assets import AssetStore
+from storyboard.core.disk_errors import describe
 from storyboard.core.errors import ProjectError
 from storyboard.core.model import FPS_CHOICES, Project
 from storyboard.core.numbering import panel_numbers
@@ -270,7 +271,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     except OSError as exc:
-        sys.stderr.write(f"error: {exc.filename or ''} {exc.strerror or exc}\n")
+        cause, advice = describe(exc)
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"error: {where}{cause}. {advice}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

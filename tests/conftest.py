@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +164,11 @@ def rich_project() -> Project:
 @pytest.fixture
 def project() -> Project:
     return rich_project()
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a disk with no free byte (a filled tmpfs); skipped where none can be mounted."""
+    from tests.full_disk import mount_full_disk
+
+    yield from mount_full_disk(tmp_path / "full-disk")

@@ -6,6 +6,7 @@ import contextlib
 import os
 from pathlib import Path
 
+from storyboard.core.disk_errors import tag_file
 from storyboard.core.temp_files import temp_path
 
 
@@ -18,16 +19,21 @@ def atomic_write(path: Path, data: bytes) -> None:
     opened (:mod:`storyboard.core.temp_files`).
     """
     tmp = temp_path(path)
-    # os.open with 0o666 lets the umask decide, so a saved file gets the user's usual permissions
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        # os.open with 0o666 lets the umask decide: a saved file gets the user's usual permissions
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise tag_file(exc, path) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         tmp.replace(path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # os.write's errors name no file: name the one we write
+            raise tag_file(exc, path) from exc
         raise
     with contextlib.suppress(OSError):  # not every OS can open a folder for fsync
         dir_fd = os.open(path.parent, os.O_RDONLY)
