@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
 from pypdf.generic import NameObject, RectangleObject
-from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
 
 from storyboard.core.assets import AssetStore
@@ -30,6 +31,7 @@ from storyboard.export.output import (
     Progress,
     check_cancelled,
     staged_file,
+    write_file,
 )
 from storyboard.export.painter import PaintOptions, asset_loader, paint_page, to_qrect
 from storyboard.export.text import lettering, metrics
@@ -115,9 +117,16 @@ def _cover_title(painter: QPainter, title: str, safe: Box) -> None:
     )
 
 
-def _set_boxes(path: Path, layouts: list[PageLayout], rtl: bool) -> None:
+def _set_boxes(
+    pdf: bytes | bytearray | memoryview, layouts: list[PageLayout], rtl: bool, target: Path
+) -> bytes:
     """Write TrimBox and BleedBox (PDF y grows upwards) and the reading direction."""
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+    except PdfReadError as exc:  # Qt made no usable PDF (it reports no error of its own)
+        raise ExportError(
+            target, f"the PDF came out damaged ({exc})", "Please report this"
+        ) from exc
     writer = PdfWriter(clone_from=reader)
     for page, layout in zip(writer.pages, layouts, strict=True):
         height = float(page.mediabox.height)
@@ -127,8 +136,9 @@ def _set_boxes(path: Path, layouts: list[PageLayout], rtl: bool) -> None:
             )
     if rtl:
         writer.create_viewer_preferences()[NameObject("/Direction")] = NameObject("/R2L")
-    with path.open("wb") as handle:
-        writer.write(handle)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def export_comic_pdf(
@@ -153,7 +163,12 @@ def export_comic_pdf(
     paint = PaintOptions(dpi=options.dpi, page_numbers=options.page_numbers)
     overflowing: list[str] = []
     with staged_file(out_path) as temp:
-        writer = QPdfWriter(str(temp))
+        # Drawn in memory, then written by write_file: QPdfWriter reports no write error (on a
+        # full disk it left an empty file). pypdf holds the whole PDF in memory anyway.
+        pdf = QByteArray()
+        device = QBuffer(pdf)
+        device.open(QIODevice.OpenModeFlag.WriteOnly)
+        writer = QPdfWriter(device)
         writer.setResolution(72)  # one device pixel = one point: the painter's unit
         writer.setTitle(project.settings.title)
         writer.setCreator("Storyboard editor")
@@ -184,8 +199,10 @@ def export_comic_pdf(
                     progress(index + 1, len(layouts))
         finally:
             painter.end()
+        device.close()
         check_cancelled(cancelled)
-        _set_boxes(temp, layouts, layouts[0].spec.order == ReadingOrder.RIGHT_TO_LEFT)
+        rtl = layouts[0].spec.order == ReadingOrder.RIGHT_TO_LEFT
+        write_file(temp, _set_boxes(pdf.data(), layouts, rtl, out_path), shown=out_path)
     if overflowing:
         log.warning("%d balloon(s) too full to fit at the smallest size", len(overflowing))
     return ComicResult(Path(out_path), len(layouts), overflowing)

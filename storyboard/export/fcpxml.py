@@ -9,8 +9,10 @@ folder beside the file, so the editor never meets offline media.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import re
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +21,7 @@ from storyboard.core.assets import AssetStore
 from storyboard.export.animatic import AnimaticPlan
 from storyboard.export.animatic_options import CaptionMode
 from storyboard.export.frames import FrameRenderer
-from storyboard.export.output import ExportError, staged_file
+from storyboard.export.output import encode_png, export_error, staged_file, write_file
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,18 @@ def _card_plan(plan: AnimaticPlan) -> AnimaticPlan:
     return dataclasses.replace(plan, options=options, clips=clips, transitions=())
 
 
-def _stills(plan: AnimaticPlan, bundle: Path | None, folder: Path) -> list[Path]:
+def still_name(index: int, number: str) -> str:
+    """The file name of a panel's card: its position and number, the number kept to letters,
+    digits, dots and dashes (a manual number like "3/A" or ".." must not name a folder)."""
+    safe = re.sub(r"[^A-Za-z0-9.-]+", "_", number)[:40].strip("._") or "panel"
+    return f"{index + 1:04d}_{safe}.png"
+
+
+def _stills(
+    plan: AnimaticPlan, bundle: Path | None, folder: Path, written: list[Path]
+) -> list[Path]:
+    """The image of each clip: the panel's own file, else its card rendered into ``folder``
+    (each card file made is added to ``written``, for the clean-up of a failed export)."""
     store = AssetStore(bundle) if bundle is not None else None
     renderer: FrameRenderer | None = None
     stills = []
@@ -51,10 +64,13 @@ def _stills(plan: AnimaticPlan, bundle: Path | None, folder: Path) -> list[Path]
             stills.append(store.path(clip.image).resolve())
             continue
         renderer = renderer or FrameRenderer(_card_plan(plan), None)
-        folder.mkdir(exist_ok=True)
-        target = folder / f"{clip.index + 1:04d}_{clip.number}.png"
-        if not renderer.render(clip.start).save(str(target)):
-            raise ExportError(target, "could not be written", "Check the free disk space")
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise export_error(folder, exc) from exc
+        target = folder / still_name(clip.index, clip.number)
+        written.append(target)
+        write_file(target, encode_png(renderer.render(clip.start), target))
         stills.append(target.resolve())
     return stills
 
@@ -126,12 +142,23 @@ def fcpxml(plan: AnimaticPlan, stills: list[Path]) -> ET.Element:
 def export_fcpxml(plan: AnimaticPlan, bundle: Path | None, out_path: Path) -> Path:
     """Write ``out_path`` (.fcpxml) and, for panels without an image, its media folder."""
     out_path = Path(out_path)
-    with staged_file(out_path) as temp:
-        stills = _stills(plan, bundle, out_path.with_name(f"{out_path.stem}_media"))
-        tree = ET.ElementTree(fcpxml(plan, stills))
-        ET.indent(tree)
-        with temp.open("wb") as file:
-            file.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n')
-            tree.write(file, encoding="utf-8", xml_declaration=False)
+    media = out_path.with_name(f"{out_path.stem}_media")
+    had_media = media.exists()
+    written: list[Path] = []
+    try:
+        with staged_file(out_path) as temp:
+            stills = _stills(plan, bundle, media, written)
+            tree = ET.ElementTree(fcpxml(plan, stills))
+            ET.indent(tree)
+            with temp.open("wb") as file:
+                file.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n')
+                tree.write(file, encoding="utf-8", xml_declaration=False)
+    except BaseException:  # a failed export leaves nothing, its cards included
+        for still in written:
+            still.unlink(missing_ok=True)
+        if not had_media:
+            with contextlib.suppress(OSError):
+                media.rmdir()
+        raise
     log.info("wrote %s (%d clips)", out_path, len(plan.clips))
     return out_path

@@ -2,6 +2,12 @@
 
 A cancelled or failed export leaves no partial file, and an unwritable target fails before any
 rendering work with an error that names the file, what is wrong and what to do.
+
+Qt reports no write error: on a full disk ``QImage.save`` returned true for 192 empty PNG frames
+and ``QPdfWriter`` left an empty PDF. So images and PDFs are encoded in memory and written here
+with :func:`write_file`, which sees every OS error and checks the size that landed, and
+:func:`staged_file` refuses an empty result: an export never reports success for a file that
+is not all there.
 """
 
 from __future__ import annotations
@@ -12,6 +18,10 @@ import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtGui import QImage
+
+from storyboard.core.disk_errors import describe
 from storyboard.core.errors import ProjectError
 
 Progress = Callable[[int, int], None]
@@ -31,6 +41,59 @@ def check_cancelled(cancelled: Cancelled | None) -> None:
         raise ExportCancelled
 
 
+def export_error(target: Path, exc: OSError) -> ExportError:
+    """The OS error of a write as an ExportError naming ``target`` and the cause in words."""
+    cause, advice = describe(exc)
+    return ExportError(target, f"could not be written: {cause}", advice)
+
+
+_CHUNK = 1 << 20
+
+
+def write_file(
+    path: Path, data: bytes | bytearray | memoryview | QByteArray, *, shown: Path | None = None
+) -> None:
+    """Write ``data`` to ``path`` (created or emptied), checking that all of it landed.
+
+    Errors are :class:`ExportError` naming ``shown`` (the file the user asked for; default
+    ``path``) and the cause, e.g. "could not be written: the disk is full".
+    """
+    shown = Path(shown or path)
+    view = memoryview(data).cast("B")  # type: ignore[arg-type]  # (QByteArray is a buffer)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            written = 0
+            while written < len(view):
+                count = os.write(fd, view[written : written + _CHUNK])
+                if count <= 0:
+                    break
+                written += count
+            size = os.fstat(fd).st_size
+        finally:
+            os.close(fd)  # (a network disk may report a failed write only here)
+    except OSError as exc:
+        raise export_error(shown, exc) from exc
+    if size != len(view):
+        raise ExportError(
+            shown,
+            f"could not be written: only {size} of {len(view)} bytes reached the disk",
+            "Check the free space on that disk, or choose another",
+        )
+
+
+def encode_png(image: QImage, target: Path) -> QByteArray:
+    """``image`` as PNG bytes in memory (written with :func:`write_file`)."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    saved = image.save(buffer, "PNG")  # type: ignore[call-overload]  # stubs say bytes; str works
+    if image.isNull() or not saved or data.isEmpty():
+        raise ExportError(target, "the image could not be encoded as PNG", "Please report this")
+    buffer.close()
+    return data
+
+
 @contextlib.contextmanager
 def staged_file(target: Path) -> Iterator[Path]:
     """A writable temp path beside ``target``, renamed over it only if the block succeeds."""
@@ -44,17 +107,19 @@ def staged_file(target: Path) -> Iterator[Path]:
     try:
         os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as exc:
-        raise ExportError(
-            target, f"cannot write there ({exc.strerror})", "Choose a folder you can write to"
-        ) from exc
+        raise export_error(target, exc) from exc
     try:
         yield temp
+        if temp.stat().st_size == 0:
+            raise ExportError(
+                target,
+                "could not be written: the file came out empty",
+                "Check the free space on that disk, or choose another",
+            )
         temp.replace(target)
     except OSError as exc:
         temp.unlink(missing_ok=True)
-        raise ExportError(
-            target, f"could not be written ({exc.strerror})", "Check the free disk space"
-        ) from exc
+        raise export_error(target, exc) from exc
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

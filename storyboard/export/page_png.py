@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray
-from PySide6.QtGui import QImageWriter
-
 from storyboard.core.assets import AssetStore
 from storyboard.core.model import Project
 from storyboard.export.comic_pdf import ComicOptions, comic_layouts
-from storyboard.export.output import Cancelled, ExportError, Progress, check_cancelled, staged_file
+from storyboard.export.output import (
+    Cancelled,
+    ExportError,
+    Progress,
+    check_cancelled,
+    encode_png,
+    staged_file,
+    write_file,
+)
 from storyboard.export.painter import PaintOptions, asset_loader, render_page_image
 
 
@@ -37,9 +42,8 @@ def export_page_pngs(
         image = render_page_image(layout, project, images, dpi, paint)
         name = f"page-{layout.number:03d}.png" if layout.number else "cover.png"
         target = Path(out_dir) / name
-        with staged_file(target) as temp:
-            if not QImageWriter(str(temp), QByteArray(b"png")).write(image):
-                raise ExportError(target, "the PNG could not be written", "Check the disk space")
+        with staged_file(target) as temp:  # encoded in memory: Qt reports no write error
+            write_file(temp, encode_png(image, target), shown=target)
         written.append(target)
         if progress is not None:
             progress(index + 1, len(layouts))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
 
 from storyboard.core.assets import AssetStore
@@ -20,7 +20,14 @@ from storyboard.core.model import Panel, Project
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.timeline import frames_to_seconds, panel_starts, timecode
 from storyboard.export.layout import INCH, MM, Box
-from storyboard.export.output import Cancelled, ExportError, Progress, check_cancelled, staged_file
+from storyboard.export.output import (
+    Cancelled,
+    ExportError,
+    Progress,
+    check_cancelled,
+    staged_file,
+    write_file,
+)
 from storyboard.export.painter import PLACEHOLDER_FILL, PLACEHOLDER_INK, asset_loader, frame_crop
 from storyboard.export.text import body, metrics, wrap_breaking
 
@@ -231,7 +238,10 @@ def export_sheets_pdf(
     per_page = options.rows * options.columns
     pages = [cells[i : i + per_page] for i in range(0, len(cells), per_page)]
     with staged_file(out_path) as temp:
-        writer = QPdfWriter(str(temp))
+        pdf = QByteArray()  # drawn in memory: QPdfWriter reports no write error (output.py)
+        device = QBuffer(pdf)
+        device.open(QIODevice.OpenModeFlag.WriteOnly)
+        writer = QPdfWriter(device)
         writer.setResolution(72)
         writer.setTitle(f"{project.settings.title}: storyboard")
         writer.setCreator("Storyboard editor")
@@ -258,5 +268,7 @@ def export_sheets_pdf(
                     progress(number, len(pages))
         finally:
             painter.end()
+        device.close()
         check_cancelled(cancelled)
+        write_file(temp, pdf, shown=out_path)
     return SheetsResult(Path(out_path), len(pages))

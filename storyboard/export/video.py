@@ -41,7 +41,10 @@ from storyboard.export.output import (
     ExportError,
     Progress,
     check_cancelled,
+    encode_png,
+    export_error,
     staged_file,
+    write_file,
 )
 from storyboard.export.subtitles import add_caption_stream, mux_captions, srt
 
@@ -329,25 +332,23 @@ def _write_png_sequence(
     try:
         temp.mkdir()
     except OSError as exc:
-        raise ExportError(
-            folder, f"cannot write there ({exc.strerror})", "Choose a folder you can write to"
-        ) from exc
+        raise export_error(folder, exc) from exc
     try:
-        previous: Path | None = None
+        png = None
         for frame, image in _frames(plan, renderer, progress, cancelled):
-            target = temp / f"frame_{frame:06d}.png"
+            name = f"frame_{frame:06d}.png"
             if image is not None:
-                if not image.save(str(target)):
-                    raise OSError(f"could not write {target}")
-            elif previous is not None:
-                shutil.copyfile(previous, target)
-            previous = target
+                png = encode_png(image, folder / name)
+            assert png is not None  # the first frame is always drawn
+            # encoded in memory and written by us: QImage.save reported success for 192 empty
+            # files on a full disk
+            write_file(temp / name, png, shown=folder / name)
         if folder.exists():
             folder.rmdir()
         temp.replace(folder)
     except OSError as exc:
         shutil.rmtree(temp, ignore_errors=True)
-        raise ExportError(folder, f"could not be written ({exc})", "Check the free space") from exc
+        raise export_error(folder, exc) from exc
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
