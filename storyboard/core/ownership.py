@@ -34,6 +34,7 @@ import psutil
 
 from storyboard.core.atomic import atomic_write
 from storyboard.core.errors import ProjectError
+from storyboard.core.temp_files import temp_path
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class ProjectLocked(ProjectError):
 
 def _create_new(path: Path, data: bytes) -> None:
     """Create ``path`` holding ``data``, or FileExistsError; never a half-written lock on disk."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    tmp = temp_path(path)  # names this process: swept on the next open if it is killed here
     tmp.write_bytes(data)
     try:
         os.link(tmp, path)  # atomic: fails if the lock exists, and the file is already complete
