@@ -41,6 +41,13 @@ class Repaired:
     def clamp(self, value: float) -> float:
         return min(max(value, self.lo), self.hi)
 
+    def repair_note(self, where: str, value: float) -> str:
+        """The warning for a value :meth:`clamp` repaired, naming the field's JSON path."""
+        return (
+            f"{where}: {_shown(value)} is out of range ({self.lo:g} to {self.hi:g}); "
+            f"{self.clamp(value):g} is used"
+        )
+
 
 MAX_PANEL_FRAMES = 432_000
 """Four hours at 30 fps, the highest project rate (the inspector's duration box stops here)."""

@@ -184,9 +184,12 @@ def _repair(project: Project) -> list[str]:
         if len(known) != len(panel.character_ids):
             warnings.append(f"panel {panel.id} named characters that do not exist")
             panel.character_ids = known
-        if panel.duration not in PANEL_FRAMES or panel.transition.frames not in TRANSITION_FRAMES:
-            warnings.append(f"panel {panel.id} had a length out of range; it was fixed")
+        if panel.duration not in PANEL_FRAMES:
+            warnings.append(PANEL_FRAMES.repair_note(f"panels.{panel.id}.duration", panel.duration))
             panel.duration = int(PANEL_FRAMES.clamp(panel.duration))
+        if panel.transition.frames not in TRANSITION_FRAMES:
+            where = f"panels.{panel.id}.transition.frames"
+            warnings.append(TRANSITION_FRAMES.repair_note(where, panel.transition.frames))
             panel.transition.frames = int(TRANSITION_FRAMES.clamp(panel.transition.frames))
         if panel.transition.direction not in TRANSITION_DIRECTIONS:
             warnings.append(
