@@ -33,7 +33,7 @@ from storyboard.core.errors import (
     ProjectSaveError,
     ProjectUnreadable,
 )
-from storyboard.core.limits import PANEL_FRAMES, TRANSITION_FRAMES, out_of_range
+from storyboard.core.limits import PANEL_FRAMES, TRANSITION_FRAMES, out_of_range, repair_boxes
 from storyboard.core.migrations import CURRENT_VERSION, FORMAT, migrate
 from storyboard.core.model import FPS_CHOICES, TRANSITION_DIRECTIONS, Project, Scene
 from storyboard.core.save_guard import digest_of
@@ -89,6 +89,7 @@ def decode(raw: bytes, source: Path) -> tuple[Project, list[str]]:
     except TextRepairError as exc:
         raise ProjectCorrupt(source, str(exc), _RESTORE) from exc
     data = migrate(data, source)
+    warnings += repair_boxes(data)
     body = {k: v for k, v in data.items() if k not in _HEADER}
     warnings += [f"unknown field {p} was ignored" for p in _unknown_keys(body, Project, "")]
     try:

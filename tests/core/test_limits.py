@@ -169,9 +169,8 @@ def test_a_duration_of_ages_is_cut_to_four_hours_and_info_works(
     [
         (("settings", "page_gutter"), "1e308"),
         (("settings", "page_gutter"), "NaN"),
-        (("pages", "pg1", "frames", 0, "crop", "w"), "0"),
         (("pages", "pg1", "frames", 0, "crop", "x"), "1e300"),
-        (("panels", "p1", "camera", "start", "h"), "0"),
+        (("panels", "p1", "camera", "start", "h"), "-1e300"),
         (("panels", "p1", "camera", "end_angle"), "NaN"),
         (("settings", "page_margins", "top"), "-1"),
         (("panels", "p1", "seed"), "-1"),
@@ -186,6 +185,34 @@ def test_the_reported_cases_are_typed_errors_naming_file_and_field(
     error = capsys.readouterr().err
     assert error.startswith(f"error: {bundle / PROJECT_FILE}: invalid project data: ")
     assert f"{dotted(where)}: " in error and "out of range" in error
+
+
+@pytest.mark.parametrize(
+    ("where", "raw", "box"),
+    [
+        (("pages", "pg1", "frames", 0, "crop"), (0.6, 0.2, -0.4, 0.5), (0.2, 0.2, 0.4, 0.5)),
+        (("panels", "p1", "camera", "start"), (0.1, 0.9, 0.5, -0.6), (0.1, 0.3, 0.5, 0.6)),
+        (("panels", "p1", "character_regions", "mira"), (0.3, 0.3, 0, 0), (0.3, 0.3, 1e-3, 1e-3)),
+    ],
+)
+def test_a_box_drawn_backwards_or_empty_opens_turned_round_with_a_warning(
+    tmp_path: Path, where: JsonPath, raw: tuple[float, ...], box: tuple[float, ...]
+) -> None:
+    """Earlier canvases stored a box dragged up or left with a negative side: still opens."""
+    data = project_json()
+    node: Any = data
+    for key in where:
+        node = node[key]
+    node.update(zip("xywh", raw, strict=True))
+    bundle = tmp_path / "boxes.storyboard"
+    bundle.mkdir()
+    (bundle / PROJECT_FILE).write_text(json.dumps(data))
+    loaded = load_project(bundle)
+    reloaded = json.loads(encode(loaded.project))
+    for key in where:
+        reloaded = reloaded[key]
+    assert tuple(reloaded[k] for k in "xywh") == pytest.approx(box)
+    assert any(w.startswith(f"{dotted(where)}: a box of ") for w in loaded.warnings)
 
 
 def test_values_at_the_bounds_load_and_save_unchanged(tmp_path: Path) -> None:
