@@ -43,7 +43,7 @@ def main() -> None:
     from storyboard.qt.app import application
     from storyboard.qt.controller import FINISHED, GenerationController
     from storyboard.qt.document import Document
-    from tests.inference.tiny_pipelines import tiny_sdxl
+    from tests.fixtures.tiny_pipelines import tiny_sdxl
 
     torch.set_num_threads(1)
     app = application()

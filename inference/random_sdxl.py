@@ -67,7 +67,7 @@ def full_sdxl(device: torch.device, dtype: torch.dtype) -> Any:
     )
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-    from tests.inference.tiny_pipelines import tokenizer_with_ids
+    from tests.fixtures.tiny_pipelines import tokenizer_with_ids
 
     tok, ids = tokenizer_with_ids()
     torch.manual_seed(0)
@@ -92,7 +92,7 @@ def full_sdxl(device: torch.device, dtype: torch.dtype) -> Any:
 def save_model(folder: Path, tiny: bool, device: torch.device, dtype: torch.dtype) -> float:
     """Write the benchmark's model to ``folder`` as a diffusers folder; its size in GiB."""
     if tiny:
-        from tests.inference.tiny_pipelines import tiny_sdxl
+        from tests.fixtures.tiny_pipelines import tiny_sdxl
 
         pipe = tiny_sdxl()
     else:

@@ -122,7 +122,7 @@ FULL = Sizes(
     steps=25,
     warm_up_steps=2,
 )
-TINY = Sizes(  # the sizes of tests/inference/motion/tiny_motion.py
+TINY = Sizes(  # the sizes of tests/fixtures/tiny_motion.py
     {
         "sample_size": 32,
         "block_out_channels": [16, 32, 64],
@@ -222,7 +222,7 @@ def build_video_model(sizes: Sizes, device: torch.device, dtype: torch.dtype) ->
         CLIPVisionModelWithProjection,
     )
 
-    from tests.inference.tiny_pipelines import tokenizer_with_ids
+    from tests.fixtures.tiny_pipelines import tokenizer_with_ids
 
     tok, ids = tokenizer_with_ids()
     torch.manual_seed(0)

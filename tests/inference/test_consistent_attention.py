@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import torch
-from csa_reference import reference_read, reference_write
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from torch.testing import assert_close
 
@@ -16,6 +15,7 @@ from inference.csa_schedule import CSAConfig, sample_count
 from inference.identity_bank import IdentityBank
 from inference.split_attention import lse_attention
 from inference.story_attention import PanelSpec, StoryAttention, token_grid
+from tests.fixtures.csa_reference import reference_read, reference_write
 
 CHANNELS = 32
 LAYER = "up_blocks.0.attentions.0.transformer_blocks.0.attn1"

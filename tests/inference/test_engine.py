@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 import torch
-from engine_helpers import differ, pixels, save_tiny
 from test_bank_metadata import rewrite_metadata
 
 from inference.engine import GeneratedImage, Progress, StoryEngine
 from inference.errors import Cancelled, GenerationError, OutOfMemory
 from inference.story_attention import Mode
 from storyboard.core.jobs import CharacterJob, PanelJob, PanelRequest, Sampling, StoryRequest
+from tests.fixtures.engine_helpers import differ, pixels, save_tiny
 
 STEPS = 3
 SAMPLING = Sampling(64, 64, STEPS, 5.0, fit_to_model=False)

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_helpers import save_tiny
 
 from storyboard import cli_generate
 from storyboard.cli import main
 from storyboard.core import assets as assets_module
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.persistence import load_project
+from tests.fixtures.engine_helpers import save_tiny
 
 SAMPLE = Path(__file__).resolve().parents[2] / "projects" / "sample.storyboard"
 FAST = ["--size", "64x64", "--steps", "2"]

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 import torch
-from tiny_pipelines import tiny_sd15, tiny_sdxl
 from torch.testing import assert_close
 
 from inference.models import ModelKind, native_size
 from inference.preview import latents_to_rgb
 from inference.prompts import encode_prompts, token_chunks
+from tests.fixtures.tiny_pipelines import tiny_sd15, tiny_sdxl
 
 CPU = torch.device("cpu")
 LONG = "hero " * 20  # 80 byte tokens with the tiny tokenizer: two chunks of 75

@@ -6,12 +6,12 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from engine_helpers import differ, save_tiny, save_tiny_ip_adapter
 from PIL import Image
 
 from inference.engine import StoryEngine
 from inference.errors import ModelUnavailable
 from storyboard.core.jobs import CharacterJob, PanelJob, Sampling, StoryRequest
+from tests.fixtures.engine_helpers import differ, save_tiny, save_tiny_ip_adapter
 
 SAMPLING = Sampling(64, 64, 2, 5.0, fit_to_model=False)
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import torch
 from conftest import requires_cuda
-from csa_reference import reference_read
 from diffusers import UNet2DConditionModel
 from diffusers.models.attention_processor import Attention
 from torch.testing import assert_close
@@ -21,6 +20,7 @@ from inference.bench import TINY_UNET, Bench
 from inference.consistent_attention import ConsistentAttnProcessor, install_consistent_attention
 from inference.csa_schedule import CSAConfig
 from inference.story_attention import PanelSpec, StoryAttention, token_grid
+from tests.fixtures.csa_reference import reference_read
 
 pytestmark = [pytest.mark.gpu, requires_cuda]
 CONFIG = CSAConfig(p_early=1.0, p_late=1.0)

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from engine_helpers import differ, pixels, save_tiny
 from PIL import Image, ImageDraw
 
 from inference.engine import GeneratedImage, Progress, StoryEngine
@@ -21,6 +20,7 @@ from inference.story_attention import PanelSpec
 from storyboard.core.guides import Guide
 from storyboard.core.jobs import CharacterJob, PanelJob, Sampling, StoryRequest
 from storyboard.core.model import GuidanceMethod
+from tests.fixtures.engine_helpers import differ, pixels, save_tiny
 
 STEPS = 4
 SAMPLING = Sampling(64, 64, STEPS, 5.0, fit_to_model=False)

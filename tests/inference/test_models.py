@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from engine_helpers import differ, save_tiny
-from ldm_checkpoint import write_sd15_checkpoint
 from safetensors.torch import save_file
-from tiny_pipelines import tiny_sd15
 
 from inference.engine import StoryEngine
 from inference.errors import ModelUnavailable
 from inference.models import ModelKind, checkpoint_kind, native_size, presets, resolve
 from storyboard.core.jobs import PanelJob, Sampling, StoryRequest
+from tests.fixtures.engine_helpers import differ, save_tiny
+from tests.fixtures.ldm_checkpoint import write_sd15_checkpoint
+from tests.fixtures.tiny_pipelines import tiny_sd15
 
 SAMPLING = Sampling(64, 64, 2, 5.0, fit_to_model=False)
 PANEL = PanelJob("p", "1A", "a lighthouse at night", "blurry", 3, "none")

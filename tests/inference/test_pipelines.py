@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 import torch
 from diffusers.models.attention_processor import AttnProcessor2_0
-from tiny_pipelines import tiny_sd15, tiny_sdxl
 from torch.testing import assert_close
 
 from inference.consistent_attention import (
@@ -19,6 +18,7 @@ from inference.consistent_attention import (
 from inference.csa_schedule import CSAConfig
 from inference.identity_bank import BankKey, BankMismatchError, IdentityBank
 from inference.story_attention import PanelSpec, StoryAttention
+from tests.fixtures.tiny_pipelines import tiny_sd15, tiny_sdxl
 
 STEPS = 4
 SIZE = 64

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
-from engine_helpers import differ, save_tiny
 
 from inference.engine import StoryEngine
 from inference.regional_prompt import Region, RegionalCrossAttention, RegionPlan
 from inference.story_attention import region_mask
 from storyboard.core.jobs import CharacterJob, PanelJob, Sampling, StoryRequest
+from tests.fixtures.engine_helpers import differ, save_tiny
 
 LATENT = (8, 12)  # rows x cols of the layer's tokens: 96, a 2:3 panel
 LEFT, RIGHT = (0.0, 0.0, 0.5, 1.0), (0.4, 0.0, 1.0, 1.0)  # they overlap in one column

@@ -189,9 +189,8 @@ def test_story_batches_show_one_person_per_story_in_varied_scenes() -> None:
 
 def test_training_csa_lets_each_panel_see_its_story_and_learns_through_it() -> None:
     """In a story batch a panel's output depends on the other panels of its story only."""
-    from tiny_pipelines import tiny_sd15_unet
-
     from inference.toyworld.story_batches import install_training_csa
+    from tests.fixtures.tiny_pipelines import tiny_sd15_unet
 
     torch.manual_seed(0)
     unet = tiny_sd15_unet()

@@ -349,7 +349,7 @@ def test_a_real_tiny_pipeline_generates_from_the_editor(
     import torch
 
     from storyboard.core.script import parse_script
-    from tests.inference.tiny_pipelines import tiny_sdxl
+    from tests.fixtures.tiny_pipelines import tiny_sdxl
 
     torch.set_num_threads(1)
     folder = Path(str(tmp_path)) / "tiny-sdxl"

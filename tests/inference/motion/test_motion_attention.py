@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
-from tiny_motion import tiny_adapter
 
 from inference.motion.attention import (
     MotionTokenProcessor,
@@ -13,6 +12,7 @@ from inference.motion.attention import (
     install_motion_tokens,
     is_spatial_cross_attention,
 )
+from tests.fixtures.tiny_motion import tiny_adapter
 
 
 def _reference(attn, hidden, text, tokens):
@@ -57,7 +57,8 @@ def test_token_rows_must_match_the_batch() -> None:
 
 def test_installed_on_spatial_cross_attention_only() -> None:
     from diffusers import UNetMotionModel
-    from tiny_pipelines import tiny_sd15_unet
+
+    from tests.fixtures.tiny_pipelines import tiny_sd15_unet
 
     unet = UNetMotionModel.from_unet2d(tiny_sd15_unet(), tiny_adapter())
     state = install_motion_tokens(unet)

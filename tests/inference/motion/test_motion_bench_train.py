@@ -10,11 +10,11 @@ import math
 from pathlib import Path
 
 import torch
-from tiny_motion import tiny_video_model
 
 from inference.motion import train
 from inference.motion.bench_train import main, write_clips
 from inference.motion.data import ClipDataset, find_clips
+from tests.fixtures.tiny_motion import tiny_video_model
 
 
 def test_tiny_run_trains_checkpoints_and_resumes(tmp_path: Path) -> None:

@@ -8,11 +8,11 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
-from tiny_motion import save_sources, tiny_ltx
 
 from inference.errors import Cancelled, ModelUnavailable
 from inference.motion.engine import MotionSettings, TransitionEngine, TransitionRequest
 from inference.motion.transition import TransitionSettings, fit
+from tests.fixtures.tiny_motion import save_sources, tiny_ltx
 
 SMALL = TransitionSettings(frames=5, width=32, height=32, steps=2, seed=1, guidance=2.0)
 
@@ -98,7 +98,7 @@ def test_ltx_backend_runs_a_tiny_pipeline_from_a_folder(tmp_path) -> None:
 
 
 def test_ltx_folder_of_another_model_is_refused(tmp_path) -> None:
-    from tiny_pipelines import tiny_sd15
+    from tests.fixtures.tiny_pipelines import tiny_sd15
 
     tiny_sd15().save_pretrained(tmp_path / "sd")
     engine = TransitionEngine(

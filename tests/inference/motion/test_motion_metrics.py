@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from tiny_motion import tiny_image_encoder
 
 from inference.errors import ModelUnavailable
 from inference.motion import metrics
 from inference.motion.clip_io import write_png_frames
 from inference.motion.lpips import AlexNetLPIPS, feature_distance, load_alexnet_lpips
+from tests.fixtures.tiny_motion import tiny_image_encoder
 
 
 def _moving(n: int) -> list[Image.Image]:

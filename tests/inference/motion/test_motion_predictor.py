@@ -6,7 +6,6 @@ import json
 
 import pytest
 import torch
-from tiny_motion import PREDICTOR, tiny_predictor
 
 from inference.errors import ModelUnavailable
 from inference.motion.predictor import (
@@ -16,6 +15,7 @@ from inference.motion.predictor import (
     load_predictor,
     save_predictor,
 )
+from tests.fixtures.tiny_motion import PREDICTOR, tiny_predictor
 
 
 def test_interpolate_includes_both_ends_and_is_linear() -> None:

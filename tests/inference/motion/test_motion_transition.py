@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from tiny_motion import tiny_video_model
 
 from inference.errors import Cancelled
 from inference.motion.transition import (
@@ -16,6 +15,7 @@ from inference.motion.transition import (
     generate_transition,
     to_pixels,
 )
+from tests.fixtures.tiny_motion import tiny_video_model
 
 SETTINGS = TransitionSettings(frames=6, width=32, height=32, steps=3, seed=7, guidance=3.0)
 
