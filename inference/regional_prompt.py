@@ -14,7 +14,7 @@ exactly as it was).
 Hiding the other character's words from a box's pixels (one prompt, an attention mask) was tried
 first and does not work: CLIP's text encoder is causal, so the second description's tokens
 already carry the first one's colours. Measured on the built-in model
-(``python -m inference.bench_consistency --two-people 96``), left and right boxes: see
+(``python -m bench.ml.consistency --two-people 96``), left and right boxes: see
 ``docs/benchmarks.md``.
 
 The processor is installed on every plain ``attn2`` layer once; with no :class:`RegionPlan`

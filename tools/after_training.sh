@@ -7,7 +7,7 @@ WORK=${1:-/tmp/toyworld}
 cd "$(dirname "$0")/.."
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1  # the wheels train_toyworld.sh installed
 mkdir -p $WORK/grids
-timeout 420 python3 -m inference.bench_consistency --model $WORK/model \
+timeout 420 python3 -m bench.ml.consistency --model $WORK/model \
     --reader $WORK/toyworld-reader.safetensors --stories 32 --adherence 300 --two-people 300 \
     --device cuda \
     --save-images $WORK/grids --json >"$OUT/bench.json" 2>"$OUT/bench.log"
@@ -16,5 +16,5 @@ tail -n 12 "$OUT/bench.log"
 python3 -c "
 import json,sys
 sys.path.insert(0,'.')
-from inference.bench_consistency import format_table
+from bench.ml.consistency import format_table
 print(format_table(json.load(open('$OUT/bench.json'))))" || true

@@ -27,14 +27,14 @@ if [[ $CHECKS == *tests* ]]; then
 fi
 if [[ $CHECKS == *csa* ]]; then
     # shellcheck disable=SC2086 # one argument per resolution
-    python3 -m inference.bench --res $res --json "$OUT/bench.json" >"$OUT/bench.txt" 2>&1
+    python3 -m bench.ml.csa --res $res --json "$OUT/bench.json" >"$OUT/bench.txt" 2>&1
     grep '^|' "$OUT/bench.txt"
 fi
 if [[ $CHECKS == *engine* ]]; then
     # shellcheck disable=SC2086
     profile=(--profile "$OUT/profile")
     [ "${PROFILE:-1}" = 0 ] && profile=()
-    python3 -m inference.bench_engine --res $res --json "$OUT/engine.json" \
+    python3 -m bench.ml.engine --res $res --json "$OUT/engine.json" \
         "${profile[@]}" ${ENGINE_ARGS:-} >"$OUT/engine.txt" 2>&1
     grep '^|' "$OUT/engine.txt"
     head -n 1 "$OUT"/profile/*.txt 2>/dev/null || true

@@ -1,6 +1,6 @@
 """The attribute reader: a small CNN that reads a toy-world picture's scene and main person.
 
-It is the judge of the consistency benchmark (:mod:`inference.bench_consistency`): it reads the
+It is the judge of the consistency benchmark (:mod:`bench.ml.consistency`): it reads the
 scene, the person's appearance, position and pose from a generated picture. It is trained on the
 renderer's pictures only (pictures with one person), with noise, blur and, when a VAE is given, the
 VAE's round trip as augmentation, so that it reads generated pictures (which carry the decoder's

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inference.bench_engine import main
+from bench.ml.engine import main
 
 
 def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
 
 
 def test_the_regional_prompt_bench_times_both_ways(tmp_path: Path) -> None:
-    from inference import bench_regional
+    from bench.ml import regional as bench_regional
 
     out = tmp_path / "regional.json"
     assert bench_regional.main(["--tiny", "--res", "64", "--steps", "2", "--repeat", "1",

@@ -348,6 +348,6 @@ def test_rate_by_token_count() -> None:
 
 def test_bench_script_runs_tiny() -> None:
     """The GPU benchmark's code paths, on a tiny UNet on the CPU (keeps the script from rotting)."""
-    from inference import bench
+    from bench.ml import csa as bench
 
     assert bench.main(["--tiny", "--steps", "2", "--write-panels", "2", "--read-panels", "3"]) == 0

@@ -16,7 +16,7 @@ from diffusers import UNet2DConditionModel
 from diffusers.models.attention_processor import Attention
 from torch.testing import assert_close
 
-from inference.bench import TINY_UNET, Bench
+from bench.ml.csa import TINY_UNET, Bench
 from inference.consistent_attention import ConsistentAttnProcessor, install_consistent_attention
 from inference.csa_schedule import CSAConfig
 from inference.story_attention import PanelSpec, StoryAttention, token_grid

@@ -158,7 +158,7 @@ def test_the_default_model_generates_a_story_offline_on_the_cpu() -> None:
 
 
 def test_the_consistency_benchmark_runs_and_reports_every_setting(tmp_path: Path) -> None:
-    from inference import bench_consistency
+    from bench.ml import consistency as bench_consistency
 
     args = ["--stories", "1", "--panels", "3", "--identity", "2", "--steps", "2"]
     args += ["--adherence", "2", "--device", "cpu", "--save-images", str(tmp_path)]

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inference.motion.bench import main
-from inference.motion.bench_models import TINY
+from bench.motion.random_models import TINY
+from bench.motion.transition import main
 
 
 def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
+from bench.motion.training import main, write_clips
 from inference.motion import train
-from inference.motion.bench_train import main, write_clips
 from inference.motion.data import ClipDataset, find_clips
 from tests.fixtures.tiny_motion import tiny_video_model
 

@@ -1,7 +1,7 @@
 """GPU benchmark of Consistent Self-Attention against plain SDPA, all ratios from one run.
 
-    python -m inference.bench                 # full SDXL UNet, fp16, 30 steps, 768 and 1024 px
-    python -m inference.bench --tiny          # tiny UNet on the CPU: checks the script itself
+    python -m bench.ml.csa                 # full SDXL UNet, fp16, 30 steps, 768 and 1024 px
+    python -m bench.ml.csa --tiny          # tiny UNet on the CPU: checks the script itself
 
 The UNet is built from SDXL's config with random weights (speed does not depend on the weight
 values). Only the denoising loop is timed (DDIM, classifier-free guidance, batch = 2 x panels), as

@@ -1,9 +1,9 @@
 """Engine benchmark: model load from a local folder, and regenerating one panel from a saved bank.
 
-    python -m inference.bench_engine --json engine.json   # full-size SDXL, fp16, CUDA, 1024 px
-    python -m inference.bench_engine --tiny               # tiny pipeline on the CPU (smoke test)
+    python -m bench.ml.engine --json engine.json   # full-size SDXL, fp16, CUDA, 1024 px
+    python -m bench.ml.engine --tiny               # tiny pipeline on the CPU (smoke test)
 
-Unlike ``inference.bench``, which times only the UNet loop, this drives :class:`StoryEngine`
+Unlike ``bench.ml.csa``, which times only the UNet loop, this drives :class:`StoryEngine`
 end to end, exactly as the editor does: text encoders, CSA, VAE decode, PNG encoding, and the
 identity-bank cache on disk. Issue 5 asks two questions that only the whole engine can answer:
 
@@ -42,9 +42,8 @@ from pathlib import Path
 
 import torch
 
-from inference.bank_warmup import bank_files, warm_banks
-from inference.bench import GIB, Row, environment, measure
-from inference.bench_timed import (
+from bench.ml.csa import GIB, Row, environment, measure
+from bench.ml.engine_timed import (
     BesideDiskRead,
     FirstRun,
     Timed,
@@ -55,9 +54,10 @@ from inference.bench_timed import (
     write_json,
     write_report,
 )
+from bench.ml.random_sdxl import evict, save_model
+from inference.bank_warmup import bank_files, warm_banks
 from inference.engine import StoryEngine
 from inference.identity_bank import IdentityBank
-from inference.random_sdxl import evict, save_model
 from storyboard.core.jobs import CharacterJob, PanelJob, PanelRequest, Sampling, StoryRequest
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Does Consistent Self-Attention keep a character the same? Measured offline on the toy world.
 
-    python -m inference.bench_consistency [--stories 24] [--device cuda] [--json]
+    python -m bench.ml.consistency [--stories 24] [--device cuda] [--json]
 
 Each story is ``--panels`` panels whose prompts never describe the character ("a person waving on
 the left in the park") and change only the scene, position and pose. Without CSA the character's

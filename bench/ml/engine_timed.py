@@ -1,4 +1,4 @@
-"""One timed ``StoryEngine.generate`` call of the engine benchmark (:mod:`inference.bench_engine`):
+"""One timed ``StoryEngine.generate`` call of the engine benchmark (:mod:`bench.ml.engine`):
 the moments of its progress events and images, to split its time into parts, the checks that a
 regenerate only read its bank, a call beside another process's disk read, a new engine's first
 call, an op profile of a call, the rest between timed calls and the report's table."""
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from inference.bench import Row
+from bench.ml.csa import Row
 from inference.engine import StoryEngine
 from inference.results import GeneratedImage, Progress
 from storyboard.core.jobs import PanelJob, PanelRequest, StoryRequest

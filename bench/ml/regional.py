@@ -1,8 +1,8 @@
 """What regional prompts cost: a panel of two people drawn with a box and its own prompt per
 person, against the same panel with one prompt (``inference/regional_prompt.py``).
 
-    python -m inference.bench_regional --res 1024 --steps 30 --repeat 5   # full SDXL, random
-    python -m inference.bench_regional --tiny --res 64 --steps 2 --repeat 1   # a CPU smoke run
+    python -m bench.ml.regional --res 1024 --steps 30 --repeat 5   # full SDXL, random
+    python -m bench.ml.regional --tiny --res 64 --steps 2 --repeat 1   # a CPU smoke run
 
 The two are drawn in turn, ``--repeat`` times, and the ratio is between their medians. Speed
 does not depend on the weight values, so the model is SDXL with random weights.
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import torch
 
+from bench.ml.random_sdxl import save_model
 from inference.devices import best_device, default_dtype
 from inference.engine import StoryEngine
-from inference.random_sdxl import save_model
 from storyboard.core.jobs import PanelJob, Sampling, StoryRequest
 
 logger = logging.getLogger(__name__)

@@ -1,13 +1,13 @@
 """GPU benchmark of Semantic Motion Predictor training (issue 10): a few full-size steps.
 
-    python -m inference.motion.bench_train --json train.json   # full size, CUDA
-    python -m inference.motion.bench_train --tiny              # tiny models on the CPU (smoke)
+    python -m bench.motion.training --json train.json   # full size, CUDA
+    python -m bench.motion.training --tiny              # tiny models on the CPU (smoke)
 
-The model is the one :mod:`inference.motion.bench_models` builds for the transition benchmark
+The model is the one :mod:`bench.motion.random_models` builds for the transition benchmark
 (SD 1.5 UNet + AnimateDiff ``MotionAdapter`` as a ``UNetMotionModel``, SD VAE, CLIP ViT-L/14
 text, ViT-H/14-sized CLIP image encoder, the default predictor), with random weights, built on
 the device by that module's
-:func:`~inference.motion.bench_models.build_video_model`; here every part is fp32, as
+:func:`~bench.motion.random_models.build_video_model`; here every part is fp32, as
 :func:`inference.motion.train.build_model` loads them (autocast does the rest). No weights can be
 downloaded, and speed and memory do not depend on their values.
 
@@ -45,9 +45,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from inference.bench import GIB, environment
+from bench.ml.csa import GIB, environment
+from bench.motion.random_models import FULL, TINY, Sizes, build_video_model
 from inference.motion import train
-from inference.motion.bench_models import FULL, TINY, Sizes, build_video_model
 from inference.motion.predictor import load_predictor
 from inference.motion.video_model import VideoModel
 

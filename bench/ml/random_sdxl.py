@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from inference.bench import GIB, SDXL_UNET
+from bench.ml.csa import GIB, SDXL_UNET
 from inference.schedulers import sdxl_ddim
 
 SD_VAE: dict[str, Any] = {  # the VAE of SD 1.5 (also used by the transition benchmark)

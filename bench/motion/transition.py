@@ -1,7 +1,7 @@
 """GPU benchmark of transition generation (issue 10): time and peak memory of a 16-frame 512 clip.
 
-    python -m inference.motion.bench --json motion.json   # full-size models, fp16, CUDA
-    python -m inference.motion.bench --tiny               # tiny models on the CPU (smoke test)
+    python -m bench.motion.transition --json motion.json   # full-size models, fp16, CUDA
+    python -m bench.motion.transition --tiny               # tiny models on the CPU (smoke test)
 
 Every model is built from its published config with random weights: no predictor was ever
 published, and speed and memory do not depend on the weight values. The video model is the one
@@ -41,8 +41,8 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from inference.bench import GIB, environment
-from inference.motion.bench_models import (
+from bench.ml.csa import GIB, environment
+from bench.motion.random_models import (
     FULL,
     TINY,
     Sizes,

@@ -1,6 +1,6 @@
 """The transition benchmarks' models, built from published configs with random weights.
 
-:mod:`inference.motion.bench` times them and :mod:`inference.motion.bench_train` trains them; this
+:mod:`bench.motion.transition` times them and :mod:`bench.motion.training` trains them; this
 module holds what both build: every part's config at full size (:data:`FULL`) and tiny for the CPU
 smoke run (:data:`TINY`), and the builders. No predictor was ever published, and speed and memory
 do not depend on the weight values. The video model is the one
@@ -24,10 +24,10 @@ from typing import Any
 
 import torch
 
+from bench.ml.random_sdxl import CLIP_L, SD_VAE
 from inference.motion.attention import is_spatial_cross_attention
 from inference.motion.predictor import PredictorConfig, SemanticMotionPredictor
 from inference.motion.video_model import VideoModel, assemble
-from inference.random_sdxl import CLIP_L, SD_VAE
 
 # ---------------------------------------------------------------------------------- configs
 SD15_UNET: dict[str, Any] = {  # runwayml/stable-diffusion-v1-5 unet/config.json
