@@ -1,7 +1,7 @@
 """Rebuild ``projects/sample.storyboard``: "The Lost Hat", drawn by the built-in toyworld model.
 
 The story is a StoryDiffusion script (``STORY`` below): its characters and panel prompts use only
-the words the toyworld model knows (:mod:`inference.toyworld.world`: a person's size, hair,
+the words the toyworld model knows (:mod:`training.toyworld.world`: a person's size, hair,
 glasses, clothes and hat, a pose, a position and one of six scenes), so the sample generates out
 of the box, offline, in 64 x 64 px. The captions and dialogue after ``#`` are plain English: they
 are for the comic and the animatic, the model never reads them. This adds what a script cannot

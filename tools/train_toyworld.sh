@@ -2,7 +2,7 @@
 # Train the built-in toy-world model on a lent GPU machine, across several 10-minute calls.
 #
 #   tools/train_toyworld.sh start SECONDS [ARGS]  # start training in the background (setsid), watch
-#                                           # (ARGS go to inference.toyworld.train, e.g. --story-panels 4;
+#                                           # (ARGS go to training.toyworld.train, e.g. --story-panels 4;
 #                                           #  a model folder in resources/models/toyworld is continued)
 #   tools/train_toyworld.sh watch           # watch the log until the call's time is nearly up
 #   tools/train_toyworld.sh finish          # wait for the end, pack the model into $OUT
@@ -44,7 +44,7 @@ start)
     prior=$(python3 -c "import json; print(json.load(open('$WORK/model/training.json'))['unet_seconds'])" 2>/dev/null || echo 0)
     nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
     python3 -c "import torch, diffusers, transformers; print(torch.__version__, diffusers.__version__, transformers.__version__)"
-    setsid nohup python3 -m inference.toyworld.train --out $WORK/model \
+    setsid nohup python3 -m training.toyworld.train --out $WORK/model \
         --reader $WORK/toyworld-reader.safetensors --state $WORK/state.pt \
         --seconds "$seconds" --plan-seconds "$(( seconds - 90 ))" --plan-start "$prior" \
         --snapshot-every 150 "$@" \

@@ -5,7 +5,7 @@
 Each story is ``--panels`` panels whose prompts never describe the character ("a person waving on
 the left in the park") and change only the scene, position and pose. Without CSA the character's
 unstated look is drawn anew in every panel; with CSA it should agree across the story. The
-attribute reader (:mod:`inference.toyworld.reader`) reads every generated picture back, so the
+attribute reader (:mod:`training.toyworld.reader`) reads every generated picture back, so the
 benchmark prints, per setting:
 
 * agreement: for each appearance attribute, the share of panel pairs of a story that agree, averaged
@@ -40,16 +40,16 @@ from inference.csa_schedule import CSAConfig
 from inference.identity_bank import IdentityBank
 from inference.regional_prompt import RegionalPrompting, plan_regions
 from inference.story_attention import Box, PanelSpec, StoryAttention
-from inference.toyworld.model import MODEL_DIR, load_pipeline
-from inference.toyworld.reader import READER_FILE, AttributeReader, load_reader
-from inference.toyworld.render import position_box
-from inference.toyworld.two_people import (
+from training.toyworld.model import MODEL_DIR, load_pipeline
+from training.toyworld.reader import READER_FILE, AttributeReader, load_reader
+from training.toyworld.render import position_box
+from training.toyworld.two_people import (
     left_and_right,
     two_person_adherence,
     two_person_prompt,
     two_person_regions,
 )
-from inference.toyworld.world import (
+from training.toyworld.world import (
     APPEARANCE,
     PERSON_ATTRIBUTES,
     POSE_WORDS,

@@ -8,11 +8,11 @@ The model is the one :mod:`bench.motion.random_models` builds for the transition
 text, ViT-H/14-sized CLIP image encoder, the default predictor), with random weights, built on
 the device by that module's
 :func:`~bench.motion.random_models.build_video_model`; here every part is fp32, as
-:func:`inference.motion.train.build_model` loads them (autocast does the rest). No weights can be
+:func:`training.motion.train.build_model` loads them (autocast does the rest). No weights can be
 downloaded, and speed and memory do not depend on their values.
 
 The data are synthetic clips made on the fly: frame folders of shapes moving over a gradient,
-with a caption each, in a temporary folder, so :func:`inference.motion.train.run` reads them
+with a caption each, in a temporary folder, so :func:`training.motion.train.run` reads them
 through its real data path (``find_clips``, ``ClipDataset``, random stride and start). The run is
 that function itself, with the paper's settings as far as one GPU goes: 16 frames at 512x512,
 batch 1, lr 1e-4, bf16 autocast, gradient checkpointing. Phase one trains ``--steps`` steps and
@@ -47,9 +47,9 @@ from PIL import Image, ImageDraw
 
 from bench.ml.csa import GIB, environment
 from bench.motion.random_models import FULL, TINY, Sizes, build_video_model
-from inference.motion import train
 from inference.motion.predictor import load_predictor
 from inference.motion.video_model import VideoModel
+from training.motion import train
 
 logger = logging.getLogger(__name__)
 

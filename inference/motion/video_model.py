@@ -211,7 +211,7 @@ def load_video_model(sources: VideoModelSources, dtype: torch.dtype) -> VideoMod
         raise ModelUnavailable(
             "motion predictor",
             ["no trained Semantic Motion Predictor is set (none was ever published)"],
-            "Train one with `python -m inference.motion.train`, or switch the transition engine "
+            "Train one with `python -m training.motion.train`, or switch the transition engine "
             "to LTX-Video, which works with public weights",
         )
     predictor = load_predictor(Path(sources.predictor), dtype=dtype)

@@ -11,11 +11,11 @@ import pytest
 import torch
 from PIL import Image
 
-from inference.toyworld.junk import add_junk, junk_words
-from inference.toyworld.model import MODEL_DIR, build_tokenizer
-from inference.toyworld.reader import READER_FILE, accuracy, load_reader
-from inference.toyworld.render import PALETTE, render
-from inference.toyworld.world import (
+from training.toyworld.junk import add_junk, junk_words
+from training.toyworld.model import MODEL_DIR, build_tokenizer
+from training.toyworld.reader import READER_FILE, accuracy, load_reader
+from training.toyworld.render import PALETTE, render
+from training.toyworld.world import (
     APPEARANCE,
     PERSON_ATTRIBUTES,
     SCENES,
@@ -177,7 +177,7 @@ def test_the_consistency_benchmark_runs_and_reports_every_setting(tmp_path: Path
 
 # ------------------------------------------------------------------------------ story training
 def test_story_batches_show_one_person_per_story_in_varied_scenes() -> None:
-    from inference.toyworld.story_batches import story_world
+    from training.toyworld.story_batches import story_world
 
     batch = story_world(16, 4, torch.Generator().manual_seed(0))
     for name in APPEARANCE:
@@ -189,8 +189,8 @@ def test_story_batches_show_one_person_per_story_in_varied_scenes() -> None:
 
 def test_training_csa_lets_each_panel_see_its_story_and_learns_through_it() -> None:
     """In a story batch a panel's output depends on the other panels of its story only."""
-    from inference.toyworld.story_batches import install_training_csa
     from tests.fixtures.tiny_pipelines import tiny_sd15_unet
+    from training.toyworld.story_batches import install_training_csa
 
     torch.manual_seed(0)
     unet = tiny_sd15_unet()
@@ -215,7 +215,7 @@ def test_training_csa_lets_each_panel_see_its_story_and_learns_through_it() -> N
 
 
 def test_story_noise_levels_are_shared_or_spread_per_story() -> None:
-    from inference.toyworld.story_batches import story_timesteps
+    from training.toyworld.story_batches import story_timesteps
 
     generator = torch.Generator().manual_seed(0)
     shared = story_timesteps(64, 4, 0.0, 1000, generator).view(16, 4)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from inference.toyworld.batches import Batches, batch_kind
-from inference.toyworld.model import build_tokenizer
-from inference.toyworld.render import render
-from inference.toyworld.train import group_noise, parse_args
-from inference.toyworld.world import (
+from training.toyworld.batches import Batches, batch_kind
+from training.toyworld.model import build_tokenizer
+from training.toyworld.render import render
+from training.toyworld.train import group_noise, parse_args
+from training.toyworld.world import (
     APPEARANCE,
     POSITION_PHRASES,
     position_sets,

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import torch
 
-from inference.toyworld.batches import Batches
-from inference.toyworld.model import build_tokenizer
-from inference.toyworld.reader import load_reader
-from inference.toyworld.render import render
-from inference.toyworld.two_people import (
+from training.toyworld.batches import Batches
+from training.toyworld.model import build_tokenizer
+from training.toyworld.reader import load_reader
+from training.toyworld.render import render
+from training.toyworld.two_people import (
     left_and_right,
     person_views,
     two_person_adherence,
     two_person_prompt,
 )
-from inference.toyworld.world import APPEARANCE, SCENE_PHRASES
+from training.toyworld.world import APPEARANCE, SCENE_PHRASES
 
 
 def test_both_people_of_a_render_are_read_from_their_views() -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import torch
 
 from bench.motion.training import main, write_clips
-from inference.motion import train
-from inference.motion.data import ClipDataset, find_clips
 from tests.fixtures.tiny_motion import tiny_video_model
+from training.motion import train
+from training.motion.data import ClipDataset, find_clips
 
 
 def test_tiny_run_trains_checkpoints_and_resumes(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def test_smp_without_a_predictor_says_how_to_get_one() -> None:
     engine = TransitionEngine(MotionSettings(backend="smp", device="cpu"))
     with pytest.raises(ModelUnavailable) as caught:
         engine.generate(TransitionRequest(Image.new("RGB", (8, 8)), Image.new("RGB", (8, 8))))
-    assert "inference.motion.train" in caught.value.fix and "LTX" in caught.value.fix
+    assert "training.motion.train" in caught.value.fix and "LTX" in caught.value.fix
 
 
 def test_missing_adapter_is_reported_before_the_base_model(tmp_path) -> None:

@@ -11,10 +11,10 @@ import torch
 from PIL import Image
 
 from inference.errors import ModelUnavailable
-from inference.motion import metrics
 from inference.motion.clip_io import write_png_frames
-from inference.motion.lpips import AlexNetLPIPS, feature_distance, load_alexnet_lpips
 from tests.fixtures.tiny_motion import tiny_image_encoder
+from training.motion import metrics
+from training.motion.lpips import AlexNetLPIPS, feature_distance, load_alexnet_lpips
 
 
 def _moving(n: int) -> list[Image.Image]:

@@ -73,4 +73,4 @@ def test_missing_predictor_is_model_unavailable_with_a_fix(tmp_path) -> None:
     with pytest.raises(ModelUnavailable) as caught:
         load_predictor(tmp_path / "nowhere")
     assert "model.safetensors" in str(caught.value)
-    assert "python -m inference.motion.train" in caught.value.fix
+    assert "python -m training.motion.train" in caught.value.fix

@@ -10,11 +10,11 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from inference.motion import train
 from inference.motion.clip_io import write_mp4
-from inference.motion.data import Batch, ClipDataset, find_clips
 from inference.motion.predictor import load_predictor
 from tests.fixtures.tiny_motion import save_sources, tiny_video_model
+from training.motion import train
+from training.motion.data import Batch, ClipDataset, find_clips
 
 
 def _frames(n: int, seed: int) -> list[Image.Image]:

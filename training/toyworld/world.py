@@ -2,8 +2,8 @@
 
 A picture is a scene with one or two people. Every attribute is a small closed set, so a picture's
 content is a handful of integers (a :class:`WorldBatch` holds them for many pictures as tensors),
-the renderer (:mod:`inference.toyworld.render`) draws them exactly, and the attribute reader
-(:mod:`inference.toyworld.reader`) reads them back. Captions state a random subset of the
+the renderer (:mod:`training.toyworld.render`) draws them exactly, and the attribute reader
+(:mod:`training.toyworld.reader`) reads them back. Captions state a random subset of the
 attributes: the model must learn what to draw for an unstated one (anything plausible), which is
 what makes Consistent Self-Attention measurable: an unstated hair colour is random without it and
 should agree across a story's panels with it.

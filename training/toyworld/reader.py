@@ -18,9 +18,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
-from inference.toyworld.render import render
-from inference.toyworld.world import APPEARANCE, PERSON_ATTRIBUTES, SCENES, sample_world
 from storyboard.core.resources import RESOURCES
+from training.toyworld.render import render
+from training.toyworld.world import APPEARANCE, PERSON_ATTRIBUTES, SCENES, sample_world
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The paper's transition metrics: ``python -m inference.motion.metrics FOLDER``.
+"""The paper's transition metrics: ``python -m training.motion.metrics FOLDER``.
 
 StoryDiffusion's Table 2 (research/motion.md section 1.3): "-first" compares the first frame with
 every other frame, "-frames" compares adjacent frames; each is the mean over those pairs, then
@@ -6,7 +6,7 @@ over clips. LPIPS is lower-is-better, CLIPSIM (cosine of CLIP image embeddings) 
 
 LPIPS uses the AlexNet network when its weights are given (comparable with the paper), otherwise
 the same formula over the CLIP encoder's hidden layers, reported as ``lpips_backbone:
-clip-substitute``; see :mod:`inference.motion.lpips`.
+clip-substitute``; see :mod:`training.motion.lpips`.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from torch.nn import functional
 
 from inference.motion.clip_embed import hidden_states, image_embeds, load_image_encoder
 from inference.motion.clip_io import read_clip
-from inference.motion.data import find_clips
-from inference.motion.lpips import feature_distance, load_alexnet_lpips
 from inference.motion.predictor import DEFAULT_IMAGE_ENCODER
 from inference.motion.transition import to_pixels
+from training.motion.data import find_clips
+from training.motion.lpips import feature_distance, load_alexnet_lpips
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     from inference.errors import GenerationError
 
-    p = argparse.ArgumentParser(prog="python -m inference.motion.metrics", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m training.motion.metrics", description=__doc__)
     p.add_argument("folder", type=Path, help="clips: videos and/or folders of frames")
     p.add_argument("--clip", default=DEFAULT_IMAGE_ENCODER, help="CLIP image encoder")
     p.add_argument("--lpips-alexnet", type=Path, help="torchvision alexnet-owt-*.pth")

@@ -1,4 +1,4 @@
-"""Training the Semantic Motion Predictor: ``python -m inference.motion.train --data … --out …``.
+"""Training the Semantic Motion Predictor: ``python -m training.motion.train --data … --out …``.
 
 The paper trains end to end with the video diffusion loss (the MSE between the UNet's noise
 prediction and the noise, over all L frames); no loss on CLIP embeddings. Here the predictor is
@@ -23,15 +23,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional
 
-from inference.motion.checkpoint import (
-    checkpoint_dir,
-    latest_checkpoint,
-    load_training_state,
-    load_unet_trained,
-    save_checkpoint,
-)
 from inference.motion.clip_embed import load_image_encoder
-from inference.motion.data import Batch, ClipDataset, find_clips
 from inference.motion.predictor import (
     DEFAULT_IMAGE_ENCODER,
     PredictorConfig,
@@ -46,6 +38,14 @@ from inference.motion.video_model import (
     load_adapter,
     motion_scheduler,
 )
+from training.motion.checkpoint import (
+    checkpoint_dir,
+    latest_checkpoint,
+    load_training_state,
+    load_unet_trained,
+    save_checkpoint,
+)
+from training.motion.data import Batch, ClipDataset, find_clips
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def step_generator(seed: int, step: int) -> torch.Generator:
 
 # ---------------------------------------------------------------------------------- CLI
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m inference.motion.train", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m training.motion.train", description=__doc__)
     p.add_argument("--data", type=Path, nargs="+", required=True, help="videos, folders, lists")
     p.add_argument("--out", type=Path, required=True, help="folder for checkpoints")
     p.add_argument("--base", default=DEFAULT_BASE, help="SD 1.5 preset, hub id, folder or file")

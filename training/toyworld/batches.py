@@ -1,7 +1,7 @@
 """The training batches of the toy model: what each step trains on, made ahead on threads.
 
 Three kinds (:func:`batch_kind`): plain pictures of one or two people with random captions;
-*stories* of one person over several panels (:mod:`inference.toyworld.story_batches`); and
+*stories* of one person over several panels (:mod:`training.toyworld.story_batches`); and
 *position sets*, one figure at the three positions (``docs/toyworld-position.md``). Captions are
 tokenised on a thread per kind, so the GPU never waits for the renderer's CPU side.
 """
@@ -16,10 +16,10 @@ from typing import Any
 
 import torch
 
-from inference.toyworld.junk import add_junk
-from inference.toyworld.model import MAX_TOKENS
-from inference.toyworld.story_batches import story_world
-from inference.toyworld.world import position_sets, random_captions, sample_world
+from training.toyworld.junk import add_junk
+from training.toyworld.model import MAX_TOKENS
+from training.toyworld.story_batches import story_world
+from training.toyworld.world import position_sets, random_captions, sample_world
 
 TWO_PEOPLE = 0.3
 """Share of the plain batches' pictures that show two people (``--two-people``)."""
@@ -31,10 +31,10 @@ class Batches:
     """Captions and token ids of the next batches, made on a thread while the GPU trains.
 
     Plain batches by default; ``story_panels``: stories of that many panels; ``positions``: sets
-    of one picture at the three positions (:func:`~inference.toyworld.world.position_sets`).
+    of one picture at the three positions (:func:`~training.toyworld.world.position_sets`).
     ``position_rate``, ``swap`` and ``bare`` go to
-    :func:`~inference.toyworld.world.random_captions` (``bare`` to the position sets as well);
-    ``two_people`` and ``look_alike`` to :func:`~inference.toyworld.world.sample_world` for the
+    :func:`~training.toyworld.world.random_captions` (``bare`` to the position sets as well);
+    ``two_people`` and ``look_alike`` to :func:`~training.toyworld.world.sample_world` for the
     plain batches.
     """
 

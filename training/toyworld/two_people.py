@@ -1,6 +1,6 @@
 """Reading both people of a two-person picture, and how well the model draws two described people.
 
-The attribute reader (:mod:`inference.toyworld.reader`) is trained on one-person pictures. A
+The attribute reader (:mod:`training.toyworld.reader`) is trained on one-person pictures. A
 picture with a person on the left and one on the right is read one person at a time: the left
 half next to its own mirror image shows the left person twice, and the right half next to its
 mirror the right one. The reader reads each person's look from these views almost as well as
@@ -15,8 +15,8 @@ from __future__ import annotations
 import torch
 
 from inference.story_attention import Box
-from inference.toyworld.reader import AttributeReader
-from inference.toyworld.world import (
+from training.toyworld.reader import AttributeReader
+from training.toyworld.world import (
     APPEARANCE,
     SCENE_PHRASES,
     WorldBatch,

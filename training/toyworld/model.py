@@ -24,8 +24,8 @@ from typing import Any
 
 import torch
 
-from inference.toyworld.world import vocabulary
 from storyboard.core.resources import RESOURCES
+from training.toyworld.world import vocabulary
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import torch
 from inference.consistent_attention import decoder_layers, put_consistent_processors
 from inference.csa_schedule import CSAConfig
 from inference.story_attention import Mode, StoryAttention
-from inference.toyworld.world import APPEARANCE, WorldBatch, sample_world
+from training.toyworld.world import APPEARANCE, WorldBatch, sample_world
 
 
 def story_world(stories: int, panels: int, generator: torch.Generator) -> WorldBatch:

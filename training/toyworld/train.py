@@ -1,6 +1,6 @@
 """Trains the built-in toy-world model on a GPU, in resumable stages.
 
-    python -m inference.toyworld.train --out resources/models/toyworld --seconds 1200
+    python -m training.toyworld.train --out resources/models/toyworld --seconds 1200
 
 Stages, each skipped when ``training.json`` in ``--out`` says it is done: the VAE (render ->
 encode -> decode), the attribute reader (with the VAE's round trip as augmentation), then the UNet
@@ -26,17 +26,17 @@ from typing import Any
 import torch
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
-from inference.toyworld.batches import LOOK_ALIKE, TWO_PEOPLE, batch_kind, batch_sources
-from inference.toyworld.model import (
+from training.toyworld.batches import LOOK_ALIKE, TWO_PEOPLE, batch_kind, batch_sources
+from training.toyworld.model import (
     IMAGE_SIZE,
     load_pipeline,
     new_pipeline,
     save_pipeline,
 )
-from inference.toyworld.reader import READER_FILE, accuracy, save_reader, train_reader
-from inference.toyworld.render import render
-from inference.toyworld.story_batches import install_training_csa, story_timesteps
-from inference.toyworld.world import sample_world
+from training.toyworld.reader import READER_FILE, accuracy, save_reader, train_reader
+from training.toyworld.render import render
+from training.toyworld.story_batches import install_training_csa, story_timesteps
+from training.toyworld.world import sample_world
 
 logger = logging.getLogger(__name__)
 

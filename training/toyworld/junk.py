@@ -9,8 +9,8 @@ from functools import cache
 
 import torch
 
-from inference.toyworld.world import vocabulary
 from storyboard.core.styles import builtin_styles
+from training.toyworld.world import vocabulary
 
 NAMES = ("mia", "leo", "ada", "tom", "nora", "sam", "kai", "lena", "max", "zoe")
 

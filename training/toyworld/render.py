@@ -1,4 +1,4 @@
-"""Draws toy-world pictures: flat shapes from a :class:`~inference.toyworld.world.WorldBatch`.
+"""Draws toy-world pictures: flat shapes from a :class:`~training.toyworld.world.WorldBatch`.
 
 Every shape is a boolean mask computed for the whole batch at once from per-picture parameters
 broadcast over a pixel grid, so one call draws thousands of pictures on a GPU (or hundreds per
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from inference.toyworld.world import MAX_PEOPLE, PERSON_ATTRIBUTES, SCENES, WorldBatch
+from training.toyworld.world import MAX_PEOPLE, PERSON_ATTRIBUTES, SCENES, WorldBatch
 
 SIZE = 64
 
