@@ -2,7 +2,7 @@
 
 One engine holds one loaded pipeline (loading takes seconds to minutes, so it happens once and is
 reused by every request for the same model) with Consistent Self-Attention installed, and the
-identity banks of the session (:mod:`inference.bank_cache`).
+identity banks of the session (:mod:`inference.bank.cache`).
 
 ``generate`` runs the StoryDiffusion order: for each character whose bank is missing (or whose
 identity panels are all requested, so a full rerun reproduces the first run), its identity panels
@@ -21,13 +21,13 @@ from typing import Any
 
 import torch
 
-from inference.bank_cache import BankCache
+from inference.bank.cache import BankCache
+from inference.bank.identity_bank import BankMismatchError
 from inference.consistent_attention import install_consistent_attention
 from inference.csa_schedule import CSAConfig
 from inference.devices import best_device, default_dtype
 from inference.errors import Cancelled, GenerationError, OutOfMemory
 from inference.guidance import GuidedPipelines
-from inference.identity_bank import BankMismatchError
 from inference.ip_adapter import DEFAULT_SCALE, load_ip_adapter
 from inference.models import ResolvedModel, load_pipeline, native_size, resolve
 from inference.models import round_size as _round_size

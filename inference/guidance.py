@@ -42,7 +42,7 @@ from storyboard.core.jobs import PanelJob
 from storyboard.core.model import GuidanceMethod
 
 if TYPE_CHECKING:
-    from inference.identity_bank import IdentityBank
+    from inference.bank.identity_bank import IdentityBank
     from inference.story_run import StoryRun
 
 logger = logging.getLogger(__name__)

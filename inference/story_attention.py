@@ -23,8 +23,8 @@ from typing import Any, TypeVar, cast
 
 import torch
 
+from inference.bank.identity_bank import BankKey, BankMismatchError, IdentityBank
 from inference.csa_schedule import CSAConfig, sample_count, sample_token_indices, stable_seed
-from inference.identity_bank import BankKey, BankMismatchError, IdentityBank
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 import torch
 from PIL import Image
 
-from inference.bank_cache import bank_key
+from inference.bank.cache import bank_key
+from inference.bank.identity_bank import IdentityBank
 from inference.csa_schedule import CSAConfig
 from inference.errors import GenerationError
 from inference.guidance import run_guided
-from inference.identity_bank import IdentityBank
 from inference.ip_adapter import no_reference_embeds, reference_embeds
 from inference.models import ModelKind
 from inference.preview import latents_to_rgb

@@ -35,9 +35,9 @@ from typing import Any
 
 import torch
 
+from inference.bank.identity_bank import IdentityBank
 from inference.consistent_attention import install_consistent_attention
 from inference.csa_schedule import CSAConfig
-from inference.identity_bank import IdentityBank
 from inference.regional_prompt import RegionalPrompting, plan_regions
 from inference.story_attention import Box, PanelSpec, StoryAttention
 from training.toyworld.model import MODEL_DIR, load_pipeline

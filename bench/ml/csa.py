@@ -30,12 +30,12 @@ from typing import Any
 
 import torch
 
+from inference.bank.identity_bank import IdentityBank
 from inference.consistent_attention import (
     install_consistent_attention,
     uninstall_consistent_attention,
 )
 from inference.csa_schedule import CSAConfig
-from inference.identity_bank import IdentityBank
 from inference.schedulers import sdxl_ddim
 from inference.story_attention import PanelSpec, StoryAttention
 

@@ -55,9 +55,9 @@ from bench.ml.engine_timed import (
     write_report,
 )
 from bench.ml.random_sdxl import evict, save_model
-from inference.bank_warmup import bank_files, warm_banks
+from inference.bank.identity_bank import IdentityBank
+from inference.bank.warmup import bank_files, warm_banks
 from inference.engine import StoryEngine
-from inference.identity_bank import IdentityBank
 from storyboard.core.jobs import CharacterJob, PanelJob, PanelRequest, Sampling, StoryRequest
 
 logger = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ class Resolution:
 
     def regenerate_after_opening(self, steps: int, warmed: list[float]) -> Timed:
         """As after a restart: the bank file evicted, then read ahead as the editor does when a
-        project opens (:mod:`inference.bank_warmup`); the regenerate starts once that is done."""
+        project opens (:mod:`inference.bank.warmup`); the regenerate starts once that is done."""
         self.engine.banks.clear()
         evict(self.cache)
         warmup = warm_banks(self.cache)
@@ -234,7 +234,7 @@ class Resolution:
 
     def fp16_bank(self, steps: int, plain: Row) -> None:
         """The identity phase and the regenerate rows again with the bank kept in fp16, as before
-        banks were encoded (:mod:`inference.bank_codec`): what the encoding buys and costs."""
+        banks were encoded (:mod:`inference.bank.codec`): what the encoding buys and costs."""
         with IdentityBank.encoded_on(()):
             self.identity_row("identity phase, fp16 bank saved to disk", steps, plain)
             self.regenerate_rows("fp16 bank", steps, plain)

@@ -1,6 +1,6 @@
 """Keeping an open project's saved identity banks in the file cache, out of a running job's way.
 
-Opening a project reads its banks ahead (:mod:`inference.bank_warmup`), so that regenerating a
+Opening a project reads its banks ahead (:mod:`inference.bank.warmup`), so that regenerating a
 panel after a restart reads them from memory. A read-ahead still running when a job starts
 shares the disk with that job, though: after a restart the job loads the model's files first,
 and on the H100 machine a regenerate that loaded the model beside a read-ahead took 1.22x the
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inference.bank_warmup import BankWarmup, warm_banks
+from inference.bank.warmup import BankWarmup, warm_banks
 from storyboard.core.jobs import identity_cache
 from storyboard.qt.controller import GenerationController
 

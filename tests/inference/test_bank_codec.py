@@ -8,10 +8,10 @@ import pytest
 import torch
 from diffusers.models.attention_processor import Attention
 
-from inference import bank_codec
+from inference.bank import codec as bank_codec
+from inference.bank.identity_bank import IdentityBank
 from inference.consistent_attention import ConsistentAttnProcessor
 from inference.csa_schedule import CSAConfig
-from inference.identity_bank import IdentityBank
 from inference.story_attention import PanelSpec, StoryAttention
 
 LAYER = "up_blocks.0.attentions.0.transformer_blocks.0.attn1"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from inference.bank_cache import BankCache
-from inference.identity_bank import BankKey, BankMismatchError, IdentityBank
+from inference.bank.cache import BankCache
+from inference.bank.identity_bank import BankKey, BankMismatchError, IdentityBank
 
 KEY = BankKey("tiny", ("hero standing",), 5, 64, 64, 3, "ddim", "csa")
 

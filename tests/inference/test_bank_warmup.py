@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.bank_warmup import BankWarmup, bank_files, warm_banks
+from inference.bank.warmup import BankWarmup, bank_files, warm_banks
 
 MB = 1024 * 1024
 

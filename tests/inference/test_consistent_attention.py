@@ -10,9 +10,9 @@ import torch
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from torch.testing import assert_close
 
+from inference.bank.identity_bank import IdentityBank
 from inference.consistent_attention import ConsistentAttnProcessor
 from inference.csa_schedule import CSAConfig, sample_count
-from inference.identity_bank import IdentityBank
 from inference.split_attention import lse_attention
 from inference.story_attention import PanelSpec, StoryAttention, token_grid
 from tests.fixtures.csa_reference import reference_read, reference_write

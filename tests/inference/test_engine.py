@@ -120,7 +120,7 @@ def test_the_bank_file_is_written_beside_the_next_panels_and_in_place_when_the_j
     """The panels after an identity phase need the bank in memory, not its file: the file's
     write starts once the bank is made, beside their denoising (here the panels wait until it
     has started), and the job ends with the file in place."""
-    from inference import identity_bank
+    from inference.bank import identity_bank
 
     delivered: list[GeneratedImage] = []
     when_written: list[int] = []
@@ -238,7 +238,7 @@ def test_a_cancelled_story_keeps_its_bank_and_does_not_wait_for_the_file(
 ) -> None:
     """Cancelling after the identity phase returns at once; the bank's file is still written
     (here its write holds until the cancel has returned), so the work is not lost."""
-    from inference import identity_bank
+    from inference.bank import identity_bank
 
     cancel_returned = threading.Event()
     returned_first: list[bool] = []

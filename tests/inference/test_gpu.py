@@ -125,8 +125,8 @@ def test_split_read_uses_a_fused_kernel_and_equals_the_reference(dtype: torch.dt
 
 
 def test_a_bank_loaded_onto_the_gpu_streams_in_and_equals_the_saved_one(tmp_path: Any) -> None:
-    from inference.bank_codec import decode, encode
-    from inference.identity_bank import IdentityBank
+    from inference.bank.codec import decode, encode
+    from inference.bank.identity_bank import IdentityBank
 
     story = StoryAttention(CONFIG, ["up_blocks.0.attentions.0.transformer_blocks.0.attn1"])
     bank = story.new_bank("a", num_images=2, num_steps=6, latent_size=(16, 16))
@@ -160,7 +160,7 @@ def test_a_gpu_bank_saved_on_another_thread_equals_what_was_written(
 
     from safetensors.torch import load_file
 
-    from inference.identity_bank import IdentityBank
+    from inference.bank.identity_bank import IdentityBank
 
     monkeypatch.setattr(IdentityBank, "encode_on", frozenset())  # (entries in the dtype, larger)
     bank = IdentityBank("a", num_images=2, num_steps=4, latent_size=(64, 64), cfg=True, csa="c")

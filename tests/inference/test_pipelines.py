@@ -10,13 +10,13 @@ import torch
 from diffusers.models.attention_processor import AttnProcessor2_0
 from torch.testing import assert_close
 
+from inference.bank.identity_bank import BankKey, BankMismatchError, IdentityBank
 from inference.consistent_attention import (
     ConsistentAttnProcessor,
     install_consistent_attention,
     uninstall_consistent_attention,
 )
 from inference.csa_schedule import CSAConfig
-from inference.identity_bank import BankKey, BankMismatchError, IdentityBank
 from inference.story_attention import PanelSpec, StoryAttention
 from tests.fixtures.tiny_pipelines import tiny_sd15, tiny_sdxl
 
@@ -298,7 +298,7 @@ def test_a_damaged_bank_file_is_refused_when_loaded(
 def test_a_loaded_bank_is_read_in_denoising_order(
     sdxl: Any, sdxl_story: Any, tmp_path: Path
 ) -> None:
-    from inference.bank_stream import BankStream, stored_entries
+    from inference.bank.stream import BankStream, stored_entries
 
     _, bank = write(sdxl, sdxl_story, seed=1, key=key())
     path = tmp_path / "hero.safetensors"

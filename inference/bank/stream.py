@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from inference.bank_writer import DTYPE_NAMES
+from inference.bank.writer import DTYPE_NAMES
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Warming a project's saved identity banks into the operating system's file cache as it opens.
 
 Regenerating one panel reads its characters' banks from their files while the panel is being
-denoised (:mod:`inference.bank_stream`). From the file cache that read is cheap (about 0.5 s for
+denoised (:mod:`inference.bank.stream`). From the file cache that read is cheap (about 0.5 s for
 the 4.6 GiB bank of four SDXL identity panels at 1024 px). After a restart the file comes from
 the disk instead (2.3 s at 2 GB/s), and that read runs beside the whole panel. On the H100
 machine the panel then took 1.10-1.41x a plain one against 1.0-1.17x with the file cached

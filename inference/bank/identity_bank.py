@@ -8,7 +8,7 @@ character. Layout and size (why it is smaller than the official bank):
 * shape ``(G, n * k, C)``: G CFG halves (2, or 1 without CFG), n identity images, k = round(rate*N)
   sampled tokens each, C channels; the tokens are the layer's *input* hidden states (half the size
   of projected keys + values; the read phase re-projects them, which costs little);
-* on a GPU, encoded as 8-bit floats with a scale per token (:mod:`inference.bank_codec`), so one
+* on a GPU, encoded as 8-bit floats with a scale per token (:mod:`inference.bank.codec`), so one
   byte per value whatever the pipeline dtype; elsewhere in the pipeline dtype (``encode_on``).
 
 Size = sum over stored (layer, step) of ``G * n * k * (C + 4)`` bytes. For SDXL at 1024 px, 4
@@ -20,7 +20,7 @@ order, on that side stream; each layer waits only for its own copy.
 
 ``save``/``load`` use safetensors plus a :class:`BankKey` so that a bank is never used with settings
 it was not made for. A loaded bank (unless offloaded) is read in the background in step order
-(:mod:`inference.bank_stream`), so a panel can start denoising before its bank is all there.
+(:mod:`inference.bank.stream`), so a panel can start denoising before its bank is all there.
 """
 
 from __future__ import annotations
@@ -35,16 +35,16 @@ from pathlib import Path
 
 import torch
 
-from inference import bank_codec
-from inference.bank_stream import BankStream, entry_name, stored_entries
-from inference.bank_writer import write_bank_file
-from inference.pinned import StepBuffers
+from inference.bank import codec as bank_codec
+from inference.bank.pinned import StepBuffers
+from inference.bank.stream import BankStream, entry_name, stored_entries
+from inference.bank.writer import write_bank_file
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "storyboard-identity-bank/3"
 """/2: entries named step first, so each step is one byte range of the file. /3: entries encoded
-(:mod:`inference.bank_codec`). Older files are refused like any stale bank, and made again."""
+(:mod:`inference.bank.codec`). Older files are refused like any stale bank, and made again."""
 
 
 class BankMismatchError(ValueError):
@@ -106,7 +106,7 @@ class IdentityBank:
     """Sampled tokens of one character's identity panels, keyed by (layer name, step)."""
 
     encode_on: frozenset[str] = frozenset({"cuda"})
-    """Device types whose entries are stored encoded (:mod:`inference.bank_codec`, half an fp16
+    """Device types whose entries are stored encoded (:mod:`inference.bank.codec`, half an fp16
     bank). Not the CPU: a CPU model is small (its bank too), and the encoding made a 4-panel
     story of the toy model about 10% slower there. Benchmarks and tests change it."""
 
@@ -191,7 +191,7 @@ class IdentityBank:
         """Announce the entries the write will produce, per step, with their shapes.
 
         With offload, their pinned CPU buffers are then made by a background thread, one exact-size
-        buffer per step, while the GPU works (see :mod:`inference.pinned`).
+        buffer per step, while the GPU works (see :mod:`inference.bank.pinned`).
         """
         if self.offload and torch.cuda.is_available():
             shapes = [shape for entries in layout.values() for _, shape in entries]
@@ -423,7 +423,7 @@ class IdentityBank:
         With ``expect``, refuse (:class:`BankMismatchError`) a bank made under another key. With
         ``offload`` and a CUDA ``device``, keep the tokens in pinned CPU memory for prefetching.
         Otherwise the tokens are read onto ``device`` in the background, in step order
-        (:mod:`inference.bank_stream`): the method returns at once and a read waits only for
+        (:mod:`inference.bank.stream`): the method returns at once and a read waits only for
         the entries of its step.
         """
         from safetensors import SafetensorError, safe_open

@@ -11,7 +11,7 @@ took 4.1 s instead of 14.6 s on the H100 machine (``docs/benchmarks.md``).
 
 The file is an ordinary safetensors file (header: a u64 length, then JSON with each tensor's dtype,
 shape and byte range, padded with spaces to 8 bytes), in name order like the library's own writer,
-which :mod:`inference.bank_stream` relies on to read a step as one byte range.
+which :mod:`inference.bank.stream` relies on to read a step as one byte range.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ DTYPE_NAMES = {
     torch.float16: "F16",
     torch.bfloat16: "BF16",
     torch.float32: "F32",
-    torch.uint8: "U8",  # encoded entries (inference.bank_codec)
+    torch.uint8: "U8",  # encoded entries (inference.bank.codec)
 }
 """safetensors' names of the dtypes a bank entry can have."""
 
