@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from inference.bank.cache import BankCache
-from inference.bank.identity_bank import BankMismatchError
+from inference.bank.key import BankMismatchError
 from inference.consistent_attention import install_consistent_attention
 from inference.csa_schedule import CSAConfig
 from inference.devices import best_device, default_dtype

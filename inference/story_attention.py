@@ -23,7 +23,8 @@ from typing import Any, TypeVar, cast
 
 import torch
 
-from inference.bank.identity_bank import BankKey, BankMismatchError, IdentityBank
+from inference.bank.identity_bank import IdentityBank
+from inference.bank.key import BankKey, BankMismatchError
 from inference.csa_schedule import CSAConfig, sample_count, sample_token_indices, stable_seed
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from inference.bank.identity_bank import BankKey, BankMismatchError, IdentityBank
+from inference.bank.identity_bank import IdentityBank
+from inference.bank.key import BankKey, BankMismatchError
 from storyboard.core.jobs import CharacterJob, Sampling
 from storyboard.core.temp_files import temp_path
 

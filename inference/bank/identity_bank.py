@@ -26,16 +26,15 @@ it was not made for. A loaded bank (unless offloaded) is read in the background 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
 
 from inference.bank import codec as bank_codec
+from inference.bank.key import BankKey, BankMismatchError
 from inference.bank.pinned import StepBuffers
 from inference.bank.stream import BankStream, entry_name, stored_entries
 from inference.bank.writer import write_bank_file
@@ -45,61 +44,6 @@ logger = logging.getLogger(__name__)
 FORMAT = "storyboard-identity-bank/3"
 """/2: entries named step first, so each step is one byte range of the file. /3: entries encoded
 (:mod:`inference.bank.codec`). Older files are refused like any stale bank, and made again."""
-
-
-class BankMismatchError(ValueError):
-    """An identity bank was offered to a generation whose settings it was not made for."""
-
-
-@dataclass(frozen=True)
-class BankKey:
-    """Everything that determines the contents of a character's bank.
-
-    The engine builds it from the character's identity settings; ``digest()`` is what a project
-    cache can name files by. ``model`` should identify the weights (hub id + revision, or a file
-    hash).
-    """
-
-    model: str
-    identity_prompts: tuple[str, ...]
-    seed: int
-    height: int
-    width: int
-    steps: int
-    scheduler: str
-    csa: str
-    cfg: bool = True
-
-    def as_json(self) -> str:
-        """Canonical JSON of the key (sorted fields), the input of :meth:`digest`."""
-        data = asdict(self)
-        data["identity_prompts"] = list(self.identity_prompts)
-        return json.dumps(data, sort_keys=True)
-
-    def digest(self) -> str:
-        """Short hex hash of the key."""
-        return hashlib.sha256(self.as_json().encode()).hexdigest()[:32]
-
-    @classmethod
-    def from_json(cls, text: str) -> BankKey:
-        """Inverse of :meth:`as_json`."""
-        data = json.loads(text)
-        data["identity_prompts"] = tuple(data["identity_prompts"])
-        return cls(**data)
-
-    def differences(self, other: BankKey) -> list[str]:
-        """Human-readable list of the fields that differ (``name: ours != theirs``)."""
-        out = []
-        for f in fields(self):
-            mine, theirs = getattr(self, f.name), getattr(other, f.name)
-            if mine != theirs:
-                out.append(f"{f.name}: {_short(mine)} != {_short(theirs)}")
-        return out
-
-
-def _short(value: object, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class IdentityBank:

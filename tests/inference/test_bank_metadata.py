@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from inference.bank.cache import BankCache
-from inference.bank.identity_bank import BankKey, BankMismatchError, IdentityBank
+from inference.bank.identity_bank import IdentityBank
+from inference.bank.key import BankKey, BankMismatchError
 
 KEY = BankKey("tiny", ("hero standing",), 5, 64, 64, 3, "ddim", "csa")
 

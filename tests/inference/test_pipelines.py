@@ -10,7 +10,8 @@ import torch
 from diffusers.models.attention_processor import AttnProcessor2_0
 from torch.testing import assert_close
 
-from inference.bank.identity_bank import BankKey, BankMismatchError, IdentityBank
+from inference.bank.identity_bank import IdentityBank
+from inference.bank.key import BankKey, BankMismatchError
 from inference.consistent_attention import (
     ConsistentAttnProcessor,
     install_consistent_attention,
