@@ -23,8 +23,9 @@ import torch
 
 from inference.bank.cache import BankCache
 from inference.bank.key import BankMismatchError
-from inference.consistent_attention import install_consistent_attention
-from inference.csa_schedule import CSAConfig
+from inference.csa.config import CSAConfig
+from inference.csa.processor import install_consistent_attention
+from inference.csa.state import StoryAttention
 from inference.devices import best_device, default_dtype
 from inference.errors import Cancelled, GenerationError, OutOfMemory
 from inference.guidance import GuidedPipelines
@@ -33,7 +34,6 @@ from inference.models import ResolvedModel, load_pipeline, native_size, resolve
 from inference.models import round_size as _round_size
 from inference.regional_prompt import RegionalPrompting
 from inference.results import GeneratedImage, Progress, Stop
-from inference.story_attention import StoryAttention
 from inference.story_run import StoryRun
 from storyboard.core.jobs import PanelRequest, StoryRequest
 

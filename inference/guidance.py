@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from PIL import Image
 
+from inference.csa.state import PanelSpec
 from inference.errors import ModelUnavailable
 from inference.guide_images import (
     base_image,
@@ -36,7 +37,6 @@ from inference.guide_images import (
 )
 from inference.models import ModelKind
 from inference.results import Progress, Stop
-from inference.story_attention import PanelSpec
 from storyboard.core.guides import Guide
 from storyboard.core.jobs import PanelJob
 from storyboard.core.model import GuidanceMethod

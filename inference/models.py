@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from inference.csa_schedule import CSAConfig
+from inference.csa.config import CSAConfig
 from inference.errors import ModelUnavailable
 from storyboard.core.resources import MODELS, RESOURCES
 

@@ -31,8 +31,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual name)
 
+from inference.csa.state import Box, region_mask
 from inference.prompts import encode_prompts
-from inference.story_attention import Box, region_mask
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from PIL import Image
 
 from inference.bank.cache import bank_key
 from inference.bank.identity_bank import IdentityBank
-from inference.csa_schedule import CSAConfig
+from inference.csa.config import CSAConfig
+from inference.csa.state import PanelSpec
 from inference.errors import GenerationError
 from inference.guidance import run_guided
 from inference.ip_adapter import no_reference_embeds, reference_embeds
@@ -23,7 +24,6 @@ from inference.prompts import encode_prompts
 from inference.regional_prompt import RegionPlan, plan_regions
 from inference.results import GeneratedImage, Progress, Stop
 from inference.schedulers import FREEU_PAPER, make_scheduler
-from inference.story_attention import PanelSpec
 from storyboard.core.jobs import CharacterJob, PanelJob, StoryRequest
 
 if TYPE_CHECKING:

@@ -36,10 +36,10 @@ from typing import Any
 import torch
 
 from inference.bank.identity_bank import IdentityBank
-from inference.consistent_attention import install_consistent_attention
-from inference.csa_schedule import CSAConfig
+from inference.csa.config import CSAConfig
+from inference.csa.processor import install_consistent_attention
+from inference.csa.state import Box, PanelSpec, StoryAttention
 from inference.regional_prompt import RegionalPrompting, plan_regions
-from inference.story_attention import Box, PanelSpec, StoryAttention
 from training.toyworld.model import MODEL_DIR, load_pipeline
 from training.toyworld.reader import READER_FILE, AttributeReader, load_reader
 from training.toyworld.render import position_box

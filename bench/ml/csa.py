@@ -31,13 +31,13 @@ from typing import Any
 import torch
 
 from inference.bank.identity_bank import IdentityBank
-from inference.consistent_attention import (
+from inference.csa.config import CSAConfig
+from inference.csa.processor import (
     install_consistent_attention,
     uninstall_consistent_attention,
 )
-from inference.csa_schedule import CSAConfig
+from inference.csa.state import PanelSpec, StoryAttention
 from inference.schedulers import sdxl_ddim
-from inference.story_attention import PanelSpec, StoryAttention
 
 logger = logging.getLogger(__name__)
 GIB = 1024**3

@@ -10,9 +10,9 @@ from diffusers.models.attention_processor import Attention
 
 from inference.bank import codec as bank_codec
 from inference.bank.identity_bank import IdentityBank
-from inference.consistent_attention import ConsistentAttnProcessor
-from inference.csa_schedule import CSAConfig
-from inference.story_attention import PanelSpec, StoryAttention
+from inference.csa.config import CSAConfig
+from inference.csa.processor import ConsistentAttnProcessor
+from inference.csa.state import PanelSpec, StoryAttention
 
 LAYER = "up_blocks.0.attentions.0.transformer_blocks.0.attn1"
 

@@ -11,10 +11,10 @@ from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from torch.testing import assert_close
 
 from inference.bank.identity_bank import IdentityBank
-from inference.consistent_attention import ConsistentAttnProcessor
-from inference.csa_schedule import CSAConfig, sample_count
-from inference.split_attention import lse_attention
-from inference.story_attention import PanelSpec, StoryAttention, token_grid
+from inference.csa.config import CSAConfig, sample_count
+from inference.csa.processor import ConsistentAttnProcessor
+from inference.csa.split_read import lse_attention
+from inference.csa.state import PanelSpec, StoryAttention, token_grid
 from tests.fixtures.csa_reference import reference_read, reference_write
 
 CHANNELS = 32

@@ -11,9 +11,9 @@ import pytest
 import torch
 from test_bank_metadata import rewrite_metadata
 
+from inference.csa.state import Mode
 from inference.engine import GeneratedImage, Progress, StoryEngine
 from inference.errors import Cancelled, GenerationError, OutOfMemory
-from inference.story_attention import Mode
 from storyboard.core.jobs import CharacterJob, PanelJob, PanelRequest, Sampling, StoryRequest
 from tests.fixtures.engine_helpers import differ, pixels, save_tiny
 

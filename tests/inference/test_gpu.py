@@ -17,9 +17,9 @@ from diffusers.models.attention_processor import Attention
 from torch.testing import assert_close
 
 from bench.ml.csa import TINY_UNET, Bench
-from inference.consistent_attention import ConsistentAttnProcessor, install_consistent_attention
-from inference.csa_schedule import CSAConfig
-from inference.story_attention import PanelSpec, StoryAttention, token_grid
+from inference.csa.config import CSAConfig
+from inference.csa.processor import ConsistentAttnProcessor, install_consistent_attention
+from inference.csa.state import PanelSpec, StoryAttention, token_grid
 from tests.fixtures.csa_reference import reference_read
 
 pytestmark = [pytest.mark.gpu, requires_cuda]
@@ -97,7 +97,7 @@ def test_exclusion_channels_in_half_precision_kernels(
 def test_split_read_uses_a_fused_kernel_and_equals_the_reference(dtype: torch.dtype) -> None:
     """The read that merges own and shared attention by log-sum-exp (SDXL's head size 64), on a
     kernel found on this card, against the fp32 loop reference and the copying path."""
-    from inference.split_attention import lse_attention
+    from inference.csa.split_read import lse_attention
 
     assert lse_attention(torch.device("cuda"), dtype) is not None
     torch.manual_seed(0)

@@ -12,13 +12,13 @@ from torch.testing import assert_close
 
 from inference.bank.identity_bank import IdentityBank
 from inference.bank.key import BankKey, BankMismatchError
-from inference.consistent_attention import (
+from inference.csa.config import CSAConfig
+from inference.csa.processor import (
     ConsistentAttnProcessor,
     install_consistent_attention,
     uninstall_consistent_attention,
 )
-from inference.csa_schedule import CSAConfig
-from inference.story_attention import PanelSpec, StoryAttention
+from inference.csa.state import PanelSpec, StoryAttention
 from tests.fixtures.tiny_pipelines import tiny_sd15, tiny_sdxl
 
 STEPS = 4

@@ -10,9 +10,9 @@ import pytest
 import torch
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
+from inference.csa.state import region_mask
 from inference.engine import StoryEngine
 from inference.regional_prompt import Region, RegionalCrossAttention, RegionPlan
-from inference.story_attention import region_mask
 from storyboard.core.jobs import CharacterJob, PanelJob, Sampling, StoryRequest
 from tests.fixtures.engine_helpers import differ, save_tiny
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import torch
 
-from inference.consistent_attention import decoder_layers, put_consistent_processors
-from inference.csa_schedule import CSAConfig
-from inference.story_attention import Mode, StoryAttention
+from inference.csa.config import CSAConfig
+from inference.csa.processor import decoder_layers, put_consistent_processors
+from inference.csa.state import Mode, StoryAttention
 from training.toyworld.world import APPEARANCE, WorldBatch, sample_world
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from inference.story_attention import Box
+from inference.csa.state import Box
 from training.toyworld.reader import AttributeReader
 from training.toyworld.world import (
     APPEARANCE,

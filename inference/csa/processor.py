@@ -20,7 +20,7 @@ tokens are projected once per layer call and shared by all panels of the batch.
 * If every panel shows the same characters and no panel has a box (the common case), all K/V have
   the same length. Where a fused kernel that returns its log-sum-exp checks out, the panels attend
   to their own tokens and, all at once, to the shared bank tokens, and the two are merged exactly
-  (:mod:`inference.split_attention`): two calls, no per-panel copy of the bank. Otherwise the bank
+  (:mod:`inference.csa.split_read`): two calls, no per-panel copy of the bank. Otherwise the bank
   tokens are copied after each panel's own and it is a plain batched call.
 * Otherwise (panels with different characters, panels without any, region boxes), every panel gets
   the bank tokens of the *union* of the batch's characters, and an exact key-exclusion is folded
@@ -41,9 +41,9 @@ from typing import Any
 import torch
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
-from inference.csa_schedule import CSAConfig
-from inference.split_attention import LseAttention, lse_attention, shared_key_attention
-from inference.story_attention import Mode, ReadPlan, StoryAttention
+from inference.csa.config import CSAConfig
+from inference.csa.split_read import LseAttention, lse_attention, shared_key_attention
+from inference.csa.state import Mode, ReadPlan, StoryAttention
 
 logger = logging.getLogger(__name__)
 

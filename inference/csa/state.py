@@ -25,7 +25,7 @@ import torch
 
 from inference.bank.identity_bank import IdentityBank
 from inference.bank.key import BankKey, BankMismatchError
-from inference.csa_schedule import CSAConfig, sample_count, sample_token_indices, stable_seed
+from inference.csa.config import CSAConfig, sample_count, sample_token_indices, stable_seed
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -110,7 +110,7 @@ class StoryAttention:
         ``torch.nn.attention.SDPBackend``); empty = PyTorch's own choice."""
         self.split_read = True
         """Read the shared bank tokens without copying them per panel where a kernel allows it
-        (:mod:`inference.split_attention`); off, every read is one SDPA call over copied K/V."""
+        (:mod:`inference.csa.split_read`); off, every read is one SDPA call over copied K/V."""
         self._pinning_planned = False
         self.hook_handle: Any = None
         self.previous_processors: dict[str, Any] = {}
