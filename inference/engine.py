@@ -30,8 +30,8 @@ from inference.devices import best_device, default_dtype
 from inference.errors import Cancelled, GenerationError, OutOfMemory
 from inference.guidance import GuidedPipelines
 from inference.ip_adapter import DEFAULT_SCALE, load_ip_adapter
-from inference.models import ResolvedModel, load_pipeline, native_size, resolve
-from inference.models import round_size as _round_size
+from inference.model_loading import ResolvedModel, load_pipeline, native_size, resolve
+from inference.model_loading import round_size as _round_size
 from inference.regional_prompt import RegionalPrompting
 from inference.results import GeneratedImage, Progress, Stop
 from inference.story_run import StoryRun

@@ -35,7 +35,7 @@ from inference.guide_images import (
     mask_image,
     paste_inside,
 )
-from inference.models import ModelKind
+from inference.model_loading import ModelKind
 from inference.results import Progress, Stop
 from storyboard.core.guides import Guide
 from storyboard.core.jobs import PanelJob

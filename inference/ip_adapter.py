@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from inference.errors import ModelUnavailable
-from inference.models import ModelKind
+from inference.model_loading import ModelKind
 
 LAYOUT = {
     ModelKind.SDXL: ("sdxl_models", "ip-adapter_sdxl.safetensors"),

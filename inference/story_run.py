@@ -18,7 +18,7 @@ from inference.csa.state import PanelSpec
 from inference.errors import GenerationError
 from inference.guidance import run_guided
 from inference.ip_adapter import no_reference_embeds, reference_embeds
-from inference.models import ModelKind
+from inference.model_loading import ModelKind
 from inference.preview import latents_to_rgb
 from inference.prompts import encode_prompts
 from inference.regional_prompt import RegionPlan, plan_regions

@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from inference.errors import ModelUnavailable
-from inference.models import round_size
+from inference.model_loading import round_size
 from inference.motion.sources import resolve_folder
 from inference.motion.transition import TransitionSettings, fit
 from inference.results import Progress, Stop

@@ -1,10 +1,11 @@
 """Finding the video model's parts on disk: a hub id (read from the cache only), or a folder.
 
-The base SD 1.5 model goes through :mod:`inference.models` like every other model; this module is
-for the parts that are a single diffusers or transformers model (the motion adapter, the CLIP
-image encoder) or a whole pipeline of another family (LTX-Video, Wan). A hub id may name a folder
-inside the repository (``h94/IP-Adapter/models/image_encoder``), as IP-Adapter's encoder lives in
-one. Nothing is downloaded: a missing part is :class:`ModelUnavailable` with the command to get it.
+The base SD 1.5 model goes through :mod:`inference.model_loading` like every other model; this
+module is for the parts that are a single diffusers or transformers model (the motion adapter, the
+CLIP image encoder) or a whole pipeline of another family (LTX-Video, Wan). A hub id may name a
+folder inside the repository (``h94/IP-Adapter/models/image_encoder``), as IP-Adapter's encoder
+lives in one. Nothing is downloaded: a missing part is :class:`ModelUnavailable` with the command to
+get it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from pathlib import Path
 
 from inference.errors import ModelUnavailable
-from inference.models import download_command
+from inference.model_loading import download_command
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import torch
 from PIL import Image
 
 from inference.errors import Cancelled
-from inference.models import round_size
+from inference.model_loading import round_size
 from inference.motion.video_model import VideoModel, motion_scheduler
 from inference.results import Progress
 

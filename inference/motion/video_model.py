@@ -2,8 +2,8 @@
 
 :class:`VideoModel` holds the parts the transition sampler and the training script both use, and
 the small operations on them (text, VAE, CLIP, predictor tokens). Loading goes through the usual
-sources: the base model through :mod:`inference.models` (preset, hub id, diffusers folder or one
-``.safetensors`` checkpoint), the motion adapter and the CLIP image encoder from a hub id or
+sources: the base model through :mod:`inference.model_loading` (preset, hub id, diffusers folder or
+one ``.safetensors`` checkpoint), the motion adapter and the CLIP image encoder from a hub id or
 folder, the predictor from its folder. Whatever is missing is :class:`ModelUnavailable` with the
 fix, raised before anything large is loaded where possible.
 """
@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from inference.errors import ModelUnavailable
-from inference.models import ModelKind, download_command, load_pipeline, resolve
+from inference.model_loading import ModelKind, download_command, load_pipeline, resolve
 from inference.motion.attention import MotionTokens, install_motion_tokens
 from inference.motion.clip_embed import image_embeds, load_image_encoder
 from inference.motion.predictor import SemanticMotionPredictor, load_predictor

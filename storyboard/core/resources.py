@@ -71,7 +71,7 @@ def model_presets() -> dict[str, ModelPreset]:
 def model_status(source: str) -> ModelStatus:
     """Whether the engine will find ``source`` on this machine, checked without loading it.
 
-    The same places :func:`inference.models.resolve` looks (a preset, a folder, a checkpoint
+    The same places :func:`inference.model_loading.resolve` looks (a preset, a folder, a checkpoint
     file, the hub cache), so a picker can say "not downloaded" with the command before a job
     fails on it.
     """

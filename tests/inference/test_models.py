@@ -13,7 +13,7 @@ from safetensors.torch import save_file
 
 from inference.engine import StoryEngine
 from inference.errors import ModelUnavailable
-from inference.models import ModelKind, checkpoint_kind, native_size, presets, resolve
+from inference.model_loading import ModelKind, checkpoint_kind, native_size, presets, resolve
 from storyboard.core.jobs import PanelJob, Sampling, StoryRequest
 from tests.fixtures.engine_helpers import differ, save_tiny
 from tests.fixtures.ldm_checkpoint import write_sd15_checkpoint
@@ -156,7 +156,7 @@ def test_single_file_sd15_loads_with_a_config_folder_and_draws_the_same(
 def test_the_built_in_model_is_a_local_preset_and_says_how_to_restore_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inference import models
+    from inference import model_loading as models
 
     assert models.resolve(models.DEFAULT_MODEL).location == models.RESOURCES / "models/toyworld"
     monkeypatch.setattr(models, "RESOURCES", tmp_path)  # an install without the model's files
@@ -166,7 +166,7 @@ def test_the_built_in_model_is_a_local_preset_and_says_how_to_restore_it(
 
 
 def test_a_preset_with_bad_csa_settings_is_refused_when_read(tmp_path: Path) -> None:
-    from inference import models
+    from inference import model_loading as models
 
     path = tmp_path / "models.json"
     entry = {"label": "X", "repo": "a/b", "kind": "sdxl", "csa": {"read_ahed": 0.3}}

@@ -188,7 +188,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def build_model(args: argparse.Namespace) -> VideoModel:
     """Every part in fp32 on the CPU (trainable weights must be fp32; autocast does the rest)."""
-    from inference.models import load_pipeline, resolve
+    from inference.model_loading import load_pipeline, resolve
 
     pipe = load_pipeline(resolve(args.base, config=args.base_config), torch.float32)
     adapter = load_adapter(args.adapter, torch.float32)
