@@ -52,7 +52,7 @@ EngineFactory = Callable[[EngineSettings], Engine]
 
 
 def real_engine(settings: EngineSettings) -> Engine:
-    from inference.engine import StoryEngine  # torch is loaded here, on the first job
+    from inference.engine.story_engine import StoryEngine  # torch is loaded here, on the first job
 
     device = None if settings.device in (None, "auto") else settings.device
     return StoryEngine(

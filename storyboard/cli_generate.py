@@ -38,7 +38,7 @@ from storyboard.core.persistence import (
 from storyboard.core.save_guard import check_unchanged, digest_of
 
 if TYPE_CHECKING:
-    from inference.engine import GeneratedImage, Progress
+    from inference.engine.story_engine import GeneratedImage, Progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -175,7 +175,7 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
         raise ValueError("no panels to generate")
 
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no torchvision advisories
-    from inference.engine import StoryEngine
+    from inference.engine.story_engine import StoryEngine
     from inference.errors import Cancelled, GenerationError
 
     store = AssetStore(bundle)

@@ -39,7 +39,7 @@ from inference.bank.identity_bank import IdentityBank
 from inference.csa.config import CSAConfig
 from inference.csa.processor import install_consistent_attention
 from inference.csa.state import Box, PanelSpec, StoryAttention
-from inference.regional_prompt import RegionalPrompting, plan_regions
+from inference.engine.regional_prompt import RegionalPrompting, plan_regions
 from training.toyworld.model import MODEL_DIR, load_pipeline
 from training.toyworld.reader import READER_FILE, AttributeReader, load_reader
 from training.toyworld.render import position_box
@@ -244,7 +244,7 @@ def prompt_adherence(
 
 def engine_story_seconds(model: str, device: str, steps: int, guidance: float) -> dict[str, float]:
     """Wall time of a 4-panel story (2 identity panels, 2 more) through the editor's engine."""
-    from inference.engine import StoryEngine
+    from inference.engine.story_engine import StoryEngine
     from storyboard.core.jobs import CharacterJob, PanelJob, Sampling, StoryRequest
 
     def panel(i: int, where: str) -> PanelJob:

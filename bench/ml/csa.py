@@ -37,7 +37,7 @@ from inference.csa.processor import (
     uninstall_consistent_attention,
 )
 from inference.csa.state import PanelSpec, StoryAttention
-from inference.schedulers import sdxl_ddim
+from inference.engine.schedulers import sdxl_ddim
 
 logger = logging.getLogger(__name__)
 GIB = 1024**3

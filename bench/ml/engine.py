@@ -57,7 +57,7 @@ from bench.ml.engine_timed import (
 from bench.ml.random_sdxl import evict, save_model
 from inference.bank.identity_bank import IdentityBank
 from inference.bank.warmup import bank_files, warm_banks
-from inference.engine import StoryEngine
+from inference.engine.story_engine import StoryEngine
 from storyboard.core.jobs import CharacterJob, PanelJob, PanelRequest, Sampling, StoryRequest
 
 logger = logging.getLogger(__name__)

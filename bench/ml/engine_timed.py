@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from bench.ml.csa import Row
-from inference.engine import StoryEngine
+from inference.engine.story_engine import StoryEngine
 from inference.results import GeneratedImage, Progress
 from storyboard.core.jobs import PanelJob, PanelRequest, StoryRequest
 

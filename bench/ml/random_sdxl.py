@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from bench.ml.csa import GIB, SDXL_UNET
-from inference.schedulers import sdxl_ddim
+from inference.engine.schedulers import sdxl_ddim
 
 SD_VAE: dict[str, Any] = {  # the VAE of SD 1.5 (also used by the transition benchmark)
     "in_channels": 3,

@@ -1,5 +1,5 @@
 """What regional prompts cost: a panel of two people drawn with a box and its own prompt per
-person, against the same panel with one prompt (``inference/regional_prompt.py``).
+person, against the same panel with one prompt (``inference/engine/regional_prompt.py``).
 
     python -m bench.ml.regional --res 1024 --steps 30 --repeat 5   # full SDXL, random
     python -m bench.ml.regional --tiny --res 64 --steps 2 --repeat 1   # a CPU smoke run
@@ -23,7 +23,7 @@ import torch
 
 from bench.ml.random_sdxl import save_model
 from inference.devices import best_device, default_dtype
-from inference.engine import StoryEngine
+from inference.engine.story_engine import StoryEngine
 from storyboard.core.jobs import PanelJob, Sampling, StoryRequest
 
 logger = logging.getLogger(__name__)

@@ -1,9 +1,9 @@
 """TransitionEngine: a transition clip between two panels, as a job the worker can run. No Qt.
 
-Like :class:`inference.engine.StoryEngine` it loads its model on the first request and keeps it,
-reports :class:`~inference.results.Progress` (phase ``"transition"``), checks ``cancelled``
-between steps and raises the engine's typed errors: :class:`ModelUnavailable` (the editor then
-offers the model-free transitions), :class:`OutOfMemory`, :class:`Cancelled`.
+Like :class:`inference.engine.story_engine.StoryEngine` it loads its model on the first request and
+keeps it, reports :class:`~inference.results.Progress` (phase ``"transition"``), checks
+``cancelled`` between steps and raises the engine's typed errors: :class:`ModelUnavailable` (the
+editor then offers the model-free transitions), :class:`OutOfMemory`, :class:`Cancelled`.
 
 The backend is a setting: ``smp`` is the paper's Semantic Motion Predictor on SD 1.5 + AnimateDiff
 (needs a trained predictor: none was published); ``ltx`` and ``wan`` are diffusers' first-and-last-

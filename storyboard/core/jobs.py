@@ -91,7 +91,7 @@ class PanelJob:
     reference_images: tuple[str, ...] = ()  # image files of its characters (IP-Adapter)
     guide: Guide | None = None  # the panel's drawing steering it (sketch, mask, balloon space)
     # with two or more characters: each boxed one's own prompt, drawn inside its box
-    # (the other characters left out of it; see inference.regional_prompt)
+    # (the other characters left out of it; see inference.engine.regional_prompt)
     region_prompts: tuple[tuple[str, str], ...] = ()
 
 

@@ -4,7 +4,7 @@
 ``[Word]`` keeps its word. A character linked to the panel but not named in its text has its
 description put in front, so the model always gets the description. The prompt of one
 character's box (``focus``) leaves the other characters out (:func:`_only`), for regional
-prompts (``inference.regional_prompt``).
+prompts (``inference.engine.regional_prompt``).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import torch
 from test_bank_metadata import rewrite_metadata
 
 from inference.csa.state import Mode
-from inference.engine import GeneratedImage, Progress, StoryEngine
+from inference.engine.story_engine import GeneratedImage, Progress, StoryEngine
 from inference.errors import Cancelled, GenerationError, OutOfMemory
 from storyboard.core.jobs import CharacterJob, PanelJob, PanelRequest, Sampling, StoryRequest
 from tests.fixtures.engine_helpers import differ, pixels, save_tiny

@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch.testing import assert_close
 
+from inference.engine.previews import latents_to_rgb
+from inference.engine.prompts import encode_prompts, token_chunks
 from inference.model_loading import ModelKind, native_size
-from inference.preview import latents_to_rgb
-from inference.prompts import encode_prompts, token_chunks
 from tests.fixtures.tiny_pipelines import tiny_sd15, tiny_sdxl
 
 CPU = torch.device("cpu")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from inference.engine import StoryEngine
+from inference.engine.story_engine import StoryEngine
 from inference.errors import ModelUnavailable
 from storyboard.core.jobs import CharacterJob, PanelJob, Sampling, StoryRequest
 from tests.fixtures.engine_helpers import differ, save_tiny, save_tiny_ip_adapter

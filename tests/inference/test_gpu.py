@@ -186,7 +186,7 @@ def test_a_gpu_bank_saved_on_another_thread_equals_what_was_written(
 
 def test_regional_cross_attention_in_fp16_on_cuda_matches_fp32() -> None:
     """A box's region prompt gives the same output through the fp16 CUDA kernels."""
-    from inference.regional_prompt import Region, RegionalCrossAttention, RegionPlan
+    from inference.engine.regional_prompt import Region, RegionalCrossAttention, RegionPlan
 
     torch.manual_seed(0)
     layer = Attention(query_dim=64, cross_attention_dim=48, heads=4, dim_head=16).eval()

@@ -14,9 +14,9 @@ import torch
 from PIL import Image, ImageDraw
 
 from inference.csa.state import PanelSpec
-from inference.engine import GeneratedImage, Progress, StoryEngine
+from inference.engine.guide_images import line_image
+from inference.engine.story_engine import GeneratedImage, Progress, StoryEngine
 from inference.errors import ModelUnavailable
-from inference.guide_images import line_image
 from storyboard.core.guides import Guide
 from storyboard.core.jobs import CharacterJob, PanelJob, Sampling, StoryRequest
 from storyboard.core.model import GuidanceMethod

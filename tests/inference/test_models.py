@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from inference.engine import StoryEngine
+from inference.engine.story_engine import StoryEngine
 from inference.errors import ModelUnavailable
 from inference.model_loading import ModelKind, checkpoint_kind, native_size, presets, resolve
 from storyboard.core.jobs import PanelJob, Sampling, StoryRequest

@@ -11,8 +11,8 @@ import torch
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
 from inference.csa.state import region_mask
-from inference.engine import StoryEngine
-from inference.regional_prompt import Region, RegionalCrossAttention, RegionPlan
+from inference.engine.regional_prompt import Region, RegionalCrossAttention, RegionPlan
+from inference.engine.story_engine import StoryEngine
 from storyboard.core.jobs import CharacterJob, PanelJob, Sampling, StoryRequest
 from tests.fixtures.engine_helpers import differ, save_tiny
 

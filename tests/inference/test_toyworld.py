@@ -122,7 +122,7 @@ def test_scene_names_are_what_the_reader_reports() -> None:
 # ------------------------------------------------------------------------------ the engine
 def test_the_default_model_generates_a_story_offline_on_the_cpu() -> None:
     """What a new user gets: the built-in model through the engine, with CSA, no downloads."""
-    from inference.engine import StoryEngine
+    from inference.engine.story_engine import StoryEngine
     from inference.model_loading import DEFAULT_MODEL, resolve
     from storyboard.core.jobs import CharacterJob, PanelJob, Sampling, StoryRequest
     from storyboard.core.model import GenerationSettings

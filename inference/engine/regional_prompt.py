@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 (the usual name)
 
 from inference.csa.state import Box, region_mask
-from inference.prompts import encode_prompts
+from inference.engine.prompts import encode_prompts
 
 
 @dataclass(frozen=True)

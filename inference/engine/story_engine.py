@@ -27,14 +27,14 @@ from inference.csa.config import CSAConfig
 from inference.csa.processor import install_consistent_attention
 from inference.csa.state import StoryAttention
 from inference.devices import best_device, default_dtype
+from inference.engine.guided_run import GuidedPipelines
+from inference.engine.ip_adapter import DEFAULT_SCALE, load_ip_adapter
+from inference.engine.regional_prompt import RegionalPrompting
+from inference.engine.story_run import StoryRun
 from inference.errors import Cancelled, GenerationError, OutOfMemory
-from inference.guidance import GuidedPipelines
-from inference.ip_adapter import DEFAULT_SCALE, load_ip_adapter
 from inference.model_loading import ResolvedModel, load_pipeline, native_size, resolve
 from inference.model_loading import round_size as _round_size
-from inference.regional_prompt import RegionalPrompting
 from inference.results import GeneratedImage, Progress, Stop
-from inference.story_run import StoryRun
 from storyboard.core.jobs import PanelRequest, StoryRequest
 
 __all__ = ["Cancel", "GeneratedImage", "Progress", "StoryEngine"]

@@ -26,8 +26,7 @@ import torch
 from PIL import Image
 
 from inference.csa.state import PanelSpec
-from inference.errors import ModelUnavailable
-from inference.guide_images import (
+from inference.engine.guide_images import (
     base_image,
     init_image,
     line_image,
@@ -35,6 +34,7 @@ from inference.guide_images import (
     mask_image,
     paste_inside,
 )
+from inference.errors import ModelUnavailable
 from inference.model_loading import ModelKind
 from inference.results import Progress, Stop
 from storyboard.core.guides import Guide
@@ -43,7 +43,7 @@ from storyboard.core.model import GuidanceMethod
 
 if TYPE_CHECKING:
     from inference.bank.identity_bank import IdentityBank
-    from inference.story_run import StoryRun
+    from inference.engine.story_run import StoryRun
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def _inputs(
 def _call(
     run: StoryRun, pipe: Any, job: PanelJob, guide: Guide, inputs: dict[str, Any], skip: int
 ) -> Image.Image:
-    from inference.prompts import encode_prompts
+    from inference.engine.prompts import encode_prompts
 
     engine, s = run.engine, run.request.sampling
     device = engine.execution_device

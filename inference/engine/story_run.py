@@ -15,19 +15,19 @@ from inference.bank.cache import bank_key
 from inference.bank.identity_bank import IdentityBank
 from inference.csa.config import CSAConfig
 from inference.csa.state import PanelSpec
+from inference.engine.guided_run import run_guided
+from inference.engine.ip_adapter import no_reference_embeds, reference_embeds
+from inference.engine.previews import latents_to_rgb
+from inference.engine.prompts import encode_prompts
+from inference.engine.regional_prompt import RegionPlan, plan_regions
+from inference.engine.schedulers import FREEU_PAPER, make_scheduler
 from inference.errors import GenerationError
-from inference.guidance import run_guided
-from inference.ip_adapter import no_reference_embeds, reference_embeds
 from inference.model_loading import ModelKind
-from inference.preview import latents_to_rgb
-from inference.prompts import encode_prompts
-from inference.regional_prompt import RegionPlan, plan_regions
 from inference.results import GeneratedImage, Progress, Stop
-from inference.schedulers import FREEU_PAPER, make_scheduler
 from storyboard.core.jobs import CharacterJob, PanelJob, StoryRequest
 
 if TYPE_CHECKING:
-    from inference.engine import StoryEngine
+    from inference.engine.story_engine import StoryEngine
 
 
 class StoryRun:
