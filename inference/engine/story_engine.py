@@ -27,7 +27,7 @@ from inference.csa.config import CSAConfig
 from inference.csa.processor import install_consistent_attention
 from inference.csa.state import StoryAttention
 from inference.devices import best_device, default_dtype
-from inference.engine.guided_run import GuidedPipelines
+from inference.engine.guided_pipelines import GuidedPipelines
 from inference.engine.ip_adapter import DEFAULT_SCALE, load_ip_adapter
 from inference.engine.regional_prompt import RegionalPrompting
 from inference.engine.story_run import StoryRun
