@@ -15,7 +15,6 @@ depend on which other panels shared its batch.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,17 +30,23 @@ from inference.engine.guided_pipelines import GuidedPipelines
 from inference.engine.ip_adapter import DEFAULT_SCALE, load_ip_adapter
 from inference.engine.regional_prompt import RegionalPrompting
 from inference.engine.story_run import StoryRun
-from inference.errors import Cancelled, GenerationError, OutOfMemory
+from inference.errors import GenerationError
+from inference.interrupts import (
+    OUT_OF_MEMORY,
+    Cancel,
+    cancel_check,
+    free_cached_memory,
+    interrupts_as_errors,
+    out_of_memory,
+)
 from inference.model_loading import ResolvedModel, load_pipeline, native_size, resolve
 from inference.model_loading import round_size as _round_size
-from inference.results import GeneratedImage, Progress, Stop
+from inference.results import GeneratedImage, Progress
 from storyboard.core.jobs import PanelRequest, StoryRequest
 
 __all__ = ["Cancel", "GeneratedImage", "Progress", "StoryEngine"]
 
 logger = logging.getLogger(__name__)
-
-Cancel = Callable[[], bool] | threading.Event
 
 
 class StoryEngine:
@@ -90,9 +95,9 @@ class StoryEngine:
             if self.ip_adapter:  # before CSA: loading it resets every attention processor
                 load_ip_adapter(pipe, self.ip_adapter, resolved.kind)
             self._place(pipe)
-        except (torch.OutOfMemoryError, MemoryError) as exc:
+        except OUT_OF_MEMORY as exc:
             self.unload()
-            raise self._oom("loading the model") from exc
+            raise out_of_memory(self.device, "loading the model", self._advice()) from exc
         pipe.set_progress_bar_config(disable=True)
         self.scheduler_config = pipe.scheduler.config
         self.story = install_consistent_attention(pipe.unet, CSAConfig())
@@ -114,7 +119,7 @@ class StoryEngine:
         """Drop the pipeline and the session's banks (frees the device memory)."""
         self.pipe = self.model = self.story = self.guided = self.regional = None
         self.banks.clear()
-        _empty_cache(self.device)
+        free_cached_memory(self.device)
 
     @property
     def execution_device(self) -> torch.device:
@@ -137,39 +142,35 @@ class StoryEngine:
             self,
             request.as_story() if isinstance(request, PanelRequest) else request,
             progress or (lambda _p: None),
-            _cancel_check(cancelled),
+            cancel_check(cancelled),
             on_image or (lambda _i: None),
         )
         run.report(Progress("loading"))
         self.load(run.request.model)
         try:
-            run.execute()
-        except Stop:
-            raise Cancelled(len(run.results)) from None
-        except (torch.OutOfMemoryError, MemoryError) as exc:
-            raise self._oom("generating") from exc
-        except RuntimeError as exc:
-            if "out of memory" in str(exc).lower():
-                raise self._oom("generating") from exc
-            raise
+            with interrupts_as_errors(
+                self.device, "generating", self._advice, lambda: len(run.results), self._end_csa
+            ):
+                run.execute()
         except BankMismatchError as exc:
             raise GenerationError(str(exc)) from exc
         finally:
-            if self.story is not None:
-                self.story.end()
+            self._end_csa()
             self.banks.start()  # a cancelled or failed job does not wait for its banks' files
         self.banks.wait()  # a finished job is done once its banks are saved
         return run.results
 
-    def _oom(self, doing: str) -> OutOfMemory:
+    def _end_csa(self) -> None:
         if self.story is not None:
             self.story.end()
-        _empty_cache(self.device)
+
+    def _advice(self) -> str:
+        """What to try after running out of memory."""
         tips = ["lower the image size or the batch size"]
         if not self.low_vram:
             tips.append("turn on low-VRAM mode (model CPU offload, VAE tiling, bank offload)")
         tips.append("use fewer identity panels per character")
-        return OutOfMemory(f"{self.device} while {doing}", "Try to " + "; or ".join(tips) + ".")
+        return "Try to " + "; or ".join(tips) + "."
 
     def image_size(self, width: int, height: int, fit: bool) -> tuple[int, int]:
         """The size actually generated for a requested one on the loaded model."""
@@ -179,18 +180,3 @@ class StoryEngine:
             return native_size(self.model.kind, width, height, edge)
         levels = len(self.pipe.unet.config.block_out_channels) - 1
         return _round_size(width, height, self.pipe.vae_scale_factor * 2**levels)
-
-
-def _cancel_check(cancelled: Cancel | None) -> Callable[[], bool]:
-    if cancelled is None:
-        return lambda: False
-    if isinstance(cancelled, threading.Event):
-        return cancelled.is_set
-    return cancelled
-
-
-def _empty_cache(device: torch.device) -> None:
-    if device.type == "cuda" and torch.cuda.is_available():
-        torch.cuda.empty_cache()
-    elif device.type == "mps":
-        torch.mps.empty_cache()

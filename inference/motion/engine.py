@@ -13,7 +13,6 @@ frame pipelines, which work with public weights today.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,14 @@ import torch
 from PIL import Image
 
 from inference.devices import best_device
-from inference.errors import Cancelled, GenerationError, OutOfMemory
+from inference.errors import GenerationError
+from inference.interrupts import (
+    OUT_OF_MEMORY,
+    Cancel,
+    cancel_check,
+    interrupts_as_errors,
+    out_of_memory,
+)
 from inference.motion.clip_io import write_mp4, write_png_frames
 from inference.motion.keyframe_pipelines import (
     FAMILIES,
@@ -37,7 +43,7 @@ from inference.motion.video_model import (
     VideoModelSources,
     load_video_model,
 )
-from inference.results import Progress, Stop
+from inference.results import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -122,39 +128,37 @@ class TransitionEngine:
                 else:
                     pipe.to(self.device)
                 self.model = pipe
-        except (torch.OutOfMemoryError, MemoryError) as exc:
+        except OUT_OF_MEMORY as exc:
             self.model = None
-            raise self._oom("loading the transition model") from exc
+            raise out_of_memory(
+                self.device, "loading the transition model", self._advice()
+            ) from exc
         logger.info("loaded the %s transition engine on %s", s.backend, self.device)
 
     def generate(
         self,
         request: TransitionRequest,
         progress: Callable[[Progress], None] | None = None,
-        cancelled: Callable[[], bool] | threading.Event | None = None,
+        cancelled: Cancel | None = None,
     ) -> TransitionClip:
         """The clip of ``request``. Raises ModelUnavailable, OutOfMemory, Cancelled or
         GenerationError; the engine stays usable after any of them."""
         report = progress or (lambda _p: None)
-        stop = cancelled.is_set if isinstance(cancelled, threading.Event) else cancelled
-        stop = stop or (lambda: False)
+        stop = cancel_check(cancelled)
         report(Progress("loading"))
         self.load()
         start, end = _image(request.start), _image(request.end)
         s = request.settings
         try:
-            if self.settings.backend == "smp":
-                frames = generate_transition(self.model, start, end, s, report, stop)
-            else:
-                family = FAMILIES[self.settings.backend]
-                frames = run_keyframe_pipeline(family, self.model, start, end, s, report, stop)
-        except Stop:
-            raise Cancelled(0) from None
-        except (torch.OutOfMemoryError, MemoryError) as exc:
-            raise self._oom("generating the transition") from exc
+            with interrupts_as_errors(
+                self.device, "generating the transition", self._advice, lambda: 0
+            ):
+                if self.settings.backend == "smp":
+                    frames = generate_transition(self.model, start, end, s, report, stop)
+                else:
+                    family = FAMILIES[self.settings.backend]
+                    frames = run_keyframe_pipeline(family, self.model, start, end, s, report, stop)
         except RuntimeError as exc:
-            if "out of memory" in str(exc).lower():
-                raise self._oom("generating the transition") from exc
             raise GenerationError(f"the transition failed: {exc}") from exc
         return TransitionClip(
             frames,
@@ -170,13 +174,12 @@ class TransitionEngine:
             },
         )
 
-    def _oom(self, doing: str) -> OutOfMemory:
-        if self.device.type == "cuda":
-            torch.cuda.empty_cache()
+    def _advice(self) -> str:
+        """What to try after running out of memory."""
         tips = "Try fewer frames or a smaller size"
         if not self.settings.low_vram:
             tips += ", or turn on low-VRAM mode"
-        return OutOfMemory(f"{self.device} while {doing}", tips + ".")
+        return tips + "."
 
 
 def _image(source: Path | Image.Image) -> Image.Image:

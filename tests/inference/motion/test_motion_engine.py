@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference.errors import Cancelled, ModelUnavailable
+from inference.errors import Cancelled, GenerationError, ModelUnavailable, OutOfMemory
 from inference.motion.engine import MotionSettings, TransitionEngine, TransitionRequest
 from inference.motion.transition import TransitionSettings, fit
 from tests.fixtures.tiny_motion import save_sources, tiny_ltx
@@ -95,6 +95,33 @@ def test_ltx_backend_runs_a_tiny_pipeline_from_a_folder(tmp_path) -> None:
     cancel.set()
     with pytest.raises(Cancelled):
         engine.generate(TransitionRequest(start, end, SMALL), cancelled=cancel)
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # numpy 2.4
+def test_running_out_of_memory_or_failing_mid_clip_is_explained_and_the_engine_recovers(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiny_ltx().save_pretrained(tmp_path / "ltx")
+    engine = TransitionEngine(
+        MotionSettings(backend="ltx", keyframe_model=str(tmp_path / "ltx"), device="cpu")
+    )
+    start, end = _panels(tmp_path)
+    engine.load()
+
+    def exhausted(*_a, **_k):
+        raise RuntimeError("MPS backend out of memory (MPS allocated: 17.20 GB)")
+
+    def broken(*_a, **_k):
+        raise RuntimeError("expected scalar type Half but found Float")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine.model.transformer, "forward", exhausted)
+        with pytest.raises(OutOfMemory, match=r"cpu while generating the transition.*low-VRAM"):
+            engine.generate(TransitionRequest(start, end, SMALL))
+        patch.setattr(engine.model.transformer, "forward", broken)
+        with pytest.raises(GenerationError, match="the transition failed: expected scalar"):
+            engine.generate(TransitionRequest(start, end, SMALL))
+    assert len(engine.generate(TransitionRequest(start, end, SMALL)).frames) == 5
 
 
 def test_ltx_folder_of_another_model_is_refused(tmp_path) -> None:
