@@ -63,7 +63,7 @@ def interrupts_as_errors(
     doing: str,
     advice: Callable[[], str],
     images_kept: Callable[[], int],
-    before_freeing: Callable[[], None] = lambda: None,
+    before_freeing: Callable[[], object] = lambda: None,
 ) -> Iterator[None]:
     """Inside: ``Stop`` becomes ``Cancelled(images_kept())``, running out of memory becomes
     :func:`out_of_memory` (``before_freeing`` first, e.g. to drop references to big tensors);

@@ -17,12 +17,15 @@ characters' identity banks like any other panel.
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from PIL import Image
 
-from inference.csa.state import PanelSpec
+from inference.bank.identity_bank import IdentityBank
+from inference.csa.config import CSAConfig
+from inference.csa.state import PanelSpec, StoryAttention
+from inference.engine.generate_call import BeginCSA, GenerateCall, reference_of
 from inference.engine.guide_images import (
     base_image,
     init_image,
@@ -31,14 +34,9 @@ from inference.engine.guide_images import (
     mask_image,
     paste_inside,
 )
-from inference.results import Progress, Stop
 from storyboard.core.guides import Guide
 from storyboard.core.jobs import PanelJob
 from storyboard.core.model import GuidanceMethod
-
-if TYPE_CHECKING:
-    from inference.bank.identity_bank import IdentityBank
-    from inference.engine.story_run import StoryRun
 
 
 def first_step(steps: int, strength: float) -> int:
@@ -46,57 +44,53 @@ def first_step(steps: int, strength: float) -> int:
     return steps - min(int(steps * strength), steps)
 
 
-def run_guided(run: StoryRun, job: PanelJob, banks: dict[str, IdentityBank], config: Any) -> None:
+def run_guided(
+    call: GenerateCall, job: PanelJob, banks: dict[str, IdentityBank], config: CSAConfig
+) -> None:
     """Generate one guided panel and deliver it (CSA reads its characters' banks)."""
-    guide, guided = job.guide, run.engine.guided
-    assert guide is not None and guided is not None
-    engine, s = run.engine, run.request.sampling
-    size = run.size
+    guide = job.guide
+    assert guide is not None
+    s, size = call.sampling, call.size
     skip = first_step(s.steps, guide.strength)
     noising = guide.method in (GuidanceMethod.IMG2IMG, GuidanceMethod.INPAINT)
+    start = skip if noising else 0
     settings: dict[str, str | int | float | bool | None] = {
         "guidance_method": str(guide.method),
         "guidance_strength": guide.strength,
     }
-    if run.stop():
-        raise Stop
+    call.check_stop()
     if noising and skip >= s.steps:  # strength 0: nothing to denoise, the drawing is the result
-        run.finish([job], [init_image(guide, size)], None, settings)
+        call.finish([job], [init_image(guide, size)], None, settings)
         return
-    pipe = guided.pipeline(guide.method, guide.weights)
-    inputs, mask = _inputs(guide, size, run, job)
-    story = engine.story
-    assert story is not None
+    pipe = call.loaded.guided.pipeline(guide.method, guide.weights)
+    inputs, mask = _inputs(guide, size, call, job)
+    begin: BeginCSA | None = None
     if job.characters:
         boxes = dict(job.regions)
         inside = mask_box(mask) if mask is not None else None
         if inside is not None:  # identity applies inside the repainted region
             boxes.update({c: inside for c in job.characters if c not in boxes})
-        story.config = config
-        story.begin_read(
-            [PanelSpec(job.characters, boxes)],
-            banks,
-            num_steps=s.steps,
-            latent_size=run.latent,
-            cfg=run.cfg,
-        )
-        story.start_at(skip if noising else 0)
-    regional = engine.regional
-    try:
-        if regional is not None:
-            regional.begin(run.regions([job], engine.execution_device))
-        image = _call(run, pipe, job, guide, inputs, skip if noising else 0)
-    finally:
-        story.end()
-        if regional is not None:
-            regional.end()
+
+        def begin(story: StoryAttention) -> None:
+            story.config = config
+            story.begin_read(
+                [PanelSpec(job.characters, boxes)],
+                banks,
+                num_steps=s.steps,
+                latent_size=call.latent,
+                cfg=call.cfg,
+            )
+            story.start_at(start)
+
+    with call.attention([job], begin):
+        image = _call(call, pipe, job, guide, inputs, start)
     if mask is not None:
         image = paste_inside(image, base_image(guide, size), mask)
-    run.finish([job], [image], None, settings)
+    call.finish([job], [image], None, settings)
 
 
 def _inputs(
-    guide: Guide, size: tuple[int, int], run: StoryRun, job: PanelJob
+    guide: Guide, size: tuple[int, int], call: GenerateCall, job: PanelJob
 ) -> tuple[dict[str, Any], Image.Image | None]:
     width, height = size
     method = guide.method
@@ -122,24 +116,22 @@ def _inputs(
         scale: guide.strength,
         "width": width,
         "height": height,
-        "latents": run.noise([job]),
+        "latents": call.noise([job]),
     }, None
 
 
 def _call(
-    run: StoryRun, pipe: Any, job: PanelJob, guide: Guide, inputs: dict[str, Any], skip: int
+    call: GenerateCall, pipe: Any, job: PanelJob, guide: Guide, inputs: dict[str, Any], skip: int
 ) -> Image.Image:
     from inference.engine.prompts import encode_prompts
 
-    engine, s = run.engine, run.request.sampling
-    device = engine.execution_device
-    cond = encode_prompts(pipe, [job.prompt], [job.negative_prompt], device)
-    done, labels = len(run.results), (job.label,)
+    s = call.sampling
+    cond = encode_prompts(pipe, [job.prompt], [job.negative_prompt], call.loaded.execution_device)
+    labels = (job.label,)
 
     def report(step: int) -> None:
-        if run.stop():
-            raise Stop
-        run.report(Progress("panels", labels, step, s.steps, done, run.images_total))
+        call.check_stop()
+        call.progress("panels", labels, step)
 
     report(skip)
     if guide.method is GuidanceMethod.T2I_ADAPTER:  # these pipelines keep the old callback API
@@ -154,7 +146,7 @@ def _call(
             return kwargs
 
         hooks = {"callback_on_step_end": on_step}
-        hooks.update(run.references(job, device))
+        hooks.update(call.references(reference_of(job)))
     generator = torch.Generator(device="cpu").manual_seed(job.seed)
     with warnings.catch_warnings():  # the adapter pipelines decode with a deprecated helper
         warnings.filterwarnings("ignore", message=".*decode_latents.*", category=FutureWarning)

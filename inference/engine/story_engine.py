@@ -10,6 +10,10 @@ as one batch in write mode; then every other requested panel in read mode, in ba
 goes to ``on_image`` the moment it is decoded, so a cancel, an error or a crash later on loses
 nothing already made. Each panel's starting noise comes from its own seed, so an image does not
 depend on which other panels shared its batch.
+
+The runs of a call (:mod:`inference.engine.story_run`, :mod:`inference.engine.guided_run`) receive
+the frozen :class:`~inference.engine.loaded_model.LoadedModel` and the call's scaffold
+(:class:`~inference.engine.generate_call.GenerateCall`), never the engine itself.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from inference.csa.config import CSAConfig
 from inference.csa.processor import install_consistent_attention
 from inference.csa.state import StoryAttention
 from inference.devices import best_device, default_dtype
+from inference.engine.generate_call import GenerateCall
 from inference.engine.guided_pipelines import GuidedPipelines
 from inference.engine.ip_adapter import DEFAULT_SCALE, load_ip_adapter
+from inference.engine.loaded_model import LoadedModel
 from inference.engine.regional_prompt import RegionalPrompting
 from inference.engine.story_run import StoryRun
 from inference.errors import GenerationError
@@ -39,8 +45,7 @@ from inference.interrupts import (
     interrupts_as_errors,
     out_of_memory,
 )
-from inference.model_loading import ResolvedModel, load_pipeline, native_size, resolve
-from inference.model_loading import round_size as _round_size
+from inference.model_loading import ResolvedModel, load_pipeline, resolve
 from inference.results import GeneratedImage, Progress
 from storyboard.core.jobs import PanelRequest, StoryRequest
 
@@ -71,23 +76,18 @@ class StoryEngine:
         self.ip_adapter = ip_adapter
         self.ip_adapter_scale = ip_adapter_scale
         self.preview_every = max(1, preview_every)
-        self.model: ResolvedModel | None = None
-        self.pipe: Any = None
-        self.story: StoryAttention | None = None
-        self.regional: RegionalPrompting | None = None  # boxed characters' own prompts
-        self.guided: GuidedPipelines | None = None  # img2img, inpainting, ControlNet, adapter
-        self.scheduler_config: Any = None
+        self.loaded: LoadedModel | None = None
         self.banks = BankCache()
         self._source = model_source
 
     # ------------------------------------------------------------------------- loading
-    def load(self, source: str | None = None) -> None:
+    def load(self, source: str | None = None) -> LoadedModel:
         """Load ``source`` (default: the engine's) unless it is already loaded."""
         source = source or self._source
         if source is None:
             raise GenerationError("no model chosen; pick one in the project settings")
-        if self.model is not None and self.model.source == source:
-            return
+        if self.loaded is not None and self.loaded.model.source == source:
+            return self.loaded
         resolved = resolve(source, config=self.model_config)
         self.unload()
         try:
@@ -99,12 +99,21 @@ class StoryEngine:
             self.unload()
             raise out_of_memory(self.device, "loading the model", self._advice()) from exc
         pipe.set_progress_bar_config(disable=True)
-        self.scheduler_config = pipe.scheduler.config
-        self.story = install_consistent_attention(pipe.unet, CSAConfig())
-        self.regional = RegionalPrompting(pipe.unet)
-        self.pipe, self.model, self._source = pipe, resolved, source
-        self.guided = GuidedPipelines(pipe, resolved.kind, self.execution_device)
+        story = install_consistent_attention(pipe.unet, CSAConfig())
+        regional = RegionalPrompting(pipe.unet)
+        self.loaded = LoadedModel(
+            model=resolved,
+            pipe=pipe,
+            story=story,
+            regional=regional,
+            guided=GuidedPipelines(pipe, resolved.kind, torch.device(pipe._execution_device)),
+            scheduler_config=pipe.scheduler.config,
+            low_vram=self.low_vram,
+            ip_adapter_scale=self.ip_adapter_scale if self.ip_adapter else None,
+        )
+        self._source = source
         logger.info("loaded %s (%s) on %s %s", source, resolved.kind, self.device, self.dtype)
+        return self.loaded
 
     def _place(self, pipe: Any) -> None:
         if self.low_vram:
@@ -117,13 +126,26 @@ class StoryEngine:
 
     def unload(self) -> None:
         """Drop the pipeline and the session's banks (frees the device memory)."""
-        self.pipe = self.model = self.story = self.guided = self.regional = None
+        self.loaded = None
         self.banks.clear()
         free_cached_memory(self.device)
 
+    # What is loaded, or None: for callers that look inside (tests, benchmarks).
     @property
-    def execution_device(self) -> torch.device:
-        return torch.device(self.pipe._execution_device) if self.pipe is not None else self.device
+    def model(self) -> ResolvedModel | None:
+        return self.loaded.model if self.loaded is not None else None
+
+    @property
+    def pipe(self) -> Any:
+        return self.loaded.pipe if self.loaded is not None else None
+
+    @property
+    def story(self) -> StoryAttention | None:
+        return self.loaded.story if self.loaded is not None else None
+
+    @property
+    def regional(self) -> RegionalPrompting | None:
+        return self.loaded.regional if self.loaded is not None else None
 
     # ------------------------------------------------------------------------- generating
     def generate(
@@ -138,31 +160,25 @@ class StoryEngine:
         Raises ModelUnavailable, OutOfMemory, Cancelled or GenerationError; after any of them the
         engine is ready for the next request.
         """
-        run = StoryRun(
-            self,
-            request.as_story() if isinstance(request, PanelRequest) else request,
-            progress or (lambda _p: None),
-            cancel_check(cancelled),
-            on_image or (lambda _i: None),
-        )
-        run.report(Progress("loading"))
-        self.load(run.request.model)
+        story_request = request.as_story() if isinstance(request, PanelRequest) else request
+        report = progress or (lambda _p: None)
+        stop, deliver = cancel_check(cancelled), on_image or (lambda _i: None)
+        report(Progress("loading"))
+        loaded = self.load(story_request.model)
+        sampling = story_request.sampling
+        call = GenerateCall(loaded, sampling, report, stop, deliver, self.preview_every)
         try:
             with interrupts_as_errors(
-                self.device, "generating", self._advice, lambda: len(run.results), self._end_csa
+                self.device, "generating", self._advice, lambda: len(call.results), loaded.story.end
             ):
-                run.execute()
+                StoryRun(loaded, self.banks, story_request, call).execute()
         except BankMismatchError as exc:
             raise GenerationError(str(exc)) from exc
         finally:
-            self._end_csa()
+            loaded.story.end()
             self.banks.start()  # a cancelled or failed job does not wait for its banks' files
         self.banks.wait()  # a finished job is done once its banks are saved
-        return run.results
-
-    def _end_csa(self) -> None:
-        if self.story is not None:
-            self.story.end()
+        return call.results
 
     def _advice(self) -> str:
         """What to try after running out of memory."""
@@ -171,12 +187,3 @@ class StoryEngine:
             tips.append("turn on low-VRAM mode (model CPU offload, VAE tiling, bank offload)")
         tips.append("use fewer identity panels per character")
         return "Try to " + "; or ".join(tips) + "."
-
-    def image_size(self, width: int, height: int, fit: bool) -> tuple[int, int]:
-        """The size actually generated for a requested one on the loaded model."""
-        assert self.model is not None and self.pipe is not None
-        if fit:
-            edge = int(self.pipe.unet.config.sample_size) * int(self.pipe.vae_scale_factor)
-            return native_size(self.model.kind, width, height, edge)
-        levels = len(self.pipe.unet.config.block_out_channels) - 1
-        return _round_size(width, height, self.pipe.vae_scale_factor * 2**levels)
