@@ -140,8 +140,9 @@ def load_predictor(
     weights = path if path.suffix == ".safetensors" else folder / WEIGHTS_NAME
     config_file = folder / CONFIG_NAME
     fix = (
-        "Train one with `python -m training.motion.train` (its checkpoints hold a predictor/ "
-        "folder), pick that folder in Settings, or switch the transition engine to LTX-Video"
+        "Train one with `python -m training.motion.train` in a clone of the editor's repository "
+        "(its checkpoints hold a predictor/ folder), pick that folder in Settings, or switch the "
+        "transition engine to LTX-Video"
     )
     missing = [str(p) for p in (weights, config_file) if not p.is_file()]
     if missing:

@@ -211,8 +211,9 @@ def load_video_model(sources: VideoModelSources, dtype: torch.dtype) -> VideoMod
         raise ModelUnavailable(
             "motion predictor",
             ["no trained Semantic Motion Predictor is set (none was ever published)"],
-            "Train one with `python -m training.motion.train`, or switch the transition engine "
-            "to LTX-Video, which works with public weights",
+            "Train one with `python -m training.motion.train` in a clone of the editor's "
+            "repository, or switch the transition engine to LTX-Video, which works with public "
+            "weights",
         )
     predictor = load_predictor(Path(sources.predictor), dtype=dtype)
     encoder_source = sources.image_encoder or predictor.config.image_encoder
