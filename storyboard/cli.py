@@ -18,11 +18,19 @@ from typing import NoReturn
 from storyboard.cli_generate import add_arguments as generate_arguments
 from storyboard.cli_generate import run_generate
 from storyboard.core.assets import AssetStore
+from storyboard.core.caches import cache_use, empty_caches
 from storyboard.core.disk_errors import describe
 from storyboard.core.errors import ProjectError
 from storyboard.core.model import FPS_CHOICES, Project
 from storyboard.core.numbering import panel_numbers
-from storyboard.core.persistence import BUNDLE_SUFFIX, PROJECT_FILE, load_project, save_project
+from storyboard.core.ownership import Program, ProjectLock, ProjectLocked
+from storyboard.core.persistence import (
+    BUNDLE_SUFFIX,
+    PROJECT_FILE,
+    LoadedProject,
+    load_project,
+    save_project,
+)
 from storyboard.core.script import ScriptError, load_script
 from storyboard.core.temp_files import remove_stale_temps, stale_temps
 from storyboard.core.timeline import frames_to_seconds, timecode, total_frames
@@ -73,6 +81,12 @@ def build_parser(prog: str = "storyboard") -> argparse.ArgumentParser:
     clean = commands.add_parser("clean-up", help="delete images no panel or candidate uses")
     clean.add_argument("project", type=Path)
     clean.add_argument("--dry-run", action="store_true", help="only list what would go")
+    clean.add_argument(
+        "--caches",
+        action="store_true",
+        help="also empty the identity banks and thumbnails (made again when needed; "
+        "an SDXL character's bank is about 9 GiB)",
+    )
 
     generate = commands.add_parser("generate", help="generate panel images (identity panels first)")
     generate_arguments(generate)
@@ -198,6 +212,22 @@ def cmd_import_storyboarder(args: argparse.Namespace) -> int:
 
 def cmd_clean_up(args: argparse.Namespace) -> int:
     loaded = load_project(args.project, remove_temps=False)
+    lock = _hold_for_clean_up(loaded.path)  # images the editor made but has not saved are
+    try:  # named only by its autosave: never delete under an editor or generate
+        _clean_up(args, loaded)
+    finally:
+        lock.release()
+    return 0
+
+
+def _hold_for_clean_up(bundle: Path) -> ProjectLock:
+    try:
+        return ProjectLock.acquire(bundle, Program.CLEAN_UP)
+    except ProjectLocked as exc:
+        raise ProjectLocked(bundle, exc.holder, "Close it there first, then clean up") from None
+
+
+def _clean_up(args: argparse.Namespace, loaded: LoadedProject) -> None:
     store = AssetStore(loaded.path)
     if args.dry_run:
         doomed = sorted(store.unreferenced(loaded.project))
@@ -210,7 +240,16 @@ def cmd_clean_up(args: argparse.Namespace) -> int:
     sys.stdout.write(f"{verb} {temps.describe()} left by interrupted saves\n")
     for path in temps.failed:
         sys.stderr.write(f"warning: {path}: could not be deleted\n")
-    return 0
+    if args.caches and not args.dry_run:
+        emptied = empty_caches(loaded.path)
+        listed = ", ".join(use.describe() for use in emptied)
+        sys.stdout.write(f"emptied the caches (made again when needed): {listed}\n")
+        if any(use.failed for use in emptied):
+            sys.stderr.write("warning: some cache files could not be deleted (see above)\n")
+        return
+    listed = ", ".join(use.describe() for use in cache_use(loaded.path))
+    hint = "" if args.caches else "; --caches empties them"
+    sys.stdout.write(f"caches (made again when needed): {listed}{hint}\n")
 
 
 def cmd_install_desktop(args: argparse.Namespace) -> int:

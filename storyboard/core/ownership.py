@@ -48,6 +48,7 @@ START_SLACK = 2.0
 class Program(StrEnum):
     EDITOR = "editor"
     GENERATE = "generate"
+    CLEAN_UP = "clean-up"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ class Holder:
 
     def describe(self) -> str:
         """``the editor (process 4242 on studio-pc, since 2026-11-26 10:42)``."""
-        what = "the editor" if self.program == Program.EDITOR else f"main.py {self.program}"
+        what = "the editor" if self.program == Program.EDITOR else f"storyboard {self.program}"
         when = ""
         if self.since is not None:
             local = datetime.fromtimestamp(self.since, UTC).astimezone()

@@ -165,3 +165,54 @@ def test_generate_ignores_a_stale_lock_naming_an_unrelated_live_process(
     # it went past the lock to the next thing it checks; and it gave the project back
     assert capsys.readouterr().err.strip() == "error: no panel numbered 9Z"
     assert not (bundle / "session.lock").exists()
+
+
+def test_clean_up_reports_the_caches_and_empties_them_on_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = save_project(rich_project(), tmp_path / "big.storyboard")
+    banks, thumbs, external = (
+        bundle / "cache" / name for name in ("identity", "thumbs", "external")
+    )
+    for folder in (banks, thumbs, external):
+        folder.mkdir(parents=True)
+    (banks / "mira-0123.safetensors").write_bytes(b"\0" * (3 * 2**20))
+    (thumbs / "abc.png").write_bytes(b"\0" * 2048)
+    (external / "layer.png").write_bytes(b"being painted")  # a paint program may still have it
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "keep.safetensors").write_bytes(b"x")
+    (thumbs / "linked").symlink_to(outside, target_is_directory=True)
+
+    assert main(["clean-up", str(bundle)]) == 0
+    out = capsys.readouterr().out
+    assert "identity banks 3.0 MiB in 1 file(s), thumbnails 2.0 KiB in 1 file(s)" in out
+    assert "--caches empties them" in out and banks.joinpath("mira-0123.safetensors").exists()
+
+    assert main(["clean-up", str(bundle), "--caches"]) == 0
+    assert "emptied the caches" in capsys.readouterr().out
+    assert not list(banks.iterdir()) and [p.name for p in thumbs.iterdir()] == ["linked"]
+    assert (external / "layer.png").exists() and (outside / "keep.safetensors").exists()
+
+
+def test_clean_up_refuses_a_project_open_in_the_editor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The editor's new images are named only by its autosave until it saves: never delete
+    them under it."""
+    from tests.core.test_ownership import hold_in_subprocess
+
+    bundle = save_project(rich_project(), tmp_path / "busy.storyboard")
+    unsaved = bundle / "assets" / ("9" * 64 + ".png")  # no panel names it yet
+    unsaved.parent.mkdir(exist_ok=True)
+    unsaved.write_bytes(b"\x89PNG\r\n\x1a\n")
+    editor = hold_in_subprocess(bundle, "editor")
+    try:
+        assert main(["clean-up", str(bundle)]) == 2
+    finally:
+        editor.kill()
+        editor.wait()
+    assert f"is open in the editor (process {editor.pid} on " in capsys.readouterr().err
+    assert unsaved.exists()
+    assert main(["clean-up", str(bundle)]) == 0  # the editor is gone: its lock is stale
+    assert not unsaved.exists()

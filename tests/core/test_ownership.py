@@ -142,7 +142,7 @@ def test_another_hosts_lock_counts_as_live(bundle: Path) -> None:
 def test_a_holder_in_another_process_until_it_is_killed(bundle: Path) -> None:
     child = hold_in_subprocess(bundle, "generate")
     try:
-        with pytest.raises(ProjectLocked, match=f"main.py generate \\(process {child.pid} "):
+        with pytest.raises(ProjectLocked, match=f"storyboard generate \\(process {child.pid} "):
             ProjectLock.acquire(bundle, Program.EDITOR)
     finally:
         child.kill()
@@ -154,7 +154,7 @@ def test_a_lock_taken_over_meanwhile_stops_the_old_holder(bundle: Path) -> None:
     mine = ProjectLock.acquire(bundle, Program.EDITOR)
     # someone decided we were gone and took it (a lost race, a lock copied from a backup...)
     write_lock(bundle, program="generate", pid=os.getppid(), started=None, since=None, token="z")
-    with pytest.raises(ProjectLocked, match=r"main\.py generate"):
+    with pytest.raises(ProjectLocked, match=r"storyboard generate"):
         mine.check()
     mine.release()
     assert read_holder(bundle).token == "z"  # type: ignore[union-attr]

@@ -180,7 +180,7 @@ def test_generate_owns_the_project_while_it_runs(
 
     monkeypatch.setattr(cli_generate, "save_project", save_while_an_editor_tries)
     assert main(["generate", str(bundle), "--model", tiny, *FAST, "--panels", "2C"]) == 0
-    assert refused and "open in main.py generate" in refused[0]
+    assert refused and "open in storyboard generate" in refused[0]
     assert read_holder(bundle) is None  # given back when done
 
 

@@ -135,9 +135,9 @@ def test_the_editor_is_read_only_while_generate_runs(
         window = open_window(sample_copy)
         assert window.document.read_only
         text = window.read_only_banner.label.text()
-        assert f"open in main.py generate (process {generate.pid} " in text
+        assert f"open in storyboard generate (process {generate.pid} " in text
         assert not window._save_to(None)
-        assert "main.py generate" in errors[-1] and "Wait until it finishes" in errors[-1]
+        assert "storyboard generate" in errors[-1] and "Wait until it finishes" in errors[-1]
     finally:
         generate.kill()  # even killed, generate leaves no lock that keeps the editor out
         generate.wait()
