@@ -24,13 +24,23 @@ without any panel are problems, everything else in Fountain is valid text.
 
 from __future__ import annotations
 
-import bisect
 import logging
 import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from storyboard.core.fountain_markup import (
+    centered,
+    cut,
+    line_of,
+    parenthetical_texts,
+    plain,
+    scene_number,
+    title_key,
+    without_parentheticals,
+)
 from storyboard.core.model import Character, Panel, Project, Scene, Transition, TransitionKind
+from storyboard.core.name_search import NameFinder
 from storyboard.core.script_storydiffusion import split_lines
 from storyboard.core.timeline import seconds_to_frames, suggested_duration
 
@@ -44,17 +54,12 @@ _TITLE_KEYS = frozenset(
     {"title", "credit", "author", "authors", "source", "draft date", "date", "contact"}
     | {"copyright", "notes", "revision", "watermark"}
 )
-_KEY = re.compile(r"([A-Za-z][A-Za-z ]*?)\s*:\s*(.*)")
 _HEADING = re.compile(r"(?:INT\./EXT|INT/EXT|I/E|INT|EXT|EST)[.\s]", re.IGNORECASE)
 _FORCED_HEADING = re.compile(r"\.(?=\w)(.*)")
-_SCENE_NUMBER = re.compile(r"\s*#([^#]*)#\s*$")
 _FADE = re.compile(r"(?:FADE (?:IN|OUT|TO BLACK|TO WHITE)|CUT TO BLACK)[:.]?")
-_CENTERED = re.compile(r">\s*(.*?)\s*<")
 _PAGE_BREAK = re.compile(r"={3,}")
-_EXTENSION = re.compile(r"\(([^)]*)\)")
 _OFF_SCREEN = frozenset({"VO", "OS", "OC", "OFF"})
 _CONTINUED = frozenset({"CONTD", "CONT", "CONTINUED", "CONTINUING"})
-_EMPHASIS = (re.compile(r"(\*{1,3})(?=\S)(.+?)(?<=\S)\1"), re.compile(r"_(?=\S)(.+?)(?<=\S)_"))
 _REMOVED = "\x1f"  # marks where the boneyard or a note was cut out of a line
 
 
@@ -86,31 +91,47 @@ class _Build:
     last_panel: Panel | None = None  # in the whole script: takes a transition
     pending_notes: list[str] = field(default_factory=list)  # for the next scene
     spoken: dict[str, list[str]] = field(default_factory=dict)  # panel id -> spoken lines
-    speakers: dict[str, list[str]] = field(default_factory=dict)  # panel id -> character ids
+    speakers: dict[str, dict[str, None]] = field(default_factory=dict)  # panel id -> ids
+    by_key: dict[str, Character] = field(default_factory=dict)  # casefolded name -> character
+    # Notes and dialogue grow a line at a time: kept as lists, joined once at the end, because
+    # adding to a string copies it and a script may give one panel thousands of lines.
+    notes: dict[str, tuple[Panel | Scene, list[str]]] = field(default_factory=dict)
+    dialogue: dict[str, list[str]] = field(default_factory=dict)  # panel id -> lines
+
+    def add_note(self, target: Panel | Scene, note: str) -> None:
+        self.notes.setdefault(target.id, (target, [target.notes]))[1].append(note)
+
+    def finish_text(self) -> None:
+        for target, parts in self.notes.values():
+            target.notes = _joined(parts)
+        for panel_id, lines in self.dialogue.items():
+            self.project.panels[panel_id].dialogue = "\n".join(lines)
+
+
+def _joined(parts: list[str]) -> str:
+    """``parts`` joined by line breaks as if added one by one to a text that ignores an empty
+    line while it is still empty."""
+    first = next((index for index, part in enumerate(parts) if part), len(parts))
+    return "\n".join(parts[first:])
 
 
 # -- text clean-up -----------------------------------------------------------------------------
 
 
-def _plain(text: str) -> str:
-    """Text without Fountain emphasis markup or its escapes."""
-    for pattern in _EMPHASIS:
-        text = pattern.sub(lambda m: m.group(m.lastindex or 0), text)
-    return text.replace("\\*", "*").replace("\\_", "_")
+def _cut(text: str, opener: str, closer: str, notes: list[tuple[int, str]] | None) -> str:
+    """Cut ``opener ... closer`` out of the text keeping its line breaks; note bodies go to
+    ``notes``."""
 
+    def replace(start: int, end: int) -> str:
+        return _REMOVED + f"\n{_REMOVED}" * text.count("\n", start, end)
 
-def _cut(text: str, pattern: str, notes: list[tuple[int, str]] | None) -> str:
-    """Cut ``pattern`` out of the text keeping its line breaks; note bodies go to ``notes``."""
-
-    breaks = [index for index, char in enumerate(text) if char == "\n"]
-
-    def replace(match: re.Match[str]) -> str:
-        if notes is not None:
-            line = bisect.bisect_left(breaks, match.start()) + 1
-            notes.append((line, " ".join(match.group(1).split())))
-        return _REMOVED + f"\n{_REMOVED}" * match.group(0).count("\n")
-
-    return re.sub(pattern, replace, text, flags=re.DOTALL)
+    result, found = cut(text, opener, closer, replace)
+    if notes is not None and found:
+        breaks = [index for index, char in enumerate(text) if char == "\n"]
+        for start, end in found:
+            body = text[start + len(opener) : end - len(closer)]
+            notes.append((line_of(breaks, start), " ".join(body.split())))
+    return result
 
 
 def _unclosed(text: str, opener: str, closer: str, what: str, problems: Problems) -> str:
@@ -130,10 +151,10 @@ def _clean_lines(text: str, problems: Problems) -> tuple[list[Line], list[tuple[
     line does not split an action paragraph in two.
     """
     text = text.replace(_REMOVED, "")
-    text = _cut(text, r"/\*(.*?)\*/", None)
+    text = _cut(text, "/*", "*/", None)
     text = _unclosed(text, "/*", "*/", "boneyard", problems)
     notes: list[tuple[int, str]] = []
-    text = _cut(text, r"\[\[(.*?)\]\]", notes)
+    text = _cut(text, "[[", "]]", notes)
     text = _unclosed(text, "[[", "]]", "note", problems)
     lines: list[Line] = []
     for number, raw in enumerate(split_lines(text), start=1):
@@ -151,21 +172,21 @@ def _title_page(lines: list[Line]) -> tuple[dict[str, str], list[Line]]:
     start = 0
     while start < len(lines) and not lines[start][1].strip():
         start += 1
-    first = _KEY.fullmatch(lines[start][1]) if start < len(lines) else None
-    if first is None or first.group(1).strip().casefold() not in _TITLE_KEYS:
+    first = title_key(lines[start][1]) if start < len(lines) else None
+    if first is None or first[0].strip().casefold() not in _TITLE_KEYS:
         return {}, lines
     values: dict[str, list[str]] = {}
     key = ""
     index = start
     while index < len(lines) and lines[index][1].strip():
         line = lines[index][1]
-        match = None if line[:1].isspace() else _KEY.fullmatch(line)
+        match = None if line[:1].isspace() else title_key(line)
         if match:
-            key = match.group(1).strip().casefold()
+            key = match[0].strip().casefold()
             values.setdefault(key, [])
-            line = match.group(2)
+            line = match[1]
         if line.strip():
-            values.setdefault(key, []).append(_plain(line.strip()))
+            values.setdefault(key, []).append(plain(line.strip()))
         index += 1
     log.debug("fountain title page keys: %s", sorted(values))
     return {k: " ".join(v) for k, v in values.items()}, lines[index:]
@@ -181,12 +202,12 @@ def _cue(line: str) -> _Cue | None:
         return None
     forced = text.startswith("@")
     text = text.removeprefix("@")
-    name = " ".join(_EXTENSION.sub(" ", text).split())
+    name = " ".join(without_parentheticals(text).split())
     if not name or name.endswith(":") or "(" in name or ")" in name:
         return None
     if not forced and (name != name.upper() or not any(c.isalpha() for c in name)):
         return None
-    extensions = [" ".join(e.split()) for e in _EXTENSION.findall(text)]
+    extensions = [" ".join(e.split()) for e in parenthetical_texts(text)]
     codes = [re.sub(r"[^A-Z]", "", e.upper()) for e in extensions]
     shown = [f"({e})" for e, c in zip(extensions, codes, strict=True) if c not in _CONTINUED]
     display = name if forced else name.title()
@@ -210,7 +231,7 @@ def _dialogue(lines: list[Line], start: int, cue: _Cue) -> tuple[_Element, int]:
     while index < len(lines) and not _is_blank(lines[index][1], in_dialogue=True):
         text = lines[index][1].strip().removeprefix("~").strip()
         if text:
-            parts.append(_plain(text))
+            parts.append(plain(text))
         index += 1
     element = _Element("dialogue", lines[start][0], lines[index - 1][0], " ".join(parts), cue)
     return element, index
@@ -221,13 +242,13 @@ def _special(text: str) -> _Element | None:
     if _PAGE_BREAK.fullmatch(text):
         return _Element("section", 0, 0, "")  # an empty section: nothing to keep
     if text.startswith("#"):
-        return _Element("section", 0, 0, _plain(text.lstrip("#").strip()))
+        return _Element("section", 0, 0, plain(text.lstrip("#").strip()))
     if text.startswith("="):
-        return _Element("synopsis", 0, 0, _plain(text.lstrip("=").strip()))
-    if centered := _CENTERED.fullmatch(text):
-        return _Element("action", 0, 0, _plain(centered.group(1)))
+        return _Element("synopsis", 0, 0, plain(text.lstrip("=").strip()))
+    if (middle := centered(text)) is not None:
+        return _Element("action", 0, 0, plain(middle))
     if text.startswith(">"):
-        return _Element("transition", 0, 0, _plain(text[1:].strip()))
+        return _Element("transition", 0, 0, plain(text[1:].strip()))
     return None
 
 
@@ -250,7 +271,7 @@ def _action(lines: list[Line], start: int) -> tuple[_Element, int]:
         text = lines[index][1].strip()
         if index > start and _special(text):
             break
-        parts.append(_plain(text.removeprefix("!").removeprefix("~").strip()))
+        parts.append(plain(text.removeprefix("!").removeprefix("~").strip()))
         index += 1
     return _Element("action", lines[start][0], lines[index - 1][0], "\n".join(parts)), index
 
@@ -287,9 +308,9 @@ def _elements(lines: list[Line]) -> list[_Element]:
 
 
 def _start_scene(build: _Build, title: str) -> Scene:
-    number = _SCENE_NUMBER.search(title)
-    scene = Scene(title=_plain(_SCENE_NUMBER.sub("", title)).strip() or "Untitled scene")
-    notes = [*build.pending_notes, *([f"Scene number {number.group(1)}"] if number else [])]
+    title, number = scene_number(title)
+    scene = Scene(title=plain(title).strip() or "Untitled scene")
+    notes = [*build.pending_notes, *([f"Scene number {number}"] if number is not None else [])]
     scene.notes = "\n".join(notes)
     build.pending_notes.clear()
     build.project.scenes[scene.id] = scene
@@ -303,19 +324,19 @@ def _new_panel(build: _Build, action: str) -> Panel:
     panel = Panel(action=action, prompt=" ".join(action.split()))
     build.project.panels[panel.id] = panel
     scene.panel_ids.append(panel.id)
-    build.spoken[panel.id], build.speakers[panel.id] = [], []
+    build.spoken[panel.id], build.speakers[panel.id] = [], {}
     build.open_panel = build.last_panel = panel
     return panel
 
 
 def _character(build: _Build, cue: _Cue) -> Character:
     project = build.project
-    for character in project.characters.values():
-        if character.name.casefold() == cue.key:
-            return character
+    if (character := build.by_key.get(cue.key)) is not None:
+        return character
     character = Character(name=cue.name)
     project.characters[character.id] = character
     project.character_ids.append(character.id)
+    build.by_key.setdefault(character.name.casefold(), character)
     return character
 
 
@@ -325,10 +346,10 @@ def _add_dialogue(build: _Build, element: _Element) -> None:
     panel = build.open_panel or _new_panel(build, "")
     character = _character(build, element.cue)
     line = f"{element.cue.label}: {element.text}".rstrip()
-    panel.dialogue = f"{panel.dialogue}\n{line}" if panel.dialogue else line
-    build.spoken[panel.id].append(_EXTENSION.sub(" ", element.text))
-    if element.cue.on_screen and character.id not in build.speakers[panel.id]:
-        build.speakers[panel.id].append(character.id)
+    build.dialogue.setdefault(panel.id, []).append(line)
+    build.spoken[panel.id].append(without_parentheticals(element.text))
+    if element.cue.on_screen:
+        build.speakers[panel.id].setdefault(character.id)
 
 
 def _transition_kind(text: str) -> TransitionKind:
@@ -353,7 +374,7 @@ def _add_note(build: _Build, note: str) -> None:
     if target is None:
         build.pending_notes.append(note)
     else:
-        target.notes = f"{target.notes}\n{note}" if target.notes else note
+        build.add_note(target, note)
 
 
 def _add_transition(build: _Build, text: str) -> None:
@@ -364,7 +385,7 @@ def _add_transition(build: _Build, text: str) -> None:
     kind = _transition_kind(text)
     frames = 0 if kind is TransitionKind.CUT else seconds_to_frames(0.5, build.fps)
     panel.transition = Transition(kind=kind, frames=frames)
-    panel.notes = f"{panel.notes}\nTransition: {text}" if panel.notes else f"Transition: {text}"
+    build.add_note(panel, f"Transition: {text}")
     build.open_panel = None
 
 
@@ -383,30 +404,26 @@ def _apply(build: _Build, element: _Element) -> None:
         if build.scene is None:
             build.pending_notes.append(element.text)
         else:
-            scene = build.scene
-            scene.notes = f"{scene.notes}\n{element.text}" if scene.notes else element.text
+            build.add_note(build.scene, element.text)
 
 
-def _mentions(text: str, characters: list[Character]) -> list[str]:
-    """Ids of the characters whose name (as written or in capitals) appears in the text."""
-    found: list[tuple[int, str]] = []
-    for character in characters:
-        forms = {character.name, character.name.upper()}
-        pattern = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
-        match = re.search(rf"(?<!\w)(?:{pattern})(?!\w)", text)
-        if match:
-            found.append((match.start(), character.id))
-    return [cid for _, cid in sorted(found)]
+def _mentions(text: str, finder: NameFinder) -> list[str]:
+    """Ids of the characters whose name (as written or in capitals) appears in the text, in
+    the order of their first mention."""
+    found = finder.first_mentions(text)
+    return sorted(found, key=lambda cid: (found[cid], cid))
 
 
 def _finish_panels(build: _Build) -> None:
     """Characters and durations, once every cue of the script is known."""
     characters = build.project.ordered_characters()
     names = {c.id: c.name for c in characters}
+    finder = NameFinder((form, c.id) for c in characters for form in {c.name, c.name.upper()})
     for panel in build.project.panels.values():
         speakers = build.speakers[panel.id]
-        ids = _mentions(panel.action, characters)
-        panel.character_ids = ids + [cid for cid in speakers if cid not in ids]
+        ids = _mentions(panel.action, finder)
+        mentioned = set(ids)
+        panel.character_ids = ids + [cid for cid in speakers if cid not in mentioned]
         if not panel.prompt and speakers:
             panel.prompt = " and ".join(names[cid] for cid in speakers) + " speaking"
         panel.duration = suggested_duration(" ".join(build.spoken[panel.id]), build.fps)
@@ -419,19 +436,20 @@ def parse_fountain(text: str, fps: float) -> tuple[Project, Problems]:
     title_page, body = _title_page(lines)
     build = _Build(fps=fps)
     build.project.settings.title = title_page.get("title", "")
-    pending = list(notes)
+    next_note = 0
     for element in _elements(body):
-        while pending and pending[0][0] < element.first:
-            _add_note(build, pending.pop(0)[1])
+        while next_note < len(notes) and notes[next_note][0] < element.first:
+            _add_note(build, notes[next_note][1])
+            next_note += 1
         _apply(build, element)
-        while pending and pending[0][0] <= element.last:
-            _add_note(build, pending.pop(0)[1])
-    for _, note in pending:
+        while next_note < len(notes) and notes[next_note][0] <= element.last:
+            _add_note(build, notes[next_note][1])
+            next_note += 1
+    for _, note in notes[next_note:]:
         _add_note(build, note)
     if build.pending_notes and build.scene is not None:
-        notes_left = "\n".join(build.pending_notes)
-        scene = build.scene
-        scene.notes = f"{scene.notes}\n{notes_left}" if scene.notes else notes_left
+        build.add_note(build.scene, "\n".join(build.pending_notes))
+    build.finish_text()
     _finish_panels(build)
     if not build.project.panels:
         problems.append((1, "expected at least one action paragraph or line of dialogue"))

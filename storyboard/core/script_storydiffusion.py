@@ -35,8 +35,8 @@ from storyboard.core.timeline import suggested_duration
 Problems = list[tuple[int, str]]
 
 _TAG = re.compile(r"\[([^\[\]\n]*)\]")
-_DEFINITION = re.compile(r"\s*\[([^\[\]\n]+)\]\s*(\S.*?)\s*")
 _NO_CHARACTER = "nc"
+_LISTED_NAMES = 10  # an unknown name's message lists this many known ones, not thousands
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +56,22 @@ def _is_heading(line: str) -> bool:
 
 
 def _definition(number: int, line: str) -> _Definition | None:
-    """``[Name] description`` when the line has exactly that shape, else None."""
-    match = _DEFINITION.fullmatch(line)
-    if match is None or "#" in line or _TAG.search(match.group(2)):
+    """``[Name] description`` when the line has exactly that shape, else None.
+
+    Read by hand rather than with ``\\s*\\[([^\\[\\]\\n]+)\\]\\s*(\\S.*?)\\s*``, which took
+    quadratic time on a description with a long run of spaces.
+    """
+    text = line.strip()
+    close = text.find("]")
+    if not text.startswith("[") or close < 2 or "#" in line or "\n" in line:
         return None
-    name = " ".join(match.group(1).split())
+    name, description = text[1:close], text[close + 1 :].lstrip()
+    if "[" in name or not description or _TAG.search(description):
+        return None
+    name = " ".join(name.split())
     if not name or name.casefold() == _NO_CHARACTER:
         return None
-    return _Definition(number, name, match.group(2))
+    return _Definition(number, name, description)
 
 
 def _character_block(lines: list[str]) -> tuple[list[_Definition], int]:
@@ -84,8 +92,12 @@ def _character_block(lines: list[str]) -> tuple[list[_Definition], int]:
     return definitions, end
 
 
-def _add_characters(project: Project, definitions: list[_Definition], problems: Problems) -> None:
+def _add_characters(
+    project: Project, definitions: list[_Definition], problems: Problems
+) -> dict[str, Character]:
+    """The defined characters, by casefolded name."""
     first_line: dict[str, int] = {}
+    by_name: dict[str, Character] = {}
     for definition in definitions:
         key = definition.name.casefold()
         if key in first_line:
@@ -101,10 +113,17 @@ def _add_characters(project: Project, definitions: list[_Definition], problems: 
         character = Character(name=definition.name, description=definition.description)
         project.characters[character.id] = character
         project.character_ids.append(character.id)
+        by_name[key] = character
+    return by_name
 
 
-def _unknown_name_message(name: str, project: Project) -> str:
-    known = ", ".join(f"[{c.name}]" for c in project.ordered_characters())
+def _known_names(project: Project) -> str:
+    names = [f"[{c.name}]" for c in project.ordered_characters()]
+    more = len(names) - _LISTED_NAMES
+    return ", ".join(names[:_LISTED_NAMES]) + (f", … ({more} more)" if more > 0 else "")
+
+
+def _unknown_name_message(name: str, known: str) -> str:
     if known:
         return f"unknown character [{name}]; expected one of {known} or [NC]"
     return (
@@ -113,9 +132,20 @@ def _unknown_name_message(name: str, project: Project) -> str:
     )
 
 
-def _characters_in(prompt: str, number: int, project: Project, problems: Problems) -> list[str]:
+@dataclass(slots=True)
+class _Cast:
+    """The defined characters, looked up by name once per tag (not by a scan of them all)."""
+
+    by_name: dict[str, Character]
+    known: str  # the names an unknown one is told apart from, for its message
+
+    def named(self, name: str) -> Character | None:
+        return self.by_name.get(name.casefold())
+
+
+def _characters_in(prompt: str, number: int, cast: _Cast, problems: Problems) -> list[str]:
     """The ids of the characters tagged in a prompt; problems for unknown or clashing tags."""
-    ids: list[str] = []
+    ids: dict[str, None] = {}
     no_character = False
     for match in _TAG.finditer(prompt):
         name = " ".join(match.group(1).split())
@@ -123,35 +153,35 @@ def _characters_in(prompt: str, number: int, project: Project, problems: Problem
             problems.append((number, "empty []; expected a character name or NC inside"))
         elif name.casefold() == _NO_CHARACTER:
             no_character = True
-        elif (character := project.character_named(name)) is None:
-            problems.append((number, _unknown_name_message(name, project)))
-        elif character.id not in ids:
-            ids.append(character.id)
+        elif (character := cast.named(name)) is None:
+            problems.append((number, _unknown_name_message(name, cast.known)))
+        else:
+            ids.setdefault(character.id)
     if no_character and ids:
         problems.append((number, "[NC] means no character, but the line also names one"))
-    return ids
+    return list(ids)
 
 
-def _plain_caption(caption: str, project: Project) -> str:
+def _plain_caption(caption: str, cast: _Cast) -> str:
     """``[Bob] waves`` -> ``Bob waves`` for known names; other brackets are left alone."""
 
     def name(match: re.Match[str]) -> str:
-        character = project.character_named(" ".join(match.group(1).split()))
+        character = cast.named(" ".join(match.group(1).split()))
         return character.name if character else match.group(0)
 
     return _TAG.sub(name, caption).strip()
 
 
-def _panel(number: int, line: str, project: Project, fps: float, problems: Problems) -> Panel:
+def _panel(number: int, line: str, cast: _Cast, fps: float, problems: Problems) -> Panel:
     prompt, _, caption = line.partition("#")
-    ids = _characters_in(prompt, number, project, problems)
+    ids = _characters_in(prompt, number, cast, problems)
     prompt = re.sub(r"\[\s*NC\s*\]", " ", prompt, flags=re.IGNORECASE)
     prompt = " ".join(prompt.split())
     if not prompt:
         problems.append(
             (number, "expected a prompt describing the panel (use '## Title' for a scene heading)")
         )
-    dialogue = _plain_caption(caption, project)
+    dialogue = _plain_caption(caption, cast)
     return Panel(
         prompt=prompt,
         character_ids=ids,
@@ -174,7 +204,8 @@ def parse_storydiffusion(text: str, fps: float) -> tuple[Project, Problems]:
     problems: Problems = []
     lines = split_lines(text)
     definitions, first = _character_block(lines)
-    _add_characters(project, definitions, problems)
+    by_name = _add_characters(project, definitions, problems)
+    cast = _Cast(by_name, _known_names(project))
     scene: Scene | None = None
     for index in range(first, len(lines)):
         number, line = index + 1, lines[index]
@@ -184,7 +215,7 @@ def parse_storydiffusion(text: str, fps: float) -> tuple[Project, Problems]:
             scene = _add_scene(project, line.strip().lstrip("#").strip())
         else:
             scene = scene or _add_scene(project, "")
-            panel = _panel(number, line, project, fps, problems)
+            panel = _panel(number, line, cast, fps, problems)
             project.panels[panel.id] = panel
             scene.panel_ids.append(panel.id)
     if not project.panels:
