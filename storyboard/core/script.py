@@ -42,6 +42,7 @@ from typing import Literal
 from storyboard.core.model import Project
 from storyboard.core.script_fountain import parse_fountain
 from storyboard.core.script_storydiffusion import parse_storydiffusion, split_lines
+from storyboard.core.text_repair import repair_surrogates
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,8 @@ def _parse(
     _check_fps(fps)
     if kind not in ("auto", "storydiffusion", "fountain"):
         raise ValueError(f"unknown script kind {kind!r}")
-    text = text.removeprefix("\ufeff")
+    # half an emoji pasted in would block saving
+    text = str(repair_surrogates(text.removeprefix("\ufeff"))[0])
     chosen: ScriptKind = detect_kind(text) if kind == "auto" else kind
     parse = parse_fountain if chosen == "fountain" else parse_storydiffusion
     project, found = parse(text, fps)
@@ -172,6 +174,27 @@ def _parse(
     return ScriptResult(project=project, problems=problems, kind=chosen)
 
 
+def read_script(path: Path) -> str:
+    """A script file's text (UTF-8, a BOM is fine); :class:`ScriptError` naming the path when
+    it cannot be read or decoded."""
+    path = Path(path)
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        problem = ScriptProblem(0, f"cannot read the script {path}: {exc.strerror or exc}")
+        raise ScriptError([problem], path) from exc
+    except UnicodeDecodeError as exc:
+        problem = ScriptProblem(
+            0, f"the script {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        )
+        raise ScriptError([problem], path) from exc
+
+
+def kind_for_file(path: Path) -> Literal["auto", "fountain"]:
+    """``.fountain`` and ``.spmd`` files are Fountain; others are told apart by their content."""
+    return "fountain" if Path(path).suffix.lower() in FOUNTAIN_SUFFIXES else "auto"
+
+
 def load_script(
     path: Path,
     *,
@@ -186,16 +209,7 @@ def load_script(
     or decoded raises :class:`ScriptError` naming the path.
     """
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        problem = ScriptProblem(0, f"cannot read the script {path}: {exc.strerror or exc}")
-        raise ScriptError([problem], path) from exc
-    except UnicodeDecodeError as exc:
-        problem = ScriptProblem(
-            0, f"the script {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
-        )
-        raise ScriptError([problem], path) from exc
-    if kind == "auto" and path.suffix.lower() in FOUNTAIN_SUFFIXES:
-        kind = "fountain"
+    text = read_script(path)
+    if kind == "auto":
+        kind = kind_for_file(path)
     return _parse(text, kind=kind, fps=fps, title=title, fallback_title=path.stem or DEFAULT_TITLE)

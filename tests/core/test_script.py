@@ -294,3 +294,12 @@ def test_bad_arguments_are_programming_errors() -> None:
         parse_script("[NC] x", fps=0)
     with pytest.raises(ValueError, match="kind"):
         parse_script("[NC] x", kind="markdown")  # type: ignore[arg-type]
+
+
+def test_a_lone_surrogate_in_a_script_is_repaired() -> None:
+    """Half an emoji pasted into the script dialog would make the project impossible to save."""
+    result = parse_script("[Ann] a painter\n\n[Ann] paints \ud83d #ANN: done \udc00")
+    (panel,) = result.project.ordered_panels()
+    assert panel.prompt == "[Ann] paints \ufffd"
+    assert panel.dialogue == "ANN: done \ufffd"
+    panel.prompt.encode("utf-8")  # what saving does

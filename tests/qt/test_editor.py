@@ -254,7 +254,8 @@ def test_closing_with_unsaved_changes_asks(
 def test_story_script_dialog_builds_a_project(app: QApplication, qtbot: QtBot) -> None:
     dialog = ScriptDialog()
     qtbot.addWidget(dialog)
-    dialog.set_text(STORY)
+    with qtbot.waitSignal(dialog.parsed):  # parsed on a worker thread
+        dialog.set_text(STORY)
     assert dialog.tree.topLevelItemCount() == 3
     assert dialog.tree.topLevelItem(0).childCount() == 4  # type: ignore[union-attr]
     assert dialog.problems.count() == 0
@@ -262,7 +263,8 @@ def test_story_script_dialog_builds_a_project(app: QApplication, qtbot: QtBot) -
     project = dialog.project()
     assert project is not None and len(project.panels) == 12
 
-    dialog.set_text("[Ann] a painter\n\n[Ann] paints\n[Bob] watches\n")
+    with qtbot.waitSignal(dialog.parsed):
+        dialog.set_text("[Ann] a painter\n\n[Ann] paints\n[Bob] watches\n")
     assert dialog.problems.count() == 1
     assert dialog.problems.item(0).text().startswith("line 4:")
     assert not dialog.create_button.isEnabled()

@@ -1,0 +1,117 @@
+"""The story script dialog parses on a worker thread: a long script never freezes the editor,
+and what it shows (and creates) is always the result of the text on screen."""
+
+from __future__ import annotations
+
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from storyboard.core.script import parse_script
+from storyboard.qt.widgets.script_dialog import ScriptDialog
+from tests.qt.conftest import ROOT
+
+STORY = (ROOT / "resources" / "scripts" / "lighthouse.txt").read_text()
+
+
+def long_script(speeches: int = 30_000) -> str:
+    """A screenplay of one panel with many speeches: slow to parse, quick to show."""
+    speech = "".join(f"\nNAME{i}\nHello there.\n" for i in range(speeches))
+    return f"Title: Talk\n\nINT. ROOM\n\nAction.\n{speech}"
+
+
+def dialog_for(qtbot: QtBot) -> ScriptDialog:
+    dialog = ScriptDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+@pytest.mark.slow
+def test_parsing_a_long_script_leaves_the_editor_responsive(
+    app: QApplication, qtbot: QtBot
+) -> None:
+    script = long_script()
+    start = time.perf_counter()
+    parse_script(script)
+    parse_seconds = time.perf_counter() - start
+    dialog = dialog_for(qtbot)
+
+    start = time.perf_counter()
+    dialog.set_text(script)
+    blocked = time.perf_counter() - start
+    # Showing the text takes its time, but the window did not wait for the parse ...
+    assert blocked < parse_seconds / 2, (blocked, parse_seconds)
+    ticks = [time.perf_counter()]
+    timer = QTimer(interval=10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    with qtbot.waitSignal(dialog.parsed, timeout=120_000):
+        pass
+    timer.stop()
+
+    # ... and kept handling events while it ran.
+    longest_gap = max(later - earlier for earlier, later in pairwise(ticks))
+    # (a gap is a garbage collection on either thread, or painting; never the whole parse)
+    assert len(ticks) > 3 and longest_gap < parse_seconds / 2, (longest_gap, parse_seconds)
+    assert dialog.tree.topLevelItemCount() == 1
+    assert "1 panels" in dialog.summary.text()
+    assert "and 29990 more" in dialog.summary.text()  # not 30,000 names in one label
+
+
+def test_a_new_text_supersedes_the_parse_still_running(app: QApplication, qtbot: QtBot) -> None:
+    dialog = dialog_for(qtbot)
+    dialog.set_text(long_script())
+    with qtbot.waitSignal(dialog.parsed, timeout=120_000):
+        dialog.set_text(STORY)
+    assert dialog.tree.topLevelItemCount() == 3  # the story, not the long screenplay
+    dialog.wait()  # the long parse finishes, and its result arrives late ...
+    app.processEvents()
+    assert dialog.tree.topLevelItemCount() == 3  # ... and is dropped
+    project = dialog.project()
+    assert project is not None and len(project.panels) == 12
+    assert dialog.create_button.isEnabled()
+
+
+def test_typing_disables_create_until_the_new_text_is_parsed(
+    app: QApplication, qtbot: QtBot
+) -> None:
+    dialog = dialog_for(qtbot)
+    with qtbot.waitSignal(dialog.parsed):
+        dialog.set_text(STORY)
+    assert dialog.create_button.isEnabled()
+    with qtbot.waitSignal(dialog.parsed, timeout=10_000):
+        dialog.editor.moveCursor(dialog.editor.textCursor().MoveOperation.End)
+        qtbot.keyClicks(dialog.editor, "[Nobody] waves")
+        assert not dialog.create_button.isEnabled()  # the result shown is of the old text
+        assert dialog.project() is None
+    assert dialog.problems.count() == 1  # [Nobody] is not a character of the story
+    assert not dialog.create_button.isEnabled()
+
+
+def test_opening_a_script_file_shows_its_kind(
+    app: QApplication, qtbot: QtBot, tmp_path: Path
+) -> None:
+    dialog = dialog_for(qtbot)
+    story = tmp_path / "story.txt"
+    story.write_text(STORY, encoding="utf-8")
+    with qtbot.waitSignal(dialog.parsed):
+        dialog.load_file(story)
+    assert dialog.kind.currentText() == "StoryDiffusion"
+    assert dialog.tree.topLevelItemCount() == 3
+
+    screenplay = tmp_path / "plain.fountain"
+    screenplay.write_text("A man walks.\n", encoding="utf-8")
+    with qtbot.waitSignal(dialog.parsed):
+        dialog.load_file(screenplay)
+    assert dialog.kind.currentText() == "Fountain"
+
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(b"\xff\xfe[Bob] a man")
+    dialog.load_file(broken)
+    assert "not UTF-8" in dialog.problems.item(0).text()
