@@ -122,22 +122,49 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+@functools.cache
+def _holds_dataclass(annotation: Any) -> bool:
+    """Whether a value of this type can hold a dataclass, where an unknown key could hide."""
+    if dataclasses.is_dataclass(annotation):
+        return True
+    return any(_holds_dataclass(arg) for arg in typing.get_args(annotation))
+
+
+@functools.cache
+def _walk_plan(annotation: Any) -> tuple[str, Any]:
+    """How to look for unknown keys in a value of this type, worked out once per type: a large
+    project has a hundred thousand values to look at, and only those that can hold a
+    dataclass (not lists of ids, not text) need a look."""
+    if dataclasses.is_dataclass(annotation):
+        hints = _hints(annotation)  # type: ignore[arg-type]
+        fields = tuple((key, hint) for key, hint in hints.items() if _holds_dataclass(hint))
+        return "dataclass", (hints, fields)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is dict and _holds_dataclass(args[1]):
+        return "dict", args[1]
+    if origin is list and _holds_dataclass(args[0]):
+        return "list", args[0]
+    if args and origin is not None and origin not in (dict, list):  # X | None
+        return "union", tuple(arg for arg in args if _holds_dataclass(arg))
+    return "leaf", None
+
+
 def _unknown_keys(value: Any, annotation: Any, path: str) -> list[str]:
     """Paths of keys the current format does not know (kept out of the way, reported)."""
-    if dataclasses.is_dataclass(annotation) and isinstance(value, dict):
-        hints = _hints(annotation)  # type: ignore[arg-type]
+    kind, plan = _walk_plan(annotation)
+    if kind == "dataclass" and isinstance(value, dict):
+        hints, fields = plan
         found = [f"{path}.{k}".lstrip(".") for k in value if k not in hints]
-        for key, hint in hints.items():
+        for key, hint in fields:
             if key in value:
                 found += _unknown_keys(value[key], hint, f"{path}.{key}")
         return found
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is dict and isinstance(value, dict):
-        return [k for key, v in value.items() for k in _unknown_keys(v, args[1], f"{path}.{key}")]
-    if origin is list and isinstance(value, list):
-        return [k for i, v in enumerate(value) for k in _unknown_keys(v, args[0], f"{path}[{i}]")]
-    if args and origin is not None and origin not in (dict, list):  # X | None
-        return [k for arg in args for k in _unknown_keys(value, arg, path)]
+    if kind == "dict" and isinstance(value, dict):
+        return [k for key, v in value.items() for k in _unknown_keys(v, plan, f"{path}.{key}")]
+    if kind == "list" and isinstance(value, list):
+        return [k for i, v in enumerate(value) for k in _unknown_keys(v, plan, f"{path}[{i}]")]
+    if kind == "union":
+        return [k for arg in plan for k in _unknown_keys(value, arg, path)]
     return []
 
 
@@ -145,7 +172,8 @@ def _dedupe(order: list[str], known: dict[str, Any], what: str, warnings: list[s
     kept = [i for i in dict.fromkeys(order) if i in known]
     if len(kept) != len(order):
         warnings.append(f"removed {len(order) - len(kept)} dangling or repeated {what} id(s)")
-    extra = [i for i in known if i not in set(kept)]
+    listed = set(kept)  # once: a set per element made opening quadratic in the scene count
+    extra = [i for i in known if i not in listed]
     if extra:
         warnings.append(f"{len(extra)} {what}(s) missing from the order were put at the end")
     return kept + extra

@@ -12,9 +12,7 @@ compared with the regexes on short generated text, where the regexes are still f
 from __future__ import annotations
 
 import re
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -24,49 +22,14 @@ from bench.parser_speed import PARSERS, cpu_seconds, make_input, ms_per_kb
 from storyboard.core import fountain_markup
 from storyboard.core.name_search import NameFinder
 from storyboard.core.script import parse_script
+from tests import linear_time
+from tests.linear_time import GROWTH_LIMIT
 
 SMALL_KB, LARGE_KB = 4, 32
-GROWTH_LIMIT = 3.0  # linear is ~1; quadratic is ~8 for 8 times the input
-SMALL_BUDGET = 20.0  # CPU seconds for the small runs: 4 KB take milliseconds
-
-
-class TooSlow(Exception):
-    pass
-
-
-@contextmanager
-def cpu_budget(seconds: float) -> Iterator[None]:
-    """Stop the code inside after ``seconds`` of CPU time (a regex checks for signals too)."""
-    if not hasattr(signal, "setitimer"):  # Windows: no timer, the ratio check still runs
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise TooSlow
-
-    previous = signal.signal(signal.SIGVTALRM, stop)
-    signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-        signal.signal(signal.SIGVTALRM, previous)
 
 
 def growth(measure: Callable[[float], float]) -> float:
-    """ms/KB at LARGE_KB over ms/KB at SMALL_KB, where ``measure(kb)`` gives ms/KB."""
-    try:
-        with cpu_budget(SMALL_BUDGET):
-            small = measure(SMALL_KB)
-    except TooSlow:
-        return float("inf")  # a few KB of script took most of a minute: not linear
-    budget = GROWTH_LIMIT * small * LARGE_KB / 1000 + 0.25  # seconds for one large run
-    try:
-        with cpu_budget(budget * 3):  # three runs, the best one counts
-            large = measure(LARGE_KB)
-    except TooSlow:
-        return float("inf")
-    return large / small
+    return linear_time.growth(measure, SMALL_KB, LARGE_KB)
 
 
 CASES = [(parser, kind) for parser, (_, kinds) in PARSERS.items() for kind in kinds]
