@@ -257,7 +257,7 @@ def _flatten(board: dict[str, Any], images: Path, say: Say) -> bytes | None:
         files = [poster]
     from PIL import Image  # Pillow is only needed for imports
 
-    layers = _open_layers(files, say)
+    layers = _open_layers(files, images.parent.resolve(), say)
     if layers is None:
         return None
     canvas = Image.new("RGBA", layers[0].size, "white")
@@ -268,8 +268,9 @@ def _flatten(board: dict[str, Any], images: Path, say: Say) -> bytes | None:
     return out.getvalue()
 
 
-def _open_layers(files: list[Path], say: Say) -> list[Any] | None:
-    """The layer images as RGBA, or None (with a warning) when one is unreadable or too large.
+def _open_layers(files: list[Path], folder: Path, say: Say) -> list[Any] | None:
+    """The layer images as RGBA, or None (with a warning) when one is unreadable, too large or
+    a link to a file outside the Storyboarder ``folder``.
 
     The size in an image's header is checked before its pixels are decoded, so a small file
     claiming billions of pixels (a decompression bomb) costs nothing.
@@ -278,6 +279,9 @@ def _open_layers(files: list[Path], say: Say) -> list[Any] | None:
 
     layers = []
     for file in files:
+        if not file.resolve().is_relative_to(folder):
+            say(f"{file.name} links to a file outside the Storyboarder folder; not read")
+            return None
         try:
             with python_warnings.catch_warnings():
                 python_warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -155,3 +155,18 @@ def test_a_storyboarder_file_with_a_broken_name_gets_a_repaired_title(tmp_path: 
     assert [s.title for s in project.ordered_scenes()] == ["sc\ufffdne"]
     assert project.settings.title == "sc\ufffdne"
     save_project(project, tmp_path / "saved.storyboard")
+
+
+def test_an_image_linking_outside_the_storyboarder_folder_is_not_read(tmp_path: Path) -> None:
+    """A board image may be a symbolic link (an archive can hold one): what it points at
+    outside the Storyboarder folder stays out of the project."""
+    secret = tmp_path / "elsewhere" / "private.png"
+    secret.parent.mkdir()
+    Image.new("RGB", (16, 9), (255, 0, 0)).save(secret)
+    file = write(tmp_path / "board", boards('{"url": "b.png"}'))
+    (tmp_path / "board" / "images" / "b.png").symlink_to(secret)
+    project, warnings = import_storyboarder(file, AssetStore(tmp_path / "out.storyboard"))
+    (panel,) = project.ordered_panels()
+    assert panel.image is None
+    assert not list((tmp_path / "out.storyboard").rglob("*.png"))
+    assert any("board 1" in w and "outside the Storyboarder folder" in w for w in warnings)
