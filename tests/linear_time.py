@@ -1,10 +1,12 @@
 """Checking that work grows linearly with its input, without a wall-clock limit.
 
-A measure gives CPU ms per unit of input at a size; :func:`growth` compares the time per unit at a
-small and at a large size (8 times as large by default). Linear work keeps its time per unit (a
-ratio near 1); quadratic work takes about 8 times as long per unit. The large run may only spend
-its share of the budget that ratio allows; one that overruns is stopped there (by a CPU timer,
-which also interrupts a regex), so slow old code fails in seconds instead of running for hours.
+A measure gives CPU ms per unit of input at a size; :func:`growth` compares the time per unit at
+a small and at a large size (8 times as large by default). Linear work keeps its time per unit
+(a ratio near 1); quadratic work takes about 8 times as long per unit. The large run may only
+spend its share of the budget that ratio allows; one that overruns is stopped there (by a CPU
+timer, which also interrupts a regex), so slow old code fails in seconds instead of running for
+hours. Measure with ``time.thread_time``: while that timer is armed, Linux updates the process's
+CPU clock (``time.process_time``) only at scheduler ticks.
 """
 
 from __future__ import annotations
