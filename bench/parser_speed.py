@@ -149,7 +149,6 @@ def cpu_seconds(action: Callable[[], object], repeats: int = 3, at_least: float 
     """
     best = float("inf")
     for _ in range(repeats):
-        gc.collect()
         gc.disable()
         try:
             calls, start = 0, time.thread_time()

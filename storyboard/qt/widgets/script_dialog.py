@@ -198,7 +198,7 @@ class ScriptDialog(QDialog):
         self._pool.start(_Parse(self._generation, text, kind, self.fps, self._signals))
 
     def wait(self) -> None:
-        """Block until the worker is idle (tests, and a dialog being torn down)."""
+        """Block until the worker is idle (for tests)."""
         self._pool.waitForDone()
 
     def _show(self, generation: int, result: ScriptResult | None, error: str) -> None:
