@@ -41,7 +41,12 @@ from storyboard.qt.main_window import MainWindow
 from storyboard.qt.widgets.script_dialog import ScriptDialog
 app = application()
 text = Path(sys.argv[1]).read_text()
-ScriptDialog.exec = lambda dialog: (dialog.set_text(text), 1)[1]  # the artist clicks Create
+def create(dialog):  # the artist waits for the script to be read, then clicks Create
+    dialog.set_text(text)
+    dialog.wait()
+    app.processEvents()
+    return 1
+ScriptDialog.exec = create
 window = MainWindow(AppSettings())
 window.show()
 window.new_from_script()
