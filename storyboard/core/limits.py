@@ -106,56 +106,26 @@ def out_of_range(error: Any) -> str | None:
 _BOX_KEYS = frozenset({"x", "y", "w", "h"})
 
 
-def repair_boxes(data: Any) -> list[str]:
-    """Turn boxes drawn right to left or bottom to top the right way round, in the raw JSON.
+def box_needs_repair(box: dict[str, Any]) -> bool:
+    """A box of the raw JSON drawn right to left, bottom to top, or with no size.
 
     The canvas of earlier versions stored a box dragged up or to the left with a negative width
-    or height, and one clicked without a drag with none: those projects must still open, so such
-    a box (any object holding exactly ``x, y, w, h`` numbers: the only rectangles in a project)
-    keeps its place and gets a usable size, with a warning naming its JSON path. Runs before
-    the type check, which would refuse the sizes; iterative, so deep nesting costs no stack.
+    or height, and one clicked without a drag with none: those projects must still open, so
+    the loader turns such boxes round (:func:`turn_box_round`) before the type check, which
+    would refuse the sizes. Other hostile sizes (NaN, huge) are still refused there.
     """
-    warnings: list[str] = []
-    # (where, value) with ``where`` a chain (parent's where, key): only a repair spells it out,
-    # and only containers are visited, so a 100,000-panel file costs a walk and no strings
-    stack: list[tuple[Any, Any]] = [(None, data)]
-    while stack:
-        where, value = stack.pop()
-        if isinstance(value, dict):
-            if value.keys() == _BOX_KEYS and _box_needs_repair(value):
-                warnings.append(f"{_spelt(where) or 'box'}: {_fix_box(value)}")
-                continue
-            items: Any = value.items()
-        elif isinstance(value, list):
-            items = enumerate(value)
-        else:
-            continue
-        stack.extend(((where, key), item) for key, item in items if isinstance(item, dict | list))
-    return warnings
-
-
-def _spelt(where: Any) -> str:
-    """``pages.pg1.frames.0.crop``, as the loader's other messages name a field."""
-    keys = []
-    while where is not None:
-        where, key = where
-        keys.append(str(key))
-    return ".".join(reversed(keys))
+    if box.keys() != _BOX_KEYS or not all(_is_number(v) for v in box.values()):
+        return False
+    return any(-MAX_RELATIVE <= box[side] < MIN_RELATIVE_SIZE for side in ("w", "h"))
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _box_needs_repair(box: dict[str, Any]) -> bool:
-    sides = (box["w"], box["h"])
-    return all(_is_number(v) for v in box.values()) and any(
-        -MAX_RELATIVE <= side < MIN_RELATIVE_SIZE for side in sides
-    )
-
-
-def _fix_box(box: dict[str, Any]) -> str:
-    """Flips negative sides (the box keeps its place), gives empty ones the smallest size."""
+def turn_box_round(box: dict[str, Any]) -> str:
+    """Flips negative sides (the box keeps its place), gives empty ones the smallest size;
+    returns what was done, for the loader's warning."""
     before = f"{_shown(box['w'])} x {_shown(box['h'])}"
     for start, side in (("x", "w"), ("y", "h")):
         if box[side] < 0:

@@ -33,9 +33,15 @@ from storyboard.core.errors import (
     ProjectSaveError,
     ProjectUnreadable,
 )
-from storyboard.core.limits import PANEL_FRAMES, TRANSITION_FRAMES, out_of_range, repair_boxes
+from storyboard.core.limits import (
+    PANEL_FRAMES,
+    TRANSITION_FRAMES,
+    box_needs_repair,
+    out_of_range,
+    turn_box_round,
+)
 from storyboard.core.migrations import CURRENT_VERSION, FORMAT, migrate
-from storyboard.core.model import FPS_CHOICES, TRANSITION_DIRECTIONS, Project, Scene
+from storyboard.core.model import FPS_CHOICES, TRANSITION_DIRECTIONS, Project, Rect, Scene
 from storyboard.core.save_guard import digest_of
 from storyboard.core.temp_files import remove_stale_temps
 from storyboard.core.text_repair import TextRepairError, dump_json, repair_loaded
@@ -89,9 +95,8 @@ def decode(raw: bytes, source: Path) -> tuple[Project, list[str]]:
     except TextRepairError as exc:
         raise ProjectCorrupt(source, str(exc), _RESTORE) from exc
     data = migrate(data, source)
-    warnings += repair_boxes(data)
     body = {k: v for k, v in data.items() if k not in _HEADER}
-    warnings += [f"unknown field {p} was ignored" for p in _unknown_keys(body, Project, "")]
+    warnings += _look_over(body, Project, "")
     try:
         project = _adapter().validate_python(body)
     except ValidationError as exc:
@@ -149,22 +154,31 @@ def _walk_plan(annotation: Any) -> tuple[str, Any]:
     return "leaf", None
 
 
-def _unknown_keys(value: Any, annotation: Any, path: str) -> list[str]:
-    """Paths of keys the current format does not know (kept out of the way, reported)."""
+def _look_over(value: Any, annotation: Any, path: str) -> list[str]:
+    """Warnings about the raw data before the type check, in one walk over what can hold a
+    dataclass: keys the current format does not know (kept out of the way), and boxes drawn
+    backwards by earlier canvases, turned round in place (:func:`limits.box_needs_repair`)."""
     kind, plan = _walk_plan(annotation)
     if kind == "dataclass" and isinstance(value, dict):
         hints, fields = plan
-        found = [f"{path}.{k}".lstrip(".") for k in value if k not in hints]
+        where = path.lstrip(".")
+        found = [
+            f"unknown field {f'{path}.{k}'.lstrip('.')} was ignored"
+            for k in value
+            if k not in hints
+        ]
+        if annotation is Rect and box_needs_repair(value):
+            found.append(f"{where}: {turn_box_round(value)}")
         for key, hint in fields:
             if key in value:
-                found += _unknown_keys(value[key], hint, f"{path}.{key}")
+                found += _look_over(value[key], hint, f"{path}.{key}")
         return found
     if kind == "dict" and isinstance(value, dict):
-        return [k for key, v in value.items() for k in _unknown_keys(v, plan, f"{path}.{key}")]
+        return [k for key, v in value.items() for k in _look_over(v, plan, f"{path}.{key}")]
     if kind == "list" and isinstance(value, list):
-        return [k for i, v in enumerate(value) for k in _unknown_keys(v, plan, f"{path}[{i}]")]
+        return [k for i, v in enumerate(value) for k in _look_over(v, plan, f"{path}[{i}]")]
     if kind == "union":
-        return [k for arg in plan for k in _unknown_keys(value, arg, path)]
+        return [k for arg in plan for k in _look_over(value, arg, path)]
     return []
 
 

@@ -212,7 +212,8 @@ def test_a_box_drawn_backwards_or_empty_opens_turned_round_with_a_warning(
     for key in where:
         reloaded = reloaded[key]
     assert tuple(reloaded[k] for k in "xywh") == pytest.approx(box)
-    assert any(w.startswith(f"{dotted(where)}: a box of ") for w in loaded.warnings)
+    named = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
+    assert any(w.startswith(f"{named}: a box of ") for w in loaded.warnings), loaded.warnings
 
 
 def test_values_at_the_bounds_load_and_save_unchanged(tmp_path: Path) -> None:
