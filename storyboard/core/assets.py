@@ -9,16 +9,30 @@ Images are the common case and keep the original form: their id is the bare hash
 ``<id>.png``. Sounds and video clips (panel audio, the soundtrack, generated transitions) carry
 their extension in the id, ``<sha256>.wav``, because a decoder needs it to pick a demuxer and the
 id alone must say which file it is. Ids stay content hashes either way.
+
+An id comes from ``project.json``, which may come from someone else: :meth:`AssetStore.path`
+takes only a content hash (with an extension for media), so ``../x`` or ``/home/x`` never names a
+file, and only inside a bundle whose ``assets/`` stays in it; :meth:`AssetStore.file` is the read
+side and also refuses a file that a link takes out of the bundle (:mod:`bundle_paths`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from pathlib import Path
 
 from storyboard.core.atomic import atomic_write
+from storyboard.core.bundle_paths import (
+    ASSETS,
+    OutsideBundle,
+    confined,
+    inside,
+    readable_file,
+    remove,
+)
 from storyboard.core.errors import ProjectError
 from storyboard.core.model import Project
 
@@ -28,25 +42,66 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 AUDIO_EXTENSIONS = frozenset({"wav", "mp3", "m4a", "aac", "ogg", "oga", "opus", "flac"})
 VIDEO_EXTENSIONS = frozenset({"mp4", "m4v", "mov", "webm", "mkv"})
 MEDIA_EXTENSIONS = AUDIO_EXTENSIONS | VIDEO_EXTENSIONS
-_PNG_NAME = re.compile(r"^[0-9a-f]{64}\.png$")
-_MEDIA_ID = re.compile(r"^[0-9a-f]{64}\.([a-z0-9]{1,5})$")
+_PNG_NAME = re.compile(r"[0-9a-f]{64}\.png")
+_IMAGE_ID = re.compile(r"[0-9a-f]{64}")
+_MEDIA_ID = re.compile(r"[0-9a-f]{64}\.([a-z0-9]{1,5})")
 
 
 def is_media_id(asset: str) -> bool:
     """True for a sound or clip id (``<sha256>.<ext>``), False for an image id (bare hash)."""
-    match = _MEDIA_ID.match(asset)
+    match = _MEDIA_ID.fullmatch(asset)
     return match is not None and match.group(1) in MEDIA_EXTENSIONS
+
+
+def is_image_id(asset: str) -> bool:
+    """True for an image id: a bare sha256 in lower-case hex."""
+    return _IMAGE_ID.fullmatch(asset) is not None
+
+
+def is_asset_id(asset: str) -> bool:
+    """An image or a media id: the only strings that name a file in ``assets/``."""
+    return is_image_id(asset) or is_media_id(asset)
 
 
 class AssetStore:
     def __init__(self, bundle: Path) -> None:
-        self.root = Path(bundle) / "assets"
+        self.bundle = Path(bundle)
+        self.root = self.bundle / ASSETS
 
     def path(self, asset: str) -> Path:
-        return self.root / (asset if is_media_id(asset) else f"{asset}.png")
+        """Where ``asset``'s file is written or deleted: ``assets/<hash>.<ext>``.
+
+        Raises :class:`OutsideBundle` for an id that is not a content hash and when ``assets/``
+        leads out of the bundle. The entry itself may be a link: read through :meth:`file`.
+        """
+        return confined(self.bundle, ASSETS, self._name(asset))
+
+    def file(self, asset: str | None) -> Path | None:
+        """The file to read for ``asset``: a regular file inside the bundle with every link
+        followed, or None (no asset, missing, not a file, a malformed id or outside the bundle;
+        the last two logged)."""
+        if asset is None:
+            return None
+        try:
+            name = self._name(asset)
+        except OutsideBundle as exc:
+            log.warning("not reading %s", exc)
+            return None
+        return readable_file(self.bundle, ASSETS, name)
+
+    def _name(self, asset: str) -> str:
+        if is_image_id(asset):
+            return f"{asset}.png"
+        if is_media_id(asset):
+            return asset
+        raise OutsideBundle(self.root, f"{asset[:80]!r} is not an asset id (a content hash)")
 
     def has(self, asset: str) -> bool:
-        return self.path(asset).is_file()
+        return self.file(asset) is not None
+
+    def leaves_bundle(self) -> bool:
+        """Whether ``assets/`` is a link (or under one) to a folder outside the bundle."""
+        return not inside(self.bundle, self.root)
 
     def put(self, png: bytes) -> str:
         """Store PNG bytes; returns their id. Storing the same image twice is free."""
@@ -76,38 +131,61 @@ class AssetStore:
 
     def _write(self, asset: str, data: bytes) -> str:
         target = self.path(asset)
-        if target.is_file() and target.stat().st_size == len(data):
+        existing = self.file(asset)
+        if existing is not None and existing.stat().st_size == len(data):
             return asset
         self.root.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, data)
+        atomic_write(target, data)  # replaces the entry (a link too), never writes through it
         return asset
 
     def copy_from(self, other: AssetStore, asset: str) -> None:
         """Bring one asset over from another bundle (Save As), atomically."""
-        if not self.has(asset):
-            self._write(asset, other.path(asset).read_bytes())
+        source = other.file(asset)
+        if source is not None and not self.has(asset):
+            self._write(asset, source.read_bytes())
 
     def stored(self) -> set[str]:
+        """The asset ids with a file in ``assets/`` (none when ``assets/`` leads outside)."""
+        if self.leaves_bundle():
+            log.warning("%s leads outside %s; its files are not used", self.root, self.bundle)
+            return set()
         if not self.root.is_dir():
             return set()
         found: set[str] = set()
-        for file in self.root.iterdir():
-            if _PNG_NAME.match(file.name):
-                found.add(file.stem)
-            elif is_media_id(file.name):
-                found.add(file.name)
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if _PNG_NAME.fullmatch(entry.name):
+                    asset = entry.name[: -len(".png")]
+                elif is_media_id(entry.name):
+                    asset = entry.name
+                else:
+                    continue
+                # a link is only followed when it is one (no stat per file for the others)
+                if not entry.is_symlink() or inside(self.bundle, Path(entry.path)):
+                    found.add(asset)
         return found
 
     def missing(self, assets: set[str]) -> set[str]:
         return assets - self.stored()
 
     def unreferenced(self, project: Project) -> set[str]:
+        """The stored ids nothing in ``project`` points at; :class:`OutsideBundle` when
+        ``assets/`` is a link out of the bundle (its files belong to someone else)."""
+        if self.leaves_bundle():
+            raise OutsideBundle(
+                self.root,
+                "is a link to a folder outside the project; nothing in it was deleted",
+                "Replace the link with a copy of that folder, then clean up again",
+            )
         return self.stored() - project.referenced_assets()
 
     def clean_up(self, project: Project) -> list[str]:
-        """Delete the files nothing in ``project`` points at (an explicit user action only)."""
+        """Delete the files nothing in ``project`` points at (an explicit user action only).
+
+        A file that is a link is removed as a link: its target is never deleted.
+        """
         removed = sorted(self.unreferenced(project))
         for asset in removed:
-            self.path(asset).unlink(missing_ok=True)
+            remove(self.bundle, self.path(asset))
         log.info("clean up removed %d unreferenced asset file(s)", len(removed))
         return removed

@@ -93,7 +93,8 @@ def build_guide(
         return None
 
     def file(asset: str | None) -> str | None:
-        return str(store.path(asset)) if asset and store.has(asset) else None
+        path = store.file(asset)
+        return str(path) if path is not None else None
 
     sketch = tuple(
         (path, min(max(layer.opacity, 0.0), 1.0))

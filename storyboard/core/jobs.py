@@ -222,10 +222,10 @@ def _reference_files(bundle: Path | None, characters: list[Character]) -> tuple[
         return ()
     store = AssetStore(bundle)
     return tuple(
-        str(store.path(asset))
+        str(path)
         for c in characters
         for asset in c.reference_images[:1]
-        if store.has(asset)
+        if (path := store.file(asset)) is not None
     )
 
 

@@ -53,20 +53,21 @@ def build_transition_job(
         raise ValueError(f"panel {numbers[panel_id]} is the last one: there is no next panel")
     first, second = project.panels[panel_id], project.panels[order[index + 1]]
     store = AssetStore(bundle)
-    for panel in (first, second):
-        if panel.image is None or not store.has(panel.image):
+    start, end = store.file(first.image), store.file(second.image)
+    for panel, path in ((first, start), (second, end)):
+        if path is None:
             raise ValueError(
                 f"panel {numbers[panel.id]} has no image yet; generate or draw both panels first"
             )
-    assert first.image is not None and second.image is not None
+    assert start is not None and end is not None
     ratio = project.settings.aspect_ratio
     width = 512 if ratio <= 1 else round(512 * ratio / 32) * 32
     height = 512 if ratio >= 1 else round(512 / ratio / 32) * 32
     return TransitionJob(
         panel_id=panel_id,
         label=f"{numbers[first.id]} → {numbers[second.id]}",
-        start=str(store.path(first.image)),
-        end=str(store.path(second.image)),
+        start=str(start),
+        end=str(end),
         backend=backend,
         model=model or None,
         frames=frames,

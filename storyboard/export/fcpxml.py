@@ -60,8 +60,9 @@ def _stills(
     renderer: FrameRenderer | None = None
     stills = []
     for clip in plan.clips:
-        if clip.image and store is not None and store.has(clip.image):
-            stills.append(store.path(clip.image).resolve())
+        image = store.file(clip.image) if clip.image and store is not None else None
+        if image is not None:  # only a file of the bundle's own: never one a link leads to
+            stills.append(image.resolve())
             continue
         renderer = renderer or FrameRenderer(_card_plan(plan), None)
         try:

@@ -171,7 +171,8 @@ class FrameRenderer:
     def _load(self, clip: ClipPlan) -> QImage | None:
         if clip.image is None or self._store is None:
             return None
-        image = QImage(str(self._store.path(clip.image)))
+        path = self._store.file(clip.image)
+        image = QImage(str(path)) if path else QImage()
         if image.isNull():
             log.warning("panel %s: image %s is missing or unreadable", clip.number, clip.image)
             return None

@@ -25,11 +25,12 @@ class BundleMedia:
         self.store = AssetStore(bundle)
 
     def file(self, asset: str) -> Path | None:
-        path = self.store.path(asset)
-        if path.is_file():
-            return path
-        log.warning("asset %s is missing from %s; the animatic goes without it", asset, path.parent)
-        return None
+        path = self.store.file(asset)
+        if path is None:
+            log.warning(
+                "asset %s is missing from %s; the animatic goes without it", asset, self.store.root
+            )
+        return path
 
     def seconds(self, path: Path) -> float | None:
         try:

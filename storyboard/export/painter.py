@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
@@ -45,8 +44,8 @@ def asset_loader(store: AssetStore) -> ImageLoader:
     """Images by asset id; a missing or unreadable file gives None (a placeholder, not a crash)."""
 
     def load(asset: str) -> QImage | None:
-        path: Path = store.path(asset)
-        image = QImage(str(path))
+        path = store.file(asset)
+        image = QImage(str(path)) if path else QImage()
         if image.isNull():
             log.warning("panel image %s is missing or unreadable", path)
             return None

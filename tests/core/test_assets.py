@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.core.assets import AssetStore, is_media_id
+from storyboard.core.bundle_paths import OutsideBundle
 from storyboard.core.commands import AddCandidate
 from storyboard.core.errors import ProjectError
 from storyboard.core.model import Candidate, Project
@@ -86,3 +87,58 @@ def test_save_as_copies_sounds_and_clips(project: Project, tmp_path: Path) -> No
     save_project(project, first)
     second = save_project(project, tmp_path / "b.storyboard", assets_from=first)
     assert AssetStore(second).path(project.panels["p1"].audio).read_bytes() == b"dialogue"
+
+
+# -- ids and links from someone else's project stay inside the bundle -----------------------------
+
+
+@pytest.mark.parametrize("asset", ["../../x", "/etc/hostname", "a" * 64 + "/../x", "", "A" * 64])
+def test_an_id_that_is_not_a_hash_names_no_file(tmp_path: Path, asset: str) -> None:
+    store = AssetStore(tmp_path / "b.storyboard")
+    with pytest.raises(OutsideBundle, match="is not an asset id"):
+        store.path(asset)
+    assert store.file(asset) is None and not store.has(asset)
+
+
+def test_an_asset_file_linked_out_of_the_bundle_is_never_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(png_bytes((255, 0, 255)))
+    store = AssetStore(tmp_path / "b.storyboard")
+    store.root.mkdir(parents=True)
+    asset = hashlib.sha256(b"anything").hexdigest()
+    (store.root / f"{asset}.png").symlink_to(secret)
+    assert store.file(asset) is None and not store.has(asset)
+    assert asset not in store.stored()
+    # storing the real image replaces the link itself: the file it pointed at is untouched
+    data = png_bytes((255, 0, 255))
+    stored = store.put(data)
+    assert stored == hashlib.sha256(data).hexdigest()
+    other = store.put_file(secret)  # the same bytes: same id, a real file this time
+    assert other == stored and not store.path(stored).is_symlink()
+
+
+def test_clean_up_never_deletes_through_a_linked_assets_folder(
+    project: Project, tmp_path: Path
+) -> None:
+    other = AssetStore(tmp_path / "other.storyboard")
+    theirs = other.put(png_bytes((9, 9, 9)))
+    bundle = tmp_path / "mine.storyboard"
+    bundle.mkdir()
+    (bundle / "assets").symlink_to(other.root, target_is_directory=True)
+    store = AssetStore(bundle)
+    assert store.leaves_bundle()
+    assert store.stored() == set()  # its files are not ours to list
+    with pytest.raises(OutsideBundle, match="nothing in it was deleted"):
+        store.clean_up(project)
+    assert other.has(theirs)
+
+
+def test_save_as_never_writes_outside_the_new_bundle(project: Project, tmp_path: Path) -> None:
+    old = tmp_path / "old.storyboard"
+    save_project(project, old)
+    (tmp_path / "escaped.png").write_bytes(png_bytes())  # old/assets/../../escaped.png
+    project.panels["p2"].image = "../../escaped"  # what an unchecked project.json could hold
+    new = tmp_path / "deep" / "er" / "new.storyboard"
+    save_project(project, new, assets_from=old)
+    assert sorted(p.name for p in (tmp_path / "deep" / "er").iterdir()) == ["new.storyboard"]
+    assert [p.name for p in (tmp_path / "deep").iterdir()] == ["er"]

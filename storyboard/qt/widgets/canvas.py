@@ -126,7 +126,8 @@ class PanelCanvas(PanelPreview):
         size = self.layer_size()
         key = (kind, asset, size.width(), size.height())
         if key not in self._layers:
-            image = QImage(str(self.document.assets.path(asset))) if asset else QImage()
+            path = self.document.assets.file(asset)
+            image = QImage(str(path)) if path else QImage()
             if image.isNull():
                 image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
                 image.fill(Qt.GlobalColor.transparent)
@@ -188,7 +189,8 @@ class PanelCanvas(PanelPreview):
         for asset in [previous.image] + [
             layer.asset for layer in previous.layers if layer.kind is LayerKind.SKETCH
         ]:
-            picture = QImage(str(self.document.assets.path(asset))) if asset else QImage()
+            path = self.document.assets.file(asset)
+            picture = QImage(str(path)) if path else QImage()
             if not picture.isNull():
                 painter.drawImage(frame, picture)
         painter.setOpacity(1.0)

@@ -177,7 +177,8 @@ class CharacterLibrary(QWidget):
             self.shared.setValue(round(character.identity.sample_rate_low_res * 100))
             self.references.clear()
             for asset in character.reference_images:
-                icon = QIcon(QPixmap(str(self.document.assets.path(asset))))
+                path = self.document.assets.file(asset)
+                icon = QIcon(QPixmap(str(path))) if path else QIcon()
                 item = QListWidgetItem(icon, "")
                 item.setData(Qt.ItemDataRole.UserRole, asset)
                 self.references.addItem(item)

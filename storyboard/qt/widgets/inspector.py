@@ -276,7 +276,7 @@ class PanelInspector(QScrollArea):
         self.seconds.setText(f"{seconds:.2f} s  ({timecode(panel.duration, fps)})")
         preset = next((n for n, m in CAMERA_PRESETS.items() if m == panel.camera), CUSTOM_CAMERA)
         self.camera.setCurrentText(preset)
-        image = self.document.assets.path(panel.image) if panel.image else None
+        image = self.document.assets.file(panel.image)
         aspect = project.settings.aspect_ratio
         self.camera_editor.show_camera(panel.camera, image, panel.prompt, aspect)
         self.transition.setCurrentIndex(self.transition.findData(panel.transition.kind))
@@ -329,7 +329,8 @@ class PanelInspector(QScrollArea):
         self.candidates.blockSignals(True)
         self.candidates.clear()
         for number, candidate in enumerate(reversed(panel.candidates), start=1):
-            pixmap = QPixmap(str(self.document.assets.path(candidate.asset)))
+            path = self.document.assets.file(candidate.asset)
+            pixmap = QPixmap(str(path)) if path else QPixmap()
             item = QListWidgetItem(QIcon(pixmap), "✓" if candidate.asset == panel.image else "")
             item.setData(Qt.ItemDataRole.UserRole, candidate.asset)
             seed = "" if candidate.seed is None else f" seed {candidate.seed}"

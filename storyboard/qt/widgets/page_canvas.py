@@ -100,8 +100,9 @@ class PageCanvas(QWidget):
             return None
         if placed.frame.crop is not None:
             return placed.frame.crop
-        size = QImageReader(str(self.document.assets.path(panel.image))).size()
-        if size.isEmpty():
+        path = self.document.assets.file(panel.image)
+        size = QImageReader(str(path)).size() if path else None
+        if size is None or size.isEmpty():
             return None
         return cover_crop(size.width(), size.height(), placed.art.w, placed.art.h)
 

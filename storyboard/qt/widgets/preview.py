@@ -54,7 +54,8 @@ class PanelPreview(QWidget):
     def _load(self, asset: str | None) -> QImage:
         if asset != self._image_asset:
             self._image_asset = asset
-            self._image = QImage(str(self.document.assets.path(asset))) if asset else QImage()
+            path = self.document.assets.file(asset)
+            self._image = QImage(str(path)) if path else QImage()
         return self._image
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
