@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storyboard.core.atomic import atomic_write
+from storyboard.core.bundle_paths import inside
 from storyboard.core.model import Project
 from storyboard.core.persistence import (
     PROJECT_FILE,
@@ -64,7 +65,10 @@ class Autosave:
         self.recovery.unlink(missing_ok=True)
 
     def pending(self) -> PendingRecovery | None:
-        """An autosave left behind by a session that did not close cleanly, if any."""
+        """An autosave left behind by a session that did not close cleanly, if any (never one
+        that a link puts outside the bundle: that is not this project's)."""
+        if not inside(self.bundle, self.recovery):
+            return None
         try:
             stamp = self.recovery.stat().st_mtime
         except OSError:

@@ -26,6 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from storyboard.core.assets import AssetStore
 from storyboard.core.atomic import atomic_write
+from storyboard.core.bundle_paths import check_layout
 from storyboard.core.errors import (
     ProjectCorrupt,
     ProjectError,
@@ -42,6 +43,7 @@ from storyboard.core.limits import (
 )
 from storyboard.core.migrations import CURRENT_VERSION, FORMAT, migrate
 from storyboard.core.model import FPS_CHOICES, TRANSITION_DIRECTIONS, Project, Rect, Scene
+from storyboard.core.project_ids import check_ids
 from storyboard.core.save_guard import digest_of
 from storyboard.core.temp_files import remove_stale_temps
 from storyboard.core.text_repair import TextRepairError, dump_json, repair_loaded
@@ -102,6 +104,7 @@ def decode(raw: bytes, source: Path) -> tuple[Project, list[str]]:
     except ValidationError as exc:
         raise ProjectCorrupt(source, _describe(exc), _RESTORE) from exc
     warnings += _repair(project)
+    warnings += check_ids(project, source)
     for warning in warnings:
         log.warning("%s: %s", source, warning)
     return project, warnings
@@ -270,6 +273,7 @@ def load_project(path: Path | str, *, remove_temps: bool = True) -> LoadedProjec
     path = Path(path)
     file = project_file(path)
     bundle = file.parent
+    layout_warnings = check_layout(bundle, PROJECT_FILE)
     try:
         raw = file.read_bytes()
     except FileNotFoundError as exc:
@@ -283,6 +287,7 @@ def load_project(path: Path | str, *, remove_temps: bool = True) -> LoadedProjec
     except OSError as exc:
         raise ProjectUnreadable(file, f"could not be read ({exc.strerror})", _RESTORE) from exc
     project, warnings = decode(raw, file)
+    warnings += layout_warnings
     if remove_temps:
         remove_stale_temps(bundle)
     missing = AssetStore(bundle).missing(project.referenced_assets())
