@@ -6,7 +6,11 @@ identity panels' prompts, negative prompts and seeds, size, steps, sampler, guid
 CSA settings. Regenerating one panel days later therefore reads the saved bank when nothing
 changed, and silently re-runs the identity phase when anything did (a stale bank is never used).
 Files: ``<cache_dir>/<character id>-<digest>.safetensors``; older files of the same character are
-removed when a new bank is saved, so the cache holds one bank per character.
+removed when a new bank is saved, so the cache holds one bank per character. Character ids come
+from a project that may come from someone else: the loader renames unsafe ones, and here a bank is
+only read, written or removed for an id that is a plain slug, at a path that stays inside
+``cache_dir`` (links followed); removing an old bank matches its whole name, so character ``a``
+never removes the banks of character ``a-b`` (:mod:`storyboard.core.bundle_paths`).
 
 Saving runs on a background thread, started as soon as the bank is made, beside the next panels'
 denoising; :meth:`BankCache.wait` is where a job waits for its saves before it is done (a
@@ -21,13 +25,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from inference.bank.identity_bank import IdentityBank
 from inference.bank.key import BankKey, BankMismatchError
+from storyboard.core.bundle_paths import OutsideBundle, readable_file, remove
 from storyboard.core.jobs import CharacterJob, Sampling
+from storyboard.core.project_ids import is_slug
 from storyboard.core.temp_files import temp_path
 
 logger = logging.getLogger(__name__)
@@ -82,10 +89,10 @@ class BankCache:
         bank = self._memory.get(character_id)
         if bank is not None and bank.key == key:
             return bank
-        if cache_dir is None:
+        if cache_dir is None or not is_slug(character_id):
             return None
-        path = Path(cache_dir) / f"{character_id}-{key.digest()}.safetensors"
-        if not path.is_file():
+        path = readable_file(Path(cache_dir), bank_file_name(character_id, key))
+        if path is None:
             return None
         try:
             bank = IdentityBank.load(path, expect=key, device=device, offload=offload)
@@ -102,7 +109,11 @@ class BankCache:
         if cache_dir is None or bank.key is None:
             return
         self.wait()  # one save at a time: each removes its character's older banks
-        target = Path(cache_dir) / f"{character_id}-{bank.key.digest()}.safetensors"
+        if not is_slug(character_id):
+            logger.warning("identity bank of %r not saved: not a plain name", character_id[:80])
+            return
+        # a plain name: the save renames over whatever entry is there (a link too)
+        target = Path(cache_dir) / bank_file_name(character_id, bank.key)
         temp = temp_path(target)  # names this process, so a killed save's file is swept
         write = bank.saver(temp)
         thread = threading.Thread(
@@ -134,17 +145,24 @@ class BankCache:
         self._memory.clear()
 
 
+def bank_file_name(character_id: str, key: BankKey) -> str:
+    """``<character id>-<digest>.safetensors``: the file of a character's bank under ``key``."""
+    return f"{character_id}-{key.digest()}.safetensors"
+
+
 def _save(write: Callable[[], None], target: Path, temp: Path, character_id: str) -> None:
     """Write a bank file under a temporary name, put it in place, then remove the character's
     older banks. Runs on a background thread, so every error is caught and logged here."""
+    folder = target.parent
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write()
+        folder.mkdir(parents=True, exist_ok=True)
+        write()  # to a fresh name of this process: never an entry that was there before
         temp.replace(target)
-        for old in target.parent.glob(f"{character_id}-*.safetensors"):
-            if old != target:
-                old.unlink(missing_ok=True)
+        old_bank = re.compile(re.escape(character_id) + r"-[0-9a-f]{32}\.safetensors")
+        for old in folder.iterdir():
+            if old.name != target.name and old_bank.fullmatch(old.name):
+                remove(folder, old)  # a link is removed as a link, its target stays
     except Exception as exc:  # the cache is an optimisation: never fail a generation for it
         logger.warning("could not save the identity bank to %s: %s", target, exc)
-        with contextlib.suppress(OSError):
-            temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError, OutsideBundle):
+            remove(folder, temp)

@@ -30,15 +30,23 @@ from pathlib import Path
 
 import psutil
 
+from storyboard.core.bundle_paths import inside
+
 logger = logging.getLogger(__name__)
 
 CHUNK = 8 * 1024 * 1024
 
 
 def bank_files(cache_dir: Path) -> list[Path]:
-    """The saved banks in ``cache_dir``, newest first (none when the folder does not exist)."""
+    """The saved banks in ``cache_dir``, newest first (none when the folder does not exist).
+
+    A file that is a link out of ``cache_dir`` is left out: it is not the project's to read.
+    """
     found: list[tuple[float, Path]] = []
     for path in cache_dir.glob("*.safetensors"):  # nothing when the folder does not exist
+        if path.is_symlink() and not inside(cache_dir, path):
+            logger.warning("not warming %s: a link to a file outside %s", path, cache_dir)
+            continue
         try:
             found.append((path.stat().st_mtime, path))
         except OSError:  # removed meanwhile (a bank being replaced)

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storyboard.core.assets import AssetStore
+from storyboard.core.bundle_paths import cache_folder
 from storyboard.core.commands import AddCandidate, EditFields, accept_image
 from storyboard.core.guides import (
     GuidanceWeights,
@@ -287,9 +288,15 @@ def panel_job(
     )
 
 
-def identity_cache(bundle: Path) -> Path:
-    """Where a project keeps its characters' saved identity banks (one file per character)."""
-    return Path(bundle) / "cache" / "identity"
+def identity_cache(bundle: Path) -> Path | None:
+    """Where a project keeps its characters' saved identity banks (one file per character);
+    None when ``cache/`` leads outside the bundle (the banks are then made again each time)."""
+    return cache_folder(Path(bundle), "identity")
+
+
+def _cache_dir(bundle: Path | None) -> str | None:
+    cache = identity_cache(bundle) if bundle is not None else None
+    return str(cache) if cache is not None else None
 
 
 def _store(bundle: Path | None) -> AssetStore | None:
@@ -344,7 +351,7 @@ def build_story_request(
         sampling=_sampling(project, overrides),
         panels=panels,
         characters=characters,
-        cache_dir=str(identity_cache(bundle)) if bundle is not None else None,
+        cache_dir=_cache_dir(bundle),
         batch_size=max(1, overrides.batch_size),
     )
 

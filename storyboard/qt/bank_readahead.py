@@ -32,8 +32,9 @@ class BankReadahead:
         """Read the banks of the project saved at ``bundle`` (now, or once the queue is idle)."""
         if self.warmup is not None:  # the previous project's
             self.warmup.cancel()
-        self.warmup, self._cache, self._pending = None, identity_cache(bundle), True
-        if not self._busy:
+        self.warmup, self._cache = None, identity_cache(bundle)
+        self._pending = self._cache is not None  # no cache folder (one leading out): nothing
+        if self._pending and not self._busy:
             self._start()
 
     def _start(self) -> None:
