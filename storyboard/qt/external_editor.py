@@ -4,7 +4,9 @@ The image is copied to ``<bundle>/cache/external/`` (assets are immutable and mu
 in place) and the program is started detached with that file. A file watcher notices each save;
 after a short quiet period (programs write in several steps, or save to a temporary file and
 rename it over) the new pixels become a candidate of the panel and its accepted image, one undo
-step per save. The watch lasts while the editor window lives.
+step per save. The watch lasts while the editor window lives. The copy stays in the bundle: a
+``cache/`` that leads out of it is refused, and the copy replaces whatever entry was there (a link
+too) instead of writing through it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 from PySide6.QtCore import QFileSystemWatcher, QObject, QProcess, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QImage
 
+from storyboard.core.atomic import atomic_write
+from storyboard.core.bundle_paths import CACHE, OutsideBundle, confined, is_plain_name
 from storyboard.qt.canvas_edits import import_image, png_of
 from storyboard.qt.document import Document
 
@@ -42,16 +46,23 @@ class ExternalEditor(QObject):
         otherwise). An empty command uses the system's default application for PNG files.
         """
         panel = document.project.panels[panel_id]
-        image = QImage(str(document.assets.path(panel.image))) if panel.image else QImage()
+        source = document.assets.file(panel.image)
+        image = QImage(str(source)) if source is not None else QImage()
         if image.isNull():
             gen = document.project.settings.generation
             image = QImage(gen.width, gen.height, QImage.Format.Format_RGB32)
             image.fill(0xFFFFFF)
-        folder = document.bundle / "cache" / "external"
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"panel-{panel_id}.png"
         png = png_of(image)
-        target.write_bytes(png)
+        try:
+            folder = confined(document.bundle, CACHE, "external")
+            target = folder / f"panel-{panel_id}.png"
+            if not is_plain_name(target.name):
+                raise OutsideBundle(target, "is not a file name inside the project folder")
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, png)  # replaces the entry (a link too), never writes through it
+        except (OutsideBundle, OSError) as exc:
+            self.failed.emit(f"Could not copy the panel for the external editor: {exc}")
+            return None
         if not self._start(command, target):
             return None
         self.editing[str(target)] = (document, panel_id, png)
