@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.core.assets import AssetStore
+from storyboard.core.bundle_paths import inside
 from storyboard.core.errors import ImportFailed
 from storyboard.core.model import FPS_CHOICES, Candidate, Panel, Project, Scene
 from storyboard.core.text_repair import TextRepairError, repair_surrogates
@@ -48,10 +49,12 @@ Say = Callable[[str], None]
 
 
 def storyboarder_files(source: Path) -> list[Path]:
+    """The file itself, or the ``.storyboarder`` files of a folder that are inside it (a link
+    to one elsewhere would read someone else's text into the project)."""
     if source.is_file():
         return [source]
     if source.is_dir():
-        files = sorted(source.rglob("*.storyboarder"))
+        files = sorted(f for f in source.rglob("*.storyboarder") if inside(source, f))
         if files:
             return files
     raise ImportFailed(source, "no .storyboarder file found", "Pick a .storyboarder file or folder")

@@ -103,3 +103,25 @@ def test_broken_files_are_typed_errors(tmp_path: Path, content: str) -> None:
 def test_a_folder_without_boards_is_a_typed_error(tmp_path: Path) -> None:
     with pytest.raises(ImportFailed, match=r"no \.storyboarder file"):
         import_storyboarder(tmp_path, AssetStore(tmp_path / "o.storyboard"))
+
+
+def test_board_urls_are_file_names_in_images_never_paths(tmp_path: Path) -> None:
+    source = make_storyboarder(tmp_path / "src")
+    Image.new("RGB", (16, 9), (255, 0, 255)).save(tmp_path / "outside.png")
+    data = json.loads(source.read_text())
+    data["boards"][0]["url"] = "../../outside.png"
+    data["boards"][0]["layers"] = {"ink": {"url": str(tmp_path / "outside.png")}}
+    data["boards"][1]["url"] = "..\\..\\outside.png"
+    source.write_text(json.dumps(data))
+    project, _ = import_storyboarder(source, AssetStore(tmp_path / "out.storyboard"))
+    assert [p.image for p in project.ordered_panels()] == [None, None, None]
+
+
+def test_a_storyboarder_file_linked_from_outside_the_folder_is_skipped(tmp_path: Path) -> None:
+    make_storyboarder(tmp_path / "src")
+    make_storyboarder(tmp_path / "elsewhere", name="private")
+    (tmp_path / "src" / "linked.storyboarder").symlink_to(
+        tmp_path / "elsewhere" / "private.storyboarder"
+    )
+    project, _ = import_storyboarder(tmp_path / "src", AssetStore(tmp_path / "out.storyboard"))
+    assert [s.title for s in project.ordered_scenes()] == ["scene-1"]
