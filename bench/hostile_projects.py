@@ -502,6 +502,13 @@ def _fresh_other(sandbox: Sandbox) -> Path:
     return copy
 
 
+def _assets_out_with_autosave(bundle: Path, sandbox: Sandbox) -> None:
+    """``assets/`` linked out, and an autosave beside it: the editor offered to open a project
+    it refused from its autosave."""
+    _link(bundle / "assets", sandbox.victim / "other.storyboard" / "assets")
+    shutil.copyfile(bundle / PROJECT_FILE, bundle / "recovery.json")
+
+
 def _everything(bundle: Path, sandbox: Sandbox) -> None:
     """Every id field hostile at once (traversals), plus a cache leading out."""
     data = json.loads((bundle / PROJECT_FILE).read_text(encoding="utf-8"))
@@ -518,6 +525,9 @@ def variants() -> list[Variant]:
     found = [_asset_variant(f, form) for f in _ASSET_FIELDS for form in ASSET_FORMS]
     found += [_id_variant(f, form) for f in _ID_FIELDS for form in ID_FORMS]
     found += LINKS
+    found.append(
+        Variant("assets+recovery/symlink", "assets", "symlink", False, _assets_out_with_autosave)
+    )
     found.append(Variant("all-ids/traversal", "every id", "traversal", True, _everything))
     found += [_number_variant(form) for form in ("traversal", "absolute", "separator")]
     return found
