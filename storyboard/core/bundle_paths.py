@@ -79,9 +79,27 @@ def confined(root: Path, *parts: str) -> Path:
     if path is None:
         shown = root.joinpath(*(part.replace("\x00", "\\0") for part in parts))
         raise OutsideBundle(shown, "is not a plain file name inside the project folder")
-    if not inside(root, path):
+    if _has_link(root, parts) and not inside(root, path):
         raise OutsideBundle(path)
     return path
+
+
+def _has_link(root: Path, parts: tuple[str, ...]) -> bool:
+    """Whether an existing entry on the way from ``root`` down ``parts`` is a link (or cannot be
+    looked at). Without one, the path is inside ``root`` by construction, which costs a few
+    ``lstat`` calls instead of resolving every folder above ``root`` twice."""
+    current = root
+    for part in parts:
+        current = current / part
+        try:
+            mode = current.lstat().st_mode
+        except FileNotFoundError:
+            return False  # nothing below exists yet: there is no link to follow
+        except OSError:
+            return True  # be careful: resolve the whole path
+        if stat.S_ISLNK(mode):
+            return True
+    return False
 
 
 def readable_file(root: Path, *parts: str) -> Path | None:
