@@ -184,6 +184,11 @@ def make_sandbox(root: Path) -> Sandbox:
     (victim / "notes.txt").write_text(f"{SECRET_TEXT}: somebody else's notes\n")
     (victim / "models" / "v1.safetensors").write_bytes(b"weights" * 100)
     (victim / "models" / f"v1-{BANK_DIGEST}.safetensors").write_bytes(b"bank" * 100)
+    # what a sweep of killed saves' temporary files would take for its own, an hour old
+    leftover = victim / "cache" / "identity" / f".hero-{BANK_DIGEST}.safetensors.0123456789ab.tmp"
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"somebody's half-written file")
+    os.utime(leftover, (leftover.stat().st_atime - 7200, leftover.stat().st_mtime - 7200))
     other = victim / "other.storyboard"
     store = AssetStore(other)
     image = store.put(png(SECRET_RGB))

@@ -31,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyboard.core.bundle_paths import inside
+
 log = logging.getLogger(__name__)
 
 STALE_AFTER_SECONDS = 3600.0
@@ -108,6 +110,8 @@ def _candidates(bundle: Path) -> Iterator[tuple[Path, os.stat_result, re.Match[s
         try:
             if relative != "." and not stat.S_ISDIR(folder.lstat().st_mode):
                 continue  # absent, or a symbolic link that may lead out of the bundle
+            if not inside(root, folder):  # cache/ itself a link: identity/ is someone else's
+                continue
             entries = list(os.scandir(folder))
         except OSError:
             continue

@@ -154,6 +154,21 @@ def test_the_sweep_never_follows_a_link_out_of_the_bundle(tmp_path: Path) -> Non
     assert link.is_symlink()
 
 
+def test_the_sweep_never_enters_a_cache_folder_linked_out_of_the_bundle(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    (outside / "identity").mkdir(parents=True)
+    victim = outside / "identity" / f"mira-{'0' * 32}.tmp"
+    victim.write_bytes(b"someone else's file")
+    an_hour_ago = time.time() - STALE_AFTER_SECONDS - 60
+    os.utime(victim, (an_hour_ago, an_hour_ago))
+    bundle = save_project(rich_project(), tmp_path / "x.storyboard")
+    (bundle / "cache").symlink_to(outside)  # cache/identity is then a real folder, elsewhere
+
+    load_project(bundle)
+
+    assert victim.read_bytes() == b"someone else's file"
+
+
 def test_clean_up_reports_the_temp_files_of_killed_saves(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
