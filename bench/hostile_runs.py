@@ -74,6 +74,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("info --json", lambda b, o: ["info", "--json", str(b)]),
     Command("clean-up --dry-run", lambda b, o: ["clean-up", "--dry-run", str(b)]),
     Command("clean-up", lambda b, o: ["clean-up", str(b)]),
+    Command("clean-up --caches", lambda b, o: ["clean-up", "--caches", str(b)]),
     Command(
         "export-pdf comic + PNG pages",
         lambda b, o: ["export-pdf", str(b), "-o", str(o / "comic.pdf"), "--png-dir", _pages(o)],

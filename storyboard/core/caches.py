@@ -16,6 +16,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from storyboard.core.bundle_paths import inside
+
 log = logging.getLogger(__name__)
 
 REBUILDABLE = {"identity banks": "cache/identity", "thumbnails": "cache/thumbs"}
@@ -39,12 +41,14 @@ def _size(count: int) -> str:
     return f"{count} bytes"
 
 
-def _files(folder: Path) -> list[tuple[Path, int]]:
+def _files(bundle: Path, folder: Path) -> list[tuple[Path, int]]:
     """The regular files under ``folder`` (a real folder of the bundle), no link followed."""
     try:
         if not stat.S_ISDIR(folder.lstat().st_mode):
             return []  # absent, or a link that may lead out of the bundle
     except OSError:
+        return []
+    if not inside(bundle, folder):  # cache/ itself a link: the folder is someone else's
         return []
     found: list[tuple[Path, int]] = []
     pending = [folder]
@@ -69,7 +73,7 @@ def cache_use(bundle: Path) -> list[CacheUse]:
     """Each rebuildable cache of ``bundle`` with its size on disk."""
     uses = []
     for name, relative in REBUILDABLE.items():
-        files = _files(Path(bundle) / relative)
+        files = _files(Path(bundle), Path(bundle) / relative)
         uses.append(CacheUse(name, len(files), sum(size for _, size in files)))
     return uses
 
@@ -79,7 +83,7 @@ def empty_caches(bundle: Path) -> list[CacheUse]:
     uses = []
     for name, relative in REBUILDABLE.items():
         removed, size, failed = 0, 0, 0
-        for path, length in _files(Path(bundle) / relative):
+        for path, length in _files(Path(bundle), Path(bundle) / relative):
             try:
                 path.unlink()
             except OSError as exc:

@@ -195,6 +195,19 @@ def test_clean_up_reports_the_caches_and_empties_them_on_request(
     assert (external / "layer.png").exists() and (outside / "keep.safetensors").exists()
 
 
+def test_clean_up_never_empties_a_cache_folder_linked_out_of_the_bundle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = save_project(rich_project(), tmp_path / "theirs.storyboard")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "identity").mkdir(parents=True)
+    (elsewhere / "identity" / "someone-else.safetensors").write_bytes(b"x" * 100)
+    (bundle / "cache").symlink_to(elsewhere, target_is_directory=True)
+    assert main(["clean-up", str(bundle), "--caches"]) == 0
+    assert "identity banks 0 bytes in 0 file(s)" in capsys.readouterr().out
+    assert (elsewhere / "identity" / "someone-else.safetensors").exists()
+
+
 def test_clean_up_refuses_a_project_open_in_the_editor(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
