@@ -322,33 +322,41 @@ def _fresh(folder: Path) -> Path:
     return folder
 
 
+def _observe(
+    sandbox: Sandbox, argv: list[str], names: tuple[str, str, bool], bundle: Path, out: Path
+) -> Outcome:
+    """Runs ``argv`` and compares the sandbox root, less ``bundle`` and ``out``, before and after.
+    ``names``: the variant's and the command's, and whether the variant must open."""
+    before = snapshot(sandbox.root, skip=(bundle, out))
+    started = time.perf_counter()
+    result = run_cli(argv)
+    seconds = time.perf_counter() - started
+    touched = changes(before, snapshot(sandbox.root, skip=(bundle, out)))
+    variant, command, opens = names
+    return Outcome(
+        variant,
+        command,
+        result.rc,
+        opens,
+        result.stdout,
+        result.stderr,
+        seconds,
+        touched,
+        leaks(out, bundle),
+        sorted(snapshot(bundle)),
+    )
+
+
 def run(sandbox: Sandbox, variant: Variant, command: Command) -> Outcome:
     """``command`` on a fresh copy of ``variant``; the copy and the outputs are removed after."""
     bundle = variant.build(sandbox, name="run")
     out = _fresh(sandbox.sandbox / "out")
     try:
-        argv = command.argv(bundle, out)
-        before = snapshot(sandbox.root, skip=(bundle, out))
-        started = time.perf_counter()
-        result = run_cli(argv)
-        seconds = time.perf_counter() - started
-        touched = changes(before, snapshot(sandbox.root, skip=(bundle, out)))
-        outcome = Outcome(
-            variant.name,
-            command.name,
-            result.rc,
-            variant.opens,
-            result.stdout,
-            result.stderr,
-            seconds,
-            touched,
-            leaks(out, bundle),
-            sorted(snapshot(bundle)),
-        )
+        names = (variant.name, command.name, variant.opens)
+        return _observe(sandbox, command.argv(bundle, out), names, bundle, out)
     finally:
         shutil.rmtree(bundle, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
-    return outcome
 
 
 def run_storyboarder(sandbox: Sandbox, variant: StoryboarderVariant) -> Outcome:
@@ -358,27 +366,11 @@ def run_storyboarder(sandbox: Sandbox, variant: StoryboarderVariant) -> Outcome:
     if target.exists():
         shutil.rmtree(target)
     try:
-        before = snapshot(sandbox.root, skip=(target,))
-        started = time.perf_counter()
-        result = run_cli(["import-storyboarder", str(source), str(target)])
-        seconds = time.perf_counter() - started
-        touched = changes(before, snapshot(sandbox.root, skip=(target,)))
-        outcome = Outcome(
-            variant.name,
-            "import-storyboarder",
-            result.rc,
-            True,
-            result.stdout,
-            result.stderr,
-            seconds,
-            touched,
-            leaks(target, target),
-            sorted(snapshot(target)),
-        )
+        argv = ["import-storyboarder", str(source), str(target)]
+        return _observe(sandbox, argv, (variant.name, argv[0], True), target, target)
     finally:
         shutil.rmtree(target, ignore_errors=True)
         shutil.rmtree(source, ignore_errors=True)
-    return outcome
 
 
 def run_all(
