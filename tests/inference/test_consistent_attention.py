@@ -338,6 +338,41 @@ def test_gate_table_schedule() -> None:
     assert abs(early - 0.7) < 0.05 and abs(late - 0.9) < 0.03
 
 
+def official_chance(num_steps: int) -> torch.Tensor:
+    """The official StoryDiffusion gate (research/storydiffusion.md section 2), per step: plain
+    attention at step 0; from step 1 each layer call is consistent with probability 0.7 while the
+    step is below 20 and 0.9 from step 20 on."""
+    step = torch.arange(num_steps)
+    return torch.where(step < 20, 0.7, 0.9) * (step >= 1)
+
+
+def test_a_write_with_the_default_settings_follows_the_official_schedule() -> None:
+    """Which layer calls of a default write share the identity panels' tokens (and so shape the
+    character, and fill the bank that later panels read) is the official schedule's choice, with
+    one departure: the draws are one table from the gate seed (0)."""
+    names = [f"{LAYER}.{n}" for n in range(12)]
+    attn = make_layer()
+    story = StoryAttention(CSAConfig(), names)
+    procs = [ConsistentAttnProcessor(story, name, i) for i, name in enumerate(names)]
+    draws = torch.rand((30, len(names)), generator=torch.Generator().manual_seed(0))
+    expected = draws < official_chance(30)[:, None]
+    for step in (19, 20):  # this seed's draws tell 0.7 from 0.9 on both sides of the switch
+        assert bool(((draws[step] >= 0.7) & (draws[step] < 0.9)).any())
+    x = torch.randn(2 * 2, 16, CHANNELS)
+    bank = story.new_bank("hero", num_images=2, num_steps=30, latent_size=(4, 4))
+    story.begin_write(bank, seed=3)
+    consistent = torch.zeros_like(expected)
+    with torch.no_grad():
+        alone = plain(attn, x)
+        for step in range(30):
+            story.step = step
+            for i, proc in enumerate(procs):
+                consistent[step, i] = not torch.equal(proc(attn, x), alone)
+    assert story.end() is bank
+    assert torch.equal(consistent, expected)
+    assert set(bank.entries()) == {(names[i], s) for s, i in expected.nonzero().tolist()}
+
+
 def test_rate_by_token_count() -> None:
     cfg = CSAConfig(rate_low=0.3, rate_high=0.6)
     assert cfg.rate_for(32 * 32, (128, 128)) == 0.3  # SDXL up_blocks.0 at 1024 px

@@ -289,6 +289,36 @@ def test_characters_with_different_rates_in_one_panel_are_refused_before_any_wor
         engine.generate(story(sdxl_dir, None, both, characters=(HERO, other)))
 
 
+# ---------------------------------------------------------------------------------- batches
+def test_no_more_panels_than_the_batch_size_are_denoised_together(
+    engine: StoryEngine, sdxl_dir: Path
+) -> None:
+    """``--batch-size`` caps the memory a run takes: five panels with a batch size of 2 run as
+    2 + 2 + 1, never 3 at once, and each image is the one its seed gives alone."""
+    streets = tuple(
+        dataclasses.replace(STREET, panel_id=f"s{n}", label=f"3{n}", seed=20 + n) for n in range(5)
+    )
+    images, seen = run(engine, story(sdxl_dir, None, *streets, characters=(), batch_size=2))
+    batches = [p.labels for p in seen if p.phase == "panels" and p.step == 0]
+    assert batches == [("30", "31"), ("32", "33"), ("34",)]
+    assert [i.job.label for i in images] == ["30", "31", "32", "33", "34"]
+    alone, _ = run(engine, story(sdxl_dir, None, streets[2], characters=(), batch_size=1))
+    assert differ(alone[0].png, images[2].png) <= 2
+
+
+def test_previews_come_every_nth_step_but_not_with_the_finished_image(
+    engine: StoryEngine, sdxl_dir: Path
+) -> None:
+    """With previews every 2nd step of 4, the queue gets one rough preview (step 2), one per
+    panel of the batch; at step 4 the real image arrives instead, so no preview is decoded."""
+    four = dataclasses.replace(SAMPLING, steps=4)
+    other = dataclasses.replace(STREET, panel_id="r3", label="2C", seed=13)
+    _, seen = run(engine, story(sdxl_dir, None, STREET, other, characters=(), sampling=four))
+    previews = [(p.step, len(p.previews)) for p in seen if p.previews]
+    assert previews == [(2, 2)]
+    assert [p.step for p in seen if p.phase == "panels"] == [0, 1, 2, 3, 4]
+
+
 # ---------------------------------------------------------------------------------- options
 def test_schedulers_freeu_and_sizes(engine: StoryEngine, sdxl_dir: Path) -> None:
     def one(**sampling: Any) -> GeneratedImage:
