@@ -1,20 +1,12 @@
-"""Shared setup for the inference tests: one CPU thread, offline hub, quiet transformers.
-
-One intra-op thread keeps timings stable on the 2-core CI machine (with more, runs under load were
-10-30x slower; see research/stack-ml.md).
-"""
+"""Shared setup for the inference tests: one CPU thread, offline hub, quiet transformers."""
 
 from __future__ import annotations
 
-import os
+from tests.fixtures.torch_setup import quiet_single_thread_torch
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+quiet_single_thread_torch()
 
-import pytest
-import torch
-
-torch.set_num_threads(1)
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
