@@ -67,6 +67,8 @@ class Job:
     total: int = 0
     images_done: int = 0
     images_total: int = 0
+    batch: int = 1  # images in the batch being denoised, as the last report named them
+    batch_start: int = 0  # images finished before that batch
     preview: QImage | None = None
     started: float = 0.0
     error: str = ""
@@ -77,15 +79,13 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
 
     def fraction(self) -> float:
+        """Share of the denoising done: the finished images, and the steps done of the batch,
+        each of its images counted. It never moves back while the batch's images arrive."""
         if not self.images_total:
             return 0.0
         within = self.step / self.total if self.total else 0.0
-        return min(1.0, (self.images_done + within * self._batch()) / self.images_total)
-
-    def _batch(self) -> int:
-        """Images in the batch being denoised: the request's batch size, or what is left."""
-        size = self.request.batch_size if isinstance(self.request, StoryRequest) else 1
-        return max(1, min(size, self.images_total - self.images_done))
+        denoised = max(self.images_done, self.batch_start + within * self.batch)
+        return min(1.0, denoised / self.images_total)
 
     def eta_seconds(self) -> float | None:
         done = self.fraction()
@@ -218,6 +218,7 @@ class GenerationController(QObject):
         progress: Progress = report.progress
         job.phase, job.step, job.total = progress.phase, progress.step, progress.total
         job.images_done = progress.images_done or job.images_done
+        job.batch, job.batch_start = max(1, len(progress.labels)), progress.images_done
         self.changed.emit(job_id)
 
     def _preview(self, job_id: str, index: int, image: Any) -> None:
