@@ -379,10 +379,3 @@ def test_rate_by_token_count() -> None:
     assert cfg.rate_for(64 * 64, (128, 128)) == 0.6  # SDXL up_blocks.1
     assert cfg.rate_for(24 * 24, (96, 96)) == 0.3  # 768 px
     assert token_grid(24 * 32, (96, 128)) == (24, 32)
-
-
-def test_bench_script_runs_tiny() -> None:
-    """The GPU benchmark's code paths, on a tiny UNet on the CPU (keeps the script from rotting)."""
-    from bench.ml import csa as bench
-
-    assert bench.main(["--tiny", "--steps", "2", "--write-panels", "2", "--read-panels", "3"]) == 0
