@@ -1,4 +1,4 @@
-"""The toy world: renderer, captions, tokenizer, the shipped model and reader, the benchmark."""
+"""The toy world: renderer, captions, tokenizer, the shipped reader, story batches for training."""
 
 from __future__ import annotations
 

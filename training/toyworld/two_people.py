@@ -6,7 +6,7 @@ half next to its own mirror image shows the left person twice, and the right hal
 mirror the right one. The reader reads each person's look from these views almost as well as
 from a one-person picture: on 650 fresh renders, 96.5-100% per attribute for the left person and
 96.0-100% for the right one, the whole look 94.6% and 94.2%
-(``tests/inference/test_toyworld_two_people.py`` checks at least 95% and 85%). It does not read
+(``tests/training/test_toyworld_two_people.py`` checks at least 95% and 85%). It does not read
 the scene from them: a mirrored scene is a different picture.
 """
 
