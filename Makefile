@@ -10,7 +10,7 @@ LOCK   := requirements/lock.txt
 STAMP  := $(VENV)/.installed
 ARGS   ?= projects/sample.storyboard
 
-.PHONY: run test lint check system-deps bench clean lock check-latest wheel smoke
+.PHONY: run test test-fast lint check system-deps bench clean lock check-latest wheel smoke
 
 # Everything but torch comes from the lock, with hashes and without resolving (--no-deps): a new
 # release elsewhere cannot change what a fresh clone installs. `pip check` proves the lock whole.
@@ -37,6 +37,11 @@ lint: $(STAMP)
 
 test: $(STAMP) system-deps lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+# For quick iteration: the same lint, then every test but those marked slow (over about 5 s each:
+# the benchmarks' CPU smoke runs, a story from the built-in model). `make test` and CI run all.
+test-fast: $(STAMP) system-deps lint
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Refresh the lock: the newest releases pyproject.toml allows, resolved for every platform.
 lock: $(STAMP)

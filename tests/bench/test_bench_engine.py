@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.ml.engine import main
 
 
+@pytest.mark.slow
 def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "engine.json"
     args = ["--tiny", "--workdir", str(tmp_path), "--json", str(out), "--compare-fp16-bank"]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from training.toyworld.world import APPEARANCE
 
 
+@pytest.mark.slow
 def test_the_consistency_benchmark_runs_and_reports_every_setting(tmp_path: Path) -> None:
     from bench.ml import consistency as bench_consistency
 

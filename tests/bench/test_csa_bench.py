@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 
+
+@pytest.mark.slow
 def test_bench_script_runs_tiny() -> None:
     """The GPU benchmark's code paths, on a tiny UNet on the CPU (keeps the script from rotting)."""
     from bench.ml import csa as bench

@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.motion.random_models import TINY
 from bench.motion.transition import main
 
 
+@pytest.mark.slow
 def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "motion.json"
     assert main(["--tiny", "--json", str(out)]) == 0
@@ -33,6 +36,7 @@ def test_tiny_run_makes_every_row_and_writes_json(tmp_path: Path) -> None:
             assert row["baseline"] == plain and row["ratio"] > 0
 
 
+@pytest.mark.slow
 def test_no_ltx_records_why(tmp_path: Path) -> None:
     out = tmp_path / "motion.json"
     assert main(["--tiny", "--no-ltx", "--steps", "2", "--json", str(out)]) == 0

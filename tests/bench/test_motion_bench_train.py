@@ -9,6 +9,7 @@ import json
 import math
 from pathlib import Path
 
+import pytest
 import torch
 
 from bench.motion.training import main, write_clips
@@ -17,6 +18,7 @@ from training.motion import train
 from training.motion.data import ClipDataset, find_clips
 
 
+@pytest.mark.slow
 def test_tiny_run_trains_checkpoints_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "train.json"
     assert main(["--tiny", "--steps", "2", "--json", str(out), "--keep", str(tmp_path / "k")]) == 0

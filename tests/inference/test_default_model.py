@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 import torch
 from PIL import Image
 
@@ -24,6 +25,7 @@ def test_the_shipped_model_is_small_and_a_diffusers_folder() -> None:
     assert (MODEL_DIR / "README.md").is_file()  # the model card
 
 
+@pytest.mark.slow
 def test_the_default_model_generates_a_story_offline_on_the_cpu() -> None:
     """What a new user gets: the built-in model through the engine, with CSA, no downloads."""
     from inference.engine.story_engine import StoryEngine

@@ -339,7 +339,6 @@ def test_thumbnails_of_generated_images_are_cached_on_disk(
     assert (studio.document.bundle / "cache" / "thumbs" / f"{asset}.png").is_file()
 
 
-@pytest.mark.slow
 def test_a_real_tiny_pipeline_generates_from_the_editor(
     app: QApplication, qtbot: QtBot, tmp_path: object
 ) -> None:
