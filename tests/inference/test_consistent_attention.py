@@ -11,7 +11,7 @@ from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from torch.testing import assert_close
 
 from inference.bank.identity_bank import IdentityBank
-from inference.csa.config import CSAConfig, sample_count
+from inference.csa.config import CSAConfig, sample_count, sample_token_indices, stable_seed
 from inference.csa.processor import ConsistentAttnProcessor
 from inference.csa.split_read import lse_attention
 from inference.csa.state import PanelSpec, StoryAttention, token_grid
@@ -378,4 +378,39 @@ def test_rate_by_token_count() -> None:
     assert cfg.rate_for(32 * 32, (128, 128)) == 0.3  # SDXL up_blocks.0 at 1024 px
     assert cfg.rate_for(64 * 64, (128, 128)) == 0.6  # SDXL up_blocks.1
     assert cfg.rate_for(24 * 24, (96, 96)) == 0.3  # 768 px
+    assert cfg.rate_for(42 * 24, (168, 96)) == 0.3  # a portrait panel, 768 x 1344 px
+    assert cfg.rate_for(84 * 48, (168, 96)) == 0.6
     assert token_grid(24 * 32, (96, 128)) == (24, 32)
+
+
+def test_settings_out_of_range_are_refused_with_their_name() -> None:
+    for bad in ({"rate_low": 1.5}, {"p_late": -0.1}, {"read_ahead": 1.01}):
+        with pytest.raises(ValueError, match=f"{next(iter(bad))} must be within"):
+            CSAConfig(**bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="low_res_factor"):
+        CSAConfig(low_res_factor=0)
+    CSAConfig(rate_low=1.0, rate_high=0.0, p_early=1.0, read_ahead=1.0, low_res_factor=1)
+
+
+def test_saved_banks_and_seeds_mean_the_same_in_every_version() -> None:
+    """A saved identity bank is found by the text of its CSA settings, and a panel's token
+    samples come from a seed derived from its own: if either changed, every saved bank (minutes
+    each on SDXL) would be made again and every panel would come out differently."""
+    assert CSAConfig().fingerprint() == (
+        '{"gate_seed": 0, "low_res_factor": 4, "p_early": 0.7, "p_late": 0.9, "rate_high": 0.5, '
+        '"rate_low": 0.5, "start_step": 1, "switch_step": 20}'
+    )
+    assert stable_seed("csa-token-sample", 5) == 5588985867318570172
+
+
+def test_each_images_token_sample_is_uniform_over_its_picture() -> None:
+    """No identity panel shares mostly the top of its picture: over many draws, each image's
+    sampled positions average the middle of its 64 tokens, each draw 16 distinct ones."""
+    generator = torch.Generator().manual_seed(0)
+    draws = torch.stack(
+        [sample_token_indices(4, 64, 16, generator, torch.device("cpu")) for _ in range(50)]
+    )
+    assert all(len(set(row.tolist())) == 16 for row in draws.flatten(0, 1))
+    assert torch.equal(draws, draws.sort(dim=-1).values)
+    means = draws.float().mean(dim=(0, 2))
+    assert bool(((means - 31.5).abs() < 2.5).all()), means

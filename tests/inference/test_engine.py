@@ -306,6 +306,27 @@ def test_no_more_panels_than_the_batch_size_are_denoised_together(
     assert differ(alone[0].png, images[2].png) <= 2
 
 
+def test_batches_join_plain_panels_but_keep_each_characters_settings(
+    engine: StoryEngine, sdxl_dir: Path, tmp_path: Path
+) -> None:
+    """A panel of a character joins the plain panels before it; a character with other sampling
+    rates starts a batch of its own. Each panel is then the image it is when regenerated alone."""
+    ada_id = dataclasses.replace(IDS[0], panel_id="a0", label="1D", characters=("ada",))
+    ada = CharacterJob("ada", "Ada", 3, (ada_id,), rate_low=0.3, rate_high=0.3)
+    ada_waves = dataclasses.replace(WAVES, panel_id="r3", label="2C", characters=("ada",))
+    cache = tmp_path / "cache"
+    request = story(sdxl_dir, cache, STREET, ada_waves, WAVES, characters=(HERO, ada))
+    images, seen = run(engine, request)
+    batches = [p.labels for p in seen if p.phase == "panels" and p.step == 0]
+    assert batches == [("2B", "2C"), ("2A",)]
+    made = {i.job.label: i.png for i in images}
+    for panel in (ada_waves, WAVES):
+        request = PanelRequest(str(sdxl_dir), SAMPLING, panel, (HERO, ada), str(cache))
+        alone, _ = run(engine, request)
+        assert [i.job.label for i in alone] == [panel.label]  # read from the saved bank
+        assert differ(alone[0].png, made[panel.label]) <= 2
+
+
 def test_previews_come_every_nth_step_but_not_with_the_finished_image(
     engine: StoryEngine, sdxl_dir: Path
 ) -> None:

@@ -103,6 +103,7 @@ def test_the_time_left_is_the_time_so_far_scaled_by_the_work_left(app: QApplicat
         "half a batch of two": JobRow(running(4, 60.0, step=1, total=2, batch=2)),
         "three images of four": JobRow(running(4, 60.0, images_done=3)),
         "nothing yet": JobRow(running(4, 60.0)),
+        "first of thirty": JobRow(running(30, 60.0, images_done=1)),
     }
     left = {name: row.status.text().partition(" · ")[2] for name, row in rows.items()}
     assert left == {
@@ -110,4 +111,5 @@ def test_the_time_left_is_the_time_so_far_scaled_by_the_work_left(app: QApplicat
         "half a batch of two": "about 3:00 left",
         "three images of four": "about 0:20 left",
         "nothing yet": "",  # no estimate before any work is done
+        "first of thirty": "about 29:00 left",  # a long story has one after its first image
     }
