@@ -34,7 +34,7 @@ from bench.parser_speed import parser_speed
 from bench.reliability.kills import WRITERS, Tally
 
 # kills per writer: at least 200 in all (generate's cost a model load each)
-KILLS = {"save": 80, "autosave": 50, "save as": 40, "generate": 30}
+KILLS = {"save": 80, "autosave": 50, "save as": 40, "generate": 40}
 
 
 def _say(text: str) -> None:
