@@ -13,11 +13,14 @@ ARGS   ?= projects/sample.storyboard
 .PHONY: run test test-fast lint check system-deps bench clean lock check-latest wheel smoke
 
 # Everything but torch comes from the lock, with hashes and without resolving (--no-deps): a new
-# release elsewhere cannot change what a fresh clone installs. `pip check` proves the lock whole.
+# release elsewhere cannot change what a fresh clone installs. torch's own dependencies are held
+# to the lock's releases too (the lock without hashes, as constraints). `pip check` proves the
+# whole environment consistent.
 $(STAMP): $(LOCK) pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	grep -E '^[A-Za-z0-9_.-]+==' $(LOCK) | sed 's/ *\\$$//' > $(VENV)/constraints.txt
+	$(PY) -m pip install --quiet --constraint $(VENV)/constraints.txt "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r $(LOCK)
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
