@@ -58,11 +58,6 @@ def is_image_id(asset: str) -> bool:
     return _IMAGE_ID.fullmatch(asset) is not None
 
 
-def is_asset_id(asset: str) -> bool:
-    """An image or a media id: the only strings that name a file in ``assets/``."""
-    return is_image_id(asset) or is_media_id(asset)
-
-
 class AssetStore:
     def __init__(self, bundle: Path) -> None:
         self.bundle = Path(bundle)
