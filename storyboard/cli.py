@@ -23,7 +23,7 @@ from storyboard.core.disk_errors import describe
 from storyboard.core.errors import ProjectError
 from storyboard.core.model import FPS_CHOICES, Project
 from storyboard.core.numbering import panel_numbers
-from storyboard.core.ownership import Program, ProjectLock, ProjectLocked
+from storyboard.core.ownership import Program, ProjectLock
 from storyboard.core.persistence import (
     BUNDLE_SUFFIX,
     PROJECT_FILE,
@@ -212,19 +212,16 @@ def cmd_import_storyboarder(args: argparse.Namespace) -> int:
 
 def cmd_clean_up(args: argparse.Namespace) -> int:
     loaded = load_project(args.project, remove_temps=False)
-    lock = _hold_for_clean_up(loaded.path)  # images the editor made but has not saved are
-    try:  # named only by its autosave: never delete under an editor or generate
+    # images the editor made but has not saved are named only by its autosave: never delete
+    # under an editor or generate
+    lock = ProjectLock.for_command(
+        loaded.path, Program.CLEAN_UP, "Close it there first, then clean up"
+    )
+    try:
         _clean_up(args, loaded)
     finally:
         lock.release()
     return 0
-
-
-def _hold_for_clean_up(bundle: Path) -> ProjectLock:
-    try:
-        return ProjectLock.acquire(bundle, Program.CLEAN_UP)
-    except ProjectLocked as exc:
-        raise ProjectLocked(bundle, exc.holder, "Close it there first, then clean up") from None
 
 
 def _clean_up(args: argparse.Namespace, loaded: LoadedProject) -> None:

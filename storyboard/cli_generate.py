@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from storyboard.core.assets import AssetStore
-from storyboard.core.errors import ProjectError, ProjectSaveError
+from storyboard.core.errors import ProjectError
 from storyboard.core.jobs import Overrides, build_story_request, new_candidate, record_commands
 from storyboard.core.model import Project
 from storyboard.core.numbering import find_panels
-from storyboard.core.ownership import Program, ProjectLock, ProjectLocked
+from storyboard.core.ownership import Program, ProjectLock
 from storyboard.core.persistence import (
     LoadedProject,
     checked_encode,
@@ -119,24 +119,13 @@ class _Bar:
 
 def run_generate(args: argparse.Namespace) -> int:
     loaded = load_project(args.project)
-    lock = _hold(loaded.path)
+    lock = ProjectLock.for_command(
+        loaded.path, Program.GENERATE, "Close it in the editor first, or generate from the editor"
+    )
     try:
         return _generate(args, loaded, lock)
     finally:
         lock.release()
-
-
-def _hold(bundle: Path) -> ProjectLock:
-    """The project's lock, or ProjectLocked naming its holder and the lock file."""
-    try:
-        return ProjectLock.acquire(bundle, Program.GENERATE)
-    except ProjectLocked as exc:
-        raise ProjectLocked(
-            bundle, exc.holder, "Close it in the editor first, or generate from the editor"
-        ) from None
-    except OSError as exc:
-        problem = f"its lock file cannot be written ({exc.strerror or exc})"
-        raise ProjectSaveError(bundle, problem, "generate needs a folder it can write") from exc
 
 
 class _Saver:

@@ -33,7 +33,7 @@ from pathlib import Path
 import psutil
 
 from storyboard.core.atomic import atomic_write
-from storyboard.core.errors import ProjectError
+from storyboard.core.errors import ProjectError, ProjectSaveError
 from storyboard.core.temp_files import temp_path
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,21 @@ class ProjectLock:
             if now is None or now.token != me.token:
                 raise ProjectLocked(bundle, now or current or me) from None
         return cls(bundle, me)
+
+    @classmethod
+    def for_command(cls, bundle: Path, program: Program, advice: str) -> ProjectLock:
+        """The lock for a command that writes the project (``generate``, ``clean-up``): a live
+        holder is :class:`ProjectLocked` with ``advice``, a folder that does not take the lock
+        file a :class:`ProjectSaveError`, both naming the lock."""
+        try:
+            return cls.acquire(bundle, program)
+        except ProjectLocked as exc:
+            raise ProjectLocked(bundle, exc.holder, advice) from None
+        except OSError as exc:
+            problem = f"its lock file cannot be written ({exc.strerror or exc})"
+            raise ProjectSaveError(
+                bundle, problem, f"{program} needs a folder it can write"
+            ) from exc
 
     def holds(self) -> bool:
         """The lock still names us (nobody took it over or deleted it)."""
