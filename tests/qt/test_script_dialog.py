@@ -4,7 +4,6 @@ and what it shows (and creates) is always the result of the text on screen."""
 from __future__ import annotations
 
 import time
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from storyboard.core.script import parse_script
 from storyboard.qt.widgets.script_dialog import ScriptDialog
 from tests.qt.conftest import ROOT
 
@@ -36,18 +34,15 @@ def dialog_for(qtbot: QtBot) -> ScriptDialog:
 def test_parsing_a_long_script_leaves_the_editor_responsive(
     app: QApplication, qtbot: QtBot
 ) -> None:
-    script = long_script()
-    start = time.perf_counter()
-    parse_script(script)
-    parse_seconds = time.perf_counter() - start
     dialog = dialog_for(qtbot)
+    shown: list[bool] = []
+    dialog.parsed.connect(lambda: shown.append(True))
 
-    start = time.perf_counter()
-    dialog.set_text(script)
-    blocked = time.perf_counter() - start
-    # Showing the text takes its time, but the window did not wait for the parse ...
-    assert blocked < parse_seconds / 2, (blocked, parse_seconds)
-    ticks = [time.perf_counter()]
+    dialog.set_text(long_script())
+    # The window did not wait for the parse: nothing is shown yet, and nothing can be created ...
+    assert not shown and dialog.tree.topLevelItemCount() == 0
+    assert not dialog.create_button.isEnabled()
+    ticks: list[float] = []
     timer = QTimer(interval=10)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
@@ -55,10 +50,9 @@ def test_parsing_a_long_script_leaves_the_editor_responsive(
         pass
     timer.stop()
 
-    # ... and kept handling events while it ran.
-    longest_gap = max(later - earlier for earlier, later in pairwise(ticks))
-    # (a gap is a garbage collection on either thread, or painting; never the whole parse)
-    assert len(ticks) > 3 and longest_gap < parse_seconds / 2, (longest_gap, parse_seconds)
+    # ... and it kept handling events while the parse ran (a parse on the window's thread would
+    # let no timer fire before its result). Counted, not timed: a busy machine is slow, not wrong.
+    assert len(ticks) >= 3, ticks
     assert dialog.tree.topLevelItemCount() == 1
     assert "1 panels" in dialog.summary.text()
     assert "and 29990 more" in dialog.summary.text()  # not 30,000 names in one label
