@@ -8,6 +8,7 @@ PY     := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 LOCK   := requirements/lock.txt
 STAMP  := $(VENV)/.installed
+PINS   := $(VENV)/constraints.txt
 ARGS   ?= projects/sample.storyboard
 
 .PHONY: run test test-fast lint check system-deps bench clean lock check-latest wheel smoke
@@ -16,15 +17,19 @@ ARGS   ?= projects/sample.storyboard
 # release elsewhere cannot change what a fresh clone installs. torch's own dependencies are held
 # to the lock's releases too (the lock without hashes, as constraints). `pip check` proves the
 # whole environment consistent.
-$(STAMP): $(LOCK) pyproject.toml
+$(STAMP): $(LOCK) $(PINS) pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	grep -E '^[A-Za-z0-9_.-]+==' $(LOCK) | sed 's/ *\\$$//' > $(VENV)/constraints.txt
-	$(PY) -m pip install --quiet --constraint $(VENV)/constraints.txt "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet --constraint $(PINS) "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r $(LOCK)
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
 	touch $(STAMP)
+
+# The lock without its hashes, for the installs that resolve (torch's dependencies, pipx).
+$(PINS): $(LOCK)
+	@mkdir -p $(VENV)
+	grep -E '^[A-Za-z0-9_.-]+==' $(LOCK) | sed 's/ *\\$$//' > $@
 
 system-deps:
 	@bash tools/system-deps.sh
@@ -58,8 +63,8 @@ wheel: $(STAMP)
 	rm -rf dist && $(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
 
 # The wheel alone in a clean venv, run from outside the source tree (CI runs it after the tests).
-smoke: wheel system-deps
-	bash tools/wheel_smoke.sh "$(PYTHON)" "$(TORCH_SPEC)" $(LOCK)
+smoke: wheel system-deps $(PINS)
+	bash tools/wheel_smoke.sh "$(PYTHON)" "$(TORCH_SPEC)" $(LOCK) $(PINS)
 
 bench: $(STAMP)
 	$(PY) -m bench.project_io

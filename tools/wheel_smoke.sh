@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # The wheel alone, as a user gets it: installed into a clean venv (and with pipx), run from a
 # folder outside the source tree, so nothing can come from the checkout. CI runs this after the
-# tests. Usage: tools/wheel_smoke.sh PYTHON TORCH_SPEC LOCK   (after `make wheel`)
+# tests. Usage: tools/wheel_smoke.sh PYTHON TORCH_SPEC LOCK CONSTRAINTS   (after `make wheel`;
+# CONSTRAINTS: the lock without hashes, which the Makefile writes into the venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python="$1"; torch_spec="$2"; lock="$PWD/$3"
+python="$1"; torch_spec="$2"; lock="$PWD/$3"; pins="$PWD/$4"
 wheel="$(ls "$PWD"/dist/storyboard_editor-*.whl)"
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/storyboard-smoke.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
 cp -r projects/sample.storyboard "$scratch/"
-# The lock without hashes, as constraints: pipx resolves the wheel's own requirements, held to
-# the locked releases so a new release elsewhere cannot change this run.
-{ echo "$torch_spec"; grep -E '^[A-Za-z0-9_.-]+==' "$lock" | sed 's/ *\\$//'; } > "$scratch/constraints.txt"
+# pipx resolves the wheel's own requirements, held to the locked releases and the torch pin so a
+# new release elsewhere cannot change this run.
+{ echo "$torch_spec"; cat "$pins"; } > "$scratch/constraints.txt"
 cd "$scratch"
 export HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config" XDG_DATA_HOME="$scratch/home/.local/share"
 export XDG_CACHE_HOME="$scratch/home/.cache" XDG_STATE_HOME="$scratch/home/.local/state"
