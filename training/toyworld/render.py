@@ -4,6 +4,10 @@ Every shape is a boolean mask computed for the whole batch at once from per-pict
 broadcast over a pixel grid, so one call draws thousands of pictures on a GPU (or hundreds per
 second on a CPU) with no Python loop over pictures. The output depends only on the batch: the same
 seed gives the same pictures (bit-identical on one device).
+
+Clips (:mod:`training.toyworld.motion`) pass the first person's centre as a real number, a walking
+phase, and runs of frames that share one scene; without them a picture is drawn exactly as the
+shipped model and reader were trained on.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ SKIN = (236, 190, 150)
 SHOE = (45, 35, 30)
 EYE = (20, 20, 20)
 
-_X_SLOTS = (14.0, 32.0, 50.0)
+SLOT_X = (14.0, 32.0, 50.0)
 _Num = torch.Tensor | float
 
 
@@ -102,13 +106,34 @@ def _p(values: torch.Tensor, device: torch.device) -> torch.Tensor:
     return values.to(device=device, dtype=torch.float32).view(-1, 1, 1)
 
 
-def render(batch: WorldBatch, device: torch.device | str = "cpu") -> torch.Tensor:
-    """The pictures of ``batch`` as ``(n, 3, 64, 64)`` floats in [0, 1]."""
+def render(
+    batch: WorldBatch,
+    device: torch.device | str = "cpu",
+    *,
+    x: torch.Tensor | None = None,
+    phase: torch.Tensor | None = None,
+    run: int = 1,
+) -> torch.Tensor:
+    """The pictures of ``batch`` as ``(n, 3, 64, 64)`` floats in [0, 1].
+
+    ``x``: the first person's centre in pixels per picture, instead of its position slot and
+    jitter. ``phase``: a walking phase in radians per picture; a walking person's legs open and
+    close and its arms swing with it (without it, the still walking pose). ``run``: consecutive
+    runs of this many pictures share their scene and its details (the frames of a clip), so the
+    background is drawn once per run. A person slot nobody fills is skipped (it paints nothing).
+    """
     device = torch.device(device)
     canvas = _Canvas(len(batch), device)
-    _background(canvas, batch, device)
+    if run == 1:
+        _background(canvas, batch, device)
+    else:
+        first = WorldBatch(batch.scene[::run], {}, batch.present[::run], batch.jitter[::run])
+        backdrop = _Canvas(len(first), device)
+        _background(backdrop, first, device)
+        canvas.labels = backdrop.labels.repeat_interleave(run, dim=0)
     for slot in range(MAX_PEOPLE):
-        _person(canvas, batch, slot, device)
+        if bool(batch.present[:, slot].any()):
+            _person(canvas, batch, slot, device, x if slot == 0 else None, phase)
     return canvas.image()
 
 
@@ -190,13 +215,25 @@ def _stars(batch: WorldBatch, device: torch.device) -> torch.Tensor:
 class _Figure:
     """One person slot of every picture: placement, size and colours as (n, 1, 1) / (n, 3)."""
 
-    def __init__(self, c: _Canvas, batch: WorldBatch, slot: int, device: torch.device) -> None:
+    def __init__(
+        self,
+        c: _Canvas,
+        batch: WorldBatch,
+        slot: int,
+        device: torch.device,
+        x: torch.Tensor | None = None,
+        phase: torch.Tensor | None = None,
+    ) -> None:
         a = {k: v[:, slot].to(device) for k, v in batch.people.items()}
         j = batch.jitter.to(device)
-        slots = torch.tensor(_X_SLOTS, device=device)
+        slots = torch.tensor(SLOT_X, device=device)
         self.c, self.a, self.device = c, a, device
         self.present = batch.present[:, slot].to(device).view(-1, 1, 1)
-        self.cx = _p(slots[a["position"]] + 4 * (j[:, 7 + slot] - 0.5), device)
+        if x is None:
+            self.cx = _p(slots[a["position"]] + 4 * (j[:, 7 + slot] - 0.5), device)
+        else:
+            self.cx = _p(x, device)
+        self.phase = None if phase is None else _p(phase, device)
         self.s = _p(torch.where(a["size"] == 1, 1.0, 0.72), device)
         self.feet = _p(59 + 3 * j[:, 9 + slot], device)
         self.pose = _p(a["pose"], device)
@@ -219,7 +256,10 @@ class _Figure:
         c, s, cx, hip, feet = self.c, self.s, self.cx, self.hip, self.feet
         skirt, bottom = self.flag("bottom"), self.colour("bottom_colour")
         t = ((c.y - hip) / (16 * s)).clamp(0, 1)
-        spread = torch.where(self.pose == 2, 3.5, 0.6) * s
+        if self.phase is None:
+            spread = torch.where(self.pose == 2, 3.5, 0.6) * s
+        else:  # a stride: the legs close and open again every half turn of the phase
+            spread = torch.where(self.pose == 2, 0.6 + 2.9 * self.phase.sin().abs(), 0.6) * s
         in_legs = (c.y >= hip) & (c.y < feet)
         leg_l = (c.x - (cx - 2.2 * s - spread * t)).abs() < 1.9 * s
         leg_r = (c.x - (cx + 2.2 * s + spread * t)).abs() < 1.9 * s
@@ -233,19 +273,25 @@ class _Figure:
         self.paint(flare & skirt, bottom)
 
     def body(self) -> None:
-        """Torso and arms: one arm raised when waving, both swung when walking."""
+        """Torso and arms: one arm raised when waving, both held out when walking (and swung up
+        and down, one against the other, with a walking phase)."""
         c, s, cx, hip, shoulder = self.c, self.s, self.cx, self.hip, self.shoulder
         shirt = self.colour("shirt")
         self.paint(c.rect(cx - 5.5 * s, shoulder, cx + 5.5 * s, hip + 0.5), shirt)
         swing = torch.where(self.pose == 2, 1.5, 0.0) * s
-        left_arm = c.rect(cx - 8.5 * s - swing, shoulder + 1, cx - 5.5 * s - swing, hip - 1)
+        lift: _Num = 0.0
+        if self.phase is not None:
+            lift = torch.where(self.pose == 2, 1.5 * self.phase.sin(), 0.0) * s
+        top, end = shoulder + 1 - lift, hip - 1 - lift
+        left_arm = c.rect(cx - 8.5 * s - swing, top, cx - 5.5 * s - swing, end)
         self.paint(left_arm, shirt)
-        self.paint(left_arm & (c.y >= hip - 4 * s), self.skin)
+        self.paint(left_arm & (c.y >= hip - 4 * s - lift), self.skin)
         up = self.pose == 1
-        right_down = c.rect(cx + 5.5 * s + swing, shoulder + 1, cx + 8.5 * s + swing, hip - 1)
+        top, end = shoulder + 1 + lift, hip - 1 + lift
+        right_down = c.rect(cx + 5.5 * s + swing, top, cx + 8.5 * s + swing, end)
         right_up = c.rect(cx + 5.5 * s, shoulder - 11 * s, cx + 8.5 * s, shoulder + 3)
         self.paint(right_down & ~up, shirt)
-        self.paint(right_down & ~up & (c.y >= hip - 4 * s), self.skin)
+        self.paint(right_down & ~up & (c.y >= hip - 4 * s + lift), self.skin)
         self.paint(right_up & up, shirt)
         self.paint(right_up & up & (c.y < shoulder - 7 * s), self.skin)
 
@@ -270,8 +316,15 @@ class _Figure:
         self.paint((brim | crown) & self.flag("hat"), self.colour("hat"))
 
 
-def _person(c: _Canvas, batch: WorldBatch, slot: int, device: torch.device) -> None:
-    figure = _Figure(c, batch, slot, device)
+def _person(
+    c: _Canvas,
+    batch: WorldBatch,
+    slot: int,
+    device: torch.device,
+    x: torch.Tensor | None = None,
+    phase: torch.Tensor | None = None,
+) -> None:
+    figure = _Figure(c, batch, slot, device, x, phase)
     figure.legs()
     figure.body()
     figure.head()
@@ -283,5 +336,5 @@ def position_box(position: str) -> tuple[float, float, float, float]:
     The character's region box in the consistency benchmark (the prompt asks for that position);
     generous, since generated people are not placed exactly.
     """
-    centre = _X_SLOTS[PERSON_ATTRIBUTES["position"].index(position)] / SIZE
+    centre = SLOT_X[PERSON_ATTRIBUTES["position"].index(position)] / SIZE
     return (max(0.0, centre - 0.2), 0.15, min(1.0, centre + 0.2), 1.0)
