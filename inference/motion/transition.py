@@ -23,7 +23,7 @@ from PIL import Image
 
 from inference.errors import Cancelled
 from inference.model_loading import round_size
-from inference.motion.video_model import VideoModel, motion_scheduler
+from inference.motion.video_model import VideoModel
 from inference.results import Progress
 
 
@@ -89,7 +89,7 @@ def denoise_transition(
         text = model.encode_prompts([s.negative_prompt, s.prompt] if cfg else [s.prompt])
         if cfg:
             tokens = torch.cat([torch.zeros_like(tokens), tokens])
-        scheduler = motion_scheduler(model.scheduler_config)
+        scheduler = model.scheduler()
         scheduler.set_timesteps(s.steps, device=device)
         generator = torch.Generator("cpu").manual_seed(s.seed)
         shape = (1, keys.shape[1], s.frames, *keys.shape[2:])

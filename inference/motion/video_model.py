@@ -22,8 +22,10 @@ from inference.errors import ModelUnavailable
 from inference.model_loading import ModelKind, download_command, load_pipeline, resolve
 from inference.motion.attention import MotionTokens, install_motion_tokens
 from inference.motion.clip_embed import image_embeds, load_image_encoder
+from inference.motion.pooled_text import carry_pooled_text
 from inference.motion.predictor import SemanticMotionPredictor, load_predictor
 from inference.motion.sources import resolve_folder
+from inference.motion.video_folder import is_video_folder, read_video_folder
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +33,9 @@ DEFAULT_BASE = "sd15"
 DEFAULT_ADAPTER = "guoyww/animatediff-motion-adapter-v1-5-2"
 """AnimateDiff v2's motion module: the paper initialises its temporal layers from it."""
 
-# AnimateDiff was trained with linear betas; diffusers' AnimateDiff docs set these on DDIM.
-SCHEDULE = {
+# AnimateDiff was trained with linear betas; diffusers' AnimateDiff docs set these on DDIM. A motion
+# module trained on its base model's own schedule (the built-in one) keeps that schedule instead.
+ANIMATEDIFF_SCHEDULE = {
     "beta_schedule": "linear",
     "clip_sample": False,
     "timestep_spacing": "linspace",
@@ -50,6 +53,8 @@ class VideoModelSources:
     image_encoder: str | None = None  # None: the one the predictor was trained with
     base_config: str | None = None  # diffusers folder for a single-file base checkpoint
     unet_weights: str | None = None  # a checkpoint's unet_trained.safetensors (flag-trained parts)
+    base_schedule: bool = False  # the motion module was trained on the base model's own schedule
+    motion_tokens: bool = True  # False: a temporal-only model (trained without the predictor)
 
 
 @dataclass
@@ -64,6 +69,8 @@ class VideoModel:
     predictor: SemanticMotionPredictor
     tokens: MotionTokens
     scheduler_config: Any
+    schedule: dict[str, Any]  # what the sampler and the trainer change in the base's schedule
+    use_tokens: bool = True  # False: the predictor's tokens are zeros (a temporal-only model)
 
     @property
     def device(self) -> torch.device:
@@ -114,6 +121,10 @@ class VideoModel:
 
     def motion_tokens(self, start: torch.Tensor, end: torch.Tensor, frames: int) -> torch.Tensor:
         """The predictor's tokens (B, L, N, dim) for panels start, end (B, 3, H, W)."""
+        if not self.use_tokens:
+            config = self.predictor.config
+            shape = (start.shape[0], frames, config.tokens_per_frame, config.cross_attention_dim)
+            return torch.zeros(shape, device=self.device, dtype=self.dtype)
         with torch.no_grad():
             embeds = image_embeds(self.image_encoder, torch.cat([start, end]))
         first, last = embeds.to(self.dtype).chunk(2)
@@ -133,22 +144,34 @@ class VideoModel:
             self.tokens.tokens = None
         return out
 
+    def scheduler(self, *, training: bool = False) -> Any:
+        """DDIM for sampling (the paper's sampler) or DDPM for training, on the schedule the
+        motion module was trained with."""
+        from diffusers import DDIMScheduler, DDPMScheduler
 
-def motion_scheduler(config: Any, *, training: bool = False) -> Any:
-    """DDIM for sampling (the paper's sampler) or DDPM for training, on AnimateDiff's schedule."""
-    from diffusers import DDIMScheduler, DDPMScheduler
-
-    cls = DDPMScheduler if training else DDIMScheduler
-    return cls.from_config(config, **SCHEDULE)
+        cls = DDPMScheduler if training else DDIMScheduler
+        return cls.from_config(self.scheduler_config, **self.schedule)
 
 
 def assemble(
-    pipe: Any, adapter: Any, image_encoder: Any, predictor: SemanticMotionPredictor
+    pipe: Any,
+    adapter: Any,
+    image_encoder: Any,
+    predictor: SemanticMotionPredictor,
+    *,
+    base_schedule: bool = False,
 ) -> VideoModel:
-    """A video model from an SD 1.5 pipeline's parts, a motion adapter, an encoder, a predictor."""
+    """A video model from an SD 1.5 pipeline's parts, a motion adapter, an encoder, a predictor.
+
+    The UNet keeps the base model's conditioning (its pooled-text embedding, where it has one:
+    :mod:`inference.motion.pooled_text`), so with a zeroed motion module the video model draws
+    each frame as the image model would. ``base_schedule``: the adapter was trained on the base
+    model's noise schedule (else AnimateDiff's linear one is used, as its adapters were trained).
+    """
     from diffusers import UNetMotionModel
 
     unet = UNetMotionModel.from_unet2d(pipe.unet, adapter)
+    carry_pooled_text(unet, pipe.unet)
     width = int(unet.config.cross_attention_dim)
     if predictor.config.cross_attention_dim != width:
         raise ModelUnavailable(
@@ -181,6 +204,7 @@ def assemble(
         predictor=predictor,
         tokens=tokens,
         scheduler_config=pipe.scheduler.config,
+        schedule={} if base_schedule else dict(ANIMATEDIFF_SCHEDULE),
     )
 
 
@@ -206,7 +230,12 @@ def load_adapter(source: str, dtype: torch.dtype) -> Any:
 
 def load_video_model(sources: VideoModelSources, dtype: torch.dtype) -> VideoModel:
     """Every part on the CPU in ``dtype`` (the caller moves it); the small files are checked
-    first, so a missing predictor or adapter fails before the base model is read."""
+    first, so a missing predictor or adapter fails before the base model is read. ``predictor``
+    may be a whole video model folder (:mod:`inference.motion.video_folder`), which names the
+    other parts itself."""
+    if is_video_folder(sources.predictor):
+        assert sources.predictor is not None
+        sources = folder_sources(Path(sources.predictor), sources.unet_weights)
     if not sources.predictor:
         raise ModelUnavailable(
             "motion predictor",
@@ -229,10 +258,24 @@ def load_video_model(sources: VideoModelSources, dtype: torch.dtype) -> VideoMod
     pipe = load_pipeline(base, dtype)
     adapter = load_adapter(sources.adapter, dtype)
     encoder = load_image_encoder(encoder_source, dtype)
-    model = assemble(pipe, adapter, encoder, predictor)
+    model = assemble(pipe, adapter, encoder, predictor, base_schedule=sources.base_schedule)
+    model.use_tokens = sources.motion_tokens
     if sources.unet_weights:
         apply_unet_weights(model, Path(sources.unet_weights))
     return model
+
+
+def folder_sources(folder: Path, unet_weights: str | None = None) -> VideoModelSources:
+    """The sources a video model folder's manifest names."""
+    found = read_video_folder(folder)
+    return VideoModelSources(
+        predictor=str(found.predictor),
+        base=found.base,
+        adapter=str(found.motion_adapter),
+        image_encoder=str(found.image_encoder),
+        unet_weights=unet_weights,
+        base_schedule=found.base_schedule,
+    )
 
 
 def apply_unet_weights(model: VideoModel, path: Path) -> None:

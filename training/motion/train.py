@@ -36,7 +36,6 @@ from inference.motion.video_model import (
     VideoModel,
     assemble,
     load_adapter,
-    motion_scheduler,
 )
 from training.motion.checkpoint import (
     checkpoint_dir,
@@ -80,7 +79,7 @@ class Trainer:
         model.predictor.train().requires_grad_(True)
         self.params = [*model.predictor.parameters(), *(unet_params[n] for n in self.unet_names)]
         self.optimizer = torch.optim.AdamW(self.params, lr=lr, weight_decay=1e-2)
-        self.noise_scheduler = motion_scheduler(model.scheduler_config, training=True)
+        self.noise_scheduler = model.scheduler(training=True)
         self.autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mixed_precision)
         self.step = 0
         self._tokens: torch.Tensor | None = None  # the last loss's tokens, for the backward
