@@ -15,6 +15,7 @@ import argparse
 import logging
 import math
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import asdict
@@ -45,6 +46,8 @@ from training.motion.checkpoint import (
     save_checkpoint,
 )
 from training.motion.data import Batch, ClipDataset, find_clips
+from training.motion.toy_data import ToyWorldClips
+from training.motion.toy_parts import new_motion_adapter
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ class Trainer:
         drop_text: float = 0.1,
         mixed_precision: str = "no",
         max_grad_norm: float = 1.0,
+        train_predictor: bool = True,
     ) -> None:
         self.model = model
         self.drop_tokens, self.drop_text = drop_tokens, drop_text
@@ -76,8 +80,9 @@ class Trainer:
         unet_params = dict(model.unet.named_parameters())
         for name in self.unet_names:
             unet_params[name].requires_grad_(True)
-        model.predictor.train().requires_grad_(True)
-        self.params = [*model.predictor.parameters(), *(unet_params[n] for n in self.unet_names)]
+        model.predictor.train().requires_grad_(train_predictor)
+        predictor = list(model.predictor.parameters()) if train_predictor else []
+        self.params = [*predictor, *(unet_params[n] for n in self.unet_names)]
         self.optimizer = torch.optim.AdamW(self.params, lr=lr, weight_decay=1e-2)
         self.noise_scheduler = model.scheduler(training=True)
         self.autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mixed_precision)
@@ -151,11 +156,30 @@ def step_generator(seed: int, step: int) -> torch.Generator:
 # ---------------------------------------------------------------------------------- CLI
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m training.motion.train", description=__doc__)
-    p.add_argument("--data", type=Path, nargs="+", required=True, help="videos, folders, lists")
+    p.add_argument("--data", type=Path, nargs="+", help="videos, folders, lists")
+    p.add_argument(
+        "--toyworld",
+        action="store_true",
+        help="train on toy-world clips rendered on the device (the built-in video model)",
+    )
     p.add_argument("--out", type=Path, required=True, help="folder for checkpoints")
     p.add_argument("--base", default=DEFAULT_BASE, help="SD 1.5 preset, hub id, folder or file")
     p.add_argument("--base-config", help="diffusers folder for a single-file base checkpoint")
-    p.add_argument("--adapter", default=DEFAULT_ADAPTER, help="AnimateDiff motion adapter")
+    p.add_argument(
+        "--adapter",
+        default=DEFAULT_ADAPTER,
+        help="AnimateDiff motion adapter, or 'new': zero-output motion modules for the base UNet",
+    )
+    p.add_argument(
+        "--base-schedule",
+        action="store_true",
+        help="train on the base model's noise schedule (not AnimateDiff's linear one)",
+    )
+    p.add_argument(
+        "--no-tokens",
+        action="store_true",
+        help="the temporal-only baseline: motion tokens always dropped, predictor untrained",
+    )
     p.add_argument("--image-encoder", default=DEFAULT_IMAGE_ENCODER, help="CLIP image encoder")
     p.add_argument("--init-predictor", type=Path, help="start from this predictor folder")
     p.add_argument("--layers", type=int, default=8)
@@ -167,6 +191,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-stride", type=int, default=4, help="largest frame step when sampling")
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--steps", type=int, default=100_000, help="total optimizer steps")
+    p.add_argument("--seconds", type=float, help="stop (and save) after this long")
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--train-motion-module", action="store_true")
     p.add_argument("--train-cross-attention", action="store_true", help="spatial attn2 K/V")
@@ -182,6 +207,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.frames < 2:
         p.error("--frames must be at least 2")
+    if not args.data and not args.toyworld:
+        p.error("give --data, or --toyworld")
+    if args.no_tokens:
+        args.drop_tokens = 1.0
     return args
 
 
@@ -190,7 +219,11 @@ def build_model(args: argparse.Namespace) -> VideoModel:
     from inference.model_loading import load_pipeline, resolve
 
     pipe = load_pipeline(resolve(args.base, config=args.base_config), torch.float32)
-    adapter = load_adapter(args.adapter, torch.float32)
+    if args.adapter == "new":
+        torch.manual_seed(args.seed)
+        adapter = new_motion_adapter(pipe.unet.config, max_frames=max(32, args.frames))
+    else:
+        adapter = load_adapter(args.adapter, torch.float32)
     encoder = load_image_encoder(args.image_encoder, torch.float32)
     if args.init_predictor is not None:
         predictor = load_predictor(args.init_predictor)
@@ -207,7 +240,7 @@ def build_model(args: argparse.Namespace) -> VideoModel:
         )
         torch.manual_seed(args.seed)
         predictor = SemanticMotionPredictor(config)
-    return assemble(pipe, adapter, encoder, predictor)
+    return assemble(pipe, adapter, encoder, predictor, base_schedule=args.base_schedule)
 
 
 def _resume_from(args: argparse.Namespace) -> Path | None:
@@ -243,43 +276,64 @@ def run(
         drop_tokens=args.drop_tokens,
         drop_text=args.drop_text,
         mixed_precision=args.mixed_precision,
+        train_predictor=not args.no_tokens,
     )
     if resume is not None:
         trained = load_unet_trained(resume)
         model.unet.load_state_dict(trained, strict=False)
         trainer.step = int(load_training_state(resume, trainer.optimizer)["step"])
         logger.info("resumed from %s at step %d", resume, trainer.step)
-    width, height = args.size
-    clips = find_clips(args.data)
-    data = ClipDataset(clips, args.frames, width, height, args.max_stride)
+    data = _data(args)
     logger.info(
         "%d clips; training %d parameters", len(data), sum(p.numel() for p in trainer.params)
     )
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
-    settings["data"] = [str(d) for d in args.data]
-    last = resume
+    settings["data"] = [str(d) for d in args.data or []]
+    last, start_step = resume, trainer.step
+
+    def save() -> Path:
+        folder = save_checkpoint(
+            checkpoint_dir(args.out, trainer.step),
+            step=trainer.step,
+            predictor=model.predictor,
+            unet_trained=trainer.unet_trained(),
+            optimizer=trainer.optimizer,
+            extra={"args": settings, "predictor": asdict(model.predictor.config)},
+        )
+        logger.info("saved %s", folder)
+        return folder
+
     for loss in _steps(trainer, data, args):
         if on_step is not None:
             on_step(trainer.step, loss)
         if trainer.step % args.log_every == 0:
             logger.info("step %d loss %.5f", trainer.step, loss)
         if trainer.step % args.save_every == 0 or trainer.step == args.steps:
-            last = save_checkpoint(
-                checkpoint_dir(args.out, trainer.step),
-                step=trainer.step,
-                predictor=model.predictor,
-                unet_trained=trainer.unet_trained(),
-                optimizer=trainer.optimizer,
-                extra={"args": settings, "predictor": asdict(model.predictor.config)},
-            )
-            logger.info("saved %s", last)
+            last = save()
+    if trainer.step > start_step and (last is None or last.name != _name(args, trainer)):
+        last = save()  # stopped by --seconds between two saves
     if last is None:
         raise ValueError(f"nothing to do: already at step {trainer.step} of {args.steps}")
     return last
 
 
-def _steps(trainer: Trainer, data: ClipDataset, args: argparse.Namespace) -> Iterator[float]:
-    while trainer.step < args.steps:
+def _data(args: argparse.Namespace) -> ClipDataset | ToyWorldClips:
+    if args.toyworld:
+        return ToyWorldClips(args.frames, args.device)
+    width, height = args.size
+    return ClipDataset(find_clips(args.data), args.frames, width, height, args.max_stride)
+
+
+def _name(args: argparse.Namespace, trainer: Trainer) -> str:
+    return checkpoint_dir(args.out, trainer.step).name
+
+
+def _steps(
+    trainer: Trainer, data: ClipDataset | ToyWorldClips, args: argparse.Namespace
+) -> Iterator[float]:
+    """Steps until ``args.steps``, or until ``args.seconds`` have passed (a lent GPU's call)."""
+    until = time.monotonic() + args.seconds if args.seconds else math.inf
+    while trainer.step < args.steps and time.monotonic() < until:
         generator = step_generator(args.seed, trainer.step)
         yield trainer.train_step(data.sample(args.batch_size, generator), generator)
 
