@@ -162,6 +162,41 @@ def _characters_in(prompt: str, number: int, cast: _Cast, problems: Problems) ->
     return list(ids)
 
 
+_ROUND = re.compile(r"\(([^()\n]*)\)|\{([^{}\n]*)\}")  # no nesting: each match scans ahead once
+
+
+def _bracket_problems(prompt: str, cast: _Cast) -> list[str]:
+    """Typos that would silently drop a character: a ``[`` never closed (``[Otto steers``), a
+    ``]`` never opened, and a character's name in round or curly brackets (``(Otto) mends``).
+    One pass over the prompt (plus one regex scan that never backtracks past a bracket)."""
+    found: list[str] = []
+    opened: int | None = None
+    for column, char in enumerate(prompt, 1):
+        if char == "[":
+            if opened is not None:
+                found.append(_unclosed(prompt, opened))
+            opened = column
+        elif char == "]":
+            if opened is None:
+                found.append(f"']' at column {column} closes no '['; expected [Name]")
+            opened = None
+    if opened is not None:
+        found.append(_unclosed(prompt, opened))
+    for match in _ROUND.finditer(prompt):
+        name = " ".join((match.group(1) or match.group(2) or "").split())
+        if name and (character := cast.named(name)) is not None:
+            found.append(
+                f"{match.group(0)} names a character in the wrong brackets; write "
+                f"[{character.name}] to put {character.name} in the panel"
+            )
+    return found
+
+
+def _unclosed(prompt: str, column: int) -> str:
+    start = "[" + prompt[column : column + 19].split("[", maxsplit=1)[0].rstrip()
+    return f"'[' at column {column} ('{start}…') is never closed; expected [Name]"
+
+
 def _plain_caption(caption: str, cast: _Cast) -> str:
     """``[Bob] waves`` -> ``Bob waves`` for known names; other brackets are left alone."""
 
@@ -174,6 +209,7 @@ def _plain_caption(caption: str, cast: _Cast) -> str:
 
 def _panel(number: int, line: str, cast: _Cast, fps: float, problems: Problems) -> Panel:
     prompt, _, caption = line.partition("#")
+    problems += [(number, found) for found in _bracket_problems(prompt, cast)]
     ids = _characters_in(prompt, number, cast, problems)
     prompt = re.sub(r"\[\s*NC\s*\]", " ", prompt, flags=re.IGNORECASE)
     prompt = " ".join(prompt.split())

@@ -115,12 +115,23 @@ def test_blank_lines_and_headings_start_scenes() -> None:
         ("[NC] #just a caption", "expected a prompt"),
         ("# a comment?", "use '## Title' for a scene heading"),
         ("[] at home", "expected a character name"),
+        ("[Bob steers the boat", "'[' at column 1 ('[Bob steers the boat…') is never closed"),
+        ("[Bob] rows [fast", "'[' at column 12 ('[fast…') is never closed"),
+        ("[Bob] waves] at gulls", "']' at column 12 closes no '['"),
+        ("(Bob) mends a net", "(Bob) names a character in the wrong brackets; write [Bob]"),
+        ("{bob} sleeps", "write [Bob] to put Bob in the panel"),
     ],
 )
 def test_malformed_panel_lines_are_problems(line: str, expected: str) -> None:
     result = parse_script(f"[Bob] a man\n\n{line}\n")
     assert [p.line for p in result.problems] == [3]
     assert expected in result.problems[0].message
+
+
+def test_round_brackets_around_other_words_are_only_words() -> None:
+    result = parse_script("[Bob] a man\n\n[Bob] (at night) rows (slowly)\n")
+    assert result.problems == []
+    assert panels_of(result)[0].prompt == "[Bob] (at night) rows (slowly)"
 
 
 def test_a_script_of_only_characters_has_no_panels_and_says_so() -> None:
