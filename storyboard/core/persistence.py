@@ -271,6 +271,8 @@ def load_project(path: Path | str, *, remove_temps: bool = True) -> LoadedProjec
     """Read a project; unless ``remove_temps`` is False, also delete the temporary files that
     killed saves left in the bundle (:mod:`storyboard.core.temp_files`)."""
     path = Path(path)
+    if path.is_file() and path.name != PROJECT_FILE:
+        raise not_a_project(path)
     file = project_file(path)
     bundle = file.parent
     layout_warnings = check_layout(bundle, PROJECT_FILE)
@@ -296,15 +298,40 @@ def load_project(path: Path | str, *, remove_temps: bool = True) -> LoadedProjec
     return LoadedProject(project, bundle, warnings, missing, digest_of(raw))
 
 
-def save_error(path: Path, exc: OSError) -> ProjectSaveError:
-    """Translate an OS error during a save into advice; the previous file is always intact."""
-    if exc.errno == errno.ENOSPC:
-        problem, advice = "the disk is full", "Free some space, or use Save As on another disk"
-    elif isinstance(exc, PermissionError) or exc.errno in (errno.EROFS, errno.EACCES):
-        problem, advice = "the folder is read-only", "Use Save As to pick a folder you can write"
+SCRIPT_SUFFIXES = (".txt", ".fountain", ".spmd", ".fdx", ".md")
+
+
+def not_a_project(path: Path) -> ProjectNotFound:
+    """A file where a project folder was expected; a story script is told how to become one."""
+    problem = "this is a file, not a project (a project is a folder ending in .storyboard)"
+    if path.suffix.lower() in SCRIPT_SUFFIXES:
+        advice = (
+            "To make a project from this script, use File > New from Script in the editor, or "
+            f"the command: new NAME --from-script {path}"
+        )
     else:
-        problem, advice = f"could not be written ({exc.strerror or exc})", "Try Save As elsewhere"
-    return ProjectSaveError(path, problem + "; the previous save is intact", advice)
+        advice = "Open the project's folder (Name.storyboard), or the project.json inside it"
+    return ProjectNotFound(path, problem, advice)
+
+
+def save_error(path: Path, exc: OSError, *, previous: bool = True) -> ProjectSaveError:
+    """Translate an OS error during a save into advice. ``previous``: a saved project was there
+    before (it is always intact); else this was the project's first save, and nothing was made."""
+    again = "Use Save As to pick" if previous else "Pick"
+    if exc.errno == errno.ENOSPC:
+        problem = "the disk is full"
+        advice = (
+            "Free some space, or use Save As on another disk"
+            if previous
+            else ("Free some space, or pick a folder on another disk")
+        )
+    elif isinstance(exc, PermissionError) or exc.errno in (errno.EROFS, errno.EACCES):
+        problem, advice = "the folder is read-only", f"{again} a folder you can write"
+    else:
+        problem = f"could not be written ({exc.strerror or exc})"
+        advice = "Try Save As elsewhere" if previous else "Try another folder"
+    outcome = "the previous save is intact" if previous else "no project was created"
+    return ProjectSaveError(path, f"{problem}; {outcome}", advice)
 
 
 def encode_error(path: Path, exc: Exception) -> ProjectSaveError:
@@ -340,6 +367,7 @@ def save_project(
     if bundle.name == PROJECT_FILE:
         bundle = bundle.parent
     data = checked_encode(project, bundle) if data is None else data
+    previous = (bundle / PROJECT_FILE).is_file()
     try:
         store = AssetStore(bundle)
         store.root.mkdir(parents=True, exist_ok=True)
@@ -352,6 +380,6 @@ def save_project(
     except ProjectError:
         raise
     except OSError as exc:
-        raise save_error(bundle, exc) from exc
+        raise save_error(bundle, exc, previous=previous) from exc
     log.info("saved %s (%d bytes)", bundle, len(data))
     return bundle

@@ -80,6 +80,15 @@ def test_corrupt_project_is_reported(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "invalid JSON" in capsys.readouterr().err
 
 
+def test_info_on_a_story_script_says_how_to_make_a_project_of_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    script = ROOT / "resources" / "scripts" / "lighthouse.txt"
+    assert main(["info", str(script)]) == 2
+    err = capsys.readouterr().err
+    assert "this is a file, not a project" in err and f"--from-script {script}" in err
+
+
 def test_new_never_overwrites_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["new", str(tmp_path / "Mine"), "--title", "Mine", "--fps", "25"]) == 0
     bundle = tmp_path / "Mine.storyboard"

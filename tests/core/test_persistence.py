@@ -237,6 +237,39 @@ def test_failed_save_keeps_the_previous_save(
     assert sorted(p.name for p in bundle.iterdir()) == ["assets", PROJECT_FILE]  # no temp left
 
 
+def test_a_first_save_into_a_read_only_folder_says_nothing_was_made(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def denied(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", denied)
+    with pytest.raises(ProjectSaveError) as info:
+        save_project(project, tmp_path / "new.storyboard")
+    message = str(info.value)
+    assert "read-only; no project was created" in message and "Pick a folder" in message
+    assert "previous save" not in message and "Save As" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "advice"),
+    [
+        ("story.txt", "new NAME --from-script"),
+        ("film.fountain", "File > New from Script"),
+        ("photo.png", "Open the project's folder"),
+    ],
+)
+def test_a_file_given_as_a_project_is_named_for_what_it_is(
+    tmp_path: Path, name: str, advice: str
+) -> None:
+    file = tmp_path / name
+    file.write_text("[Bob] a man\n\n[Bob] waves\n")
+    with pytest.raises(ProjectNotFound) as info:
+        load_project(file)
+    assert "this is a file, not a project" in str(info.value) and advice in str(info.value)
+    assert "Not a directory" not in str(info.value) and "backup" not in str(info.value)
+
+
 @pytest.mark.parametrize("fail_at", ["open", "write", "fsync", "replace"])
 def test_a_save_interrupted_at_any_step_leaves_a_loadable_project(
     project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: str
