@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storyboard.core.assets import AssetStore
+from storyboard.core.disk_errors import describe
 from storyboard.core.model import Project
 from storyboard.export.comic_pdf import ComicOptions, comic_layouts
 from storyboard.export.output import (
@@ -30,8 +31,13 @@ def export_page_pngs(
 ) -> list[Path]:
     """Write ``page-001.png``... (``cover.png`` first when asked for) into ``out_dir``."""
     options = options or ComicOptions()
-    if not Path(out_dir).is_dir():
-        raise ExportError(out_dir, "is not a folder", "Create it or choose another folder")
+    try:  # a folder named on the command line is made, as an output file's would be
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise ExportError(out_dir, "is a file, not a folder", "Choose another folder") from exc
+    except OSError as exc:
+        cause, advice = describe(exc)
+        raise ExportError(out_dir, f"could not be made: {cause}", advice) from exc
     layouts = comic_layouts(project, options)
     images = asset_loader(AssetStore(bundle))
     written: list[Path] = []

@@ -110,6 +110,12 @@ def export_video(
         media = BundleMedia(bundle) if bundle is not None else None
         plan = plan_animatic(source, options, media)
     out_path = Path(out_path)
+    if not plan.clips or plan.frames <= 0:
+        raise ExportError(
+            out_path,
+            "the project has no panels, so there is nothing to put in a video",
+            "Add panels (or make the project from a script) first; nothing was written",
+        )
     kind = format_for(out_path)
     renderer = FrameRenderer(plan, bundle)
     soft = plan.options.captions in (CaptionMode.SOFT, CaptionMode.BOTH) and bool(plan.captions)

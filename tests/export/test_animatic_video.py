@@ -161,3 +161,13 @@ def test_cli_exports_the_sample_project(
     assert (tmp_path / "sample.srt").read_text().startswith("1\n00:00:00,000 --> ")
     assert main(["export-video", str(SAMPLE), "-o", str(out), "--size", "7x3"]) == 2
     assert capsys.readouterr().err.startswith("error: 7x3: is not a video size")
+
+
+def test_a_project_without_panels_is_refused_and_nothing_written(
+    qapp: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["new", str(tmp_path / "Empty")]) == 0
+    out = tmp_path / "empty.mp4"
+    assert main(["export-video", str(tmp_path / "Empty.storyboard"), "-o", str(out)]) == 2
+    assert "no panels, so there is nothing to put in a video" in capsys.readouterr().err
+    assert not out.exists()

@@ -194,6 +194,11 @@ def test_png_per_page_and_cover(qapp: QGuiApplication, tmp_path: Path) -> None:
     pngs = export_page_pngs(project, tmp_path, tmp_path, ComicOptions(cover=True), dpi=36)
     assert [p.name for p in pngs] == ["cover.png", "page-001.png", "page-002.png"]
     assert Image.open(pngs[1]).size == (248, 378)
+    # a folder that does not exist yet (the README's --png-dir pages/) is made
+    made = export_page_pngs(project, tmp_path, tmp_path / "pages" / "a", dpi=36)
+    assert [p.parent for p in made] == [tmp_path / "pages" / "a"] * 2
+    with pytest.raises(ExportError, match="is a file, not a folder"):
+        export_page_pngs(project, tmp_path, pngs[0], dpi=36)
 
 
 def test_cli_export_pdf(
