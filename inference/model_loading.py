@@ -292,13 +292,28 @@ def pipeline_class(kind: ModelKind) -> Any:
     return StableDiffusionXLPipeline if kind is ModelKind.SDXL else StableDiffusionPipeline
 
 
-def load_pipeline(model: ResolvedModel, dtype: torch.dtype) -> Any:
-    """The diffusers pipeline of ``model`` on the CPU in ``dtype`` (the engine moves it)."""
+def quiet_libraries() -> None:
+    """diffusers' and transformers' own messages go to the app's logging, not the terminal.
+
+    Both libraries print through a handler of their own ("[transformers] `CLIPImageProcessor`
+    requires torchvision...", deprecations), and Python warnings print too: a user of the CLI or
+    the editor sees them as noise, with no way to act. They are routed into ``logging`` (the CLI
+    shows them with -v), and the libraries' progress bars are off (the app shows its own).
+    """
     from diffusers.utils import logging as diffusers_logging
     from transformers.utils import logging as transformers_logging
 
-    diffusers_logging.disable_progress_bar()  # the app shows its own progress
-    transformers_logging.disable_progress_bar()
+    for library in (diffusers_logging, transformers_logging):
+        library.disable_default_handler()
+        library.enable_propagation()
+        library.set_verbosity(logging.NOTSET)  # the app's level decides, not the library's
+        library.disable_progress_bar()
+    logging.captureWarnings(True)
+
+
+def load_pipeline(model: ResolvedModel, dtype: torch.dtype) -> Any:
+    """The diffusers pipeline of ``model`` on the CPU in ``dtype`` (the engine moves it)."""
+    quiet_libraries()
     cls = pipeline_class(model.kind)
     extra: dict[str, Any] = {}
     if model.kind is ModelKind.SD15:

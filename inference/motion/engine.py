@@ -30,6 +30,7 @@ from inference.interrupts import (
     interrupts_as_errors,
     out_of_memory,
 )
+from inference.model_loading import quiet_libraries
 from inference.motion.clip_io import write_mp4, write_png_frames
 from inference.motion.keyframe_pipelines import (
     FAMILIES,
@@ -110,6 +111,7 @@ class TransitionEngine:
     def load(self) -> None:
         if self.model is not None:
             return
+        quiet_libraries()
         s = self.settings
         try:
             if s.backend == "smp":
