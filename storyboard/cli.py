@@ -32,6 +32,7 @@ from storyboard.core.persistence import (
     save_project,
 )
 from storyboard.core.script import ScriptError, load_script
+from storyboard.core.sizes import human_size
 from storyboard.core.temp_files import remove_stale_temps, stale_temps
 from storyboard.core.timeline import frames_to_seconds, timecode, total_frames
 from storyboard.export.animatic_cli import add_arguments as export_video_arguments
@@ -234,7 +235,13 @@ def _clean_up(args: argparse.Namespace, loaded: LoadedProject) -> None:
         temps = remove_stale_temps(loaded.path)
     verb = "would delete" if args.dry_run else "deleted"
     sys.stdout.write(f"{verb} {len(doomed)} unused file(s)\n")
+    if args.dry_run:  # what would go, so the artist can look before deleting
+        for asset in doomed:
+            sys.stdout.write(f"  {_listed(store.path(asset), loaded.path)}\n")
     sys.stdout.write(f"{verb} {temps.describe()} left by interrupted saves\n")
+    if args.dry_run:
+        for path in temps.files:
+            sys.stdout.write(f"  {_listed(path, loaded.path)}\n")
     for path in temps.failed:
         sys.stderr.write(f"warning: {path}: could not be deleted\n")
     if args.caches and not args.dry_run:
@@ -247,6 +254,16 @@ def _clean_up(args: argparse.Namespace, loaded: LoadedProject) -> None:
     listed = ", ".join(use.describe() for use in cache_use(loaded.path))
     hint = "" if args.caches else "; --caches empties them"
     sys.stdout.write(f"caches (made again when needed): {listed}{hint}\n")
+
+
+def _listed(path: Path, bundle: Path) -> str:
+    """'assets/ab12….png  1.2 MiB': a file of the bundle, relative, with its size."""
+    try:
+        size = human_size(path.lstat().st_size)
+    except OSError:
+        size = "gone"
+    name = path.relative_to(bundle) if path.is_relative_to(bundle) else path
+    return f"{name}  {size}"
 
 
 def cmd_install_desktop(args: argparse.Namespace) -> int:

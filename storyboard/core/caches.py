@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.core.bundle_paths import inside
+from storyboard.core.sizes import human_size
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,7 @@ class CacheUse:
     failed: int = 0  # files that could not be deleted
 
     def describe(self) -> str:
-        return f"{self.name} {_size(self.bytes)} in {self.files} file(s)"
-
-
-def _size(count: int) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if count >= scale:
-            return f"{count / scale:.1f} {unit}"
-    return f"{count} bytes"
+        return f"{self.name} {human_size(self.bytes)} in {self.files} file(s)"
 
 
 def _files(bundle: Path, folder: Path) -> list[tuple[Path, int]]:

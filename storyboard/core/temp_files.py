@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyboard.core.bundle_paths import inside
+from storyboard.core.sizes import human_size
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,8 @@ class TempSweep:
         return len(self.files)
 
     def describe(self) -> str:
-        """'3 temporary file(s) (4.5 MB)': for messages."""
-        return f"{self.count} temporary file(s) ({self.bytes / 1e6:.1f} MB)"
+        """'3 temporary file(s) (4.5 MiB)': for messages."""
+        return f"{self.count} temporary file(s) ({human_size(self.bytes)})"
 
 
 def _ours(name: str, folder: str) -> re.Match[str] | bool:

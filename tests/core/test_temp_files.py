@@ -14,6 +14,7 @@ import pytest
 from storyboard.cli import main
 from storyboard.core.assets import AssetStore
 from storyboard.core.persistence import load_project, save_project
+from storyboard.core.sizes import human_size
 from storyboard.core.temp_files import STALE_AFTER_SECONDS, leftover_temps, temp_path
 from tests.conftest import png_bytes, rich_project
 
@@ -173,10 +174,12 @@ def test_clean_up_reports_the_temp_files_of_killed_saves(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bundle = save_project(rich_project(), tmp_path / "x.storyboard")
-    AssetStore(bundle).put(png_bytes())  # an unused image
+    unused = AssetStore(bundle).put(png_bytes())  # an unused image
     _killed_save(bundle)
     _killed_save(bundle)
     size = sum(p.stat().st_size for p in _hidden_temps(bundle))
+    image_size = AssetStore(bundle).path(unused).stat().st_size
+    temps = [str(t.relative_to(bundle)) for t in _hidden_temps(bundle)]
 
     assert main(["clean-up", str(bundle), "--dry-run"]) == 0
     dry = capsys.readouterr().out
@@ -184,8 +187,11 @@ def test_clean_up_reports_the_temp_files_of_killed_saves(
     assert main(["clean-up", str(bundle)]) == 0
     done = capsys.readouterr().out
 
-    megabytes = f"{size / 1e6:.1f} MB"
+    total = human_size(size)
     assert "would delete 1 unused file(s)" in dry
-    assert f"would delete 2 temporary file(s) ({megabytes}) left by interrupted saves" in dry
-    assert f"deleted 2 temporary file(s) ({megabytes}) left by interrupted saves" in done
+    # the dry run lists each file with its size, so the artist can look first
+    assert f"  assets/{AssetStore(bundle).path(unused).name}  {human_size(image_size)}" in dry
+    assert all(f"  {temp}  " in dry for temp in temps) and len(temps) == 2
+    assert f"would delete 2 temporary file(s) ({total}) left by interrupted saves" in dry
+    assert f"deleted 2 temporary file(s) ({total}) left by interrupted saves" in done
     assert _hidden_temps(bundle) == []
