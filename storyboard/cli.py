@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -29,6 +30,7 @@ from storyboard.core.persistence import (
     PROJECT_FILE,
     LoadedProject,
     load_project,
+    save_error,
     save_project,
 )
 from storyboard.core.script import ScriptError, load_script
@@ -109,6 +111,17 @@ def _bundle_path(path: Path) -> Path:
 def _refuse_existing(path: Path) -> None:
     if (path / PROJECT_FILE).exists():
         raise UsageError(f"{path} already holds a project; pick a new folder name")
+
+
+def _make_folder(path: Path) -> bool:
+    """Make a new project's folder before an import copies images into it, so a folder that
+    cannot be written is said first, in words; True when it was made here."""
+    made = not path.exists()
+    try:
+        (path / "assets").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise save_error(path, exc, previous=False) from exc
+    return made
 
 
 @dataclass(slots=True)
@@ -203,8 +216,14 @@ def cmd_import_storyboarder(args: argparse.Namespace) -> int:
 
     path = _bundle_path(args.path)
     _refuse_existing(path)
-    project, warnings = import_storyboarder(args.source, AssetStore(path))
-    save_project(project, path)
+    made = _make_folder(path)
+    try:
+        project, warnings = import_storyboarder(args.source, AssetStore(path))
+        save_project(project, path)
+    except BaseException:
+        if made:  # nothing half-imported is left behind
+            shutil.rmtree(path, ignore_errors=True)
+        raise
     for warning in warnings:
         sys.stderr.write(f"warning: {warning}\n")
     sys.stdout.write(f"imported {len(project.panels)} boards into {path}\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import subprocess
 import sys
@@ -107,6 +108,36 @@ def test_import_storyboarder_then_clean_up(
     assert len(project.panels) == 3
     assert main(["clean-up", str(bundle), "--dry-run"]) == 0
     assert "would delete 0 unused" in capsys.readouterr().out
+
+
+def test_import_into_a_folder_that_cannot_be_written_says_so_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = make_storyboarder(tmp_path / "src")
+    target = tmp_path / "locked" / "Imported.storyboard"
+    real_mkdir = Path.mkdir
+
+    def read_only(self: Path, *args: object, **kwargs: object) -> None:
+        if self.is_relative_to(tmp_path / "locked"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    assert main(["import-storyboarder", str(source), str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {target}: the folder is read-only; no project was created")
+    assert "Pick a folder you can write" in err and "Errno" not in err
+
+
+def test_a_failed_import_leaves_no_half_made_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "bad"
+    source.mkdir()
+    (source / "bad.storyboarder").write_text("{not json")
+    assert main(["import-storyboarder", str(source / "bad.storyboarder"), str(tmp_path / "B")]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert not (tmp_path / "B.storyboard").exists()
 
 
 def test_new_from_script_builds_the_story(
