@@ -196,7 +196,10 @@ def cmd_new(args: argparse.Namespace) -> int:
     path = _bundle_path(args.path)
     _refuse_existing(path)
     if args.from_script:
-        result = load_script(args.from_script, fps=args.fps, title=args.title)
+        # titled by --title, else the script's own title page, else the project's name
+        result = load_script(
+            args.from_script, fps=args.fps, title=args.title, fallback_title=path.stem
+        )
         if result.problems:
             raise ScriptError(result.problems, args.from_script)
         project = result.project

@@ -201,15 +201,18 @@ def load_script(
     kind: Literal["auto", "storydiffusion", "fountain"] = "auto",
     fps: float = 24.0,
     title: str | None = None,
+    fallback_title: str | None = None,
 ) -> ScriptResult:
     """Read a script file (UTF-8, a BOM is fine) and parse it.
 
     ``.fountain`` and ``.spmd`` files are Fountain; other files are told apart by their content.
-    Without a title, a script that names none takes the file's name. A file that cannot be read
-    or decoded raises :class:`ScriptError` naming the path.
+    Without a title, a script that names none takes ``fallback_title`` (a new project's name),
+    else the file's name. A file that cannot be read or decoded raises :class:`ScriptError`
+    naming the path.
     """
     path = Path(path)
     text = read_script(path)
     if kind == "auto":
         kind = kind_for_file(path)
-    return _parse(text, kind=kind, fps=fps, title=title, fallback_title=path.stem or DEFAULT_TITLE)
+    fallback = fallback_title or path.stem or DEFAULT_TITLE
+    return _parse(text, kind=kind, fps=fps, title=title, fallback_title=fallback)

@@ -147,6 +147,7 @@ def test_new_from_script_builds_the_story(
     assert main(["new", str(tmp_path / "Light"), "--from-script", str(script)]) == 0
     project = load_project(tmp_path / "Light.storyboard").project
     assert len(project.scenes) == 3 and len(project.panels) == 12
+    assert project.settings.title == "Light"  # the project's name, not the script file's
     assert [c.name for c in project.ordered_characters()] == ["Mira", "Oto"]
 
 
