@@ -77,15 +77,63 @@ def page_spec(project: Project, options: ComicOptions) -> PageSpec:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where the story's panels go in one export: the artist's pages, automatic ones, or out."""
+
+    on_pages: int  # panels on the project's own pages
+    automatic: int  # panels on pages the export lays out for them
+    left_out: int  # panels on no page, left out (``all_panels`` off)
+
+    def describe(self) -> str:
+        total = self.on_pages + self.automatic + self.left_out
+        if not self.automatic and not self.left_out:
+            return f"all {total} panels were on your pages"
+        if self.left_out:
+            return (
+                f"placed {self.on_pages} of {total} panels (those on your pages); left out "
+                f"{self.left_out} that are on no page"
+            )
+        return (
+            f"placed {self.on_pages} of {total} panels on your pages and {self.automatic} on "
+            "automatic pages"
+        )
+
+
 def comic_pages(project: Project, options: ComicOptions) -> list[Page]:
-    """The pages to print: the project's pages, then automatic ones for unplaced panels."""
+    """The pages to print: the project's pages, then automatic ones for unplaced panels.
+
+    One reading order per export: when the export's order is not the project's, the project's
+    pages are mirrored left to right (the first panel moves to the top right, as a manga edition
+    flips a western layout), so they read in the same direction as the automatic pages.
+    """
     order = options.reading_order or project.settings.reading_order
     pages = [project.pages[pid] for pid in project.page_ids]
+    if order != project.settings.reading_order:
+        pages = [_mirrored(page) for page in pages]
     placed = {f.panel_id for page in pages for f in page.frames}
     if not pages or options.all_panels:
         rest = [p.id for p in project.ordered_panels() if p.id not in placed]
         pages += paginate(rest, order, options.template)
     return pages
+
+
+def placement(project: Project, options: ComicOptions) -> Placement:
+    """How many of the story's panels this export puts on which pages."""
+    on_pages = {f.panel_id for pid in project.page_ids for f in project.pages[pid].frames}
+    on_pages &= set(project.panels)
+    rest = len(project.panels) - len(on_pages)
+    if not project.page_ids or options.all_panels:
+        return Placement(len(on_pages), rest, 0)
+    return Placement(len(on_pages), 0, rest)
+
+
+def _mirrored(page: Page) -> Page:
+    frames = [
+        dataclasses.replace(f, box=dataclasses.replace(f.box, x=1.0 - f.box.x - f.box.w))
+        for f in page.frames
+    ]
+    return dataclasses.replace(page, frames=frames)
 
 
 def comic_layouts(project: Project, options: ComicOptions) -> list[PageLayout]:

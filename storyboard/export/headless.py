@@ -41,7 +41,12 @@ def add_arguments(pdf: argparse.ArgumentParser) -> None:
     pdf.add_argument("--cover", action="store_true", help="comic: a title page first")
     pdf.add_argument("--no-page-numbers", action="store_true")
     pdf.add_argument("--rtl", action="store_true", help="comic: read right to left (manga)")
-    pdf.add_argument("--all-panels", action="store_true", help="comic: paginate unplaced panels")
+    pdf.add_argument(
+        "--placed-only",
+        action="store_true",
+        help="comic: only the panels on your pages (by default the others follow on automatic "
+        "pages, as in the editor)",
+    )
     pdf.add_argument("--png-dir", type=Path, help="comic: also write one PNG per page here")
     pdf.add_argument("--grid", default="3x2", metavar="ROWSxCOLS", help="sheets: 1x1 to 4x4")
     pdf.add_argument("--landscape", action="store_true", help="sheets")
@@ -64,7 +69,7 @@ def run_export_pdf(args: argparse.Namespace) -> int:
 
 
 def _export(project: Project, bundle: Path, args: argparse.Namespace) -> list[str]:
-    from storyboard.export.comic_pdf import ComicOptions, export_comic_pdf
+    from storyboard.export.comic_pdf import ComicOptions, export_comic_pdf, placement
     from storyboard.export.page_png import export_page_pngs
     from storyboard.export.sheets_pdf import SheetOptions, export_sheets_pdf
 
@@ -88,10 +93,12 @@ def _export(project: Project, bundle: Path, args: argparse.Namespace) -> list[st
         page_numbers=not args.no_page_numbers,
         cover=args.cover,
         reading_order=ReadingOrder.RIGHT_TO_LEFT if args.rtl else None,
-        all_panels=args.all_panels,
+        all_panels=not args.placed_only,
     )
     result = export_comic_pdf(project, bundle, args.output, options)
-    lines = [f"wrote {result.path} ({result.pages} pages)"]
+    lines = [
+        f"wrote {result.path} ({result.pages} pages): {placement(project, options).describe()}"
+    ]
     if result.overflowing_balloons:
         lines.append(f"warning: {len(result.overflowing_balloons)} balloon(s) too full to fit")
     if args.png_dir:

@@ -24,8 +24,9 @@ from storyboard.core.model import (
     Rect,
     Scene,
 )
+from storyboard.core.page_templates import frames_for
 from storyboard.core.persistence import save_project
-from storyboard.export.comic_pdf import ComicOptions, comic_layouts, export_comic_pdf
+from storyboard.export.comic_pdf import ComicOptions, comic_layouts, comic_pages, export_comic_pdf
 from storyboard.export.output import ExportCancelled, ExportError
 from storyboard.export.page_png import export_page_pngs
 
@@ -199,6 +200,45 @@ def test_png_per_page_and_cover(qapp: QGuiApplication, tmp_path: Path) -> None:
     assert [p.parent for p in made] == [tmp_path / "pages" / "a"] * 2
     with pytest.raises(ExportError, match="is a file, not a folder"):
         export_page_pngs(project, tmp_path, pngs[0], dpi=36)
+
+
+def test_cli_and_editor_print_the_whole_story_and_say_where_each_panel_went(
+    qapp: QGuiApplication, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = tmp_path / "C.storyboard"
+    project = comic_project(bundle, panels=9)
+    first = Page(
+        frames=frames_for("grid-2x3", [f"p{i}" for i in range(6)], ReadingOrder.LEFT_TO_RIGHT)
+    )
+    project.pages[first.id] = first
+    project.page_ids.append(first.id)
+    save_project(project, bundle)
+    out = tmp_path / "c.pdf"
+
+    assert main(["export-pdf", str(bundle), "-o", str(out)]) == 0  # as the editor exports
+    said = capsys.readouterr().out
+    assert "(2 pages): placed 6 of 9 panels on your pages and 3 on automatic pages" in said
+    assert "Pages:           2" in run("pdfinfo", str(out))
+
+    assert main(["export-pdf", str(bundle), "-o", str(out), "--placed-only"]) == 0
+    said = capsys.readouterr().out
+    assert "(1 pages): placed 6 of 9 panels (those on your pages); left out 3" in said
+
+
+def test_one_reading_order_per_export(qapp: QGuiApplication, tmp_path: Path) -> None:
+    project = comic_project(tmp_path, panels=8)
+    ltr = Page(
+        frames=frames_for("grid-2x3", [f"p{i}" for i in range(6)], ReadingOrder.LEFT_TO_RIGHT)
+    )
+    project.pages[ltr.id] = ltr
+    project.page_ids.append(ltr.id)
+    options = ComicOptions(reading_order=ReadingOrder.RIGHT_TO_LEFT, all_panels=True)
+    pages = comic_pages(project, options)
+    # the artist's left-to-right page is mirrored to read right to left like the automatic page
+    for page in pages:
+        first = min((f for f in page.frames if f.panel_id), key=lambda f: int(f.panel_id[1:]))
+        assert first.box.x > 0.4 and first.box.y == 0.0, first  # starts at the top right
+    assert project.pages[ltr.id].frames[0].box.x == 0.0  # the project itself is untouched
 
 
 def test_cli_export_pdf(
