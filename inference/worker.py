@@ -72,51 +72,10 @@ class TransitionEngine(Protocol):
 TransitionFactory = Callable[[TransitionJob, EngineSettings], TransitionEngine]
 
 
-class _MotionAdapter:
-    """The motion engine behind the worker's plain-data transition jobs."""
-
-    def __init__(self, job: TransitionJob, settings: EngineSettings) -> None:
-        from inference.motion.engine import MotionSettings
-        from inference.motion.engine import TransitionEngine as MotionEngine
-
-        device = None if settings.device in (None, "auto") else settings.device
-        model = job.model
-        self.engine = MotionEngine(
-            MotionSettings(
-                backend=job.backend,
-                predictor=model if job.backend == "smp" else None,
-                keyframe_model=model if job.backend != "smp" else None,
-                device=device,
-                low_vram=settings.low_vram,
-            )
-        )
-
-    def generate(
-        self,
-        job: TransitionJob,
-        progress: Callable[[Progress], None] | None = None,
-        cancelled: Callable[[], bool] | threading.Event | None = None,
-    ) -> Any:
-        from pathlib import Path
-
-        from inference.motion.engine import TransitionRequest
-        from inference.motion.transition import TransitionSettings
-
-        settings = TransitionSettings(
-            frames=job.frames,
-            width=job.width,
-            height=job.height,
-            steps=job.steps,
-            seed=job.seed,
-            guidance=job.guidance,
-            prompt=job.prompt,
-        )
-        request = TransitionRequest(Path(job.start), Path(job.end), settings, job.fps, job.label)
-        return self.engine.generate(request, progress, cancelled)
-
-
 def real_transition_engine(job: TransitionJob, settings: EngineSettings) -> TransitionEngine:
-    return _MotionAdapter(job, settings)
+    from inference.motion.jobs import JobEngine  # torch is loaded here, on the first clip
+
+    return JobEngine(job, settings.device, settings.low_vram)
 
 
 @dataclass(frozen=True, slots=True)

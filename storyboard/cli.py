@@ -18,6 +18,8 @@ from typing import NoReturn
 
 from storyboard.cli_generate import add_arguments as generate_arguments
 from storyboard.cli_generate import run_generate
+from storyboard.cli_transitions import add_arguments as transitions_arguments
+from storyboard.cli_transitions import run_transitions
 from storyboard.core.assets import AssetStore
 from storyboard.core.caches import cache_use, empty_caches
 from storyboard.core.disk_errors import describe
@@ -93,6 +95,10 @@ def build_parser(prog: str = "storyboard") -> argparse.ArgumentParser:
 
     generate = commands.add_parser("generate", help="generate panel images (identity panels first)")
     generate_arguments(generate)
+    transitions = commands.add_parser(
+        "transitions", help="generated clips between neighbouring panels (after generate)"
+    )
+    transitions_arguments(transitions)
     export_pdf = commands.add_parser("export-pdf", help="comic PDF or storyboard worksheets")
     export_pdf_arguments(export_pdf)
     export_video = commands.add_parser("export-video", help="animatic MP4, GIF, PNGs or FCPXML")
@@ -304,6 +310,7 @@ COMMANDS = {
     "export-pdf": run_export_pdf,
     "export-video": run_export_video,
     "generate": run_generate,  # imports torch only when it runs
+    "transitions": run_transitions,  # the same
     "install-desktop": cmd_install_desktop,
 }
 

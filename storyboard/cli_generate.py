@@ -128,8 +128,9 @@ def run_generate(args: argparse.Namespace) -> int:
         lock.release()
 
 
-class _Saver:
-    """Saves the project after each image, only while it is ours and unchanged on disk."""
+class ProjectSaver:
+    """Saves the project after each image or clip, only while it is ours and unchanged on disk
+    (``generate`` and ``transitions``)."""
 
     def __init__(self, loaded: LoadedProject, lock: ProjectLock) -> None:
         self.project, self.bundle, self.lock = loaded.project, loaded.path, lock
@@ -150,7 +151,7 @@ class _Saver:
 
 def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock) -> int:
     project, bundle = loaded.project, loaded.path
-    saver = _Saver(loaded, lock)
+    saver = ProjectSaver(loaded, lock)
     wanted = selected_panels(project, args.scene, args.panels)
     overrides = Overrides(
         model=args.model,
@@ -182,7 +183,7 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
 
     stop = threading.Event()
     bar = _Bar(sys.stderr)
-    previous = _install_interrupt(stop)
+    previous = install_interrupt(stop)
     try:
         engine = StoryEngine(
             request.model,
@@ -222,7 +223,7 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
     return 0
 
 
-def _install_interrupt(stop: threading.Event) -> Any:
+def install_interrupt(stop: threading.Event) -> Any:
     """First Ctrl-C: stop cleanly after the current step. Second: the default (kill).
 
     A run started with SIGINT ignored (``nohup``, a background job of a script) keeps it

@@ -48,6 +48,7 @@ START_SLACK = 2.0
 class Program(StrEnum):
     EDITOR = "editor"
     GENERATE = "generate"
+    TRANSITIONS = "transitions"
     CLEAN_UP = "clean-up"
 
 
@@ -195,9 +196,9 @@ class ProjectLock:
 
     @classmethod
     def for_command(cls, bundle: Path, program: Program, advice: str) -> ProjectLock:
-        """The lock for a command that writes the project (``generate``, ``clean-up``): a live
-        holder is :class:`ProjectLocked` with ``advice``, a folder that does not take the lock
-        file a :class:`ProjectSaveError`, both naming the lock."""
+        """The lock for a command that writes the project (``generate``, ``transitions``,
+        ``clean-up``): a live holder is :class:`ProjectLocked` with ``advice``, a folder that does
+        not take the lock file a :class:`ProjectSaveError`, both naming the lock."""
         try:
             return cls.acquire(bundle, program)
         except ProjectLocked as exc:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def _resources() -> Path:
@@ -30,12 +34,27 @@ MODELS = RESOURCES / "models.json"
 
 
 @dataclass(frozen=True, slots=True)
+class TransitionPreset:
+    """The video model that makes transitions between a preset's panels (its ``"transition"``
+    entry): the built-in toy world's panels are 64 px pictures of one synthetic world, which only
+    a video model trained on that world can join."""
+
+    model: str  # a built-in preset's: the folder's full path; else a hub id or folder
+    backend: str  # smp, ltx or wan
+    size: int  # width and height of the clip
+    frames: int
+    steps: int
+    fps: int
+
+
+@dataclass(frozen=True, slots=True)
 class ModelPreset:
     key: str
     label: str
     repo: str  # hub id, or for a built-in model its folder under RESOURCES
     notes: str
     builtin: bool
+    transition: TransitionPreset | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +82,30 @@ def model_presets() -> dict[str, ModelPreset]:
             str(entry.get("repo", key)),
             str(entry.get("notes", "")),
             bool(entry.get("builtin", False)),
+            _transition(key, entry),
         )
         for key, entry in data.items()
     }
+
+
+def _transition(key: str, entry: dict[str, Any]) -> TransitionPreset | None:
+    """A preset's transition entry; a malformed one is logged and left out (the transitions then
+    use the settings), never an error that would hide the image model too."""
+    found = entry.get("transition")
+    if found is None:
+        return None
+    try:
+        model = str(found["model"])
+        numbers = {name: int(found[name]) for name in ("size", "frames", "steps", "fps")}
+        if min(numbers.values()) < 1 or not model:
+            raise ValueError(f"empty or non-positive values in {found}")
+        builtin = bool(entry.get("builtin", False))
+        return TransitionPreset(
+            str(RESOURCES / model) if builtin else model, str(found["backend"]), **numbers
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("models.json: preset %r has an unusable transition entry: %s", key, exc)
+        return None
 
 
 def model_status(source: str) -> ModelStatus:

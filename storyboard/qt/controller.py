@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,9 +32,8 @@ from inference.worker import (
     real_engine,
     real_transition_engine,
 )
-from storyboard.core.commands import EditFields
 from storyboard.core.jobs import PanelRequest, StoryRequest, new_candidate, record_commands
-from storyboard.core.model import Transition, TransitionKind
+from storyboard.core.transition_clips import generated_transition, store_clip
 from storyboard.core.transition_jobs import TransitionJob
 from storyboard.qt.document import Document
 
@@ -310,20 +308,14 @@ class GenerationController(QObject):
         request = job.request
         assert isinstance(request, TransitionJob)
         document = job.document
-        with tempfile.TemporaryDirectory() as folder:
-            asset = document.assets.put_file(clip.write_mp4(Path(folder) / "transition.mp4"))
+        asset = store_clip(document.assets, clip)
         job.assets.append(asset)
         job.images_done = 1
-        panel = document.project.panels.get(request.panel_id)
-        if panel is None:
+        edit = generated_transition(document.project, request.panel_id, asset, clip)
+        if edit is None:
             job.orphans.append(asset)
             return
-        seconds = len(clip.frames) / clip.fps
-        frames = max(1, round(seconds * document.project.settings.fps))
-        kind = TransitionKind.GENERATED
-        transition = Transition(kind, frames, panel.transition.direction, clip=asset)
-        change = {"transition": transition}
-        document.record_result(EditFields("panel", panel.id, change, "Generated transition"))
+        document.record_result(edit)
 
     def _finished(self, job_id: str, made: int) -> None:
         job = self.job(job_id)

@@ -1,5 +1,6 @@
-"""Generate story, scene, selected panels, variants and a character's identity; and what the
-window offers when a job fails (choose a model, retry with low VRAM)."""
+"""Generate story, scene, selected panels, variants, a character's identity and transitions (one
+panel's, a scene's, the story's); and what the window offers when a job fails (choose a model,
+retry with low VRAM)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,16 @@ from storyboard.core.guides import GuidanceWeights
 from storyboard.core.jobs import Overrides, build_story_request, identity_panel_ids
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.settings import AppSettings
-from storyboard.core.transition_jobs import TransitionJob, build_transition_job
-from storyboard.qt.controller import GenerationController
+from storyboard.core.transition_jobs import (
+    TransitionJob,
+    TransitionPlan,
+    build_transition_job,
+    plan_transitions,
+    scene_pairs,
+    story_pairs,
+)
+from storyboard.core.transition_setup import transition_setup
+from storyboard.qt.controller import GenerationController, JobState
 from storyboard.qt.document import Document
 from storyboard.qt.errors import show_error
 from storyboard.qt.selection import Selection
@@ -78,16 +87,31 @@ class GenerationActions(QObject):
         self.transition = self._action(
             "Generate transition to next panel", "Ctrl+Shift+T", self.generate_transition
         )
+        self.scene_transitions = self._action(
+            "Transitions for the scene", "", self.generate_scene_transitions
+        )
+        self.story_transitions = self._action(
+            "Transitions for the story", "", self.generate_story_transitions
+        )
         controller.job_failed.connect(self.offer_fix)
 
     def _action(self, text: str, keys: str, slot: Callable[[], object]) -> QAction:
         action = QAction(text, self)
-        action.setShortcut(QKeySequence(keys))
+        if keys:
+            action.setShortcut(QKeySequence(keys))
         action.triggered.connect(slot)
         return action
 
     def actions(self) -> list[QAction]:
-        return [self.story, self.scene, self.selected, self.variants, self.transition]
+        return [
+            self.story,
+            self.scene,
+            self.selected,
+            self.variants,
+            self.transition,
+            self.scene_transitions,
+            self.story_transitions,
+        ]
 
     def engine_settings(self) -> EngineSettings:
         chosen = self.settings()
@@ -168,22 +192,101 @@ class GenerationActions(QObject):
         current = self.selection.current
         if current is None:
             return False
-        document, chosen = self.document(), self.settings()
+        document = self.document()
         if not self.writable(document):
             return False
         try:
-            job = build_transition_job(
-                document.project,
-                current,
-                document.bundle,
-                backend=chosen.transition_backend,
-                model=chosen.transition_model or None,
-            )
+            setup = transition_setup(self.settings(), document.project)
+            job = build_transition_job(document.project, current, document.bundle, setup)
         except ValueError as exc:
             show_error(self.window, "No transition generated", str(exc))
             return False
         self.controller.enqueue(f"Transition {job.label}", job, document, self.engine_settings())
         return True
+
+    def generate_scene_transitions(self) -> int:
+        """A clip between each neighbouring pair of the current panel's scene; how many were
+        queued."""
+        current = self.selection.current
+        if current is None:
+            show_error(
+                self.window, "No transitions generated", "Select a panel of the scene first."
+            )
+            return 0
+        project = self.document().project
+        scene = project.scene_of(current)
+        title = scene.title or "untitled"
+        why = f"Scene “{title}” has a single panel: a transition joins two neighbouring panels."
+        return self.enqueue_transitions(scene_pairs(project, scene.id), why)
+
+    def generate_story_transitions(self) -> int:
+        """A clip between each neighbouring pair of every scene (scene cuts are left as they
+        are: see storyboard.core.transition_jobs); how many were queued."""
+        why = (
+            "No scene has two panels. Transitions for the story join neighbouring panels inside "
+            "each scene; for a clip across a scene cut, use Generate transition to next panel."
+        )
+        return self.enqueue_transitions(story_pairs(self.document().project), why)
+
+    def enqueue_transitions(self, first_panels: list[str], none_why: str) -> int:
+        """One job per pair, each its own queue entry (cancel, retry, reorder one at a time).
+        Pairs waiting for an image are skipped with one message; pairs that already play a
+        generated clip are made again only when the user says so (hours of GPU work)."""
+        document = self.document()
+        if not self.writable(document):
+            return 0
+        try:
+            setup = transition_setup(self.settings(), document.project)
+            plan = plan_transitions(document.project, first_panels, document.bundle, setup)
+        except ValueError as exc:
+            show_error(self.window, "No transitions generated", str(exc))
+            return 0
+        if not plan.jobs and not plan.existing:
+            reason = plan.imageless_message() if plan.imageless else none_why
+            show_error(self.window, "No transitions generated", reason)
+            return 0
+        jobs = list(plan.jobs)
+        if plan.existing:
+            answer = self.ask_regenerate(plan)
+            if answer is None:
+                return 0
+            jobs += plan.existing if answer else []
+            jobs.sort(key=lambda job: first_panels.index(job.panel_id))
+        for job in jobs:
+            self.controller.enqueue(
+                f"Transition {job.label}", job, document, self.engine_settings()
+            )
+        if plan.imageless:
+            show_error(self.window, "Some transitions were skipped", plan.imageless_message())
+        return len(jobs)
+
+    def ask_regenerate(self, plan: TransitionPlan) -> bool | None:
+        """Whether to make the pairs that already have a generated clip again (True), keep them
+        (False), or queue nothing (None)."""
+        names = ", ".join(job.label for job in plan.existing[:6])
+        names += "…" if len(plan.existing) > 6 else ""
+        box = QMessageBox(self.window)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Generated transitions")
+        box.setText(
+            f"{len(plan.existing)} of these transitions already have a generated clip ({names}). "
+            "Make them again? Each new clip replaces the old one on its panel."
+        )
+        again = box.addButton("Make them again", QMessageBox.ButtonRole.YesRole)
+        keep = None
+        if plan.jobs:
+            keep = box.addButton(
+                f"Keep them, make the other {len(plan.jobs)}", QMessageBox.ButtonRole.NoRole
+            )
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep or again)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is again:
+            return True
+        if keep is not None and clicked is keep:
+            return False
+        return None
 
     def generate_identity(self, character_id: str) -> None:
         """Remake one character's identity panels (and so its identity bank)."""
@@ -204,12 +307,18 @@ class GenerationActions(QObject):
     def offer_fix(self, job_id: str) -> None:
         job = self.controller.job(job_id)
         if isinstance(job.request, TransitionJob):
+            stopped = self.cancel_same_model(job.request) if job.error_kind == "model" else 0
+            also = (
+                f"\n\n{stopped} other transition(s) waiting for the same model were cancelled."
+                if stopped
+                else ""
+            )
             show_error(
                 self.window,
                 "No transition generated",
                 f"{job.error}\n\nWithout these weights, choose a transition that needs no model "
                 "in the inspector (crossfade, dip, wipe, push or morph), or set the transition "
-                "model in File > Settings.",
+                f"model in File > Settings.{also}",
             )
         elif job.error_kind == "model":
             dialog = ModelDialog(self.window, job.error, self.settings().model_source)
@@ -231,3 +340,17 @@ class GenerationActions(QObject):
                 self.controller.retry(job_id, dataclasses.replace(job.settings, low_vram=True))
         else:
             show_error(self.window, f"“{job.label}” failed", job.error)
+
+    def cancel_same_model(self, failed: TransitionJob) -> int:
+        """Cancel the waiting transitions that need the model a job just failed to load: one
+        message for a scene's worth of pairs, not one per pair. Returns how many."""
+        waiting = [
+            job
+            for job in self.controller.jobs
+            if job.state == JobState.QUEUED
+            and isinstance(job.request, TransitionJob)
+            and (job.request.backend, job.request.model) == (failed.backend, failed.model)
+        ]
+        for job in waiting:
+            self.controller.cancel(job.id)
+        return len(waiting)

@@ -28,7 +28,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_help_lists_the_commands() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("info", "new", "import-storyboarder", "clean-up"):
+    for command in ("info", "new", "import-storyboarder", "clean-up", "generate", "transitions"):
         assert command in result.stdout
 
 

@@ -97,6 +97,8 @@ class FakeTransitions:
     job: TransitionJob
     settings: EngineSettings
     fail_with: str = ""
+    step_gate: threading.Event | None = None  # when set, each clip waits for it (tests pause)
+    made: list[TransitionJob] = field(default_factory=list)  # the jobs it finished
 
     def generate(
         self,
@@ -106,6 +108,10 @@ class FakeTransitions:
     ) -> FakeClip:
         if self.fail_with:
             raise FAILURES[self.fail_with]()
+        if self.step_gate is not None:
+            self.step_gate.wait(5)
+        if isinstance(cancelled, threading.Event) and cancelled.is_set():
+            raise Cancelled(0)
         start, end = Image.open(job.start).convert("RGB"), Image.open(job.end).convert("RGB")
         size = (64, 64)
         frames = [
@@ -114,4 +120,5 @@ class FakeTransitions:
         ]
         if progress is not None:
             progress(Progress("transition", (job.label,), 1, 1, 0, 1))
+        self.made.append(job)
         return FakeClip(frames, job.fps)

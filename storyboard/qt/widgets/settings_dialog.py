@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from storyboard.core.jobs import SCHEDULERS
 from storyboard.core.settings import AppSettings
 from storyboard.core.styles import builtin_styles
-from storyboard.core.transition_jobs import BACKENDS
+from storyboard.core.transition_setup import BACKENDS
 from storyboard.qt.theme import THEMES
 from storyboard.qt.widgets.forms import row, spin_box
 from storyboard.qt.widgets.model_picker import ModelPicker
@@ -52,7 +52,8 @@ class SettingsDialog(QDialog):
         self.transition_backend = _combo(list(BACKENDS), settings.transition_backend)
         self.transition_model = QLineEdit(settings.transition_model)
         self.transition_model.setPlaceholderText(
-            "folder or hub id (smp: a trained predictor folder); empty: the engine's default"
+            "folder or hub id (smp: a trained predictor folder); empty: the engine's default "
+            "(a toy world project: its own video model)"
         )
         self.controlnet = QLineEdit(settings.controlnet)
         self.controlnet.setPlaceholderText("folder of a scribble or lineart ControlNet")

@@ -1,0 +1,243 @@
+"""``main.py transitions``: generated clips between neighbouring panels, without the window.
+
+The second stage of the paper's long video (``generate`` makes the panels, this the motion
+between them): one clip per neighbouring pair of panels with images, made on the transition
+engine and model the editor would use (``storyboard.core.transition_setup``: the settings'
+choice, else the image model preset's own video model). Each clip is stored as its panel's
+generated transition and the project is saved (atomically) the moment it exists, so Ctrl-C, a
+crash or a full disk loses at most the clip being made; a second run skips what is done.
+
+Pairs: the whole story's pairs inside each scene, ``--scene N``'s, or those between the panels of
+``--panels`` (``storyboard.core.transition_jobs`` says why scene cuts are left out unless both
+panels are listed). Pairs that already play a generated clip are kept unless ``--regenerate``.
+
+The project lock, the save checks and Ctrl-C are ``generate``'s (:mod:`storyboard.cli_generate`).
+torch is imported only once there is a clip to make.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from storyboard.cli_generate import ProjectSaver, install_interrupt, parse_size
+from storyboard.core.assets import AssetStore
+from storyboard.core.errors import ProjectError
+from storyboard.core.model import Project
+from storyboard.core.numbering import find_panels
+from storyboard.core.ownership import Program, ProjectLock
+from storyboard.core.persistence import LoadedProject, load_project
+from storyboard.core.settings import load_settings
+from storyboard.core.transition_clips import generated_transition, store_clip
+from storyboard.core.transition_jobs import (
+    TransitionJob,
+    listed_pairs,
+    plan_transitions,
+    scene_pairs,
+    story_pairs,
+)
+from storyboard.core.transition_setup import TransitionSetup, transition_setup
+
+if TYPE_CHECKING:
+    from inference.results import Progress
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", type=Path)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--scene", type=int, metavar="N", help="only the pairs inside scene N (1 = first)"
+    )
+    which.add_argument(
+        "--panels",
+        metavar="LIST",
+        help="only the transitions between these neighbouring panels: 1A,1B is one clip, "
+        "1A,1B,1C two; 1D,2A crosses a scene cut",
+    )
+    parser.add_argument("--steps", type=int, metavar="N", help="denoising steps per clip")
+    parser.add_argument("--frames", type=int, metavar="N", help="frames per clip")
+    parser.add_argument("--size", metavar="WxH", help="clip size (default: the model's)")
+    parser.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="also make again the transitions that already have a generated clip",
+    )
+    parser.add_argument("--device", choices=("cuda", "mps", "cpu"), help="default: the best one")
+    parser.add_argument("--low-vram", action="store_true", help="model CPU offload")
+
+
+def chosen_pairs(project: Project, scene: int | None, panels: str | None) -> tuple[list[str], str]:
+    """The first panel of each pair chosen by --scene / --panels (else the story's), and what to
+    say when there is none."""
+    if panels:
+        try:
+            listed = find_panels(project, [p for p in panels.split(",") if p.strip()])
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        if not listed:
+            raise ValueError("--panels lists no panel; e.g. --panels 1A,1B")
+        return listed_pairs(project, listed), ""
+    if scene is not None:
+        count = len(project.scene_ids)
+        if not 1 <= scene <= count:
+            raise ValueError(f"--scene {scene} does not exist (the project has {count} scenes)")
+        scene_id = project.scene_ids[scene - 1]
+        why = f"scene {scene} has fewer than two panels: a transition joins two neighbours"
+        return scene_pairs(project, scene_id), why
+    why = (
+        "no scene has two panels; a clip across a scene cut is made with --panels, "
+        "e.g. --panels 1A,2A"
+    )
+    return story_pairs(project), why
+
+
+def _setup(args: argparse.Namespace, project: Project) -> TransitionSetup:
+    setup = transition_setup(load_settings(), project)
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, not {args.steps}")
+    if args.frames is not None and args.frames < 2:
+        raise ValueError(f"--frames must be at least 2 (the two panels), not {args.frames}")
+    return dataclasses.replace(
+        setup,
+        steps=args.steps or setup.steps,
+        frames=args.frames or setup.frames,
+        size=parse_size(args.size) if args.size else setup.size,
+    )
+
+
+class _PairBar:
+    """A one-line progress bar on stderr: which pair of how many, and its step."""
+
+    def __init__(self, out: TextIO, pairs: int) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.pairs = pairs
+        self.index = 0
+        self.label = ""
+        self.loading_said = False
+
+    def start(self, index: int, label: str) -> None:
+        self.index, self.label = index, label
+
+    def __call__(self, p: Progress) -> None:
+        if p.phase == "loading":  # reported before every clip; the model loads once
+            if not self.loading_said:
+                self.out.write("loading the transition model...\n")
+                self.loading_said = True
+            return
+        if not self.tty and p.step != p.total:
+            return
+        width = 24
+        filled = width * p.step // max(p.total, 1)
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] transition {self.index + 1}/{self.pairs} "
+            f"{self.label} step {p.step}/{p.total}"
+        )
+        self.out.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
+        self.out.flush()
+
+    def finish(self) -> None:
+        if self.tty:
+            self.out.write("\n")
+
+
+def run_transitions(args: argparse.Namespace) -> int:
+    loaded = load_project(args.project)
+    lock = ProjectLock.for_command(
+        loaded.path,
+        Program.TRANSITIONS,
+        "Close it in the editor first, or make the transitions from the editor's Generate menu",
+    )
+    try:
+        return _transitions(args, loaded, lock)
+    finally:
+        lock.release()
+
+
+def _jobs(args: argparse.Namespace, project: Project, bundle: Path) -> list[TransitionJob]:
+    """The clips to make, in story order; says on stderr what is skipped, and raises ValueError
+    when nothing can be made."""
+    first_panels, none_why = chosen_pairs(project, args.scene, args.panels)
+    plan = plan_transitions(project, first_panels, bundle, _setup(args, project))
+    jobs = plan.jobs + (plan.existing if args.regenerate else [])
+    jobs.sort(key=lambda job: first_panels.index(job.panel_id))
+    if not jobs and not plan.existing:
+        raise ValueError(plan.imageless_message() if plan.imageless else none_why)
+    if plan.imageless:
+        sys.stderr.write(f"warning: {plan.imageless_message()}\n")
+    if plan.existing and not args.regenerate:
+        names = ", ".join(job.label for job in plan.existing)
+        sys.stderr.write(
+            f"kept {len(plan.existing)} transition(s) that already have a generated clip "
+            f"({names}); --regenerate makes them again\n"
+        )
+    return jobs
+
+
+def _transitions(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock) -> int:
+    project, bundle = loaded.project, loaded.path
+    saver = ProjectSaver(loaded, lock)
+    jobs = _jobs(args, project, bundle)
+    if not jobs:
+        sys.stdout.write(f"nothing to do: every transition asked for has its clip in {bundle}\n")
+        return 0
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no torchvision advisories
+    from inference.errors import Cancelled, GenerationError
+    from inference.motion.jobs import JobEngine
+
+    store = AssetStore(bundle)
+    made: list[str] = []
+    stop = threading.Event()
+    bar = _PairBar(sys.stderr, len(jobs))
+    previous = install_interrupt(stop)
+    try:
+        engine = JobEngine(jobs[0], args.device, args.low_vram)
+        for index, job in enumerate(jobs):
+            if stop.is_set():  # Ctrl-C while the last clip was being saved
+                raise Cancelled(len(made))
+            bar.start(index, job.label)
+            clip = engine.generate(job, progress=bar, cancelled=stop)
+            edit = generated_transition(project, job.panel_id, store_clip(store, clip), clip)
+            assert edit is not None  # the project is ours: no panel went away meanwhile
+            edit.apply(project)
+            saver.save()
+            made.append(job.label)
+    except Cancelled:
+        bar.finish()
+        sys.stderr.write(
+            f"cancelled: kept {len(made)} transition(s) in {bundle}; run again to make the "
+            "rest (those made are skipped)\n"
+        )
+        return 130
+    except GenerationError as exc:
+        bar.finish()
+        kept = f" (kept {len(made)} transition(s) made before)" if made else ""
+        sys.stderr.write(f"error: {exc}{kept}\n")
+        return 2
+    except ProjectError as exc:  # the project changed or was taken over: stop, write nothing
+        bar.finish()
+        sys.stderr.write(
+            f"error: {exc}. transitions stopped without saving over it; kept {len(made)} "
+            "transition(s) saved before\n"
+        )
+        return 2
+    except OSError as exc:  # the project folder takes no more (a full disk): the rest stays
+        bar.finish()
+        where = Path(exc.filename).parent if exc.filename else bundle
+        sys.stderr.write(
+            f"error: could not write to {where}: {exc.strerror or exc}. Kept {len(made)} "
+            "transition(s); free some space, then run again (those made are skipped)\n"
+        )
+        return 2
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    bar.finish()
+    sys.stdout.write(f"made {len(made)} transition(s) ({', '.join(made)}) in {bundle}\n")
+    return 0
