@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from storyboard.core.assets import AssetStore
-from storyboard.core.errors import ProjectError
+from storyboard.core.disk_errors import describe
+from storyboard.core.errors import ProjectError, ProjectSaveError
 from storyboard.core.jobs import Overrides, build_story_request, new_candidate, record_commands
 from storyboard.core.model import Project
 from storyboard.core.numbering import find_panels
@@ -137,6 +138,14 @@ class ProjectSaver:
         self.file = project_file(loaded.path)
         self.digest = loaded.digest
         self.check()  # saved by someone between loading and locking
+        try:  # a folder that cannot keep what the job makes is said before the job, not after
+            AssetStore(self.bundle).check_writable()
+        except OSError as exc:
+            cause, advice = describe(exc)
+            problem = f"new images could not be stored in assets/: {cause}"
+            raise ProjectSaveError(
+                self.bundle, problem, f"{advice}; nothing was generated"
+            ) from exc
 
     def check(self) -> None:
         self.lock.check()

@@ -35,6 +35,7 @@ from storyboard.core.bundle_paths import (
 )
 from storyboard.core.errors import ProjectError
 from storyboard.core.model import Project
+from storyboard.core.temp_files import temp_path
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,20 @@ class AssetStore:
         if not png.startswith(PNG_SIGNATURE):
             raise ProjectError(self.root, "only PNG images can be stored", "Convert it to PNG")
         return self._write(hashlib.sha256(png).hexdigest(), png)
+
+    def check_writable(self) -> None:
+        """Raise the OSError a stored image would meet (a read-only ``assets/``, a full disk),
+        now, before a long job makes images it could not keep: a temporary file (named as a
+        killed save's would be, so one left by a crash is swept) is written and removed."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        probe = temp_path(self.path("0" * 64))
+        try:
+            with probe.open("xb") as handle:
+                handle.write(PNG_SIGNATURE)
+                handle.flush()
+                os.fsync(handle.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
 
     def put_media(self, data: bytes, extension: str) -> str:
         """Store a sound or video clip; returns its id ``<sha256>.<extension>``.

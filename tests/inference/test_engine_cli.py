@@ -8,6 +8,7 @@ import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -160,6 +161,29 @@ def test_a_full_disk_stops_with_the_panels_left_to_generate(
     assert "Kept 2 image(s)" in err and err.endswith("run again with --panels 1A,1D")
     state = images_by_number(bundle)
     assert {n for n, (image, _) in state.items() if image} == {"1B", "1C"}  # saved, accepted
+
+
+def test_a_read_only_assets_folder_is_said_before_any_work(
+    bundle: Path, tiny: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_open = Path.open
+    loaded: list[str] = []
+
+    def read_only(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if self.parent.name == "assets" and "x" in mode:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", read_only)
+    monkeypatch.setattr(
+        "inference.engine.story_engine.StoryEngine.load", lambda *a, **k: loaded.append("model")
+    )
+    assert main(["generate", str(bundle), "--model", tiny, *FAST, "--scene", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "new images could not be stored in assets/: permission denied" in err
+    assert "nothing was generated" in err and "Free some space" not in err
+    assert loaded == []  # no model was loaded, no step was run
+    assert not [p for p in (bundle / "assets").iterdir() if p.name.endswith(".tmp")]
 
 
 def test_generate_owns_the_project_while_it_runs(
