@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from storyboard.cli_progress import ProgressLine, run_locked
 from storyboard.core.assets import AssetStore
 from storyboard.core.disk_errors import describe
 from storyboard.core.errors import ProjectError, ProjectSaveError
@@ -32,7 +33,6 @@ from storyboard.core.ownership import Program, ProjectLock
 from storyboard.core.persistence import (
     LoadedProject,
     checked_encode,
-    load_project,
     project_file,
     save_project,
 )
@@ -90,43 +90,28 @@ def selected_panels(project: Project, scene: int | None, panels: str | None) -> 
     return None
 
 
-class _Bar:
-    """A one-line progress bar on stderr (redrawn in place on a terminal)."""
+class _Bar(ProgressLine):
+    """Which phase, which panels, which step, how many images."""
 
     def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.tty = out.isatty()
+        super().__init__(out, "loading the model...")
 
     def __call__(self, p: Progress) -> None:
         if p.phase == "loading":
-            self.out.write("loading the model...\n")
+            self.loading()
             return
-        if not self.tty and p.step != p.total:
-            return
-        width = 24
-        filled = width * p.step // max(p.total, 1)
         what = "identity" if p.phase == "identity" else "panels"
-        line = (
-            f"[{'#' * filled}{'.' * (width - filled)}] {what} {','.join(p.labels)} "
-            f"step {p.step}/{p.total}, {p.images_done}/{p.images_total} images"
+        self.show(
+            p.step,
+            p.total,
+            f"{what} {','.join(p.labels)} step {p.step}/{p.total}, "
+            f"{p.images_done}/{p.images_total} images",
         )
-        self.out.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
-        self.out.flush()
-
-    def finish(self) -> None:
-        if self.tty:
-            self.out.write("\n")
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    loaded = load_project(args.project)
-    lock = ProjectLock.for_command(
-        loaded.path, Program.GENERATE, "Close it in the editor first, or generate from the editor"
-    )
-    try:
-        return _generate(args, loaded, lock)
-    finally:
-        lock.release()
+    advice = "Close it in the editor first, or generate from the editor"
+    return run_locked(args, Program.GENERATE, advice, _generate)
 
 
 class ProjectSaver:

@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from storyboard.cli_generate import ProjectSaver, install_interrupt, parse_size
+from storyboard.cli_progress import ProgressLine, run_locked
 from storyboard.core.assets import AssetStore
 from storyboard.core.errors import ProjectError
 from storyboard.core.model import Project
 from storyboard.core.numbering import find_panels
 from storyboard.core.ownership import Program, ProjectLock
-from storyboard.core.persistence import LoadedProject, load_project
+from storyboard.core.persistence import LoadedProject
 from storyboard.core.settings import load_settings
 from storyboard.core.transition_clips import generated_transition, store_clip
 from storyboard.core.transition_jobs import (
@@ -111,53 +112,29 @@ def _setup(args: argparse.Namespace, project: Project) -> TransitionSetup:
     )
 
 
-class _PairBar:
-    """A one-line progress bar on stderr: which pair of how many, and its step."""
+class _PairBar(ProgressLine):
+    """Which pair of how many, and its step."""
 
     def __init__(self, out: TextIO, pairs: int) -> None:
-        self.out = out
-        self.tty = out.isatty()
+        super().__init__(out, "loading the transition model...")
         self.pairs = pairs
         self.index = 0
         self.label = ""
-        self.loading_said = False
 
     def start(self, index: int, label: str) -> None:
         self.index, self.label = index, label
 
     def __call__(self, p: Progress) -> None:
         if p.phase == "loading":  # reported before every clip; the model loads once
-            if not self.loading_said:
-                self.out.write("loading the transition model...\n")
-                self.loading_said = True
+            self.loading()
             return
-        if not self.tty and p.step != p.total:
-            return
-        width = 24
-        filled = width * p.step // max(p.total, 1)
-        line = (
-            f"[{'#' * filled}{'.' * (width - filled)}] transition {self.index + 1}/{self.pairs} "
-            f"{self.label} step {p.step}/{p.total}"
-        )
-        self.out.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
-        self.out.flush()
-
-    def finish(self) -> None:
-        if self.tty:
-            self.out.write("\n")
+        text = f"transition {self.index + 1}/{self.pairs} {self.label} step {p.step}/{p.total}"
+        self.show(p.step, p.total, text)
 
 
 def run_transitions(args: argparse.Namespace) -> int:
-    loaded = load_project(args.project)
-    lock = ProjectLock.for_command(
-        loaded.path,
-        Program.TRANSITIONS,
-        "Close it in the editor first, or make the transitions from the editor's Generate menu",
-    )
-    try:
-        return _transitions(args, loaded, lock)
-    finally:
-        lock.release()
+    advice = "Close it in the editor first, or make the transitions from the editor's Generate menu"
+    return run_locked(args, Program.TRANSITIONS, advice, _transitions)
 
 
 def _jobs(args: argparse.Namespace, project: Project, bundle: Path) -> list[TransitionJob]:
