@@ -30,6 +30,7 @@ RESOURCES = _resources()
 FONTS = RESOURCES / "fonts"
 SCRIPTS = RESOURCES / "scripts"
 ICONS = RESOURCES / "icons"
+UI_ICONS = ICONS / "ui"  # the interface icons (Lucide, ISC), drawn by storyboard/qt/icons.py
 MODELS = RESOURCES / "models.json"
 
 
@@ -147,3 +148,10 @@ def _in_hub_cache(repo: str) -> bool:
         return isinstance(try_to_load_from_cache(repo, "model_index.json"), str)
     except ValueError:  # a name the hub refuses ("a--b/c"): not in its cache either
         return False
+
+
+def sample_project() -> Path | None:
+    """The sample project ("The Lost Hat", ``tools/make_sample.py``), where this copy has it: a
+    source checkout keeps it in ``projects/``; a wheel does not ship it."""
+    sample = RESOURCES.parent / "projects" / "sample.storyboard"
+    return sample if (sample / "project.json").is_file() else None
