@@ -56,6 +56,7 @@ class ModelPreset:
     notes: str
     builtin: bool
     transition: TransitionPreset | None = None
+    native_size: tuple[int, int] | None = None  # a model that draws one shape only (the toy: 64x64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +85,22 @@ def model_presets() -> dict[str, ModelPreset]:
             str(entry.get("notes", "")),
             bool(entry.get("builtin", False)),
             _transition(key, entry),
+            _native_size(entry),
         )
         for key, entry in data.items()
     }
+
+
+def _native_size(entry: dict[str, Any]) -> tuple[int, int] | None:
+    """``"native_size": [w, h]`` of a model that draws that shape whatever size is asked."""
+    found = entry.get("native_size")
+    if not isinstance(found, list) or len(found) != 2:
+        return None
+    try:
+        width, height = int(found[0]), int(found[1])
+    except (TypeError, ValueError):
+        return None
+    return (width, height) if width > 0 and height > 0 else None
 
 
 def _transition(key: str, entry: dict[str, Any]) -> TransitionPreset | None:

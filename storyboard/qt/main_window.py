@@ -32,6 +32,7 @@ from storyboard.core.resources import sample_project
 from storyboard.core.save_guard import ProjectChangedOnDisk
 from storyboard.core.settings import AppSettings, save_settings
 from storyboard.qt import toolbar, window_state
+from storyboard.qt.aspect_notice import AspectNotice
 from storyboard.qt.bank_readahead import BankReadahead
 from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self.selection = Selection()
         self.thumbnails = ThumbnailCache(self.document.bundle)
         self.banner = ErrorBanner()
+        self.aspect_notice = AspectNotice(self.banner)
         self.read_only_banner = ReadOnlyBanner()
         self.read_only_banner.take_over.connect(self.take_over)
         self.timeline_model = TimelineModel(self.document, self)
@@ -142,6 +144,7 @@ class MainWindow(QMainWindow):
         self._connect_document()
         window_state.restore(self)
         self._select_first_panel()
+        self.aspect_notice.check(self.document)
 
     # -- layout -----------------------------------------------------------------------------------
 
@@ -336,6 +339,8 @@ class MainWindow(QMainWindow):
             self._update_title()
         if change.structure or change.pages:
             self._show_empty_states()
+        if change.structure:  # a first panel in a project of another shape than its model's
+            self.aspect_notice.check(self.document)
 
     def set_document(self, document: Document) -> None:
         """Show another project in this window (the old one must be closed by the caller)."""
@@ -354,6 +359,7 @@ class MainWindow(QMainWindow):
         self._connect_document()
         self.banner.hide()
         self._select_first_panel()
+        self.aspect_notice.check(document)
 
     def _select_first_panel(self) -> None:
         order = self.timeline_model.panel_ids()
