@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QTabBar,
     QTabWidget,
     QUndoView,
     QVBoxLayout,
@@ -195,7 +196,6 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.docks: dict[str, QDockWidget] = {}
         for name, widget, area in (
-            ("Timeline", strip, Qt.DockWidgetArea.BottomDockWidgetArea),
             ("Scenes", self.scenes, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("Characters", self.characters, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("Panel", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
             ("Queue", self.queue, Qt.DockWidgetArea.RightDockWidgetArea),
             ("Balloons", scrolled(self.balloons), Qt.DockWidgetArea.RightDockWidgetArea),
             ("Player", self.player, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Timeline", strip, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             dock = QDockWidget(name, self)
             dock.setObjectName(f"dock-{name.lower()}")
@@ -224,6 +225,23 @@ class MainWindow(QMainWindow):
         form = self.inspector.widget()  # the inspector's form fits without side-scrolling
         right = (form.minimumSizeHint().width() if form else 0) + 24  # and its scroll bar
         window_state.fit_screen(self, self.docks["Scenes"], self.docks["Panel"], right, screen)
+        QTimer.singleShot(0, self.hide_stale_tab_bars)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        QTimer.singleShot(0, self.hide_stale_tab_bars)
+
+    def hide_stale_tab_bars(self) -> None:
+        """Tabifying docks before the window is shown leaves earlier tab bars of the same group
+        on screen (over the timeline, say) in Qt 6.8: a bar is live only right under its dock."""
+        docks = {dock.windowTitle(): dock for dock in self.docks.values()}
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            dock = docks.get(bar.tabText(bar.currentIndex()))
+            if dock is None or not bar.isVisible():
+                continue
+            below = dock.geometry()
+            if abs(bar.y() - below.bottom()) > 12 or abs(bar.x() - below.x()) > 12:
+                bar.hide()
 
     def _menus(self) -> None:
         bar = self.menuBar()

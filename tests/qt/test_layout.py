@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRect, QSize
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QTabBar, QToolBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from storyboard.core.commands import RemoveItem
@@ -48,6 +48,9 @@ def test_the_first_window_shows_cards_the_panel_and_its_candidates(
     assert on_screen(window, window.candidates.candidates)
     assert on_screen(window, window.candidates.accept)
     assert on_screen(window, window.inspector.prompt)
+    timeline = window.docks["Timeline"].geometry()
+    bars = window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+    assert not [b for b in bars if b.isVisible() and b.geometry().intersects(timeline)]
 
 
 def test_toolbars_show_icons_with_their_words_in_tooltips(window: MainWindow) -> None:

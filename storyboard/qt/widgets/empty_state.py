@@ -37,7 +37,8 @@ class EmptyState(QWidget):
         self.text.setObjectName("empty-text")
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.text.setFixedWidth(300)  # a wrapped label in a column needs its width given
+        self.text.setFixedWidth(300)  # a wrapped label in a column needs its width given,
+        self.text.setMinimumHeight(self.text.heightForWidth(300))  # and its height
         self.buttons: dict[str, QPushButton] = {}
         row = QVBoxLayout()  # one above the other: the view may be narrow
         for index, (icon_name, label, slot) in enumerate(buttons):
