@@ -13,3 +13,5 @@ QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1416x900x24" bash -c "
   kill \$pid
 "
 echo "wrote docs/editor.png"
+# the default layout at laptop and desktop sizes, and the start page of a new project
+QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python tools/layout_screenshot.py

@@ -35,3 +35,20 @@ def zoom_crop(crop: Rect, factor: float, at_x: float = 0.5, at_y: float = 0.5) -
 def pan_crop(crop: Rect, dx: float, dy: float) -> Rect:
     """Move the image with the cursor by (dx, dy), fractions of the frame's size."""
     return clamp_crop(Rect(crop.x - dx * crop.w, crop.y - dy * crop.h, crop.w, crop.h))
+
+
+def letterbox(image_w: float, image_h: float, target_w: float, target_h: float) -> Rect:
+    """Where a whole image sits, centred, in a target of another aspect ratio (relative to the
+    target): bars above and below or at the sides, never a stretched or cropped picture.
+
+    One rule for every view of a panel that has no crop of the artist's (canvas, timeline card,
+    player and video), so a 64 px square in a 16:9 project looks the same in each (issue 28).
+    """
+    if min(image_w, image_h, target_w, target_h) <= 0:
+        return Rect()
+    image_aspect, target_aspect = image_w / image_h, target_w / target_h
+    if image_aspect > target_aspect:  # wider: bars above and below
+        h = target_aspect / image_aspect
+        return Rect(0.0, (1 - h) / 2, 1.0, h)
+    w = image_aspect / target_aspect
+    return Rect((1 - w) / 2, 0.0, w, 1.0)

@@ -30,6 +30,7 @@ RESOURCES = _resources()
 FONTS = RESOURCES / "fonts"
 SCRIPTS = RESOURCES / "scripts"
 ICONS = RESOURCES / "icons"
+UI_ICONS = ICONS / "ui"  # the interface icons (Lucide, ISC), drawn by storyboard/qt/icons.py
 MODELS = RESOURCES / "models.json"
 
 
@@ -55,6 +56,7 @@ class ModelPreset:
     notes: str
     builtin: bool
     transition: TransitionPreset | None = None
+    native_size: tuple[int, int] | None = None  # a model that draws one shape only (the toy: 64x64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +85,22 @@ def model_presets() -> dict[str, ModelPreset]:
             str(entry.get("notes", "")),
             bool(entry.get("builtin", False)),
             _transition(key, entry),
+            _native_size(entry),
         )
         for key, entry in data.items()
     }
+
+
+def _native_size(entry: dict[str, Any]) -> tuple[int, int] | None:
+    """``"native_size": [w, h]`` of a model that draws that shape whatever size is asked."""
+    found = entry.get("native_size")
+    if not isinstance(found, list) or len(found) != 2:
+        return None
+    try:
+        width, height = int(found[0]), int(found[1])
+    except (TypeError, ValueError):
+        return None
+    return (width, height) if width > 0 and height > 0 else None
 
 
 def _transition(key: str, entry: dict[str, Any]) -> TransitionPreset | None:
@@ -147,3 +162,10 @@ def _in_hub_cache(repo: str) -> bool:
         return isinstance(try_to_load_from_cache(repo, "model_index.json"), str)
     except ValueError:  # a name the hub refuses ("a--b/c"): not in its cache either
         return False
+
+
+def sample_project() -> Path | None:
+    """The sample project ("The Lost Hat", ``tools/make_sample.py``), where this copy has it: a
+    source checkout keeps it in ``projects/``; a wheel does not ship it."""
+    sample = RESOURCES.parent / "projects" / "sample.storyboard"
+    return sample if (sample / "project.json").is_file() else None

@@ -27,6 +27,7 @@ from PySide6.QtGui import (
 )
 
 from storyboard.core.assets import AssetStore
+from storyboard.core.framing import letterbox
 from storyboard.core.model import TransitionKind
 from storyboard.export.animatic import (
     FULL,
@@ -147,7 +148,7 @@ class FrameRenderer:
         return self.plan.options.captions in (CaptionMode.BURN, CaptionMode.BOTH)
 
     def _source(self, clip: ClipPlan) -> Pixels:
-        """The panel cropped to the picture's aspect and scaled for its tightest framing."""
+        """The panel letterboxed on the picture and scaled for its tightest framing."""
         cached = self._sources.get(clip.index)
         if cached is not None:
             return cached
@@ -179,19 +180,25 @@ class FrameRenderer:
         return image
 
     def _cover(self, image: QImage, width: int, height: int) -> QImage:
-        aspect = width / height
-        iw, ih = image.width(), image.height()
-        if iw / ih > aspect:
-            crop = QRect(round((iw - ih * aspect) / 2), 0, round(ih * aspect), ih)
-        else:
-            crop = QRect(0, round((ih - iw / aspect) / 2), iw, round(iw / aspect))
-        scaled = image.copy(crop).scaled(
-            width,
-            height,
+        """The whole image at its own shape, centred between black bars on a picture of
+        ``width`` x ``height`` (core.framing.letterbox: the rule of the canvas and the timeline;
+        a 64 px square in a 16:9 animatic keeps the hats and feet the model drew)."""
+        box = letterbox(image.width(), image.height(), width, height)
+        placed = QRect(
+            round(box.x * width), round(box.y * height), round(box.w * width), round(box.h * height)
+        )
+        scaled = image.scaled(
+            max(1, placed.width()),
+            max(1, placed.height()),
             Qt.AspectRatioMode.IgnoreAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
         )
-        return scaled.convertToFormat(FORMAT)
+        picture = QImage(width, height, FORMAT)
+        picture.fill(Qt.GlobalColor.black)
+        painter = QPainter(picture)
+        painter.drawImage(placed.topLeft(), scaled.convertToFormat(FORMAT))
+        painter.end()
+        return picture
 
     def _card(self, clip: ClipPlan, width: int, height: int) -> QImage:
         """A panel without a usable image: its number, prompt and dialogue on a neutral card."""

@@ -6,16 +6,19 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QHBoxLayout,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QSplitter,
+    QTabBar,
     QTabWidget,
     QUndoView,
     QVBoxLayout,
@@ -25,10 +28,12 @@ from PySide6.QtWidgets import (
 from storyboard.core.commands import Change
 from storyboard.core.errors import ProjectCorrupt, ProjectError
 from storyboard.core.model import Project, Scene
-from storyboard.core.persistence import BUNDLE_SUFFIX, LoadedProject
+from storyboard.core.persistence import BUNDLE_SUFFIX, LoadedProject, load_project
+from storyboard.core.resources import sample_project
 from storyboard.core.save_guard import ProjectChangedOnDisk
 from storyboard.core.settings import AppSettings, save_settings
-from storyboard.qt import window_state
+from storyboard.qt import toolbar, window_state
+from storyboard.qt.aspect_notice import AspectNotice
 from storyboard.qt.bank_readahead import BankReadahead
 from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
@@ -45,9 +50,11 @@ from storyboard.qt.shortcuts import ShortcutsDialog
 from storyboard.qt.theme import apply_theme
 from storyboard.qt.thumbnails import ThumbnailCache
 from storyboard.qt.widgets.balloons import BalloonEditor
+from storyboard.qt.widgets.candidates import CandidateStrip
 from storyboard.qt.widgets.canvas import PanelCanvas
 from storyboard.qt.widgets.canvas_tools import CanvasStudio
 from storyboard.qt.widgets.characters import CharacterLibrary
+from storyboard.qt.widgets.empty_state import EmptyState, StartPage, WithEmptyState
 from storyboard.qt.widgets.inspector import PanelInspector
 from storyboard.qt.widgets.pages_view import PagesView
 from storyboard.qt.widgets.player import AnimaticPlayer
@@ -60,6 +67,16 @@ from storyboard.qt.widgets.timeline import TimelineView
 
 log = logging.getLogger(__name__)
 APP_TITLE = "Storyboard"
+TIMELINE_CARD_WIDTH = 160  # seven cards across a 1366 px screen
+
+
+def scrolled(widget: QWidget) -> QScrollArea:
+    """A dock's form that may scroll, so that its height does not set the window's least one."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    return area
 
 
 def empty_project() -> Project:
@@ -85,6 +102,7 @@ class MainWindow(QMainWindow):
         self.selection = Selection()
         self.thumbnails = ThumbnailCache(self.document.bundle)
         self.banner = ErrorBanner()
+        self.aspect_notice = AspectNotice(self.banner)
         self.read_only_banner = ReadOnlyBanner()
         self.read_only_banner.take_over.connect(self.take_over)
         self.timeline_model = TimelineModel(self.document, self)
@@ -93,7 +111,8 @@ class MainWindow(QMainWindow):
         self.preview.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.pages = PagesView(self.document)
         self.inspector = PanelInspector(self.document, self.selection)
-        self.inspector.preview_requested.connect(self.preview.show_candidate)
+        self.candidates = CandidateStrip(self.document, self.selection)
+        self.candidates.preview_requested.connect(self.preview.show_candidate)
         self.scenes = ScenesPanel(self.document)
         self.scenes.scene_activated.connect(self._scene_activated)
         self.characters = CharacterLibrary(self.document)
@@ -118,6 +137,7 @@ class MainWindow(QMainWindow):
         )
         self._layout()
         self._menus()
+        self._toolbars()
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave_now)
         self.autosave_timer.start(max(5, settings.autosave_seconds) * 1000)
@@ -125,25 +145,55 @@ class MainWindow(QMainWindow):
         self._connect_document()
         window_state.restore(self)
         self._select_first_panel()
+        self.aspect_notice.check(self.document)
 
     # -- layout -----------------------------------------------------------------------------------
 
     def _layout(self) -> None:
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        """The timeline spans the window's foot; above it the scenes and characters (left), the
+        panel with its candidates strip under it (centre) and the inspector (right)."""
         self.workspace = QTabWidget()
         self.workspace.setObjectName("workspace")
-        self.workspace.addTab(self.studio, "Panel")
-        self.workspace.addTab(self.pages, "Comic pages")
-        splitter.addWidget(self.workspace)
-        splitter.addWidget(self.timeline)
-        splitter.setStretchFactor(0, 3)
+        panel_tab = QSplitter(Qt.Orientation.Vertical)
+        panel_tab.setChildrenCollapsible(False)
+        panel_tab.addWidget(self.studio)
+        panel_tab.addWidget(self.candidates)
+        panel_tab.setStretchFactor(0, 1)
+        self.start_page = StartPage(
+            lambda: self.panel_actions.new_panel(after=True),
+            self.new_from_script,
+            self.open_dialog,
+            self.open_sample if sample_project() is not None else None,
+            self.open_path,
+        )
+        self.panel_view = WithEmptyState(panel_tab, self.start_page)
+        self.pages_empty = EmptyState(
+            "pages-empty",
+            "No comic pages yet",
+            "Lay the story's panels out on comic pages: each page takes the next panels in "
+            "story order, and you can change its template, split frames and drag panels in.",
+            [("book-open", "Lay out the first page", self.pages.append_page)],
+        )
+        self.pages_view = WithEmptyState(self.pages, self.pages_empty)
+        self.workspace.addTab(self.panel_view, "Panel")
+        self.workspace.addTab(self.pages_view, "Comic pages")
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.read_only_banner)
         layout.addWidget(self.banner)
-        layout.addWidget(splitter)
+        layout.addWidget(self.workspace)
         self.setCentralWidget(central)
+        self.timeline.set_card_width(TIMELINE_CARD_WIDTH)
+        strip = QWidget()
+        strip_layout = QHBoxLayout(strip)
+        strip_layout.setContentsMargins(0, 0, 0, 0)
+        strip_layout.setSpacing(0)
+        self.timeline_tools = QWidget()  # filled by _toolbars, once the actions exist
+        strip_layout.addWidget(self.timeline_tools)
+        strip_layout.addWidget(self.timeline, 1)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.docks: dict[str, QDockWidget] = {}
         for name, widget, area in (
             ("Scenes", self.scenes, Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -151,29 +201,58 @@ class MainWindow(QMainWindow):
             ("Panel", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
             ("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea),
             ("Queue", self.queue, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("Balloons", self.balloons, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Balloons", scrolled(self.balloons), Qt.DockWidgetArea.RightDockWidgetArea),
             ("Player", self.player, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Timeline", strip, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             dock = QDockWidget(name, self)
             dock.setObjectName(f"dock-{name.lower()}")
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self.docks[name] = dock
+        self.tabifyDockWidget(self.docks["Scenes"], self.docks["Characters"])
+        self.docks["Scenes"].raise_()
         self.tabifyDockWidget(self.docks["Panel"], self.docks["History"])
         self.tabifyDockWidget(self.docks["Panel"], self.docks["Balloons"])
         self.docks["Panel"].raise_()
         self.tabifyDockWidget(self.docks["Queue"], self.docks["Player"])
         self.docks["Player"].raise_()
+        self.default_layout()
+
+    def default_layout(self, screen: QSize | None = None) -> None:
+        """The first window's size and dock widths on this screen (or a screen of ``screen``'s
+        free size: the layout tests and the screenshots)."""
         form = self.inspector.widget()  # the inspector's form fits without side-scrolling
         right = (form.minimumSizeHint().width() if form else 0) + 24  # and its scroll bar
-        window_state.fit_screen(self, self.docks["Scenes"], self.docks["Panel"], right)
+        window_state.fit_screen(self, self.docks["Scenes"], self.docks["Panel"], right, screen)
+        QTimer.singleShot(0, self.hide_stale_tab_bars)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        QTimer.singleShot(0, self.hide_stale_tab_bars)
+
+    def hide_stale_tab_bars(self) -> None:
+        """Tabifying docks before the window is shown leaves earlier tab bars of the same group
+        on screen (over the timeline, say) in Qt 6.8: a bar is live only right under its dock."""
+        docks = {dock.windowTitle(): dock for dock in self.docks.values()}
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            dock = docks.get(bar.tabText(bar.currentIndex()))
+            if dock is None or not bar.isVisible():
+                continue
+            below = dock.geometry()
+            if abs(bar.y() - below.bottom()) > 12 or abs(bar.x() - below.x()) > 12:
+                bar.hide()
 
     def _menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
         self.action_new = self._add(file, "&New", QKeySequence.StandardKey.New, self.new_project)
-        self._add(file, "New from story &script…", "Ctrl+Shift+N", self.new_from_script)
-        self._add(file, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
+        self.action_from_script = self._add(
+            file, "New from story &script…", "Ctrl+Shift+N", self.new_from_script
+        )
+        self.action_open = self._add(
+            file, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog
+        )
         self.recent_menu = file.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._add(file, "Import &Storyboarder…", None, self.import_storyboarder)
@@ -207,6 +286,22 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         self._add(help_menu, "&Keyboard shortcuts", "F1", self.show_shortcuts)
         self._add(help_menu, "&About", None, self.about)
+
+    def _toolbars(self) -> None:
+        toolbar.decorate(self)
+        self.addToolBar(toolbar.main_toolbar(self))
+        tools = QVBoxLayout(self.timeline_tools)
+        tools.setContentsMargins(0, 0, 0, 0)
+        tools.addWidget(toolbar.timeline_toolbar(self))
+
+    def _show_empty_states(self) -> None:
+        """The start page stands in for the canvas while the project has no panels; the pages
+        tab says how to begin while it has no pages."""
+        project = self.document.project
+        self.panel_view.show_empty(not project.panels)
+        self.start_page.show_recent(self.settings.recent_projects)
+        self.pages_view.show_empty(not project.page_ids)
+        self.pages_empty.buttons["Lay out the first page"].setEnabled(bool(project.panels))
 
     def _add(
         self,
@@ -249,6 +344,7 @@ class MainWindow(QMainWindow):
         )
         self.read_only_banner.watch(doc)
         self._update_title()
+        self._show_empty_states()
 
     def _update_title(self) -> None:
         name = self.document.path.stem if self.document.path else "Untitled"
@@ -259,6 +355,10 @@ class MainWindow(QMainWindow):
     def _document_changed(self, change: Change) -> None:
         if change.settings:
             self._update_title()
+        if change.structure or change.pages:
+            self._show_empty_states()
+        if change.structure:  # a first panel in a project of another shape than its model's
+            self.aspect_notice.check(self.document)
 
     def set_document(self, document: Document) -> None:
         """Show another project in this window (the old one must be closed by the caller)."""
@@ -268,6 +368,7 @@ class MainWindow(QMainWindow):
         for view in (*views, self.player):
             view.set_document(document)
         self.characters.set_document(document)
+        self.candidates.set_document(document)
         self.balloons.set_document(document)
         self.panel_actions.set_document(document)
         self.history.setStack(document.undo_stack)
@@ -276,6 +377,7 @@ class MainWindow(QMainWindow):
         self._connect_document()
         self.banner.hide()
         self._select_first_panel()
+        self.aspect_notice.check(document)
 
     def _select_first_panel(self) -> None:
         order = self.timeline_model.panel_ids()
@@ -327,6 +429,18 @@ class MainWindow(QMainWindow):
             project = dialog.project()
             assert project is not None
             self.replace_document(Document(project))
+
+    def open_sample(self) -> None:
+        """The sample story as a new untitled project: the artist's edits never change it."""
+        sample = sample_project()
+        if sample is None:
+            return
+        try:
+            loaded = load_project(sample, remove_temps=False)
+        except ProjectError as exc:
+            show_error(self, "Could not open the sample", str(exc))
+            return
+        self.replace_document(Document(loaded.project))
 
     def open_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open project folder (….storyboard)")

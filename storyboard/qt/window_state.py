@@ -9,21 +9,30 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from storyboard.core.settings import config_dir
 
-LARGEST = QSize(1400, 860)  # the first window on a large screen
+LARGEST = QSize(1920, 1200)  # the first window fills a 1080p screen (less its title bar)
 FRAME = QSize(16, 40)  # the window manager's title bar and borders
 
 
-def fit_screen(window: QMainWindow, left: QDockWidget, right: QDockWidget, right_min: int) -> None:
-    """The first window fills at most the screen's free area (a 1366x768 laptop shows all of
-    it); the left docks get room for their forms' labels, the right ones ``right_min`` at least."""
+def fit_screen(
+    window: QMainWindow,
+    left: QDockWidget,
+    right: QDockWidget,
+    right_min: int,
+    free: QSize | None = None,
+) -> None:
+    """The first window fills at most the screen's free area (``free``: a screen of that size,
+    for tests and screenshots; a 1366x768 laptop shows all of it); the left docks get room for
+    their lists, the right ones ``right_min`` at least."""
     wanted = LARGEST
     screen = window.screen()
-    if screen is not None:
-        free = screen.availableGeometry()
-        wanted = wanted.boundedTo(free.size() - FRAME)
-        window.move(free.topLeft())
+    if free is not None:
+        wanted = wanted.boundedTo(free - FRAME)
+    elif screen is not None:
+        area = screen.availableGeometry()
+        wanted = wanted.boundedTo(area.size() - FRAME)
+        window.move(area.topLeft())
     window.resize(wanted)
-    widths = [max(250, wanted.width() // 6), max(right_min, wanted.width() * 3 // 10)]
+    widths = [max(180, wanted.width() // 7), max(right_min, wanted.width() * 3 // 10)]
     window.resizeDocks([left, right], widths, Qt.Orientation.Horizontal)
 
 

@@ -71,7 +71,7 @@ def test_the_window_layout_is_kept_in_the_config_folder(
     again.show()
     try:
         assert not again.docks["Scenes"].isVisible()
-        assert again.docks["Characters"].isVisible()
+        assert again.docks["Characters"].toggleViewAction().isChecked()  # tabbed with Scenes
     finally:
         again.close()
 
@@ -332,11 +332,11 @@ def test_accepting_a_candidate_is_undoable_and_autosaved(window: MainWindow) -> 
         document.record_result(AddCandidate(panel_id, Candidate(asset=asset, seed=1)))
     assert window.isWindowModified()  # generated images are kept, and need saving
     assert document.undo_stack.count() == 0  # but generation is not an undoable edit
-    candidates = window.inspector.candidates
+    candidates = window.candidates.candidates
     assert candidates.count() == 2
     candidates.setCurrentRow(0)  # newest first
     assert window.preview.shown_asset() == second  # looking at it shows it large
-    window.inspector.accept_current_candidate()
+    window.candidates.accept_current_candidate()
     assert document.project.panels[panel_id].image == second
     assert document.undo_stack.text(0) == "Accept image"
     assert document.autosave is not None and document.autosave.recovery.is_file()

@@ -30,6 +30,7 @@ from PySide6.QtGui import (
 )
 
 from storyboard.core.commands import Change, EditFields
+from storyboard.core.framing import letterbox
 from storyboard.core.limits import MIN_RELATIVE_SIZE
 from storyboard.core.model import LayerKind, Panel, Rect
 from storyboard.qt.canvas_edits import import_image, layer_of, store_layer
@@ -49,6 +50,7 @@ class Tool(StrEnum):
 
 BOX_TOOLS = (Tool.CHARACTER_BOX, Tool.BALLOON_SPACE)
 MASK_TINT = QColor(230, 40, 60)
+LETTERBOX = QColor("#000000")  # the bars where the image's shape differs from the project's
 MIN_LAYER_EDGE = 1024
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -94,13 +96,26 @@ class PanelCanvas(PanelPreview):
     def panel(self) -> Panel | None:
         return self.document.project.panels.get(self.selection.current or "")
 
-    def frame(self) -> QRectF:
+    def stage(self) -> QRectF:
+        """The project's picture: its aspect ratio, as large as the widget allows."""
         ratio = self.document.project.settings.aspect_ratio
         area = QRectF(self.rect()).adjusted(16, 16, -16, -16)
         width = min(area.width(), area.height() * ratio)
-        frame = QRectF(0, 0, width, width / ratio)
-        frame.moveCenter(area.center())
-        return frame
+        stage = QRectF(0, 0, width, width / ratio)
+        stage.moveCenter(area.center())
+        return stage
+
+    def frame(self) -> QRectF:
+        """Where the panel's image and layers are drawn: their own shape, letterboxed on the
+        stage (a 64 px square in a 16:9 project is a square between bars, not stretched)."""
+        stage, shape = self.stage(), self.layer_size()
+        box = letterbox(shape.width(), shape.height(), stage.width(), stage.height())
+        return QRectF(
+            stage.left() + box.x * stage.width(),
+            stage.top() + box.y * stage.height(),
+            box.w * stage.width(),
+            box.h * stage.height(),
+        )
 
     def layer_size(self) -> QSize:
         """Layers have the panel image's shape (before there is one, the generation size's),
@@ -147,6 +162,7 @@ class PanelCanvas(PanelPreview):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QColor("#3a3a3a"))
+        painter.fillRect(self.stage(), LETTERBOX)
         frame = self.frame()
         painter.fillRect(frame, QColor("#fbf8ef"))
         if self.onion:

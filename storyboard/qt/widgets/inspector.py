@@ -10,8 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,8 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -28,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storyboard.core.commands import Change, EditFields, accept_image
+from storyboard.core.commands import Change, EditFields
 from storyboard.core.jobs import panel_job
 from storyboard.core.limits import MAX_PANEL_FRAMES
 from storyboard.core.model import (
@@ -61,8 +58,6 @@ CUSTOM_CAMERA = "Custom"
 
 
 class PanelInspector(QScrollArea):
-    preview_requested = Signal(object)  # asset id to show large, or None for the accepted image
-
     def __init__(self, document: Document, selection: Selection) -> None:
         super().__init__()
         self.setObjectName("inspector")
@@ -72,7 +67,6 @@ class PanelInspector(QScrollArea):
         self._loading = False
         self._library: list[tuple[str, str]] = []  # the characters the checkboxes were made for
         self._character_boxes: dict[str, QCheckBox] = {}
-        self._candidates_shown: tuple[object, ...] = ()
         self._sessions = TypingSessions(self)
         self._build()
         selection.current_changed.connect(self.show_panel)
@@ -200,20 +194,6 @@ class PanelInspector(QScrollArea):
         self.number.editingFinished.connect(self._number_changed)
         form.addRow("Number", self.number)
 
-        self.candidates = QListWidget()
-        self.candidates.setObjectName("candidates")
-        self.candidates.setViewMode(QListWidget.ViewMode.IconMode)
-        self.candidates.setFlow(QListWidget.Flow.LeftToRight)
-        self.candidates.setWrapping(False)
-        self.candidates.setIconSize(QSize(112, 63))
-        self.candidates.setFixedHeight(100)
-        self.candidates.currentItemChanged.connect(self._candidate_previewed)
-        self.candidates.itemDoubleClicked.connect(lambda _: self.accept_current_candidate())
-        accept = QPushButton("Use this image")
-        accept.setObjectName("accept")
-        accept.clicked.connect(self.accept_current_candidate)
-        form.addRow("Images", row(self.candidates, accept, vertical=True))
-
     # -- showing ----------------------------------------------------------------------------------
 
     def set_document(self, document: Document) -> None:
@@ -287,7 +267,6 @@ class PanelInspector(QScrollArea):
         self.seed.setValue(-1 if panel.seed is None else panel.seed)
         self.seed_locked.setChecked(panel.seed_locked)
         self.style_box.setCurrentIndex(max(0, self.style_box.findData(panel.style)))
-        self._fill_candidates(panel)
 
     def _fill_characters(self, panel: Panel) -> None:
         """One checkbox per character; rebuilt only when the library changes, not per keystroke."""
@@ -319,24 +298,6 @@ class PanelInspector(QScrollArea):
         ]
         self.box_prompts.setText("<br>".join(lines))
         self.form.setRowVisible(self.box_prompts, bool(lines))
-
-    def _fill_candidates(self, panel: Panel) -> None:
-        """The panel's images, newest first; decoded again only when they change (not per key)."""
-        shown = (panel.id, panel.image, tuple(c.id for c in panel.candidates))
-        if shown == self._candidates_shown:
-            return
-        self._candidates_shown = shown
-        self.candidates.blockSignals(True)
-        self.candidates.clear()
-        for number, candidate in enumerate(reversed(panel.candidates), start=1):
-            path = self.document.assets.file(candidate.asset)
-            pixmap = QPixmap(str(path)) if path else QPixmap()
-            item = QListWidgetItem(QIcon(pixmap), "✓" if candidate.asset == panel.image else "")
-            item.setData(Qt.ItemDataRole.UserRole, candidate.asset)
-            seed = "" if candidate.seed is None else f" seed {candidate.seed}"
-            item.setToolTip(f"#{len(panel.candidates) - number + 1}{seed}\n{candidate.prompt}")
-            self.candidates.addItem(item)
-        self.candidates.blockSignals(False)
 
     # -- editing ----------------------------------------------------------------------------------
 
@@ -393,15 +354,6 @@ class PanelInspector(QScrollArea):
         except ValueError:
             return
         self.document.push(command)
-
-    def _candidate_previewed(self, item: QListWidgetItem | None, _: object = None) -> None:
-        self.preview_requested.emit(item.data(Qt.ItemDataRole.UserRole) if item else None)
-
-    def accept_current_candidate(self) -> None:
-        item = self.candidates.currentItem()
-        if item is not None and self.panel_id is not None:
-            self.document.push(accept_image(self.panel_id, item.data(Qt.ItemDataRole.UserRole)))
-            self.document.write_recovery()  # an accepted image is autosaved at once
 
 
 def _set_plain_text(edit: QPlainTextEdit, text: str) -> None:

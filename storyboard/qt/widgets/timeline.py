@@ -115,19 +115,16 @@ class PanelCardDelegate(QStyledItemDelegate):
     ) -> None:
         asset = index.data(Role.IMAGE)
         image = self.thumbnails.get(asset) if asset else None
-        if image is not None and not image.isNull():
+        if image is not None and not image.isNull():  # whole, between bars, as on the canvas
             scaled = image.scaled(
                 target.size(),
-                Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+                Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation,
             )
-            source = QRect(
-                (scaled.width() - target.width()) // 2,
-                (scaled.height() - target.height()) // 2,
-                target.width(),
-                target.height(),
-            )
-            painter.drawImage(target, scaled, source)
+            painter.fillRect(target, QColor("#000000"))
+            placed = QRect(0, 0, scaled.width(), scaled.height())
+            placed.moveCenter(target.center())
+            painter.drawImage(placed, scaled)
             return
         # a sketch card: the prompt on paper, so an empty panel still reads as a story beat
         painter.fillRect(target, QColor("#fbf8ef"))
