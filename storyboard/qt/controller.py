@@ -34,7 +34,13 @@ from inference.worker import (
     real_transition_engine,
 )
 from storyboard.core.commands import EditFields
-from storyboard.core.jobs import PanelRequest, StoryRequest, new_candidate, record_commands
+from storyboard.core.jobs import (
+    PanelRequest,
+    StoryRequest,
+    generated_png,
+    new_candidate,
+    record_commands,
+)
 from storyboard.core.model import Transition, TransitionKind
 from storyboard.core.transition_jobs import TransitionJob
 from storyboard.qt.document import Document
@@ -290,7 +296,8 @@ class GenerationController(QObject):
 
     def _record_image(self, job: Job, image: GeneratedImage) -> None:
         document = job.document
-        asset = document.assets.put(image.png)
+        png = generated_png(image.png, image.job, model=image.model, settings=image.settings)
+        asset = document.assets.put(png)
         job.assets.append(asset)
         job.images_done = len(job.assets)
         panel_id = image.job.panel_id
