@@ -49,6 +49,7 @@ class Program(StrEnum):
     EDITOR = "editor"
     GENERATE = "generate"
     CLEAN_UP = "clean-up"
+    IMPORT_ORA = "import-ora"  # an OpenRaster file imported into a panel
 
 
 @dataclass(frozen=True, slots=True)
