@@ -1,4 +1,4 @@
-"""Exports from the editor: comic PDF, storyboard worksheets, animatic.
+"""Exports from the editor: comic PDF, storyboard worksheets, animatic, OpenRaster panels.
 
 Each runs on its own thread on a snapshot of the project (the artist keeps editing), shows
 progress with a Cancel button, and reports success or a clear error. The export functions are the
@@ -129,6 +129,20 @@ class ExportActions(QObject):
             return None
         size = SIZE_PRESETS.get(self.settings().export.video_size, SIZE_PRESETS["1080p"])
         return self._start("Animatic", target, export_video, AnimaticOptions(size=size))
+
+    def export_openraster(
+        self, panel_ids: list[str] | None = None, folder: Path | None = None
+    ) -> BackgroundTask | None:
+        """``panel_ids`` (None: every panel) as one layered ``.ora`` each, into a folder."""
+        from storyboard.export.openraster import OraOptions, export_ora
+
+        if folder is None:
+            name = QFileDialog.getExistingDirectory(self.window, "Export OpenRaster files into")
+            if not name:
+                return None
+            folder = Path(name)
+        options = OraOptions(tuple(panel_ids) if panel_ids else None)
+        return self._start("OpenRaster files", folder, export_ora, options)
 
     def _start(self, what: str, target: Path, export: Any, options: Any) -> BackgroundTask | None:
         if self.task is not None and self.task.isRunning():
