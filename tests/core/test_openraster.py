@@ -187,6 +187,12 @@ def test_huge_canvases_and_pictures_are_refused_from_their_headers(tmp_path: Pat
         list(read_ora(ora)[1])
 
 
+def test_groups_nested_too_deep_are_refused(tmp_path: Path) -> None:
+    deep = "<stack>" * 5_000 + layer_xml(name="x", src="data/a.png") + "</stack>" * 5_000
+    with cpu_budget(2.0), pytest.raises(ImportFailed, match="nested deeper than 32"):
+        read_ora(make_ora(tmp_path / "deep.ora", deep))
+
+
 def test_too_many_layers_is_refused_at_once(tmp_path: Path) -> None:
     stack = "".join(layer_xml(name=f"l{i}", src="data/a.png") for i in range(20_000))
     ora = make_ora(tmp_path / "many.ora", stack, {"data/a.png": png((40, 20), (0, 0, 0, 255))})
