@@ -94,6 +94,7 @@ COMMANDS: tuple[Command, ...] = (
         "export-video png frames",
         lambda b, o: ["export-video", str(b), "-o", str(o / "frames"), *SIZE],
     ),
+    Command("export-ora", lambda b, o: ["export-ora", str(b), "-o", str(o / "ora")]),
     Command(
         "generate",
         lambda b, o: ["generate", str(b), "--size", "64x64", "--steps", "1", "--device", "cpu"],

@@ -18,6 +18,12 @@ from typing import NoReturn
 
 from storyboard.cli_generate import add_arguments as generate_arguments
 from storyboard.cli_generate import run_generate
+from storyboard.cli_openraster import (
+    add_export_arguments,
+    add_import_arguments,
+    run_export_ora,
+    run_import_ora,
+)
 from storyboard.cli_transitions import add_arguments as transitions_arguments
 from storyboard.cli_transitions import run_transitions
 from storyboard.core.assets import AssetStore
@@ -103,6 +109,14 @@ def build_parser(prog: str = "storyboard") -> argparse.ArgumentParser:
     export_pdf_arguments(export_pdf)
     export_video = commands.add_parser("export-video", help="animatic MP4, GIF, PNGs or FCPXML")
     export_video_arguments(export_video)
+    export_ora = commands.add_parser(
+        "export-ora", help="panels as layered OpenRaster files (Krita, GIMP, MyPaint)"
+    )
+    add_export_arguments(export_ora)
+    import_ora = commands.add_parser(
+        "import-ora", help="an OpenRaster file back into a panel's image and layers"
+    )
+    add_import_arguments(import_ora)
     commands.add_parser(
         "install-desktop",
         help="add the editor to this user's application menu, with its icon (Linux)",
@@ -309,6 +323,8 @@ COMMANDS = {
     "clean-up": cmd_clean_up,
     "export-pdf": run_export_pdf,
     "export-video": run_export_video,
+    "export-ora": run_export_ora,
+    "import-ora": run_import_ora,
     "generate": run_generate,  # imports torch only when it runs
     "transitions": run_transitions,  # the same
     "install-desktop": cmd_install_desktop,

@@ -26,7 +26,13 @@ from storyboard.cli_progress import ProgressLine, run_locked
 from storyboard.core.assets import AssetStore
 from storyboard.core.disk_errors import describe
 from storyboard.core.errors import ProjectError, ProjectSaveError
-from storyboard.core.jobs import Overrides, build_story_request, new_candidate, record_commands
+from storyboard.core.jobs import (
+    Overrides,
+    build_story_request,
+    generated_png,
+    new_candidate,
+    record_commands,
+)
 from storyboard.core.model import Project
 from storyboard.core.numbering import find_panels
 from storyboard.core.ownership import Program, ProjectLock
@@ -166,7 +172,8 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
     saved: list[str] = []
 
     def record(image: GeneratedImage) -> None:
-        asset = store.put(image.png)
+        png = generated_png(image.png, image.job, model=image.model, settings=image.settings)
+        asset = store.put(png)
         candidate = new_candidate(asset, image.job, model=image.model, settings=image.settings)
         add, accept = record_commands(project, image.job.panel_id, candidate)
         add.apply(project)

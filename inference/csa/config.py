@@ -73,6 +73,11 @@ class CSAConfig:
             del fields["read_ahead"]
         return json.dumps(fields, sort_keys=True)
 
+    def as_settings(self) -> dict[str, float | int]:
+        """The settings as a generated image records them (``csa_rate_low``, ...): in its
+        candidate and its PNG's ``parameters`` text, so the image can be made again."""
+        return {f"csa_{name}": value for name, value in asdict(self).items()}
+
     def rate_for(self, num_tokens: int, latent_size: tuple[int, int]) -> float:
         """Sampling rate of a layer, from its token count relative to the latent's."""
         latent_tokens = latent_size[0] * latent_size[1]

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from inference.csa.config import CSAConfig
 from inference.csa.state import StoryAttention
 from inference.engine.ip_adapter import no_reference_embeds, reference_embeds
 from inference.engine.loaded_model import LoadedModel
@@ -131,11 +132,15 @@ class GenerateCall:
         images: Sequence[Image.Image],
         identity_of: str | None,
         extra: dict[str, str | int | float | bool | None] | None = None,
+        csa: CSAConfig | None = None,
     ) -> None:
-        """Record and deliver finished images with how they were made."""
+        """Record and deliver finished images with how they were made (``csa``: the
+        Consistent Self-Attention settings of the call, recorded for the images that show a
+        consistent character, the only ones it changes)."""
         s = self.sampling
         width, height = self.size
         for job, image in zip(jobs, images, strict=True):
+            shared = csa.as_settings() if csa is not None and job.characters else {}
             result = GeneratedImage(
                 job=job,
                 png=_png(image),
@@ -153,6 +158,7 @@ class GenerateCall:
                     "style": job.style,
                     "identity_panel": identity_of is not None,
                     **(extra or {}),
+                    **shared,
                 },
             )
             self.results.append(result)

@@ -60,7 +60,7 @@ def run_guided(
     }
     call.check_stop()
     if noising and skip >= s.steps:  # strength 0: nothing to denoise, the drawing is the result
-        call.finish([job], [init_image(guide, size)], None, settings)
+        call.finish([job], [init_image(guide, size)], None, settings)  # nothing denoised
         return
     pipe = call.loaded.guided.pipeline(guide.method, guide.weights)
     inputs, mask = _inputs(guide, size, call, job)
@@ -86,7 +86,7 @@ def run_guided(
         image = _call(call, pipe, job, guide, inputs, start)
     if mask is not None:
         image = paste_inside(image, base_image(guide, size), mask)
-    call.finish([job], [image], None, settings)
+    call.finish([job], [image], None, settings, csa=config if begin is not None else None)
 
 
 def _inputs(

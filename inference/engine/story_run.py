@@ -121,6 +121,7 @@ class StoryRun:
             character.character_id,
             character.reference_image,
             begin,
+            config,
         )
         self.banks.put(character.character_id, bank, self.request.cache_dir)
         return bank
@@ -150,7 +151,8 @@ class StoryRun:
                     cfg=self.call.cfg,
                 )
 
-        self._denoise(batch, "panels", None, reference_of(batch[0]), begin)
+        csa = config if begin is not None else None
+        self._denoise(batch, "panels", None, reference_of(batch[0]), begin, csa)
 
     # ------------------------------------------------------------------------- one batch
     def _denoise(
@@ -160,6 +162,7 @@ class StoryRun:
         identity_of: str | None,
         reference: str | None,
         begin_csa: BeginCSA | None,
+        csa: CSAConfig | None,
     ) -> None:
         call, loaded, s = self.call, self.loaded, self.request.sampling
         call.check_stop()
@@ -197,7 +200,7 @@ class StoryRun:
                 callback_on_step_end=on_step,
                 callback_on_step_end_tensor_inputs=["latents"],
             ).images
-        call.finish(jobs, images, identity_of)
+        call.finish(jobs, images, identity_of, csa=csa)
 
 
 def _csa_config(character: CharacterJob, model: CSAConfig) -> CSAConfig:

@@ -32,6 +32,7 @@ from pathlib import Path
 from storyboard.core.assets import AssetStore
 from storyboard.core.bundle_paths import cache_folder
 from storyboard.core.commands import AddCandidate, EditFields, accept_image
+from storyboard.core.generation_parameters import PARAMETERS, parameters_text, with_text
 from storyboard.core.guides import (
     GuidanceWeights,
     Guide,
@@ -388,6 +389,20 @@ def new_candidate(
         settings=dict(settings),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+
+
+def generated_png(
+    png: bytes,
+    job: PanelJob,
+    *,
+    model: str,
+    settings: dict[str, str | int | float | bool | None],
+) -> bytes:
+    """A generated image as it is stored: with how it was made in its ``parameters`` text
+    chunk (:mod:`storyboard.core.generation_parameters`), so the asset id, the hash of these
+    bytes, covers it and the picture says how to make it again wherever it goes."""
+    text = parameters_text(job.prompt, job.negative_prompt, job.seed, model, settings)
+    return with_text(png, PARAMETERS, text)
 
 
 def record_commands(

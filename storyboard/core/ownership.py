@@ -50,6 +50,7 @@ class Program(StrEnum):
     GENERATE = "generate"
     TRANSITIONS = "transitions"
     CLEAN_UP = "clean-up"
+    IMPORT_ORA = "import-ora"  # an OpenRaster file imported into a panel
 
 
 @dataclass(frozen=True, slots=True)

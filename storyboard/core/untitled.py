@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from storyboard.core.autosave import Autosave, PendingRecovery
+from storyboard.core.model import Project, ProjectSettings
 from storyboard.core.ownership import Program, ProjectLock, live_holder
 from storyboard.core.persistence import BUNDLE_SUFFIX
 from storyboard.core.settings import data_dir
@@ -51,6 +52,25 @@ def is_untitled(bundle: Path) -> bool:
         return Path(bundle).resolve().parent == untitled_root().resolve()
     except OSError:
         return False
+
+
+UNTITLED = ProjectSettings().title  # the title of a project nobody named yet
+
+
+def has_own_title(project: Project) -> bool:
+    """Whether the artist (or the script it came from) gave the project a title."""
+    return project.settings.title.strip() not in ("", UNTITLED)
+
+
+def project_title(project: Project, bundle: Path | None) -> str:
+    """The title a PDF and its cover carry: the project's own, else the name of the folder it
+    was saved as (a project saved before Save As named it), else "Untitled"."""
+    if has_own_title(project):
+        return project.settings.title.strip()
+    if bundle is not None and not is_untitled(bundle):
+        name = Path(bundle).name
+        return name.removesuffix(BUNDLE_SUFFIX) or UNTITLED
+    return UNTITLED
 
 
 def remove_untitled(bundle: Path) -> None:

@@ -5,6 +5,12 @@ asked) is paginated automatically in story order. QPdfWriter draws everything wi
 painter (vector balloons, embedded fonts, images resampled to 300/600 dpi); pypdf then writes
 the TrimBox and BleedBox Qt cannot (Qt sets both to the MediaBox) and, for manga, the
 right-to-left reading direction viewers use for two-page spreads.
+
+By default the file is PDF/X-4, what print shops ask for: Qt (6.8 and later) writes the PDF 1.6
+header, the sRGB output intent (``/OutputIntents`` with ``/S /GTS_PDFX`` and its ICC profile),
+``/Trapped`` and the XMP metadata naming ``PDF/X-4`` with the title and creator; pypdf keeps
+all of it and adds the trim and bleed boxes the standard requires on every page. The title is
+the project's (:func:`storyboard.core.untitled.project_title`).
 """
 
 from __future__ import annotations
@@ -19,11 +25,20 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 from pypdf.generic import NameObject, RectangleObject
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
+from PySide6.QtGui import (
+    QColor,
+    QPagedPaintDevice,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
+)
 
 from storyboard.core.assets import AssetStore
 from storyboard.core.model import Page, PanelFrame, Project, ReadingOrder, Rect
 from storyboard.core.page_templates import DEFAULT_TEMPLATE, paginate
+from storyboard.core.untitled import project_title
 from storyboard.export.layout import Box, Margins, PageLayout, PageSpec, layout_page, preset
 from storyboard.export.output import (
     Cancelled,
@@ -53,6 +68,7 @@ class ComicOptions:
     gutter: float | None = None  # points; None: the project's page gutter
     template: str = DEFAULT_TEMPLATE  # for automatic pages
     all_panels: bool = False  # also paginate panels that are on no page
+    pdfx: bool = True  # PDF/X-4 (output intent, XMP metadata); False: a plain PDF 1.4
 
 
 @dataclass(slots=True)
@@ -176,6 +192,7 @@ def _set_boxes(
             target, f"the PDF came out damaged ({exc})", "Please report this"
         ) from exc
     writer = PdfWriter(clone_from=reader)
+    writer.pdf_header = reader.pdf_header  # PDF/X-4 is PDF 1.6 (pypdf would write 1.3)
     for page, layout in zip(writer.pages, layouts, strict=True):
         height = float(page.mediabox.height)
         for name, box in (("/TrimBox", layout.spec.trim), ("/BleedBox", layout.spec.bleed_box)):
@@ -218,7 +235,10 @@ def export_comic_pdf(
         device.open(QIODevice.OpenModeFlag.WriteOnly)
         writer = QPdfWriter(device)
         writer.setResolution(72)  # one device pixel = one point: the painter's unit
-        writer.setTitle(project.settings.title)
+        if options.pdfx:
+            writer.setPdfVersion(QPagedPaintDevice.PdfVersion.PdfVersion_X4)
+        title = project_title(project, bundle)
+        writer.setTitle(title)
         writer.setCreator("Storyboard editor")
         media = layouts[0].spec.media
         size = QPageSize(
@@ -242,7 +262,7 @@ def export_comic_pdf(
                 )
                 overflowing += paint_page(painter, layout, project, images, page_paint)
                 if not layout.number:
-                    _cover_title(painter, project.settings.title, layout.spec.safe)
+                    _cover_title(painter, title, layout.spec.safe)
                 if progress is not None:
                     progress(index + 1, len(layouts))
         finally:

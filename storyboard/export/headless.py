@@ -47,6 +47,13 @@ def add_arguments(pdf: argparse.ArgumentParser) -> None:
         help="comic: only the panels on your pages (by default the others follow on automatic "
         "pages, as in the editor)",
     )
+    pdf.add_argument(
+        "--pdfx",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="comic: PDF/X-4 for print, with an sRGB output intent and XMP metadata (default; "
+        "--no-pdfx writes a plain PDF)",
+    )
     pdf.add_argument("--png-dir", type=Path, help="comic: also write one PNG per page here")
     pdf.add_argument("--grid", default="3x2", metavar="ROWSxCOLS", help="sheets: 1x1 to 4x4")
     pdf.add_argument("--landscape", action="store_true", help="sheets")
@@ -71,6 +78,7 @@ def run_export_pdf(args: argparse.Namespace) -> int:
 def _export(project: Project, bundle: Path, args: argparse.Namespace) -> list[str]:
     from storyboard.export.comic_pdf import ComicOptions, export_comic_pdf, placement
     from storyboard.export.page_png import export_page_pngs
+    from storyboard.export.preflight import page_resolutions, preflight_lines
     from storyboard.export.sheets_pdf import SheetOptions, export_sheets_pdf
 
     gui_application()
@@ -94,11 +102,14 @@ def _export(project: Project, bundle: Path, args: argparse.Namespace) -> list[st
         cover=args.cover,
         reading_order=ReadingOrder.RIGHT_TO_LEFT if args.rtl else None,
         all_panels=not args.placed_only,
+        pdfx=args.pdfx,
     )
     result = export_comic_pdf(project, bundle, args.output, options)
-    lines = [
-        f"wrote {result.path} ({result.pages} pages): {placement(project, options).describe()}"
-    ]
+    kind = "PDF/X-4, " if options.pdfx else ""
+    placed = placement(project, options).describe()
+    lines = [f"wrote {result.path} ({kind}{result.pages} pages): {placed}"]
+    first, *soft = preflight_lines(page_resolutions(project, bundle, options))
+    lines += [first, *(f"warning: {line}" for line in soft)]
     if result.overflowing_balloons:
         lines.append(f"warning: {len(result.overflowing_balloons)} balloon(s) too full to fit")
     if args.png_dir:

@@ -19,6 +19,7 @@ from storyboard.core.assets import AssetStore
 from storyboard.core.model import Panel, Project
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.timeline import frames_to_seconds, panel_starts, timecode
+from storyboard.core.untitled import project_title
 from storyboard.export.layout import INCH, MM, Box
 from storyboard.export.output import (
     Cancelled,
@@ -243,7 +244,8 @@ def export_sheets_pdf(
         device.open(QIODevice.OpenModeFlag.WriteOnly)
         writer = QPdfWriter(device)
         writer.setResolution(72)
-        writer.setTitle(f"{project.settings.title}: storyboard")
+        title = project_title(project, bundle)
+        writer.setTitle(f"{title}: storyboard")
         writer.setCreator("Storyboard editor")
         size = QPageSize(
             QSizeF(*paper),
@@ -261,7 +263,7 @@ def export_sheets_pdf(
                 check_cancelled(cancelled)
                 if number > 1:
                     writer.newPage()
-                _header(painter, project.settings.title, number, len(pages), paper[0])
+                _header(painter, title, number, len(pages), paper[0])
                 for slot, cell in enumerate(page):
                     drawer.draw(painter, cell, geometry.cell(slot, options.columns))
                 if progress is not None:

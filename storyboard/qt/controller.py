@@ -32,7 +32,13 @@ from inference.worker import (
     real_engine,
     real_transition_engine,
 )
-from storyboard.core.jobs import PanelRequest, StoryRequest, new_candidate, record_commands
+from storyboard.core.jobs import (
+    PanelRequest,
+    StoryRequest,
+    generated_png,
+    new_candidate,
+    record_commands,
+)
 from storyboard.core.transition_clips import generated_transition, store_clip
 from storyboard.core.transition_jobs import TransitionJob
 from storyboard.qt.document import Document
@@ -288,7 +294,8 @@ class GenerationController(QObject):
 
     def _record_image(self, job: Job, image: GeneratedImage) -> None:
         document = job.document
-        asset = document.assets.put(image.png)
+        png = generated_png(image.png, image.job, model=image.model, settings=image.settings)
+        asset = document.assets.put(png)
         job.assets.append(asset)
         job.images_done = len(job.assets)
         panel_id = image.job.panel_id

@@ -35,7 +35,7 @@ from storyboard.core.persistence import (
     save_project,
 )
 from storyboard.core.save_guard import check_unchanged, digest_of
-from storyboard.core.untitled import new_untitled, remove_untitled
+from storyboard.core.untitled import has_own_title, new_untitled, remove_untitled
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,26 @@ class Document(QObject):
             raise ValueError("an untitled project needs a path")
         if target.suffix != BUNDLE_SUFFIX:
             target = target.with_name(target.name + BUNDLE_SUFFIX)
+        elsewhere = self.path is None or target.absolute() != self.path.absolute()
+        untitled = self.project.settings.title
+        if elsewhere and not has_own_title(self.project):
+            self._set_title(target.name.removesuffix(BUNDLE_SUFFIX))
+        try:
+            saved, data = self._write(target, overwrite)
+        except BaseException:
+            if self.project.settings.title != untitled:  # not saved: not named either
+                self._set_title(untitled)
+            raise
+        self.disk_digest = digest_of(data)
+        if self.autosave is not None:
+            self.autosave.saved()
+        self._unsaved_results = False
+        self.undo_stack.setClean()
+        self.modified_changed.emit(False)
+        return saved
+
+    def _write(self, target: Path, overwrite: bool) -> tuple[Path, bytes]:
+        """Write ``project.json`` to ``target``: the saved folder and the bytes written."""
         data = checked_encode(self.project, target)  # a failure is a ProjectSaveError
         if self.path is not None and target.absolute() == self.path.absolute():
             self._check_owner(self.path)
@@ -165,13 +185,13 @@ class Document(QObject):
             saved = save_project(self.project, target, assets_from=self.bundle, data=data)
         else:
             saved = self._save_elsewhere(target, data)
-        self.disk_digest = digest_of(data)
-        if self.autosave is not None:
-            self.autosave.saved()
-        self._unsaved_results = False
-        self.undo_stack.setClean()
-        self.modified_changed.emit(False)
-        return saved
+        return saved, data
+
+    def _set_title(self, title: str) -> None:
+        """A project nobody titled takes the name it is saved as (as ``new NAME`` does), so its
+        PDFs and cover say "Lost Hat", not "Untitled". Part of the save, not an undo step."""
+        self.project.settings.title = title
+        self.changed.emit(Change(settings=True))
 
     def _check_owner(self, path: Path) -> None:
         if self.holder is not None:

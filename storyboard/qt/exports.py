@@ -1,4 +1,4 @@
-"""Exports from the editor: comic PDF, storyboard worksheets, animatic.
+"""Exports from the editor: comic PDF, storyboard worksheets, animatic, OpenRaster panels.
 
 Each runs on its own thread on a snapshot of the project (the artist keeps editing), shows
 progress with a Cancel button, and reports success or a clear error. The export functions are the
@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtGui import QAction
@@ -23,6 +23,9 @@ from storyboard.core.settings import AppSettings
 from storyboard.export.output import ExportCancelled
 from storyboard.qt.document import Document
 from storyboard.qt.errors import show_error
+
+if TYPE_CHECKING:  # the export modules load when an export starts, not with the window
+    from storyboard.export.comic_pdf import ComicOptions
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +89,26 @@ class ExportActions(QObject):
         name, _ = QFileDialog.getSaveFileName(self.window, title, f"{stem}{suffix}", filters)
         return Path(name) if name else None
 
-    def export_comic(self, target: Path | None = None) -> BackgroundTask | None:
+    def export_comic(
+        self, target: Path | None = None, options: ComicOptions | None = None
+    ) -> BackgroundTask | None:
+        """Ask for the print options (with the preflight) and the file, then export. Given a
+        ``target``, no dialog: ``options`` or the settings' defaults."""
         from storyboard.export.comic_pdf import ComicOptions, export_comic_pdf
+        from storyboard.qt.widgets.comic_export import ComicExportDialog
 
+        defaults = self.settings().export
+        if target is None and options is None:
+            document = self.document()
+            dialog = ComicExportDialog(document.project, document.bundle, defaults, self.window)
+            if not dialog.exec():
+                return None
+            options = dialog.options()
         target = target or self._target("Export comic PDF", ".pdf", "PDF (*.pdf)")
         if target is None:
             return None
-        defaults = self.settings().export
-        options = ComicOptions(preset=defaults.page_preset, dpi=defaults.dpi, all_panels=True)
+        if options is None:
+            options = ComicOptions(preset=defaults.page_preset, dpi=defaults.dpi, all_panels=True)
         return self._start("Comic PDF", target, export_comic_pdf, options)
 
     def export_sheets(self, target: Path | None = None) -> BackgroundTask | None:
@@ -114,6 +129,20 @@ class ExportActions(QObject):
             return None
         size = SIZE_PRESETS.get(self.settings().export.video_size, SIZE_PRESETS["1080p"])
         return self._start("Animatic", target, export_video, AnimaticOptions(size=size))
+
+    def export_openraster(
+        self, panel_ids: list[str] | None = None, folder: Path | None = None
+    ) -> BackgroundTask | None:
+        """``panel_ids`` (None: every panel) as one layered ``.ora`` each, into a folder."""
+        from storyboard.export.openraster import OraOptions, export_ora
+
+        if folder is None:
+            name = QFileDialog.getExistingDirectory(self.window, "Export OpenRaster files into")
+            if not name:
+                return None
+            folder = Path(name)
+        options = OraOptions(tuple(panel_ids) if panel_ids else None)
+        return self._start("OpenRaster files", folder, export_ora, options)
 
     def _start(self, what: str, target: Path, export: Any, options: Any) -> BackgroundTask | None:
         if self.task is not None and self.task.isRunning():

@@ -42,6 +42,7 @@ from storyboard.qt.exports import ExportActions
 from storyboard.qt.generation_actions import GenerationActions
 from storyboard.qt.held_results import HeldResults
 from storyboard.qt.models.timeline_model import TimelineModel
+from storyboard.qt.openraster_actions import OpenRasterActions
 from storyboard.qt.ownership import Conflict, ReadOnlyBanner, ask_save_conflict
 from storyboard.qt.panel_actions import PanelActions
 from storyboard.qt.recovery import offer_recovery, offer_untitled, open_damaged
@@ -135,6 +136,10 @@ class MainWindow(QMainWindow):
         self.exports.finished.connect(
             lambda path: self.statusBar().showMessage(f"Exported {path}", 6000)
         )
+        self.openraster = OpenRasterActions(
+            self, lambda: self.document, self.selection, self.exports
+        )
+        self.openraster.imported.connect(self._openraster_imported)
         self._layout()
         self._menus()
         self._toolbars()
@@ -262,6 +267,8 @@ class MainWindow(QMainWindow):
         export = file.addMenu("&Export")
         for action in self.exports.actions():
             export.addAction(action)
+        export.addAction(self.openraster.export_action)
+        file.addAction(self.openraster.import_action)
         file.addSeparator()
         self._add(file, "Project settings…", "Ctrl+Shift+,", self.edit_project_settings)
         self._add(file, "Settings…", QKeySequence.StandardKey.Preferences, self.edit_settings)
@@ -275,6 +282,8 @@ class MainWindow(QMainWindow):
         panels = bar.addMenu("&Panel")
         for action in self.panel_actions.actions():
             panels.addAction(action)
+        panels.addSeparator()
+        panels.addActions([self.openraster.export_action, self.openraster.import_action])
         panels.addSeparator()
         panels.addActions(self.player.menu_actions())
         generate = bar.addMenu("&Generate")
@@ -579,6 +588,12 @@ class MainWindow(QMainWindow):
         document.project = project
         document.mark_unsaved()
         if self.replace_document(document) and warnings:
+            self.banner.show_message("Imported with warnings.", "\n".join(warnings))
+
+    def _openraster_imported(self, result: object) -> None:
+        warnings = getattr(result, "warnings", [])
+        self.statusBar().showMessage("Imported the OpenRaster file into the panel", 6000)
+        if warnings:
             self.banner.show_message("Imported with warnings.", "\n".join(warnings))
 
     def close_project(self) -> None:

@@ -14,7 +14,13 @@ import pytest
 from storyboard.core.autosave import Autosave
 from storyboard.core.model import Project
 from storyboard.core.ownership import LOCK_FILE
-from storyboard.core.untitled import left_behind, new_untitled, remove_untitled, untitled_root
+from storyboard.core.untitled import (
+    left_behind,
+    new_untitled,
+    project_title,
+    remove_untitled,
+    untitled_root,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +66,16 @@ def test_only_untitled_folders_are_ever_removed(tmp_path: Path) -> None:
     mine = new_untitled().bundle
     remove_untitled(mine)
     assert not mine.exists() and untitled_root().exists()
+
+
+def test_the_title_a_pdf_carries(tmp_path: Path) -> None:
+    project = Project()
+    assert project.settings.title == "Untitled"
+    # never titled: the folder it was saved as names it, but not an untitled project's folder
+    assert project_title(project, tmp_path / "Lost Hat.storyboard") == "Lost Hat"
+    untitled = new_untitled()
+    assert project_title(project, untitled.bundle) == "Untitled"
+    assert project_title(project, None) == "Untitled"
+    untitled.release()
+    project.settings.title = "  The Lost Hat "
+    assert project_title(project, tmp_path / "x.storyboard") == "The Lost Hat"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import shutil
 import signal
@@ -11,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from storyboard import cli_generate
 from storyboard.cli import main
 from storyboard.core import assets as assets_module
+from storyboard.core.generation_parameters import parse_parameters
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.persistence import load_project
 from tests.fixtures.engine_helpers import save_tiny
@@ -82,12 +85,36 @@ def test_generate_writes_candidates_accepts_them_and_reuses_banks(
     candidate = next(p for p in project.panels.values() if p.candidates).candidates[0]
     assert candidate.model == tiny and candidate.settings["steps"] == 2
     assert len(list((bundle / "cache" / "identity").glob("*.safetensors"))) == 2
+    assert_pngs_say_how_they_were_made(bundle)
 
     # regenerating one panel reads the saved banks: one new candidate, the accepted image stays
     assert main(["generate", str(bundle), "--model", tiny, *FAST, "--panels", "2C"]) == 0
     assert capsys.readouterr().out.startswith("generated 1 image(s) (2C)")
     after = images_by_number(bundle)
     assert after["2C"] == (state["2C"][0], 2)
+
+
+def assert_pngs_say_how_they_were_made(bundle: Path) -> None:
+    """Each stored PNG carries its candidate's settings in the web UI's ``parameters`` form,
+    and its asset id is still the hash of the file's bytes."""
+    project = load_project(bundle).project
+    candidates = [c for p in project.panels.values() for c in p.candidates]
+    assert candidates
+    for candidate in candidates:
+        file = bundle / "assets" / f"{candidate.asset}.png"
+        assert hashlib.sha256(file.read_bytes()).hexdigest() == candidate.asset
+        with Image.open(file) as image:
+            text = image.text["parameters"]
+            assert image.size == (64, 64)
+        prompt, negative, entries = parse_parameters(text)
+        assert (prompt, negative) == (candidate.prompt.strip(), candidate.negative_prompt.strip())
+        assert entries["Steps"] == "2" and entries["Size"] == "64x64"
+        assert entries["Seed"] == str(candidate.seed)
+        assert entries["Sampler"] == "DDIM" and entries["CFG scale"] == "4"
+        assert entries["Model"] == "tiny-sdxl"  # the folder's name, not where it is
+        # the identity panels show Mia or Leo: CSA made them, and its settings are there
+        assert float(entries["CSA rate low"]) == candidate.settings["csa_rate_low"]
+        assert entries["Identity panel"] == "yes"
 
 
 @pytest.fixture

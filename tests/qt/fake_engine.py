@@ -72,7 +72,17 @@ class FakeEngine:
                             (preview,),
                         )
                     )
-            image = GeneratedImage(job, png((number * 30 % 255, 90, 160)), 16, 9, "fake", None)
+            s = story.sampling
+            settings: dict[str, str | int | float | bool | None] = {
+                "steps": s.steps,
+                "guidance": s.guidance,
+                "scheduler": s.scheduler,
+                "width": 16,
+                "height": 9,
+            }  # as the real engine records them
+            image = GeneratedImage(
+                job, png((number * 30 % 255, 90, 160)), 16, 9, "fake", None, settings
+            )
             made.append(image)
             if on_image is not None:
                 on_image(image)

@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from inference.worker import EngineSettings
 from storyboard.core import assets as assets_module
+from storyboard.core.generation_parameters import parse_parameters
 from storyboard.core.panel_commands import RemovePanels
 from storyboard.core.settings import AppSettings
 from storyboard.qt.controller import GenerationController, JobState
@@ -93,6 +95,12 @@ def test_generate_story_records_every_image_as_it_arrives(studio: MainWindow, qt
         assert len(panel.candidates) == 1
         assert panel.image == panel.candidates[0].asset  # first image accepted
         assert document.assets.has(panel.image)
+        stored = document.assets.file(panel.image)
+        assert stored is not None
+        with Image.open(stored) as image:  # the PNG says how it was made
+            prompt, _, entries = parse_parameters(image.text["parameters"])
+        assert prompt == panel.candidates[0].prompt and entries["Model"] == "fake"
+        assert entries["Seed"] == str(panel.candidates[0].seed)
     assert document.undo_stack.count() == 0  # generation is not an undoable edit
     assert studio.isWindowModified()
     assert document.autosave is not None and document.autosave.recovery.is_file()
