@@ -217,12 +217,12 @@ def test_cli_and_editor_print_the_whole_story_and_say_where_each_panel_went(
 
     assert main(["export-pdf", str(bundle), "-o", str(out)]) == 0  # as the editor exports
     said = capsys.readouterr().out
-    assert "(2 pages): placed 6 of 9 panels on your pages and 3 on automatic pages" in said
+    assert "2 pages): placed 6 of 9 panels on your pages and 3 on automatic pages" in said
     assert "Pages:           2" in run("pdfinfo", str(out))
 
     assert main(["export-pdf", str(bundle), "-o", str(out), "--placed-only"]) == 0
     said = capsys.readouterr().out
-    assert "(1 pages): placed 6 of 9 panels (those on your pages); left out 3" in said
+    assert "1 pages): placed 6 of 9 panels (those on your pages); left out 3" in said
 
 
 def test_one_reading_order_per_export(qapp: QGuiApplication, tmp_path: Path) -> None:

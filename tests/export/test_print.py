@@ -186,7 +186,7 @@ def test_cli_prints_the_preflight_and_writes_pdfx_unless_told_not_to(
     out = tmp_path / "p.pdf"
     assert main(["export-pdf", str(bundle), "-o", str(out)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"wrote {out} (PDF/X-4, 2 pages)"
+    assert lines[0].startswith(f"wrote {out} (PDF/X-4, 2 pages): ")
     assert lines[1].startswith("preflight: lowest image resolution per page")
     assert lines[2] == (
         "warning: page 2: 53 dpi (panel 1B) — prints soft; use a larger image or a smaller frame"
