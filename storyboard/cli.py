@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from storyboard.cli_conform import add_arguments as conform_arguments
+from storyboard.cli_conform import run_conform
 from storyboard.cli_generate import add_arguments as generate_arguments
 from storyboard.cli_generate import run_generate
 from storyboard.core.assets import AssetStore
@@ -92,8 +94,15 @@ def build_parser(prog: str = "storyboard") -> argparse.ArgumentParser:
     generate_arguments(generate)
     export_pdf = commands.add_parser("export-pdf", help="comic PDF or storyboard worksheets")
     export_pdf_arguments(export_pdf)
-    export_video = commands.add_parser("export-video", help="animatic MP4, GIF, PNGs or FCPXML")
+    export_video = commands.add_parser(
+        "export-video", help="animatic MP4, GIF, PNGs, or a timeline (.otio, .xml, .edl, .fcpxml)"
+    )
     export_video_arguments(export_video)
+    conform_command = commands.add_parser(
+        "conform",
+        help="apply an edited timeline (.otio, .xml, .edl): durations, order, removed shots",
+    )
+    conform_arguments(conform_command)
     commands.add_parser(
         "install-desktop",
         help="add the editor to this user's application menu, with its icon (Linux)",
@@ -264,6 +273,7 @@ COMMANDS = {
     "clean-up": cmd_clean_up,
     "export-pdf": run_export_pdf,
     "export-video": run_export_video,
+    "conform": run_conform,  # imports OpenTimelineIO only when it runs
     "generate": run_generate,  # imports torch only when it runs
     "install-desktop": cmd_install_desktop,
 }

@@ -76,6 +76,7 @@ class EditedTimeline:
     name: str
     tracks: tuple[EditedTrack, ...]
     notes: tuple[str, ...] = ()
+    source: str = ""  # the file it was read from, for messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +183,16 @@ def conform(project: Project, timeline: EditedTimeline) -> ConformResult:
     :class:`ConformError` when the timeline has no video track or matches no panel.
     """
     if not timeline.tracks:
-        raise ConformError(timeline.name, "has no video track", "Export the edit with its video")
+        raise ConformError(
+            timeline.source or timeline.name, "has no video track", "Export the edit with its video"
+        )
     matcher = _Matcher(project)
     matched = [[matcher.panel(clip) for clip in track.clips] for track in timeline.tracks]
     counts = [sum(pid is not None for pid in track) for track in matched]
     best = max(range(len(counts)), key=lambda i: (counts[i], -i))
     if counts[best] == 0:
         raise ConformError(
-            timeline.name,
+            timeline.source or timeline.name,
             "matches no panel of this project (by panel id, panel number or media file name)",
             "Conform a timeline exported from this project; nothing was changed",
         )

@@ -49,6 +49,7 @@ class Program(StrEnum):
     EDITOR = "editor"
     GENERATE = "generate"
     CLEAN_UP = "clean-up"
+    CONFORM = "conform"
 
 
 @dataclass(frozen=True, slots=True)

@@ -237,7 +237,7 @@ def _edited(
     if nested:
         notes.append(f"{nested} nested sequence(s) were skipped: conform their clips on the top")
     name = _name(timeline) or path.name
-    return EditedTimeline(name, tuple(tracks), tuple(notes))
+    return EditedTimeline(name, tuple(tracks), tuple(notes), str(path))
 
 
 def _centre_dissolves(items: list[Any], durations: list[Fraction | None]) -> None:
