@@ -30,6 +30,7 @@ from storyboard.core.save_guard import ProjectChangedOnDisk
 from storyboard.core.settings import AppSettings, save_settings
 from storyboard.qt import window_state
 from storyboard.qt.bank_readahead import BankReadahead
+from storyboard.qt.conform_action import ConformAction
 from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
 from storyboard.qt.errors import ErrorBanner, show_error
@@ -116,6 +117,8 @@ class MainWindow(QMainWindow):
         self.exports.finished.connect(
             lambda path: self.statusBar().showMessage(f"Exported {path}", 6000)
         )
+        self.exports.left_out.connect(self.banner.show_message)
+        self.conform_action = ConformAction(self, lambda: self.document)
         self._layout()
         self._menus()
         self.autosave_timer = QTimer(self)
@@ -183,6 +186,7 @@ class MainWindow(QMainWindow):
         export = file.addMenu("&Export")
         for action in self.exports.actions():
             export.addAction(action)
+        file.addAction(self.conform_action.action)
         file.addSeparator()
         self._add(file, "Project settings…", "Ctrl+Shift+,", self.edit_project_settings)
         self._add(file, "Settings…", QKeySequence.StandardKey.Preferences, self.edit_settings)
