@@ -119,7 +119,9 @@ class ConformResult:
             lines.append(
                 f"not matched, left out: {len(self.unmatched)} clip(s): {_listed(self.unmatched)}"
             )
-        lines.extend(f"note: {note}" for note in self.notes)
+        lines.extend(f"note: {note}" for note in self.notes[:LISTED])
+        if len(self.notes) > LISTED:
+            lines.append(f"note: and {len(self.notes) - LISTED} more like these")
         return lines
 
 

@@ -33,8 +33,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-import opentimelineio as otio
-from opentimelineio.opentime import RationalTime, TimeRange
+import opentimelineio as otio  # type: ignore[import-untyped]  # (no stubs)
+from opentimelineio.opentime import RationalTime, TimeRange  # type: ignore[import-untyped]
 
 from storyboard.core.conform import METADATA_KEY
 from storyboard.core.model import TransitionKind

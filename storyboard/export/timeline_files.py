@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import opentimelineio as otio
+import opentimelineio as otio  # type: ignore[import-untyped]  # (no stubs)
 
 from storyboard.core.model import Project
 from storyboard.export.animatic import AnimaticPlan, plan_animatic
@@ -90,15 +90,17 @@ def export_timeline(
     adapter = ADAPTERS[suffix]
     folder = media_folder_for(out_path)
     created = not folder.exists() and not folder.is_symlink()
-    with staged_file(out_path) as temp:  # refuses a missing folder before any media is written
-        written = write_media(plan, bundle, folder, progress, cancelled)
-        try:
+    written = None
+    try:
+        with staged_file(out_path) as temp:  # refuses a missing folder before media is written
+            written = write_media(plan, bundle, folder, progress, cancelled)
             timeline = build_timeline(plan, written)
             text, dropped = _serialise(timeline, adapter, plan)
             temp.write_text(text, encoding="utf-8")
-        except BaseException:
+    except BaseException:  # (write_media removes its own files when it fails)
+        if written is not None:
             written.discard(created)
-            raise
+        raise
     log.info("wrote %s (%d clips, media in %s)", out_path, len(plan.clips), folder)
     return TimelineResult(out_path, len(plan.clips), folder, dropped)
 

@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import opentimelineio as otio
+import opentimelineio as otio  # type: ignore[import-untyped]  # (no stubs)
 
 from storyboard.core.conform import (
     METADATA_KEY,
