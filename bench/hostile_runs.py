@@ -91,6 +91,10 @@ COMMANDS: tuple[Command, ...] = (
         lambda b, o: ["export-video", str(b), "-o", str(o / "a.fcpxml"), *SIZE],
     ),
     Command(
+        "export-video otio (media folder)",
+        lambda b, o: ["export-video", str(b), "-o", str(o / "a.otio"), *SIZE],
+    ),
+    Command(
         "export-video png frames",
         lambda b, o: ["export-video", str(b), "-o", str(o / "frames"), *SIZE],
     ),

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from storyboard.cli_conform import add_arguments as conform_arguments
+from storyboard.cli_conform import run_conform
 from storyboard.cli_generate import add_arguments as generate_arguments
 from storyboard.cli_generate import run_generate
 from storyboard.cli_openraster import (
@@ -107,7 +109,9 @@ def build_parser(prog: str = "storyboard") -> argparse.ArgumentParser:
     transitions_arguments(transitions)
     export_pdf = commands.add_parser("export-pdf", help="comic PDF or storyboard worksheets")
     export_pdf_arguments(export_pdf)
-    export_video = commands.add_parser("export-video", help="animatic MP4, GIF, PNGs or FCPXML")
+    export_video = commands.add_parser(
+        "export-video", help="animatic MP4, GIF, PNGs, or a timeline (.otio, .xml, .edl, .fcpxml)"
+    )
     export_video_arguments(export_video)
     export_ora = commands.add_parser(
         "export-ora", help="panels as layered OpenRaster files (Krita, GIMP, MyPaint)"
@@ -117,6 +121,11 @@ def build_parser(prog: str = "storyboard") -> argparse.ArgumentParser:
         "import-ora", help="an OpenRaster file back into a panel's image and layers"
     )
     add_import_arguments(import_ora)
+    conform_command = commands.add_parser(
+        "conform",
+        help="apply an edited timeline (.otio, .xml, .edl): durations, order, removed shots",
+    )
+    conform_arguments(conform_command)
     commands.add_parser(
         "install-desktop",
         help="add the editor to this user's application menu, with its icon (Linux)",
@@ -325,6 +334,7 @@ COMMANDS = {
     "export-video": run_export_video,
     "export-ora": run_export_ora,
     "import-ora": run_import_ora,
+    "conform": run_conform,  # imports OpenTimelineIO only when it runs
     "generate": run_generate,  # imports torch only when it runs
     "transitions": run_transitions,  # the same
     "install-desktop": cmd_install_desktop,

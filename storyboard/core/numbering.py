@@ -6,6 +6,7 @@ Numbers are derived, never stored, so a reorder renumbers everything at once; a 
 
 from __future__ import annotations
 
+import re
 from string import ascii_uppercase
 
 from storyboard.core.model import Project
@@ -40,3 +41,13 @@ def find_panels(project: Project, numbers: list[str]) -> list[str]:
     if missing:
         raise KeyError(f"no panel numbered {', '.join(missing)}")
     return [by_number[n.strip().casefold()] for n in numbers]
+
+
+NUMBER_CHARS = 40
+
+
+def safe_number(number: str) -> str:
+    """A panel number as part of a file name (exports' media folders): letters, digits, dots and
+    dashes, the rest ``_``; no leading or trailing dot or underscore; at most 40 characters.
+    A manual number like "3/A" or ".." never names a folder."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", number)[:NUMBER_CHARS].strip("._") or "panel"

@@ -51,6 +51,7 @@ class Program(StrEnum):
     TRANSITIONS = "transitions"
     CLEAN_UP = "clean-up"
     IMPORT_ORA = "import-ora"  # an OpenRaster file imported into a panel
+    CONFORM = "conform"
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,6 +108,7 @@ class ClipPlan:
     prompt: str
     dialogue: str
     camera: Camera | None
+    notes: str = ""  # the panel's notes for the team: markers in the timeline exports
 
     def framing(self, frame: int) -> Framing:
         if self.camera is None:
@@ -278,6 +279,7 @@ def plan_animatic(
             prompt=panel.prompt,
             dialogue=panel.dialogue.strip(),
             camera=Camera.of(panel.camera) if panel.camera else None,
+            notes=panel.notes.strip(),
         )
         for i, panel in enumerate(panels)
     )
@@ -289,7 +291,7 @@ def plan_animatic(
     for clip in clips:
         sound = sounds.get(clip.panel_id)
         if sound is not None:
-            audio.append(AudioClip(sound.path, clip.start, sound.gain_db))
+            audio.append(AudioClip(sound.path, clip.start, sound.gain_db, clip.panel_id))
     aspect = project.settings.aspect_ratio or 16 / 9
     return AnimaticPlan(
         title=project.settings.title,

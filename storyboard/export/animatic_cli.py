@@ -1,4 +1,5 @@
-"""The ``export-video`` command: an animatic as MP4, GIF, PNG frames or FCPXML from a project."""
+"""The ``export-video`` command: an animatic as MP4, GIF or PNG frames, or its edit as a timeline
+(``.otio``, FCP7 ``.xml``, CMX3600 ``.edl``, ``.fcpxml``) with its media folder."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def add_arguments(video: argparse.ArgumentParser) -> None:
         type=Path,
         required=True,
         metavar="FILE",
-        help="NAME.mp4, NAME.gif, NAME.fcpxml, or a new folder for PNG frames",
+        help="NAME.mp4, NAME.gif, a new folder for PNG frames, or a timeline for editors: "
+        "NAME.otio, NAME.xml (Premiere / FCP7), NAME.edl (CMX3600), NAME.fcpxml",
     )
     video.add_argument("--fps", type=float, choices=FPS_CHOICES, help="default: the project's")
     video.add_argument("--size", default="1080p", help="720p, 1080p, 4k, vertical, square or WxH")
@@ -69,8 +71,8 @@ def add_arguments(video: argparse.ArgumentParser) -> None:
 def run_export_video(args: argparse.Namespace) -> int:
     """Run ``export-video``; errors propagate as typed exceptions for the CLI to report."""
     from storyboard.export.animatic import plan_animatic
-    from storyboard.export.fcpxml import export_fcpxml
     from storyboard.export.media import BundleMedia
+    from storyboard.export.timeline_files import export_timeline, is_timeline
     from storyboard.export.video import export_video
 
     loaded = load_project(args.project)
@@ -93,9 +95,13 @@ def run_export_video(args: argparse.Namespace) -> int:
     )
     gui_application()
     plan = plan_animatic(loaded.project, options, BundleMedia(loaded.path))
-    if args.output.suffix.lower() == ".fcpxml":
-        export_fcpxml(plan, loaded.path, args.output)
-        sys.stdout.write(f"wrote {args.output} ({len(plan.clips)} clips)\n")
+    if is_timeline(args.output):
+        timeline = export_timeline(plan, loaded.path, args.output)
+        line = f"wrote {timeline.path} ({timeline.clips} clips"
+        line += f", media in {timeline.media})" if timeline.media else ")"
+        sys.stdout.write(line + "\n")
+        for dropped in timeline.dropped:
+            sys.stdout.write(f"  left out (the format cannot hold it): {dropped}\n")
         return 0
     show = sys.stderr.isatty()
 

@@ -76,11 +76,14 @@ class CaptionStyle:
 
 @dataclass(frozen=True, slots=True)
 class AudioClip:
-    """A sound placed on the animatic: a file, the output frame it starts on, a gain in dB."""
+    """A sound placed on the animatic: a file, the output frame it starts on, a gain in dB, and
+    the panel whose own sound it is (None: the soundtrack lane; the timeline exports put the two
+    on separate audio tracks)."""
 
     path: Path
     start: int = 0
     gain_db: float = 0.0
+    panel_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,18 +10,16 @@ folder beside the file, so the editor never meets offline media.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
-import re
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
 from storyboard.core.assets import AssetStore
 from storyboard.export.animatic import AnimaticPlan
-from storyboard.export.animatic_options import CaptionMode
 from storyboard.export.frames import FrameRenderer
 from storyboard.export.output import encode_png, export_error, staged_file, write_file
+from storyboard.export.timeline_media import card_plan, still_name
 
 log = logging.getLogger(__name__)
 
@@ -33,22 +31,6 @@ def rational(frames: int, fps: Fraction) -> str:
     """Frames as FCPXML's rational seconds ("1001/24000s", "2s")."""
     value = Fraction(frames) / fps
     return f"{value.numerator}s" if value.denominator == 1 else f"{value}s"
-
-
-def _card_plan(plan: AnimaticPlan) -> AnimaticPlan:
-    """The plan with plain framing and no overlays: what a panel's still should show."""
-    options = dataclasses.replace(
-        plan.options, captions=CaptionMode.NONE, shot_numbers=False, timecode=False
-    )
-    clips = tuple(dataclasses.replace(c, camera=None) for c in plan.clips)
-    return dataclasses.replace(plan, options=options, clips=clips, transitions=())
-
-
-def still_name(index: int, number: str) -> str:
-    """The file name of a panel's card: its position and number, the number kept to letters,
-    digits, dots and dashes (a manual number like "3/A" or ".." must not name a folder)."""
-    safe = re.sub(r"[^A-Za-z0-9.-]+", "_", number)[:40].strip("._") or "panel"
-    return f"{index + 1:04d}_{safe}.png"
 
 
 def _stills(
@@ -64,7 +46,7 @@ def _stills(
         if image is not None:  # only a file of the bundle's own: never one a link leads to
             stills.append(image.resolve())
             continue
-        renderer = renderer or FrameRenderer(_card_plan(plan), None)
+        renderer = renderer or FrameRenderer(card_plan(plan), None)
         try:
             folder.mkdir(exist_ok=True)
         except OSError as exc:

@@ -77,7 +77,11 @@ def format_for(path: Path) -> ExportFormat:
         return ExportFormat.GIF
     if suffix == "":
         return ExportFormat.PNG
-    raise ExportError(path, f"cannot export video as {suffix}", "Use .mp4, .gif or a folder name")
+    raise ExportError(
+        path,
+        f"cannot export video as {suffix}",
+        "Use .mp4, .gif or a folder name (or .otio, .xml, .edl, .fcpxml for a timeline)",
+    )
 
 
 @dataclass(frozen=True, slots=True)

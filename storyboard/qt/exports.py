@@ -1,4 +1,5 @@
-"""Exports from the editor: comic PDF, storyboard worksheets, animatic, OpenRaster panels.
+"""Exports from the editor: comic PDF, storyboard worksheets, animatic (video or timeline),
+OpenRaster panels.
 
 Each runs on its own thread on a snapshot of the project (the artist keeps editing), shows
 progress with a Cancel button, and reports success or a clear error. The export functions are the
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -61,6 +63,7 @@ class BackgroundTask(QThread):
 
 class ExportActions(QObject):
     finished = Signal(object)  # the written path (tests and the status bar)
+    left_out = Signal(str)  # what a timeline format could not hold (an EDL's sounds, ...)
 
     def __init__(
         self,
@@ -86,8 +89,14 @@ class ExportActions(QObject):
     def _target(self, title: str, suffix: str, filters: str) -> Path | None:
         document = self.document()
         stem = document.path.stem if document.path else "storyboard"
-        name, _ = QFileDialog.getSaveFileName(self.window, title, f"{stem}{suffix}", filters)
-        return Path(name) if name else None
+        name, chosen = QFileDialog.getSaveFileName(self.window, title, f"{stem}{suffix}", filters)
+        if not name:
+            return None
+        path = Path(name)
+        wanted = re.search(r"\(\*(\.\w+)\)", chosen)  # "CMX3600 EDL (*.edl)" -> ".edl"
+        if not path.suffix and wanted:  # a name typed without one: the chosen filter's
+            path = path.with_name(path.name + wanted.group(1))
+        return path
 
     def export_comic(
         self, target: Path | None = None, options: ComicOptions | None = None
@@ -120,14 +129,18 @@ class ExportActions(QObject):
         return self._start("Worksheets", target, export_sheets_pdf, SheetOptions())
 
     def export_video(self, target: Path | None = None) -> BackgroundTask | None:
+        """The animatic as a video, or its edit as a timeline for editors (by the suffix)."""
         from storyboard.export.animatic_options import SIZE_PRESETS, AnimaticOptions
+        from storyboard.export.timeline_files import FILTERS, export_timeline, is_timeline
         from storyboard.export.video import export_video
 
-        filters = "MP4 video (*.mp4);;Animated GIF (*.gif);;Final Cut XML (*.fcpxml)"
+        filters = ";;".join(("MP4 video (*.mp4)", "Animated GIF (*.gif)", *FILTERS))
         target = target or self._target("Export animatic", ".mp4", filters)
         if target is None:
             return None
         size = SIZE_PRESETS.get(self.settings().export.video_size, SIZE_PRESETS["1080p"])
+        if is_timeline(target):
+            return self._start("Timeline", target, export_timeline, AnimaticOptions(size=size))
         return self._start("Animatic", target, export_video, AnimaticOptions(size=size))
 
     def export_openraster(
@@ -143,6 +156,14 @@ class ExportActions(QObject):
             folder = Path(name)
         options = OraOptions(tuple(panel_ids) if panel_ids else None)
         return self._start("OpenRaster files", folder, export_ora, options)
+
+    def _succeeded(self, target: Path, result: Any) -> None:
+        dropped = getattr(result, "dropped", ())
+        if dropped:
+            self.left_out.emit(
+                f"{target.name} left out what its format cannot hold: " + "; ".join(dropped)
+            )
+        self.finished.emit(target)
 
     def _start(self, what: str, target: Path, export: Any, options: Any) -> BackgroundTask | None:
         if self.task is not None and self.task.isRunning():
@@ -164,7 +185,7 @@ class ExportActions(QObject):
             lambda done, total: dialog.setValue(int(100 * done / max(1, total)))
         )
         dialog.canceled.connect(task.stop.set)
-        task.succeeded.connect(lambda _: self.finished.emit(target))
+        task.succeeded.connect(lambda result: self._succeeded(target, result))
         task.failed.connect(
             lambda message: show_error(self.window, f"{what} not exported", message)
         )

@@ -35,6 +35,7 @@ from storyboard.core.settings import AppSettings, save_settings
 from storyboard.qt import toolbar, window_state
 from storyboard.qt.aspect_notice import AspectNotice
 from storyboard.qt.bank_readahead import BankReadahead
+from storyboard.qt.conform_action import ConformAction
 from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
 from storyboard.qt.errors import ErrorBanner, show_error
@@ -140,6 +141,8 @@ class MainWindow(QMainWindow):
             self, lambda: self.document, self.selection, self.exports
         )
         self.openraster.imported.connect(self._openraster_imported)
+        self.exports.left_out.connect(self.banner.show_message)
+        self.conform_action = ConformAction(self, lambda: self.document)
         self._layout()
         self._menus()
         self._toolbars()
@@ -269,6 +272,7 @@ class MainWindow(QMainWindow):
             export.addAction(action)
         export.addAction(self.openraster.export_action)
         file.addAction(self.openraster.import_action)
+        file.addAction(self.conform_action.action)
         file.addSeparator()
         self._add(file, "Project settings…", "Ctrl+Shift+,", self.edit_project_settings)
         self._add(file, "Settings…", QKeySequence.StandardKey.Preferences, self.edit_settings)

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 BLOCKER = """
 import importlib.abc, pkgutil, sys
-BANNED = ("PySide6", "torch", "diffusers", "transformers", "accelerate", "cv2", "av", "numpy")
+BANNED = ("PySide6", "torch", "diffusers", "transformers", "accelerate", "cv2", "av", "numpy",
+          "opentimelineio")
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in BANNED:

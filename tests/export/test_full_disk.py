@@ -27,6 +27,7 @@ from storyboard.export.fcpxml import export_fcpxml
 from storyboard.export.output import ExportError, staged_file
 from storyboard.export.page_png import export_page_pngs
 from storyboard.export.sheets_pdf import export_sheets_pdf
+from storyboard.export.timeline_files import export_timeline
 from storyboard.export.video import export_video
 from tests.export.animatic_helpers import BLUE, RED, project_with, solid
 from tests.full_disk import no_space
@@ -52,6 +53,8 @@ def _exports(project: Project, bundle: Path, out: Path) -> dict[str, object]:
         "sheets": lambda: export_sheets_pdf(project, bundle, out / "sheets.pdf"),
         "pages": lambda: export_page_pngs(project, bundle, out, dpi=36),
         "fcpxml": lambda: export_fcpxml(plan_animatic(project, small), None, out / "cut.fcpxml"),
+        "otio": lambda: export_timeline(project, bundle, out / "cut.otio", small),
+        "edl": lambda: export_timeline(project, bundle, out / "cut.edl", small),
     }
 
 
@@ -94,7 +97,9 @@ def test_an_empty_export_file_is_an_error(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("kind", ["frames", "mp4", "gif", "comic", "sheets", "pages", "fcpxml"])
+@pytest.mark.parametrize(
+    "kind", ["frames", "mp4", "gif", "comic", "sheets", "pages", "fcpxml", "otio", "edl"]
+)
 def test_every_export_onto_a_really_full_disk(
     qapp: QGuiApplication, tmp_path: Path, full_disk: Path, kind: str
 ) -> None:

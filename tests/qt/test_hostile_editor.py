@@ -125,6 +125,7 @@ def test_the_editor_never_reaches_outside_a_hostile_project(
     for export, name in (
         (window.exports.export_comic, "c.pdf"),
         (window.exports.export_video, "a.mp4"),
+        (window.exports.export_video, "a.otio"),  # the timeline and its media folder
     ):
         task = export(out / name)
         assert task is not None
