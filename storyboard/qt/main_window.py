@@ -44,6 +44,7 @@ from storyboard.qt.selection import Selection
 from storyboard.qt.shortcuts import ShortcutsDialog
 from storyboard.qt.theme import apply_theme
 from storyboard.qt.thumbnails import ThumbnailCache
+from storyboard.qt.wheel_guard import guard_wheel
 from storyboard.qt.widgets.balloons import BalloonEditor
 from storyboard.qt.widgets.canvas import PanelCanvas
 from storyboard.qt.widgets.canvas_tools import CanvasStudio
@@ -118,6 +119,7 @@ class MainWindow(QMainWindow):
         )
         self._layout()
         self._menus()
+        guard_wheel(self)  # scrolling a dock never changes the field under the pointer
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave_now)
         self.autosave_timer.start(max(5, settings.autosave_seconds) * 1000)
