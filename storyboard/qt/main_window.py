@@ -53,7 +53,7 @@ from storyboard.qt.widgets.inspector import PanelInspector
 from storyboard.qt.widgets.pages_view import PagesView
 from storyboard.qt.widgets.player import AnimaticPlayer
 from storyboard.qt.widgets.project_settings import ProjectSettingsDialog
-from storyboard.qt.widgets.queue import QueuePanel
+from storyboard.qt.widgets.queue import QueuePanel, RaiseOnNewJob
 from storyboard.qt.widgets.scenes import ScenesPanel
 from storyboard.qt.widgets.script_dialog import ScriptDialog
 from storyboard.qt.widgets.settings_dialog import SettingsDialog
@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         self.docks["Panel"].raise_()
         self.tabifyDockWidget(self.docks["Queue"], self.docks["Player"])
         self.docks["Player"].raise_()
+        RaiseOnNewJob(self.docks["Queue"], self.controller)  # a started job shows its progress
         form = self.inspector.widget()  # the inspector's form fits without side-scrolling
         right = (form.minimumSizeHint().width() if form else 0) + 24  # and its scroll bar
         window_state.fit_screen(self, self.docks["Scenes"], self.docks["Panel"], right)
