@@ -34,6 +34,7 @@ from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
 from storyboard.qt.errors import ErrorBanner, show_error
 from storyboard.qt.exports import ExportActions
+from storyboard.qt.follow_edits import SelectionFollowsHistory
 from storyboard.qt.generation_actions import GenerationActions
 from storyboard.qt.held_results import HeldResults
 from storyboard.qt.models.timeline_model import TimelineModel
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
         self.history = QUndoView(self.document.undo_stack)
         self.history.setEmptyLabel("Opened project")
         self.panel_actions = PanelActions(self.document, self.selection, self.timeline, self)
+        self.follow = SelectionFollowsHistory(self.document, self.selection, self.timeline, self)
         self.queue = QueuePanel(self.controller)
         self.balloons = BalloonEditor(self.document, self.selection)
         self.player = AnimaticPlayer(self.document, self.selection)
@@ -273,6 +275,7 @@ class MainWindow(QMainWindow):
         self.characters.set_document(document)
         self.balloons.set_document(document)
         self.panel_actions.set_document(document)
+        self.follow.set_document(document)
         self.history.setStack(document.undo_stack)
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
