@@ -96,9 +96,11 @@ class MainWindow(QMainWindow):
         self.pages = PagesView(self.document)
         self.inspector = PanelInspector(self.document, self.selection)
         self.inspector.preview_requested.connect(self.preview.show_candidate)
+        self.inspector.model_override = lambda: self.settings.model_source
         self.scenes = ScenesPanel(self.document)
         self.scenes.scene_activated.connect(self._scene_activated)
         self.characters = CharacterLibrary(self.document)
+        self.characters.model_override = lambda: self.settings.model_source
         self.history = QUndoView(self.document.undo_stack)
         self.history.setEmptyLabel("Opened project")
         self.panel_actions = PanelActions(self.document, self.selection, self.timeline, self)
@@ -328,7 +330,7 @@ class MainWindow(QMainWindow):
         self.replace_document(Document(empty_project()))
 
     def new_from_script(self) -> None:
-        dialog = ScriptDialog(self)
+        dialog = ScriptDialog(self, model_source=self.settings.model_source)
         if dialog.exec() and dialog.project() is not None:
             project = dialog.project()
             assert project is not None

@@ -8,6 +8,7 @@ view), the fields are refreshed without pushing anything back.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
@@ -40,6 +41,7 @@ from storyboard.core.model import (
     TransitionKind,
 )
 from storyboard.core.numbering import panel_numbers
+from storyboard.core.prompt_text import assemble_prompt
 from storyboard.core.story_edits import balloon_from_dialogue
 from storyboard.core.styles import builtin_styles
 from storyboard.core.timeline import frames_to_seconds, timecode
@@ -48,6 +50,12 @@ from storyboard.qt.selection import Selection
 from storyboard.qt.widgets.camera_editor import CameraEditor
 from storyboard.qt.widgets.forms import TypingSessions, row
 from storyboard.qt.widgets.panel_sound import PanelSound
+from storyboard.qt.widgets.vocabulary_marks import (
+    UnknownWords,
+    show_unknown,
+    unknown_label,
+    vocabulary_for,
+)
 
 CAMERA_PRESETS: dict[str, CameraMove | None] = {
     "Static": None,
@@ -74,6 +82,7 @@ class PanelInspector(QScrollArea):
         self._character_boxes: dict[str, QCheckBox] = {}
         self._candidates_shown: tuple[object, ...] = ()
         self._sessions = TypingSessions(self)
+        self.model_override: Callable[[], str] = lambda: ""  # the settings' model, if chosen
         self._build()
         selection.current_changed.connect(self.show_panel)
         document.changed.connect(self._on_change)
@@ -98,6 +107,9 @@ class PanelInspector(QScrollArea):
         form.addRow(self.header)
         self.prompt = self._text("prompt", 3)
         form.addRow("Prompt", self.prompt)
+        self.prompt_marks = UnknownWords(self.prompt.document())
+        self.unknown = unknown_label()  # the words of the prompt as the model gets it
+        form.addRow(self.unknown)
         self.characters_box = QWidget()
         self.characters_layout = QHBoxLayout(self.characters_box)
         self.characters_layout.setContentsMargins(0, 0, 0, 0)
@@ -270,6 +282,9 @@ class PanelInspector(QScrollArea):
         self.number.setPlaceholderText(number)
         self._fill_characters(panel)
         self._fill_box_prompts(panel)
+        vocabulary = vocabulary_for(project, self.model_override())
+        self.prompt_marks.set_vocabulary(vocabulary)
+        show_unknown(self.unknown, [assemble_prompt(project, panel)], vocabulary)
         self.duration.setValue(panel.duration)
         fps = project.settings.fps
         seconds = frames_to_seconds(panel.duration, fps)
