@@ -118,6 +118,8 @@ class MainWindow(QMainWindow):
             self.preview, lambda: self.settings, self.generation.generate_panel
         )
         self.exports = ExportActions(self, lambda: self.document, lambda: self.settings)
+        for view in (self.inspector, self.balloons, self.pages):  # what a lettering did
+            view.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.exports.finished.connect(
             lambda path: self.statusBar().showMessage(f"Exported {path}", 6000)
         )

@@ -42,10 +42,10 @@ from storyboard.core.model import (
 )
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.prompt_text import assemble_prompt
-from storyboard.core.story_edits import balloon_from_dialogue
 from storyboard.core.styles import builtin_styles
 from storyboard.core.timeline import frames_to_seconds, timecode
 from storyboard.qt.document import Document
+from storyboard.qt.lettering import letter_panel
 from storyboard.qt.selection import Selection
 from storyboard.qt.widgets.camera_editor import CameraEditor
 from storyboard.qt.widgets.forms import TypingSessions, row
@@ -70,6 +70,7 @@ CUSTOM_CAMERA = "Custom"
 
 class PanelInspector(QScrollArea):
     preview_requested = Signal(object)  # asset id to show large, or None for the accepted image
+    message = Signal(str)  # what a button did, for the status bar
 
     def __init__(self, document: Document, selection: Selection) -> None:
         super().__init__()
@@ -401,13 +402,8 @@ class PanelInspector(QScrollArea):
         self._set({"number_override": self.number.text().strip() or None}, "Set panel number")
 
     def letter_dialogue(self) -> None:
-        if self.panel_id is None:
-            return
-        try:
-            command = balloon_from_dialogue(self.document.project, self.panel_id)
-        except ValueError:
-            return
-        self.document.push(command)
+        if self.panel_id is not None:
+            self.message.emit(letter_panel(self.document, self.panel_id))
 
     def _candidate_previewed(self, item: QListWidgetItem | None, _: object = None) -> None:
         self.preview_requested.emit(item.data(Qt.ItemDataRole.UserRole) if item else None)
