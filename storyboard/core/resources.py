@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+
+from storyboard.core.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ class ModelPreset:
     builtin: bool
     transition: TransitionPreset | None = None
     native_size: tuple[int, int] | None = None  # a model that draws one shape only (the toy: 64x64)
+    closed_vocabulary: bool = False  # its tokenizer knows whole words only (the toy world)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,7 @@ def model_presets() -> dict[str, ModelPreset]:
             bool(entry.get("builtin", False)),
             _transition(key, entry),
             _native_size(entry),
+            bool(entry.get("closed_vocabulary", False)),
         )
         for key, entry in data.items()
     }
@@ -121,6 +126,29 @@ def _transition(key: str, entry: dict[str, Any]) -> TransitionPreset | None:
     except (KeyError, TypeError, ValueError) as exc:
         log.warning("models.json: preset %r has an unusable transition entry: %s", key, exc)
         return None
+
+
+@functools.cache
+def model_vocabulary(source: str) -> Vocabulary | None:
+    """The words a built-in model with a closed vocabulary knows; None for any other model.
+
+    Read from its tokenizer file (no tokenizer library): the word-level tokens are the vocabulary
+    entries that end a word (``</w>``) and are longer than one character (shorter ones are the
+    byte pieces every word can fall back to).
+    """
+    preset = model_presets().get(source.strip())
+    if preset is None or not preset.builtin or not preset.closed_vocabulary:
+        return None
+    path = RESOURCES / preset.repo / "tokenizer" / "tokenizer.json"
+    try:
+        tokens = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("the vocabulary of %s could not be read from %s: %s", source, path, exc)
+        return None
+    words = frozenset(
+        word for token in tokens if token.endswith("</w>") and len(word := token[:-4]) > 1
+    )
+    return Vocabulary(preset.label.split(" (")[0], words)
 
 
 def model_status(source: str) -> ModelStatus:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from storyboard.core.lettering import letter_new_project
 from storyboard.core.model import Project
 from storyboard.core.script_fountain import parse_fountain
 from storyboard.core.script_storydiffusion import parse_storydiffusion, split_lines
@@ -160,6 +161,7 @@ def _parse(
     project, found = parse(text, fps)
     project.settings.fps = fps
     project.settings.title = title or project.settings.title or fallback_title
+    letter_new_project(project)  # its comic pages show the dialogue without a click
     problems = sorted(
         (ScriptProblem(line, message) for line, message in found), key=lambda p: p.line
     )

@@ -7,9 +7,18 @@ character takes it out of every panel; changing the fps keeps every panel's leng
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from storyboard.core.commands import AddBalloon, Batch, Command, EditFields, RemoveItem
-from storyboard.core.model import FPS_CHOICES, Balloon, BalloonKind, Point, Project, Rect
+from storyboard.core.model import (
+    FPS_CHOICES,
+    Balloon,
+    BalloonKind,
+    Character,
+    Point,
+    Project,
+    Rect,
+)
 from storyboard.core.timeline import exact_fps
 
 
@@ -73,12 +82,15 @@ def set_fps(project: Project, fps: float) -> Batch:
     return Batch(f"Set frame rate to {fps:g} fps", commands)
 
 
-def balloon_from_dialogue(project: Project, panel_id: str) -> AddBalloon:
+def balloon_from_dialogue(
+    project: Project, panel_id: str, names: Mapping[str, Character] | None = None
+) -> AddBalloon:
     """One click: the panel's dialogue as a balloon, ready to letter.
 
     ``NAME: line`` becomes a speech balloon of that character (the name is not lettered); a line
     without a speaker is spoken by the panel's only character, or else becomes a caption box. The
-    tail points at the speaker's region when the panel has one.
+    tail points at the speaker's region when the panel has one. ``names`` (casefolded name to
+    character, see :func:`names_index`) saves a search of the library for each of many panels.
     """
     panel = project.panels[panel_id]
     text = panel.dialogue.strip()
@@ -87,7 +99,8 @@ def balloon_from_dialogue(project: Project, panel_id: str) -> AddBalloon:
     speaker = None
     name, colon, line = text.partition(":")
     if colon and line.strip():
-        speaker = project.character_named(name.strip())
+        wanted = name.strip()
+        speaker = project.character_named(wanted) if names is None else names.get(wanted.casefold())
         if speaker is not None:
             text = line.strip()
     if speaker is None and ":" not in text and len(panel.character_ids) == 1:
@@ -107,3 +120,11 @@ def balloon_from_dialogue(project: Project, panel_id: str) -> AddBalloon:
         character_id=speaker.id,
     )
     return AddBalloon(panel_id, balloon, label="Balloon from dialogue")
+
+
+def names_index(project: Project) -> dict[str, Character]:
+    """Characters by casefolded name, the first of equal names winning as in ``character_named``."""
+    index: dict[str, Character] = {}
+    for character in project.characters.values():
+        index.setdefault(character.name.casefold(), character)
+    return index

@@ -38,6 +38,8 @@ class PaintOptions:
     reading_numbers: bool = False  # the Pages view shows reading order; print does not
     guides: bool = False  # trim, bleed and safe lines for the Pages view
     balloons: bool = True  # off for the cover, which shows the art alone
+    empty_frames: bool = False  # frames holding no panel: drop targets in the Pages view only,
+    # never printed as empty boxes
 
 
 def asset_loader(store: AssetStore) -> ImageLoader:
@@ -202,7 +204,12 @@ def paint_page(
     numbers = panel_numbers(project)
     safe = to_qrect(layout.spec.safe)
     overflowing: list[str] = []
-    for placed in layout.frames:
+    frames = [
+        placed
+        for placed in layout.frames
+        if options.empty_frames or placed.frame.panel_id in project.panels
+    ]
+    for placed in frames:
         panel = project.panels.get(placed.frame.panel_id)
         if panel is not None:
             image = images(panel.image) if panel.image else None
@@ -219,7 +226,7 @@ def paint_page(
             painter.setPen(pen)
             half = BORDER / 2
             painter.drawRect(to_qrect(placed.border).adjusted(half, half, -half, -half))
-    for placed in layout.frames:
+    for placed in frames:
         panel = project.panels.get(placed.frame.panel_id)
         if panel is not None and options.balloons:
             overflowing += _balloons(painter, placed, panel, safe)

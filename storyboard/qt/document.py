@@ -49,12 +49,19 @@ class ProjectCommand(QUndoCommand):
         super().__init__(command.label)
         self.document = document
         self.command = command
+        self._done_once = False  # QUndoStack.push calls redo: the first one is the edit itself
 
     def redo(self) -> None:
-        self.document.changed.emit(self.command.apply(self.document.project))
+        change = self.command.apply(self.document.project)
+        self.document.changed.emit(change)
+        if self._done_once:
+            self.document.stepped.emit(change)
+        self._done_once = True
 
     def undo(self) -> None:
-        self.document.changed.emit(self.command.revert(self.document.project))
+        change = self.command.revert(self.document.project)
+        self.document.changed.emit(change)
+        self.document.stepped.emit(change)
 
     def id(self) -> int:
         return _MERGE_ID if isinstance(self.command, EditFields) else -1
@@ -71,6 +78,7 @@ class ProjectCommand(QUndoCommand):
 
 class Document(QObject):
     changed = Signal(object)  # Change
+    stepped = Signal(object)  # Change of an undo or a redo (after `changed`), for the selection
     modified_changed = Signal(bool)
     path_changed = Signal(object)  # Path | None
     edit_refused = Signal()  # an edit of a read-only document was not made

@@ -40,6 +40,7 @@ from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
 from storyboard.qt.errors import ErrorBanner, show_error
 from storyboard.qt.exports import ExportActions
+from storyboard.qt.follow_edits import SelectionFollowsHistory
 from storyboard.qt.generation_actions import GenerationActions
 from storyboard.qt.held_results import HeldResults
 from storyboard.qt.models.timeline_model import TimelineModel
@@ -51,6 +52,7 @@ from storyboard.qt.selection import Selection
 from storyboard.qt.shortcuts import ShortcutsDialog
 from storyboard.qt.theme import apply_theme
 from storyboard.qt.thumbnails import ThumbnailCache
+from storyboard.qt.wheel_guard import guard_wheel
 from storyboard.qt.widgets.balloons import BalloonEditor
 from storyboard.qt.widgets.candidates import CandidateStrip
 from storyboard.qt.widgets.canvas import PanelCanvas
@@ -61,7 +63,7 @@ from storyboard.qt.widgets.inspector import PanelInspector
 from storyboard.qt.widgets.pages_view import PagesView
 from storyboard.qt.widgets.player import AnimaticPlayer
 from storyboard.qt.widgets.project_settings import ProjectSettingsDialog
-from storyboard.qt.widgets.queue import QueuePanel
+from storyboard.qt.widgets.queue import QueuePanel, RaiseOnNewJob
 from storyboard.qt.widgets.scenes import ScenesPanel
 from storyboard.qt.widgets.script_dialog import ScriptDialog
 from storyboard.qt.widgets.settings_dialog import SettingsDialog
@@ -115,12 +117,15 @@ class MainWindow(QMainWindow):
         self.inspector = PanelInspector(self.document, self.selection)
         self.candidates = CandidateStrip(self.document, self.selection)
         self.candidates.preview_requested.connect(self.preview.show_candidate)
+        self.inspector.model_override = lambda: self.settings.model_source
         self.scenes = ScenesPanel(self.document)
         self.scenes.scene_activated.connect(self._scene_activated)
         self.characters = CharacterLibrary(self.document)
+        self.characters.model_override = lambda: self.settings.model_source
         self.history = QUndoView(self.document.undo_stack)
         self.history.setEmptyLabel("Opened project")
         self.panel_actions = PanelActions(self.document, self.selection, self.timeline, self)
+        self.follow = SelectionFollowsHistory(self.document, self.selection, self.timeline, self)
         self.queue = QueuePanel(self.controller)
         self.balloons = BalloonEditor(self.document, self.selection)
         self.player = AnimaticPlayer(self.document, self.selection)
@@ -134,6 +139,8 @@ class MainWindow(QMainWindow):
             self.preview, lambda: self.settings, self.generation.generate_panel
         )
         self.exports = ExportActions(self, lambda: self.document, lambda: self.settings)
+        for view in (self.inspector, self.balloons, self.pages):  # what a lettering did
+            view.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.exports.finished.connect(
             lambda path: self.statusBar().showMessage(f"Exported {path}", 6000)
         )
@@ -146,6 +153,7 @@ class MainWindow(QMainWindow):
         self._layout()
         self._menus()
         self._toolbars()
+        guard_wheel(self)  # scrolling a dock never changes the field under the pointer
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave_now)
         self.autosave_timer.start(max(5, settings.autosave_seconds) * 1000)
@@ -225,6 +233,7 @@ class MainWindow(QMainWindow):
         self.docks["Panel"].raise_()
         self.tabifyDockWidget(self.docks["Queue"], self.docks["Player"])
         self.docks["Player"].raise_()
+        RaiseOnNewJob(self.docks["Queue"], self.controller)  # a started job shows its progress
         self.default_layout()
 
     def default_layout(self, screen: QSize | None = None) -> None:
@@ -384,6 +393,7 @@ class MainWindow(QMainWindow):
         self.candidates.set_document(document)
         self.balloons.set_document(document)
         self.panel_actions.set_document(document)
+        self.follow.set_document(document)
         self.history.setStack(document.undo_stack)
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
@@ -437,7 +447,7 @@ class MainWindow(QMainWindow):
         self.replace_document(Document(empty_project()))
 
     def new_from_script(self) -> None:
-        dialog = ScriptDialog(self)
+        dialog = ScriptDialog(self, model_source=self.settings.model_source)
         if dialog.exec() and dialog.project() is not None:
             project = dialog.project()
             assert project is not None

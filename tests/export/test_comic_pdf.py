@@ -254,3 +254,27 @@ def test_cli_export_pdf(
     assert "unknown page preset 'tabloid'" in capsys.readouterr().err
     assert main(["export-pdf", str(bundle), "-o", str(tmp_path / "no" / "c.pdf")]) == 2
     assert "folder does not exist" in capsys.readouterr().err
+
+
+def test_unused_template_frames_are_not_printed(qapp: QGuiApplication, tmp_path: Path) -> None:
+    """A 2x2 page holding one panel prints that panel alone, not three empty boxes beside it."""
+    project = comic_project(tmp_path, panels=1)
+    project.panels["p0"].balloons = []
+    frames = [
+        PanelFrame("p0", Rect(0, 0, 0.5, 0.5)),
+        PanelFrame("", Rect(0.5, 0, 0.5, 0.5)),
+        PanelFrame("", Rect(0, 0.5, 0.5, 0.5)),
+        PanelFrame("gone", Rect(0.5, 0.5, 0.5, 0.5)),  # its panel was deleted
+    ]
+    project.pages = {"pg": Page(id="pg", frames=frames)}
+    project.page_ids = ["pg"]
+    out = tmp_path / "page.pdf"
+    export_comic_pdf(project, tmp_path, out, ComicOptions(page_numbers=False))
+    page = raster(out, 1)
+    (layout,) = comic_layouts(project, ComicOptions(page_numbers=False))
+    used, *unused = (f.border for f in layout.frames)
+    for box in unused:  # no border: paper all the way
+        area = page[int(box.y) - 1 : int(box.bottom) + 2, int(box.x) + 20 : int(box.right) - 20]
+        assert (area > 250).all()
+    edge = page[int((used.y + used.bottom) / 2), int(used.x) : int(used.x) + 3]
+    assert edge.min() < 60  # the used frame keeps its black border

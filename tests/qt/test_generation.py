@@ -383,3 +383,36 @@ def test_a_real_tiny_pipeline_generates_from_the_editor(
     window.document.undo_stack.setClean()
     window.document._unsaved_results = False
     window.close()
+
+
+def test_starting_a_generation_shows_the_queue_and_cancel_needs_no_selection(
+    studio: MainWindow, qtbot: QtBot, script: dict[str, object]
+) -> None:
+    gate = threading.Event()
+    script["step_gate"] = gate
+    try:
+        queue = studio.queue
+        assert queue.visibleRegion().isEmpty()  # behind the Player
+        assert not queue.cancel.isEnabled()  # nothing to cancel
+        studio.generation.story.trigger()
+        studio.generation.story.trigger()
+        studio.generation.story.trigger()
+        running, second, third = studio.controller.jobs
+        qtbot.waitUntil(lambda: running.state == JobState.RUNNING, timeout=WAIT)
+        assert not queue.visibleRegion().isEmpty()  # raised as the job started
+        assert queue.selected_job() is None
+        assert queue.cancel.isEnabled()
+        queue.list.setCurrentRow(2)  # selected: Cancel drops it and leaves the running one
+        queue.cancel.click()
+        assert third.state == JobState.CANCELLED
+        assert (running.state, second.state) == (JobState.RUNNING, JobState.QUEUED)
+        queue.list.clearSelection()
+        queue.cancel.click()  # no job selected: the running one stops
+        gate.set()
+        qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+        assert (running.state, second.state) == (JobState.CANCELLED, JobState.DONE)
+        assert not queue.cancel.isEnabled()  # everything finished
+    finally:  # a failure leaves no job running for the window's close to ask about
+        studio.controller.cancel_all()
+        gate.set()
+        qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)

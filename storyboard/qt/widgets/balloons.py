@@ -6,7 +6,7 @@ moved on the comic page (drag; Alt+drag points the tail) and edited here.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -21,11 +21,14 @@ from PySide6.QtWidgets import (
 from storyboard.core.commands import AddBalloon, Change, EditFields, RemoveBalloon
 from storyboard.core.model import Balloon, BalloonKind, Panel
 from storyboard.qt.document import Document
+from storyboard.qt.lettering import letter_all_button, letter_all_panels
 from storyboard.qt.selection import Selection
 from storyboard.qt.widgets.forms import TypingSessions, row
 
 
 class BalloonEditor(QWidget):
+    message = Signal(str)  # what Letter all panels did, for the status bar
+
     def __init__(self, document: Document, selection: Selection) -> None:
         super().__init__()
         self.setObjectName("balloons")
@@ -39,6 +42,8 @@ class BalloonEditor(QWidget):
         self.add.clicked.connect(self.add_balloon)
         self.delete = QPushButton("Delete")
         self.delete.clicked.connect(self.delete_balloon)
+        self.letter_all = letter_all_button()
+        self.letter_all.clicked.connect(lambda: self.message.emit(letter_all_panels(self.document)))
         self.kind = QComboBox()
         for kind in BalloonKind:
             self.kind.addItem(kind.value, kind)
@@ -63,6 +68,7 @@ class BalloonEditor(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.list)
         layout.addWidget(row(self.add, self.delete))
+        layout.addWidget(self.letter_all)
         layout.addWidget(self.form)
         selection.current_changed.connect(lambda _: self.reload())
         document.changed.connect(self._on_change)

@@ -3,6 +3,7 @@ kept consistent. Renaming a character rewrites the ``[Name]`` tokens of the pane
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Signal
@@ -30,6 +31,12 @@ from storyboard.core.model import Character, IdentitySettings
 from storyboard.core.story_edits import remove_character, rename_character
 from storyboard.qt.document import Document
 from storyboard.qt.widgets.forms import TypingSessions, row
+from storyboard.qt.widgets.vocabulary_marks import (
+    UnknownWords,
+    show_unknown,
+    unknown_label,
+    vocabulary_for,
+)
 
 
 def png_bytes_of(path: Path) -> bytes:
@@ -70,6 +77,9 @@ class CharacterLibrary(QWidget):
         self.description.setFixedHeight(self.description.fontMetrics().lineSpacing() * 4 + 12)
         self._sessions.watch(self.description)
         self.description.textChanged.connect(self._describe)
+        self.model_override: Callable[[], str] = lambda: ""  # the settings' model, if chosen
+        self.description_marks = UnknownWords(self.description.document())
+        self.unknown = unknown_label()
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.valueChanged.connect(lambda v: self._edit({"seed": v}, "Set character seed"))
@@ -105,6 +115,7 @@ class CharacterLibrary(QWidget):
         form.addRow("Name", self.name)
         form.addRow(QLabel("Looks"))
         form.addRow(self.description)  # the whole dock's width: descriptions are long
+        form.addRow(self.unknown)
         form.addRow("Seed", self.seed)
         form.addRow("Identity panels", self.identity_panels)
         form.addRow(self.consistent)
@@ -171,6 +182,9 @@ class CharacterLibrary(QWidget):
                 self.name.setText(character.name)
             if self.description.toPlainText() != character.description:
                 self.description.setPlainText(character.description)
+            vocabulary = vocabulary_for(self.document.project, self.model_override())
+            self.description_marks.set_vocabulary(vocabulary)
+            show_unknown(self.unknown, [character.description], vocabulary)
             self.seed.setValue(character.seed)
             self.identity_panels.setValue(character.identity.identity_panels)
             self.consistent.setChecked(character.identity.enabled)

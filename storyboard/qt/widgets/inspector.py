@@ -8,9 +8,10 @@ view), the fields are refreshed without pushing anything back.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,14 +38,21 @@ from storyboard.core.model import (
     TransitionKind,
 )
 from storyboard.core.numbering import panel_numbers
-from storyboard.core.story_edits import balloon_from_dialogue
+from storyboard.core.prompt_text import assemble_prompt
 from storyboard.core.styles import builtin_styles
 from storyboard.core.timeline import frames_to_seconds, timecode
 from storyboard.qt.document import Document
+from storyboard.qt.lettering import letter_panel
 from storyboard.qt.selection import Selection
 from storyboard.qt.widgets.camera_editor import CameraEditor
 from storyboard.qt.widgets.forms import TypingSessions, row
 from storyboard.qt.widgets.panel_sound import PanelSound
+from storyboard.qt.widgets.vocabulary_marks import (
+    UnknownWords,
+    show_unknown,
+    unknown_label,
+    vocabulary_for,
+)
 
 CAMERA_PRESETS: dict[str, CameraMove | None] = {
     "Static": None,
@@ -58,6 +66,8 @@ CUSTOM_CAMERA = "Custom"
 
 
 class PanelInspector(QScrollArea):
+    message = Signal(str)  # what a button did, for the status bar
+
     def __init__(self, document: Document, selection: Selection) -> None:
         super().__init__()
         self.setObjectName("inspector")
@@ -68,6 +78,7 @@ class PanelInspector(QScrollArea):
         self._library: list[tuple[str, str]] = []  # the characters the checkboxes were made for
         self._character_boxes: dict[str, QCheckBox] = {}
         self._sessions = TypingSessions(self)
+        self.model_override: Callable[[], str] = lambda: ""  # the settings' model, if chosen
         self._build()
         selection.current_changed.connect(self.show_panel)
         document.changed.connect(self._on_change)
@@ -92,6 +103,9 @@ class PanelInspector(QScrollArea):
         form.addRow(self.header)
         self.prompt = self._text("prompt", 3)
         form.addRow("Prompt", self.prompt)
+        self.prompt_marks = UnknownWords(self.prompt.document())
+        self.unknown = unknown_label()  # the words of the prompt as the model gets it
+        form.addRow(self.unknown)
         self.characters_box = QWidget()
         self.characters_layout = QHBoxLayout(self.characters_box)
         self.characters_layout.setContentsMargins(0, 0, 0, 0)
@@ -250,6 +264,9 @@ class PanelInspector(QScrollArea):
         self.number.setPlaceholderText(number)
         self._fill_characters(panel)
         self._fill_box_prompts(panel)
+        vocabulary = vocabulary_for(project, self.model_override())
+        self.prompt_marks.set_vocabulary(vocabulary)
+        show_unknown(self.unknown, [assemble_prompt(project, panel)], vocabulary)
         self.duration.setValue(panel.duration)
         fps = project.settings.fps
         seconds = frames_to_seconds(panel.duration, fps)
@@ -347,13 +364,8 @@ class PanelInspector(QScrollArea):
         self._set({"number_override": self.number.text().strip() or None}, "Set panel number")
 
     def letter_dialogue(self) -> None:
-        if self.panel_id is None:
-            return
-        try:
-            command = balloon_from_dialogue(self.document.project, self.panel_id)
-        except ValueError:
-            return
-        self.document.push(command)
+        if self.panel_id is not None:
+            self.message.emit(letter_panel(self.document, self.panel_id))
 
 
 def _set_plain_text(edit: QPlainTextEdit, text: str) -> None:

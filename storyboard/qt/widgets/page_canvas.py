@@ -75,7 +75,9 @@ class PageCanvas(QWidget):
 
     def page_image(self) -> QImage | None:
         if self._image is None and self.layout_ is not None and self.document is not None:
-            options = PaintOptions(dpi=self.image_dpi, reading_numbers=True, guides=True)
+            options = PaintOptions(
+                dpi=self.image_dpi, reading_numbers=True, guides=True, empty_frames=True
+            )
             images = asset_loader(self.document.assets)
             layout = self.layout_
             project = self.document.project

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import (
     QResizeEvent,
 )
@@ -32,12 +33,15 @@ from storyboard.core.page_templates import DEFAULT_TEMPLATE, TEMPLATES, frames_f
 from storyboard.export.comic_pdf import ComicOptions, page_spec
 from storyboard.export.layout import INCH, PRESETS, PageLayout, layout_page
 from storyboard.qt.document import Document
+from storyboard.qt.lettering import letter_all_button, letter_all_panels
 from storyboard.qt.widgets.forms import tool_strip
 from storyboard.qt.widgets.page_canvas import PageCanvas
 
 
 class PagesView(QWidget):
     """The comic page editor. ``PagesView(document)``; add it as a dock or tab."""
+
+    message = Signal(str)  # what Letter all panels did, for the status bar
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +61,8 @@ class PagesView(QWidget):
         self.gutter_box = QDoubleSpinBox(suffix=" pt", minimum=0, maximum=36)
         self.margins = QPushButton("Margins…")
         self.margins.clicked.connect(self.edit_margins)
+        self.letter_all = letter_all_button()
+        self.letter_all.clicked.connect(lambda: self.message.emit(letter_all_panels(self.document)))
         self.order = QComboBox()
         self.order.addItem("Left to right", ReadingOrder.LEFT_TO_RIGHT.value)
         self.order.addItem("Right to left (manga)", ReadingOrder.RIGHT_TO_LEFT.value)
@@ -64,7 +70,9 @@ class PagesView(QWidget):
         for name, known in PRESETS.items():
             self.preset.addItem(known.label, name)
         page_tools = (self.pages, self.add_page, None, QLabel("Template"), self.template)
-        frame_tools = (self.split_across, self.split_down, self.full_bleed, self.margins, None)
+        frame_tools = (
+            self.split_across, self.split_down, self.full_bleed, self.margins, self.letter_all, None
+        )  # fmt: skip
         column = QVBoxLayout(self)
         column.addWidget(tool_strip("page-tools", *page_tools, self.preset))
         column.addWidget(tool_strip("frame-tools", *frame_tools, QLabel("Gutter"),

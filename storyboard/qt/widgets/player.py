@@ -222,8 +222,19 @@ class AnimaticPlayer(QWidget):
         self.slider.blockSignals(True)
         self.slider.setRange(0, self.plan.frames - 1)
         self.slider.blockSignals(False)
-        self._show(min(self.frame, self.plan.frames - 1), announce=False)
+        self._show(self._frame_to_show(), announce=False)
         self._restart_clock()
+
+    def _frame_to_show(self) -> int:
+        """The frame shown after a re-plan: the playhead's, unless the selection moved to a panel
+        the old plan did not have (a new panel, a duplicate, an undo): then that panel's start."""
+        assert self.plan is not None
+        frame = min(self.frame, self.plan.frames - 1)
+        wanted = self.selection.current
+        if self.playing or wanted is None or self.plan.clip_at(frame).panel_id == wanted:
+            return frame
+        clip = next((c for c in self.plan.clips if c.panel_id == wanted), None)
+        return clip.start if clip is not None else frame
 
     def _enable(self, on: bool) -> None:
         for widget in (self.slider, self.loop):

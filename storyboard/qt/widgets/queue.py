@@ -1,13 +1,20 @@
 """The queue dock: every generation job with its state, progress, live preview and ETA; cancel,
-retry, reorder and clear."""
+retry, reorder and clear.
+
+Cancel needs no selection: it stops the selected jobs when some are selected, else the running
+one. The dock comes to the front when a job is added (it shares its place with the Player), so
+starting a generation always shows its progress.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -102,12 +109,14 @@ class QueuePanel(QWidget):
         self.controller = controller
         self.list = QListWidget()
         self.list.setObjectName("jobs")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.rows: dict[str, JobRow] = {}
         self.cancel = QPushButton("Cancel")
+        self.cancel.setToolTip("Stop the selected jobs, or the running one when none is selected")
         self.retry = QPushButton("Retry")
         self.up, self.down = QPushButton("▲"), QPushButton("▼")
         self.clear = QPushButton("Clear finished")
-        self.cancel.clicked.connect(lambda: self._on_selected(controller.cancel))
+        self.cancel.clicked.connect(self.cancel_jobs)
         self.retry.clicked.connect(lambda: self._on_selected(controller.retry))
         self.up.clicked.connect(lambda: self._on_selected(lambda j: controller.move(j, -1)))
         self.down.clicked.connect(lambda: self._on_selected(lambda j: controller.move(j, 1)))
@@ -121,11 +130,27 @@ class QueuePanel(QWidget):
         controller.jobs_changed.connect(self.rebuild)
         controller.changed.connect(self.refresh)
         self.list.currentRowChanged.connect(lambda _: self._update_buttons())
+        self.list.itemSelectionChanged.connect(self._update_buttons)
         self.rebuild()
 
     def selected_job(self) -> str | None:
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def jobs_to_cancel(self) -> list[str]:
+        """The selected jobs still waiting or running; with none selected, the running job (or
+        the next waiting one, between two jobs)."""
+        selected = [item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
+        live = [job for job in self.controller.jobs if job.state not in FINISHED]
+        chosen = [job.id for job in live if job.id in selected]
+        if chosen or selected:
+            return chosen
+        running = self.controller.running()
+        return [running.id] if running is not None else [job.id for job in live[:1]]
+
+    def cancel_jobs(self) -> None:
+        for job_id in self.jobs_to_cancel():
+            self.controller.cancel(job_id)
 
     def _on_selected(self, action: Callable[[str], object]) -> None:
         job_id = self.selected_job()
@@ -157,10 +182,29 @@ class QueuePanel(QWidget):
     def _update_buttons(self) -> None:
         job_id = self.selected_job()
         job = self.controller.job(job_id) if job_id else None
-        self.cancel.setEnabled(job is not None and job.state not in FINISHED)
+        self.cancel.setEnabled(bool(self.jobs_to_cancel()))
         self.retry.setEnabled(
             job is not None and job.state in (JobState.FAILED, JobState.CANCELLED)
         )
         waiting = job is not None and job.state == JobState.QUEUED
         self.up.setEnabled(waiting)
         self.down.setEnabled(waiting)
+
+
+class RaiseOnNewJob(QObject):
+    """Brings the queue's dock to the front (and shows it) whenever a job is added."""
+
+    def __init__(self, dock: QDockWidget, controller: GenerationController) -> None:
+        super().__init__(dock)
+        self.dock = dock
+        self.controller = controller
+        self._known = {job.id for job in controller.jobs}
+        controller.jobs_changed.connect(self._jobs_changed)
+
+    def _jobs_changed(self) -> None:
+        ids = {job.id for job in self.controller.jobs}
+        added = ids - self._known
+        self._known = ids
+        if added:
+            self.dock.show()
+            self.dock.raise_()

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from storyboard.core.model import Project
 from storyboard.core.numbering import panel_numbers
+from storyboard.core.prompt_text import assemble_prompt
 from storyboard.core.script import (
     ScriptError,
     ScriptResult,
@@ -42,6 +43,7 @@ from storyboard.core.script import (
     parse_script,
     read_script,
 )
+from storyboard.qt.widgets.vocabulary_marks import show_unknown, unknown_label, vocabulary_for
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +84,11 @@ class _Parse(QRunnable):
 class ScriptDialog(QDialog):
     parsed = Signal()  # the result of the text now in the editor is shown
 
-    def __init__(self, parent: QWidget | None = None, fps: float = 24.0) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, fps: float = 24.0, model_source: str = ""
+    ) -> None:
         super().__init__(parent)
+        self.model_source = model_source  # the settings' model, when one is chosen there
         self.setWindowTitle("New project from a story script")
         self.resize(1000, 640)
         self.fps = fps
@@ -107,6 +112,8 @@ class ScriptDialog(QDialog):
         self.problems.itemClicked.connect(self._go_to_problem)
         self.summary = QLabel()
         self.summary.setObjectName("summary")
+        self.unknown = unknown_label()  # words of the prompts the model does not know
+        self.unknown.hide()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -125,6 +132,7 @@ class ScriptDialog(QDialog):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.summary)
+        right_layout.addWidget(self.unknown)
         right_layout.addWidget(self.tree, 3)
         right_layout.addWidget(QLabel("Problems (click to go to the line)"))
         right_layout.addWidget(self.problems, 1)
@@ -207,6 +215,7 @@ class ScriptDialog(QDialog):
         self.result_, self._shown = result, generation
         self.tree.clear()
         self.problems.clear()
+        self.unknown.hide()
         if result is None:
             self.summary.setText(error or "Paste or open a script.")
             self.create_button.setEnabled(False)
@@ -242,6 +251,9 @@ class ScriptDialog(QDialog):
             f"{result.kind}: {len(project.scenes)} scenes, {len(project.panels)} panels, "
             f"characters: {names}; {len(result.problems)} problem(s)"
         )
+        vocabulary = vocabulary_for(project, self.model_source)
+        prompts = (assemble_prompt(project, panel) for panel in project.ordered_panels())
+        show_unknown(self.unknown, prompts, vocabulary)
         self.create_button.setEnabled(not result.problems and bool(project.panels))
         self.parsed.emit()
 
