@@ -70,7 +70,12 @@ def build_parser(prog: str = "storyboard") -> argparse.ArgumentParser:
 
     new = commands.add_parser("new", help="create a project, optionally from a story script")
     new.add_argument("path", type=Path, help=f"the new project folder (…{BUNDLE_SUFFIX})")
-    new.add_argument("--from-script", type=Path, metavar="FILE", help="StoryDiffusion or Fountain")
+    new.add_argument(
+        "--from-script",
+        type=Path,
+        metavar="FILE",
+        help="StoryDiffusion, Fountain or Final Draft (.fdx)",
+    )
     new.add_argument("--title")
     new.add_argument("--fps", type=float, choices=FPS_CHOICES, default=24.0)
 
