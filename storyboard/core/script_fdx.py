@@ -54,7 +54,7 @@ def _refuse_doctype(*_args: object) -> None:
     raise _Refused("declares a DOCTYPE")
 
 
-def _refuse_entity(*_args: object) -> None:
+def _refuse_entity(*_args: object) -> int:
     raise _Refused("declares an ENTITY")
 
 

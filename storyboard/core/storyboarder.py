@@ -1,9 +1,11 @@
 """Import of Storyboarder projects (``.storyboarder`` JSON + ``images/``), so artists can bring
 their existing boards over with everything Storyboarder keeps.
 
-A ``.storyboarder`` file is a Storyboarder scene and becomes one scene; a folder (a Storyboarder
-script project with a ``storyboards/`` folder, or any folder of ``.storyboarder`` files) becomes one
-scene per file, in the order of their names read as people do (``Scene-2`` before ``Scene-10``).
+A ``.storyboarder`` file is a Storyboarder scene and becomes one scene, named after the file; a
+folder (a Storyboarder script project with a ``storyboards/`` folder, or any folder of
+``.storyboarder`` files) becomes one scene per file, in the order of their names read as people do
+(``Scene-2`` before ``Scene-10``); a script project's ``Scene-3-INT-KITCHEN-NIGHT-AB12C`` is the
+scene "INT KITCHEN NIGHT".
 Each board becomes a panel with:
 
 * its shot number as Storyboarder shows it (``1A, 1B, 2A`` from the ``newShot`` marks), kept as the
@@ -40,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from storyboard.core.assets import AUDIO_EXTENSIONS, AssetStore
+from storyboard.core.assets import AUDIO_EXTENSIONS, PNG_SIGNATURE, AssetStore
 from storyboard.core.bundle_paths import inside, is_plain_name
 from storyboard.core.errors import ImportFailed, ProjectError
 from storyboard.core.model import (
@@ -70,6 +72,9 @@ IMPORTED_MODEL = "Storyboarder drawing"  # the candidate's model: the board's la
 _BOARD_PATH = re.compile(r"boards\[(\d+)\]\.(.*)")  # where text_repair found broken text
 _UID = re.compile(r"[A-Za-z0-9]{1,32}")
 _DIGITS = re.compile(r"(\d+)")
+# A script project's scene folder and file: Scene-<number>-<title, dashed>-<scene id>
+# (updateSceneFromScript, src/js/window/main-window.js).
+_SCRIPT_SCENE = re.compile(r"Scene-\d+-(.+)-([A-Za-z0-9]+)")
 MAX_BOARD_SECONDS = 3600  # longer is a broken file, and would make an export run for days
 MAX_BOARD_PIXELS = 50_000_000  # an 8K board is 33 MP; a bomb's header claims billions
 MAX_BOARD_SIDE = 16_384
@@ -125,7 +130,7 @@ def import_storyboarder(source: Path, store: AssetStore) -> tuple[Project, list[
 
         if index == 0:
             _apply_settings(project, data, say)
-        scene = Scene(title=_repaired(file.stem))
+        scene = _scene(_repaired(file.stem), project)
         project.scenes[scene.id] = scene
         project.scene_ids.append(scene.id)
         reader = _BoardReader(
@@ -157,6 +162,18 @@ def import_storyboarder(source: Path, store: AssetStore) -> tuple[Project, list[
     for warning in warnings:
         log.warning("%s", warning)
     return project, warnings
+
+
+def _scene(stem: str, project: Project) -> Scene:
+    """A scene named after its file: ``Scene-3-INT-KITCHEN-NIGHT-AB12C`` (a script project's)
+    is "INT KITCHEN NIGHT", with its scene id kept for an export; any other name as it is."""
+    match = _SCRIPT_SCENE.fullmatch(stem)
+    if match is None:
+        return Scene(title=stem)
+    scene = Scene(title=match[1].replace("-", " "))
+    if match[2] not in project.scenes and len(match[2]) <= 16:
+        scene.id = match[2]
+    return scene
 
 
 def _repaired(text: str) -> str:
@@ -257,6 +274,7 @@ class _Layer:
     name: str
     image: Any  # a PIL image, RGBA
     opacity: float
+    file: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,10 +318,7 @@ class _BoardReader:
             panel.image = asset
         for layer in layers:
             kind = LayerKind.NOTES if layer.name == NOTES_LAYER else LayerKind.SKETCH
-            image = layer.image
-            if flat is not None and image.size != flat.size:
-                image = image.resize(flat.size)  # a layer is the size of the panel's image
-            asset = self.store.put(_png(image))
+            asset = self.store.put(_layer_png(layer, flat.size if flat is not None else None))
             panel.layers.append(PanelLayer(kind, asset, layer.opacity, name=layer.name))
         return panel
 
@@ -337,7 +352,7 @@ class _BoardReader:
             image = self._open(file, say)
             if image is not None:
                 opacity = self._opacity(name, layer, say)
-                found.append(_Layer(name, image, opacity))
+                found.append(_Layer(name, image, opacity, file))
         return found
 
     def _opacity(self, name: str, layer: Any, say: Say) -> float:
@@ -441,6 +456,20 @@ def _flatten(layers: list[_Layer]) -> Any:
             image.putalpha(alpha)
         canvas.alpha_composite(image)
     return canvas.convert("RGB")
+
+
+def _layer_png(layer: _Layer, size: tuple[int, int] | None) -> bytes:
+    """The layer as a PNG the size of the panel's image: Storyboarder's own file when it is one
+    (byte for byte, and no time spent encoding it again), else the pixels read from it."""
+    if size is None or layer.image.size == size:
+        try:
+            data = layer.file.read_bytes()
+        except OSError:
+            data = b""
+        if data.startswith(PNG_SIGNATURE):
+            return data
+    image = layer.image if size is None else layer.image.resize(size)
+    return _png(image)
 
 
 def _png(image: Any) -> bytes:

@@ -133,18 +133,30 @@ def test_a_storyboarder_file_linked_from_outside_the_folder_is_skipped(tmp_path:
 # -- what Storyboarder keeps comes over -----------------------------------------------------------
 
 
-def layer_png(path: Path, color: tuple[int, int, int, int], box: tuple[int, int, int, int]) -> None:
-    """A transparent 32 x 18 layer with one coloured rectangle, as Storyboarder saves layers."""
-    image = Image.new("RGBA", (32, 18), (0, 0, 0, 0))
+def layer_png(
+    path: Path,
+    color: tuple[int, int, int, int],
+    box: tuple[int, int, int, int],
+    size: tuple[int, int] = (32, 18),
+) -> None:
+    """A transparent layer with one coloured rectangle, as Storyboarder saves layers."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
     image.paste(color, box)
-    image.save(path)
+    image.save(path, compress_level=1)
 
 
 def storyboarder_scene(
-    folder: Path, name: str, new_shots: list[bool], *, fps: float = 24, aspect: float = 16 / 9
+    folder: Path,
+    name: str,
+    new_shots: list[bool],
+    *,
+    fps: float = 24,
+    aspect: float = 16 / 9,
+    size: tuple[int, int] = (32, 18),
 ) -> Path:
     """A Storyboarder 3 scene: each board has reference, fill, ink and notes layer files (named
-    as Storyboarder names them), the first a sound, every board its newShot mark."""
+    as Storyboarder names them, ``size`` pixels: Storyboarder's are 900 high), the first a
+    sound, every board its newShot mark."""
     images = folder / "images"
     images.mkdir(parents=True, exist_ok=True)
     boards = []
@@ -158,7 +170,7 @@ def storyboarder_scene(
             ("ink", (0, 0, 0, 255), (4, 4, 8, 8)),
             ("notes", (0, 0, 255, 255), (20, 2, 30, 6)),
         ):
-            layer_png(images / url.replace(".png", f"-{layer}.png"), color, box)
+            layer_png(images / url.replace(".png", f"-{layer}.png"), color, box, size)
             layers[layer] = {"url": url.replace(".png", f"-{layer}.png")}
         layers["reference"]["opacity"] = 0.5
         board: dict[str, object] = {
@@ -264,7 +276,8 @@ def test_scene_files_come_in_scene_order(tmp_path: Path) -> None:
         storyboarder_scene(folder, folder.name, [False])
     project, _ = import_storyboarder(tmp_path, AssetStore(tmp_path / "o.storyboard"))
     titles = [scene.title for scene in project.ordered_scenes()]
-    assert titles == ["Scene-1-ROOF-G1", "Scene-2-ROOF-G2", "Scene-10-ROOF-G10"]
+    assert titles == ["ROOF", "ROOF", "ROOF"]  # the scene id (G2) is not part of the title
+    assert project.scene_ids == ["G1", "G2", "G10"]  # but kept for an export
     assert numbers_of(project) == ["1A", "1A", "1A"]  # each scene's first shot, as shown there
 
 
