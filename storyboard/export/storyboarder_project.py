@@ -445,6 +445,9 @@ class _Writer:
                 return None
             mode = opened.mode
             image = opened.convert("RGBA")
+        except Image.DecompressionBombError:
+            self.warnings.append(f"panel {label}: the {layer} image is too large; left out")
+            return None
         except Exception as exc:  # Pillow raises many kinds of error for a damaged image
             self.warnings.append(f"panel {label}: the {layer} image is unreadable ({exc})")
             return None

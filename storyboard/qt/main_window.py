@@ -116,6 +116,11 @@ class MainWindow(QMainWindow):
         self.exports.finished.connect(
             lambda path: self.statusBar().showMessage(f"Exported {path}", 6000)
         )
+        self.exports.warned.connect(
+            lambda path, warnings: self.banner.show_message(
+                f"Exported {path}, with warnings.", "\n".join(warnings)
+            )
+        )
         self._layout()
         self._menus()
         self.autosave_timer = QTimer(self)

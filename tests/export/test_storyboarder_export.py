@@ -320,3 +320,15 @@ def test_the_command_exports_and_reports(
     assert capsys.readouterr().err == (
         f"error: {tmp_path / 'Run'}: is not empty. Give the name of a new or empty folder\n"
     )
+
+
+def test_an_image_bomb_in_the_project_is_not_decoded(tmp_path: Path) -> None:
+    from tests.core.test_storyboarder_hostile import png_header
+
+    project, store = native_project(tmp_path)
+    bomb = store.put(png_header(100_000, 100_000))
+    project.panels["p1"].layers[0].asset = bomb
+    result = export_storyboarder(project, store.bundle, tmp_path / "out")
+    assert "panel 1A: the fill image is too large; left out" in result.warnings
+    board = json.loads(result.files[0].read_text())["boards"][0]
+    assert list(board["layers"]) == ["reference", "notes"]  # the rest of the board is there
