@@ -127,6 +127,7 @@ def test_a_storyboarder_scene_comes_back_as_it_went(tmp_path: Path) -> None:
     written = json.loads(result.files[0].read_text())["boards"]
     assert [b["newShot"] for b in written] == [b["newShot"] for b in original]
     assert [b["url"] for b in written] == [b["url"] for b in original]  # same uids, same files
+    assert [b["lastEdited"] for b in written] == [b["lastEdited"] for b in original]
     assert [sorted(b["layers"]) for b in written] == [sorted(b["layers"]) for b in original]
     assert written[0]["audio"] == {"filename": "U0000-audio.wav", "duration": 1500}
 
