@@ -122,6 +122,7 @@ class ExportActions(QObject):
         """A Storyboarder project in a new folder (named in the dialog, made by the export)."""
         from storyboard.export.storyboarder_project import (
             StoryboarderOptions,
+            StoryboarderResult,
             export_storyboarder,
         )
 
@@ -133,9 +134,12 @@ class ExportActions(QObject):
             "Storyboarder project", target, export_storyboarder, StoryboarderOptions()
         )
         if task is not None:
-            task.succeeded.connect(
-                lambda result: result.warnings and self.warned.emit(str(target), result.warnings)
-            )
+
+            def tell(result: StoryboarderResult) -> None:
+                if result.warnings:
+                    self.warned.emit(str(target), result.warnings)
+
+            task.succeeded.connect(tell)
         return task
 
     def _start(self, what: str, target: Path, export: Any, options: Any) -> BackgroundTask | None:
