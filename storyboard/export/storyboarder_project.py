@@ -268,7 +268,9 @@ class _Writer:
             while scene_id.casefold() in used:
                 scene_id = _base36(scene_id, 5)
             used.add(scene_id.casefold())
-            title = " ".join(scene.title.split()) or f"Scene {number}"
+            # one line, no '#' (it marks the scene id) and no leading '.' ('..' is no heading)
+            title = " ".join(scene.title.replace("#", " ").split()).lstrip(". ")
+            title = title or f"Scene {number}"
             folders.append(f"Scene-{number}-{_slug(title)}-{scene_id}")
             # a forced heading keeps any title a heading; #N-ID# is how Storyboarder finds the
             # scene's folder (fountain-scene-id-util.js, loadScene)
@@ -318,11 +320,12 @@ class _Writer:
 
     def _uid(self, panel: Panel, used: set[str]) -> str:
         """The board's uid: the panel's id when it is one Storyboarder could have made (an
-        imported board's), else five base-36 characters made from it."""
+        imported board's), else five base-36 characters made from it. Unique ignoring case: it
+        names files, and some file systems ignore case."""
         uid = panel.id if _UID.fullmatch(panel.id) else _base36(panel.id, 5)
-        while uid in used:
+        while uid.casefold() in used:
             uid = _base36(uid, 5)
-        used.add(uid)
+        used.add(uid.casefold())
         return uid
 
     def _board(self, panel: Panel, index: int, uid: str, images: tuple[str, ...]) -> dict[str, Any]:

@@ -260,7 +260,7 @@ def test_names_from_the_project_never_make_paths(tmp_path: Path) -> None:
     project.panels["p1"].layers[0].name = "../../escape"
     project.panels["p1"].id = "../x"
     project.panels["../x"] = project.panels.pop("p1")
-    other = Scene(id="../../s2", title="../../Über/..\\ scene", panel_ids=[])
+    other = Scene(id="../../s2", title="../../Über/..\\ scene #9#", panel_ids=[])
     project.scenes[other.id] = other
     project.scene_ids.append(other.id)
     project.scenes["s1"].panel_ids[0] = "../x"
@@ -269,7 +269,10 @@ def test_names_from_the_project_never_make_paths(tmp_path: Path) -> None:
     after = sorted(p for p in tmp_path.rglob("*") if not p.is_relative_to(tmp_path / "out"))
     assert after == before  # nothing written anywhere else
     names = [f.relative_to(tmp_path / "out").as_posix() for f in result.files]
-    assert names[1].startswith("storyboards/Scene-2-Über-scene-")
+    assert names[1].startswith("storyboards/Scene-2-Über-scene-9-")
+    scene_id = names[1].split("/")[1].rsplit("-", 1)[1]
+    headings = (tmp_path / "out" / "out.fountain").read_text().splitlines()
+    assert f"./../Über/..\\ scene 9 #2-{scene_id}#" in headings  # one heading, one scene id
     boards = json.loads(result.files[0].read_text())["boards"]
     assert boards[0]["uid"].isalnum() and boards[0]["url"].startswith("board-1-")
 
