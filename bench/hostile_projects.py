@@ -588,6 +588,23 @@ def _sb_poster_link(folder: Path, sandbox: Sandbox) -> None:
     _link(folder / "images" / "board-1-posterframe.jpg", sandbox.victim / "secret.png")
 
 
+def _sb_sound(form: str) -> Callable[[Path, Sandbox], None]:
+    """The board's sound: a link to the victim's recording, or a path to it."""
+
+    def change(folder: Path, sandbox: Sandbox) -> None:
+        secret = sandbox.victim / "secret.wav"
+        if form == "symlink":
+            _link(folder / "images" / "board-1-audio.wav", secret)
+            name = "board-1-audio.wav"
+        else:
+            name = (
+                os.path.relpath(secret, folder / "images") if form == "traversal" else str(secret)
+            )
+        _board(folder, lambda board: board.update(audio={"filename": name, "duration": 500}))
+
+    return change
+
+
 def _sb_images_link(folder: Path, sandbox: Sandbox) -> None:
     _link(folder / "images", sandbox.victim / "storyboarder" / "images")
 
@@ -608,6 +625,9 @@ STORYBOARDER: tuple[StoryboarderVariant, ...] = (
     ),
     StoryboarderVariant("layer-image/symlink", _sb_layer_link),
     StoryboarderVariant("poster/symlink", _sb_poster_link),
+    StoryboarderVariant("sound/symlink", _sb_sound("symlink")),
+    StoryboarderVariant("sound/traversal", _sb_sound("traversal")),
+    StoryboarderVariant("sound/absolute", _sb_sound("absolute")),
     StoryboarderVariant("images/symlink", _sb_images_link),
     StoryboarderVariant("storyboarder-file/symlink", _sb_file_link),
 )

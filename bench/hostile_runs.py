@@ -7,8 +7,8 @@ process through ``storyboard.cli.main``, and then:
 
 - ``touched``: what changed in that snapshot: must be empty;
 - ``leaks``: outputs that show the victim's secret (magenta pixels in PNGs, PDF images or MP4
-  frames, the secret tone in an MP4's sound, the secret text in a file), FCPXML links to files
-  outside the bundle and output folder, and bundle files carrying the secret: must be empty;
+  frames, the secret tone in an MP4's sound or a WAV, the secret text in a file), FCPXML links to
+  files outside the bundle and output folder, and bundle files carrying the secret: must be empty;
 - ``crashed``: an exit status other than 0 or 2, or an "unexpected"/Traceback line: must be False;
 - ``as_expected``: 0 for a variant that must still open, 2 (a typed error) for one that is refused.
 
@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
+import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from contextlib import redirect_stderr, redirect_stdout
@@ -93,6 +94,10 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "export-video otio (media folder)",
         lambda b, o: ["export-video", str(b), "-o", str(o / "a.otio"), *SIZE],
+    ),
+    Command(
+        "export-storyboarder",
+        lambda b, o: ["export-storyboarder", str(b), "-o", str(o / "storyboarder")],
     ),
     Command(
         "export-video png frames",
@@ -245,6 +250,13 @@ def _mp4_leak(path: Path) -> str | None:
     return None
 
 
+def _wav_leak(path: Path) -> bool:
+    """Whether a WAV file plays the victim's tone (every sound of the base project is silent)."""
+    with wave.open(str(path)) as reader:
+        samples = reader.readframes(reader.getnframes())
+    return any(sample != 0 for sample in samples)
+
+
 def _fcpxml_leak(path: Path, allowed: tuple[Path, ...]) -> list[str]:
     found = []
     for element in ET.parse(path).iter():
@@ -280,6 +292,8 @@ def leaks(out: Path, bundle: Path) -> list[str]:
                 found.append(f"{path} shows the secret image")
             elif suffix == ".mp4" and path.parent == out and (why := _mp4_leak(path)):
                 found.append(f"{path} {why}")
+            elif suffix == ".wav" and _wav_leak(path):
+                found.append(f"{path} plays the secret sound")
             elif suffix == ".fcpxml":
                 found += _fcpxml_leak(path, (bundle, out))
             elif suffix in (".json", ".srt", ".txt", ".fcpxml", ".lock") and (

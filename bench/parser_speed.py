@@ -1,10 +1,11 @@
 """Benchmark: parser time per KB on adversarial input (goal: flat, whatever the size).
 
 A script or a Storyboarder file may come from anyone, so every parser must run in time linear in
-its input. For each parser (Fountain, StoryDiffusion story, plain lines of prompts, Storyboarder
-JSON) and each kind of hostile input (the shapes that once made a regex backtrack, or a loop
-scan everything per line), this times the parse at two sizes and prints ms per KB at both and
-their ratio: about 1 when linear, about the size ratio (8 by default) when quadratic.
+its input. For each parser (Fountain, Final Draft XML, StoryDiffusion story, plain lines of
+prompts, Storyboarder JSON) and each kind of hostile input (the shapes that once made a regex
+backtrack, or a loop scan everything per line), this times the parse at two sizes and prints ms
+per KB at both and their ratio: about 1 when linear, about the size ratio (8 by default) when
+quadratic.
 
 Run with ``python -m bench.parser_speed [--small 8] [--large 64]``. From code:
 ``parser_speed(size_kb)`` gives ``{parser: {kind: ms per KB}}`` and ``growth(small_kb,
@@ -66,6 +67,49 @@ FOUNTAIN: dict[str, Make] = {
     "one panel's dialogue": lambda n: _numbered("\nNAME{i}\nHello there.\n", n),
 }
 
+
+def _fdx(body: str) -> str:
+    return f"<?xml version='1.0'?><FinalDraft><Content>{body}</Content></FinalDraft>"
+
+
+def _fdx_body(name: str) -> str:
+    """The paragraphs of a sample .fdx (what is between ``<Content>`` and ``</Content>``)."""
+    text = _sample(name)
+    return text[text.index("<Content>") + len("<Content>") : text.index("</Content>")]
+
+
+def _fdx_repeat(unit: str, size: int) -> str:
+    return _fdx(_repeat(unit, size - len(_fdx(""))))
+
+
+FDX: dict[str, Make] = {
+    "screenplay": lambda n: _fdx_repeat(_fdx_body("the_last_train.fdx"), n),
+    "deep nesting": lambda n: _fdx(
+        '<Paragraph Type="Action"><Text>A door.</Text>'
+        + "<x>" * (n // 7)
+        + "</x>" * (n // 7)
+        + "</Paragraph>"
+    ),
+    "many speakers": lambda n: _fdx(
+        _numbered(
+            '<Paragraph Type="Character"><Text>NAME{i}</Text></Paragraph>'
+            '<Paragraph Type="Dialogue"><Text>Hi NAME{j}.</Text></Paragraph>',
+            n,
+        )
+    ),
+    "many text runs": lambda n: _fdx(
+        '<Paragraph Type="Action">' + _repeat("<Text>a </Text>", n - 80) + "</Paragraph>"
+    ),
+    "cue with (": lambda n: _fdx(
+        '<Paragraph Type="Character"><Text>BOB '
+        + "(" * (n - 160)
+        + '</Text></Paragraph><Paragraph Type="Dialogue"><Text>Hi.</Text></Paragraph>'
+    ),
+    "many paragraphs": lambda n: _fdx_repeat(
+        '<Paragraph Type="Action"><Text>x</Text></Paragraph>', n
+    ),
+}
+
 STORYDIFFUSION: dict[str, Make] = {
     "story": lambda n: _repeat(_sample("lighthouse.txt") + "\n", n),
     "definition and spaces": lambda n: _repeat(" ", n, "[Bob] a", "b\n\n[Bob] runs\n"),
@@ -116,6 +160,13 @@ def _parse_text(kind: str) -> Callable[[str], object]:
     return parse
 
 
+def _parse_fdx(text: str) -> object:
+    try:
+        return parse_script(text, kind="fdx")
+    except ImportFailed as exc:  # a typed error is a fine answer to a hostile file
+        return exc
+
+
 def _import_storyboarder(text: str) -> object:
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "hostile.storyboarder"
@@ -128,6 +179,7 @@ def _import_storyboarder(text: str) -> object:
 
 PARSERS: dict[str, tuple[Callable[[str], object], dict[str, Make]]] = {
     "fountain": (_parse_text("fountain"), FOUNTAIN),
+    "fdx": (_parse_fdx, FDX),
     "storydiffusion": (_parse_text("storydiffusion"), STORYDIFFUSION),
     "plain": (_parse_text("auto"), PLAIN),
     "storyboarder": (_import_storyboarder, STORYBOARDER),

@@ -83,13 +83,32 @@ def build_parser(prog: str = "storyboard") -> argparse.ArgumentParser:
 
     new = commands.add_parser("new", help="create a project, optionally from a story script")
     new.add_argument("path", type=Path, help=f"the new project folder (…{BUNDLE_SUFFIX})")
-    new.add_argument("--from-script", type=Path, metavar="FILE", help="StoryDiffusion or Fountain")
+    new.add_argument(
+        "--from-script",
+        type=Path,
+        metavar="FILE",
+        help="StoryDiffusion, Fountain or Final Draft (.fdx)",
+    )
     new.add_argument("--title")
     new.add_argument("--fps", type=float, choices=FPS_CHOICES, default=24.0)
 
     imp = commands.add_parser("import-storyboarder", help="convert a Storyboarder project")
     imp.add_argument("source", type=Path, help="a .storyboarder file or a folder of them")
     imp.add_argument("path", type=Path, help="the new project folder")
+
+    sb_export = commands.add_parser(
+        "export-storyboarder", help="write the project as a Storyboarder project"
+    )
+    sb_export.add_argument("project", type=Path)
+    sb_export.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FOLDER",
+        help="a new (or empty) folder: FOLDER/FOLDER.storyboarder, or for several scenes a "
+        "Storyboarder script project (FOLDER/FOLDER.fountain and storyboards/)",
+    )
 
     clean = commands.add_parser("clean-up", help="delete images no panel or candidate uses")
     clean.add_argument("project", type=Path)
@@ -262,6 +281,25 @@ def cmd_import_storyboarder(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_storyboarder(args: argparse.Namespace) -> int:
+    from storyboard.export.storyboarder_project import export_storyboarder
+
+    loaded = load_project(args.project)
+    result = export_storyboarder(loaded.project, loaded.path, args.output)
+    for warning in result.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    opened = (
+        result.files[0]
+        if len(result.files) == 1
+        else result.folder / f"{result.folder.name}.fountain"
+    )
+    sys.stdout.write(
+        f"exported {result.boards} boards in {len(result.files)} scene(s) to {result.folder}; "
+        f"open {opened} in Storyboarder\n"
+    )
+    return 0
+
+
 def cmd_clean_up(args: argparse.Namespace) -> int:
     loaded = load_project(args.project, remove_temps=False)
     # images the editor made but has not saved are named only by its autosave: never delete
@@ -329,6 +367,7 @@ COMMANDS = {
     "info": cmd_info,
     "new": cmd_new,
     "import-storyboarder": cmd_import_storyboarder,
+    "export-storyboarder": cmd_export_storyboarder,
     "clean-up": cmd_clean_up,
     "export-pdf": run_export_pdf,
     "export-video": run_export_video,

@@ -104,7 +104,7 @@ def rich_project() -> Project:
         audio="c" * 64 + ".wav",
         audio_gain_db=-3.5,
         layers=[
-            PanelLayer(LayerKind.NOTES, "f" * 64, opacity=0.5, visible=False),
+            PanelLayer(LayerKind.NOTES, "f" * 64, opacity=0.5, visible=False, name="notes"),
             PanelLayer(LayerKind.MASK),
         ],
         balloon_space=[Rect(0.6, 0.0, 0.4, 0.25)],

@@ -157,6 +157,9 @@ class PanelLayer:
     asset: str | None = None  # None: nothing drawn yet
     opacity: Proportion = 1.0
     visible: bool = True
+    # Where the layer came from, for the way back: Storyboarder's layer ("ink", "reference", ...)
+    # of an imported board. Empty for layers drawn here.
+    name: str = ""
 
 
 @dataclass(slots=True)

@@ -1,6 +1,7 @@
-"""Story scripts: a new project from a StoryDiffusion story or a Fountain screenplay.
+"""Story scripts: a new project from a StoryDiffusion story or a Fountain or Final Draft
+screenplay.
 
-Two text formats turn into scenes, panels and characters:
+Three formats turn into scenes, panels and characters:
 
 * **StoryDiffusion** (:mod:`storyboard.core.script_storydiffusion`): a first paragraph of
   ``[Name] description`` lines defines the characters, then one panel per line, ``[Name]`` in a
@@ -23,7 +24,12 @@ Two text formats turn into scenes, panels and characters:
 * **Fountain** (:mod:`storyboard.core.script_fountain`): one scene per scene heading, one panel
   per action paragraph with the dialogue after it, one character per cue name.
 
-Nothing here raises for bad text: :func:`parse_script` always returns a :class:`ScriptResult`
+* **Final Draft** (:mod:`storyboard.core.script_fdx`, ``.fdx`` XML): the same, from its
+  paragraphs; problems name the paragraph and the XML line it starts on.
+
+Nothing here raises for bad text, except a Final Draft text that is not Final Draft XML at all
+(or declares entities): that is an :class:`~storyboard.core.errors.ImportFailed` naming it.
+Otherwise :func:`parse_script` always returns a :class:`ScriptResult`
 whose ``problems`` (line number and what was expected) the editor's story script dialog shows
 next to the result, and which the CLI refuses with :meth:`ScriptResult.raise_for_problems`. Each
 panel's duration is Storyboarder's reading time for its dialogue (300 ms a word plus 300 ms, at
@@ -41,14 +47,18 @@ from typing import Literal
 
 from storyboard.core.lettering import letter_new_project
 from storyboard.core.model import Project
+from storyboard.core.script_fdx import DEFAULT_SOURCE, parse_fdx
 from storyboard.core.script_fountain import parse_fountain
 from storyboard.core.script_storydiffusion import parse_storydiffusion, split_lines
 from storyboard.core.text_repair import repair_surrogates
 
 log = logging.getLogger(__name__)
 
-ScriptKind = Literal["storydiffusion", "fountain"]
+ScriptKind = Literal["storydiffusion", "fountain", "fdx"]
+KindChoice = Literal["auto", "storydiffusion", "fountain", "fdx"]
 FOUNTAIN_SUFFIXES = frozenset({".fountain", ".spmd"})
+FDX_SUFFIXES = frozenset({".fdx"})
+_XML_STARTS = ("<?xml", "<FinalDraft")
 DEFAULT_TITLE = "Untitled"
 
 _SD_TAG_LINE = re.compile(r"\s*\[(?!\[)[^\[\]\n]+\]")
@@ -94,12 +104,14 @@ class ScriptResult:
 
 
 def detect_kind(text: str) -> ScriptKind:
-    """Fountain or StoryDiffusion, from what the text looks like.
+    """Final Draft, Fountain or StoryDiffusion, from what the text looks like.
 
-    A title page or more Fountain scene headings and transitions than lines starting with a
-    ``[Name]`` tag means Fountain; a story with neither is read as StoryDiffusion, one panel per
-    line, which is what plain lines of prompts are.
+    Text that starts as XML is Final Draft. A title page or more Fountain scene headings and
+    transitions than lines starting with a ``[Name]`` tag means Fountain; a story with neither is
+    read as StoryDiffusion, one panel per line, which is what plain lines of prompts are.
     """
+    if text.removeprefix("\ufeff").lstrip().startswith(_XML_STARTS):
+        return "fdx"
     lines = split_lines(text.removeprefix("\ufeff"))
     first = next((line.strip() for line in lines if line.strip()), "")
     if _TITLE_KEY.match(first):
@@ -131,14 +143,14 @@ def _check_fps(fps: float) -> None:
 def parse_script(
     text: str,
     *,
-    kind: Literal["auto", "storydiffusion", "fountain"] = "auto",
+    kind: KindChoice = "auto",
     fps: float = 24.0,
     title: str | None = None,
 ) -> ScriptResult:
-    """A new project from a script's text; problems are collected, never raised.
+    """A new project from a script's text; problems are collected, never raised (but a Final
+    Draft text that is not Final Draft XML raises :class:`ImportFailed`).
 
-    ``title`` names the project; without it the Fountain title page's Title is used, else
-    "Untitled".
+    ``title`` names the project; without it the title page's title is used, else "Untitled".
     """
     return _parse(text, kind=kind, fps=fps, title=title, fallback_title=DEFAULT_TITLE)
 
@@ -146,19 +158,24 @@ def parse_script(
 def _parse(
     text: str,
     *,
-    kind: Literal["auto", "storydiffusion", "fountain"],
+    kind: KindChoice,
     fps: float,
     title: str | None,
     fallback_title: str,
+    source: Path = DEFAULT_SOURCE,
 ) -> ScriptResult:
     _check_fps(fps)
-    if kind not in ("auto", "storydiffusion", "fountain"):
+    if kind not in ("auto", "storydiffusion", "fountain", "fdx"):
         raise ValueError(f"unknown script kind {kind!r}")
     # half an emoji pasted in would block saving
     text = str(repair_surrogates(text.removeprefix("\ufeff"))[0])
     chosen: ScriptKind = detect_kind(text) if kind == "auto" else kind
-    parse = parse_fountain if chosen == "fountain" else parse_storydiffusion
-    project, found = parse(text, fps)
+    if chosen == "fdx":
+        project, found = parse_fdx(text, fps, source)
+    elif chosen == "fountain":
+        project, found = parse_fountain(text, fps)
+    else:
+        project, found = parse_storydiffusion(text, fps)
     project.settings.fps = fps
     project.settings.title = title or project.settings.title or fallback_title
     letter_new_project(project)  # its comic pages show the dialogue without a click
@@ -192,29 +209,34 @@ def read_script(path: Path) -> str:
         raise ScriptError([problem], path) from exc
 
 
-def kind_for_file(path: Path) -> Literal["auto", "fountain"]:
-    """``.fountain`` and ``.spmd`` files are Fountain; others are told apart by their content."""
-    return "fountain" if Path(path).suffix.lower() in FOUNTAIN_SUFFIXES else "auto"
+def kind_for_file(path: Path) -> Literal["auto", "fountain", "fdx"]:
+    """``.fountain`` and ``.spmd`` files are Fountain, ``.fdx`` files Final Draft; others are told
+    apart by their content."""
+    suffix = Path(path).suffix.lower()
+    if suffix in FDX_SUFFIXES:
+        return "fdx"
+    return "fountain" if suffix in FOUNTAIN_SUFFIXES else "auto"
 
 
 def load_script(
     path: Path,
     *,
-    kind: Literal["auto", "storydiffusion", "fountain"] = "auto",
+    kind: KindChoice = "auto",
     fps: float = 24.0,
     title: str | None = None,
     fallback_title: str | None = None,
 ) -> ScriptResult:
     """Read a script file (UTF-8, a BOM is fine) and parse it.
 
-    ``.fountain`` and ``.spmd`` files are Fountain; other files are told apart by their content.
-    Without a title, a script that names none takes ``fallback_title`` (a new project's name),
-    else the file's name. A file that cannot be read or decoded raises :class:`ScriptError`
-    naming the path.
+    ``.fountain`` and ``.spmd`` files are Fountain, ``.fdx`` files Final Draft; other files are
+    told apart by their content. Without a title, a script that names none takes
+    ``fallback_title`` (a new project's name), else the file's name. A file that cannot be read
+    or decoded raises :class:`ScriptError` naming the path, a Final Draft file that is not Final
+    Draft XML :class:`ImportFailed` naming it.
     """
     path = Path(path)
     text = read_script(path)
     if kind == "auto":
         kind = kind_for_file(path)
     fallback = fallback_title or path.stem or DEFAULT_TITLE
-    return _parse(text, kind=kind, fps=fps, title=title, fallback_title=fallback)
+    return _parse(text, kind=kind, fps=fps, title=title, fallback_title=fallback, source=path)

@@ -1,16 +1,31 @@
 """Import of Storyboarder projects (``.storyboarder`` JSON + ``images/``), so artists can bring
-their existing boards over.
+their existing boards over with everything Storyboarder keeps.
 
-A ``.storyboarder`` file becomes one scene; a folder (a Storyboarder script project with a
-``storyboards/`` folder, or any folder of ``.storyboarder`` files) becomes one scene per file. Each
-board becomes a panel with its dialogue, action, notes and duration; its drawing layers are
-flattened onto white in Storyboarder's z-order and stored as the panel's accepted image (and first
-candidate), so the import loses nothing the artist can see.
+A ``.storyboarder`` file is a Storyboarder scene and becomes one scene, named after the file; a
+folder (a Storyboarder script project with a ``storyboards/`` folder, or any folder of
+``.storyboarder`` files) becomes one scene per file, in the order of their names read as people do
+(``Scene-2`` before ``Scene-10``); a script project's ``Scene-3-INT-KITCHEN-NIGHT-AB12C`` is the
+scene "INT KITCHEN NIGHT".
+Each board becomes a panel with:
+
+* its shot number as Storyboarder shows it (``1A, 1B, 2A`` from the ``newShot`` marks), kept as the
+  panel's number override wherever our own numbering would say something else;
+* its layers (``reference``, ``fill``, ``tone``, ``pencil``, ``ink``, ``shot-generator`` as sketch
+  layers, ``notes`` as the notes layer), each named after its Storyboarder layer, with the opacity
+  the file gives (Storyboarder keeps one for ``reference`` and ``shot-generator`` only);
+* the layers composited on white in Storyboarder's order as its accepted image (and first
+  candidate), which is what the timeline, the animatic and the PDFs show;
+* its sound (copied from ``images/`` into the asset store), dialogue, action, notes and duration
+  (a board lasts at least as long as its sound, as in Storyboarder's playback);
+* its ``uid`` as the panel's id when that is free, so an export writes the same file names.
+
+The first file's ``aspectRatio`` and ``fps`` become the project's.
 
 The file may come from anyone: a value that makes no sense (an infinite or hour-long duration, an
-image header claiming billions of pixels, a date past the year 9999, half an emoji) is a warning
-on its board, which still comes over; only a file that cannot be read as Storyboarder JSON at all
-is an :class:`ImportFailed` naming it.
+opacity of 5, an image header claiming billions of pixels, a date past the year 9999, half an
+emoji) is a warning on its board, which still comes over; only files inside the Storyboarder
+folder are read (links followed); only a file that cannot be read as Storyboarder JSON at all
+is an :class:`ImportFailed` naming it. Everything is linear in the size of the file.
 """
 
 from __future__ import annotations
@@ -22,46 +37,77 @@ import math
 import re
 import warnings as python_warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from storyboard.core.assets import AssetStore
-from storyboard.core.bundle_paths import inside
-from storyboard.core.errors import ImportFailed
-from storyboard.core.model import FPS_CHOICES, Candidate, Panel, Project, Scene
+from storyboard.core.assets import AUDIO_EXTENSIONS, PNG_SIGNATURE, AssetStore
+from storyboard.core.bundle_paths import inside, is_plain_name
+from storyboard.core.errors import ImportFailed, ProjectError
+from storyboard.core.model import (
+    FPS_CHOICES,
+    Candidate,
+    LayerKind,
+    Panel,
+    PanelLayer,
+    Project,
+    Scene,
+)
+from storyboard.core.numbering import letters
+from storyboard.core.storyboarder_format import (
+    DEFAULT_BOARD_MS,
+    LAYER_ORDER,
+    NOTES_LAYER,
+    OPACITY_LAYERS,
+    posterframe_url,
+    shot_numbers,
+)
 from storyboard.core.text_repair import TextRepairError, repair_surrogates
 from storyboard.core.timeline import seconds_to_frames
 
 log = logging.getLogger(__name__)
 
-# Storyboarder's layer stack, bottom to top (``boardOrderedLayerFilenames``).
-LAYER_ORDER = ("shot-generator", "reference", "fill", "tone", "pencil", "ink", "notes")
-DEFAULT_BOARD_MS = 2000
+IMPORTED_MODEL = "Storyboarder drawing"  # the candidate's model: the board's layers, flattened
 _BOARD_PATH = re.compile(r"boards\[(\d+)\]\.(.*)")  # where text_repair found broken text
+_UID = re.compile(r"[A-Za-z0-9]{1,32}")
+_DIGITS = re.compile(r"(\d+)")
+# A script project's scene folder and file: Scene-<number>-<title, dashed>-<scene id>
+# (updateSceneFromScript, src/js/window/main-window.js).
+_SCRIPT_SCENE = re.compile(r"Scene-\d+-(.+)-([A-Za-z0-9]+)")
 MAX_BOARD_SECONDS = 3600  # longer is a broken file, and would make an export run for days
 MAX_BOARD_PIXELS = 50_000_000  # an 8K board is 33 MP; a bomb's header claims billions
 MAX_BOARD_SIDE = 16_384
+MAX_SOUND_BYTES = 200 * 1024 * 1024  # a board's sound is seconds long: 20 minutes of CD audio
 ASPECT_RANGE = (0.1, 10.0)
 FPS_RANGE = (1.0, 240.0)
 
 Say = Callable[[str], None]
 
 
+def _natural(path: Path) -> list[Any]:
+    """Sort key reading runs of digits as numbers: ``Scene-2`` before ``Scene-10``."""
+    parts = _DIGITS.split(str(path).casefold())
+    return [int(part) if part.isdigit() else part for part in parts]
+
+
 def storyboarder_files(source: Path) -> list[Path]:
     """The file itself, or the ``.storyboarder`` files of a folder that are inside it (a link
-    to one elsewhere would read someone else's text into the project)."""
+    to one elsewhere would read someone else's text into the project), in natural order."""
     if source.is_file():
         return [source]
     if source.is_dir():
-        files = sorted(f for f in source.rglob("*.storyboarder") if inside(source, f))
+        files = sorted(
+            (f for f in source.rglob("*.storyboarder") if inside(source, f)), key=_natural
+        )
         if files:
             return files
     raise ImportFailed(source, "no .storyboarder file found", "Pick a .storyboarder file or folder")
 
 
 def import_storyboarder(source: Path, store: AssetStore) -> tuple[Project, list[str]]:
-    """Build a project from Storyboarder files, putting the board images into ``store``.
+    """Build a project from Storyboarder files, putting the board images and sounds into
+    ``store``.
 
     Returns the project (not yet saved) and warnings (missing images, unsupported fps, values
     that made no sense), each naming its file and board.
@@ -84,24 +130,50 @@ def import_storyboarder(source: Path, store: AssetStore) -> tuple[Project, list[
 
         if index == 0:
             _apply_settings(project, data, say)
-        scene = Scene(title=_repaired(file.stem))
+        scene = _scene(_repaired(file.stem), project)
         project.scenes[scene.id] = scene
         project.scene_ids.append(scene.id)
-        default_ms = _default_timing(data.get("defaultBoardTiming"), say)
+        reader = _BoardReader(
+            folder=file.parent,
+            store=store,
+            fps=project.settings.fps,
+            default_ms=_default_timing(data.get("defaultBoardTiming"), say),
+        )
+        boards: list[tuple[int, dict[str, Any]]] = []
         for number, board in enumerate(data.get("boards") or [], start=1):
+            if isinstance(board, dict):
+                boards.append((number, board))
+            else:
+                say("not an object; skipped", f"{file.name}, board {number}")
+        shots = shot_numbers([board.get("newShot") is True for _, board in boards])
+        for position, ((number, board), shot) in enumerate(zip(boards, shots, strict=True)):
 
             def on_board(message: str, where: str = f"{file.name}, board {number}") -> None:
                 warnings.append(f"{where}: {message}")
 
-            if not isinstance(board, dict):
-                on_board("not an object; skipped")
-                continue
-            panel = _panel(board, file.parent, store, project.settings.fps, default_ms, on_board)
+            panel = reader.panel(board, on_board)
+            uid = board.get("uid")
+            if isinstance(uid, str) and _UID.fullmatch(uid) and uid not in project.panels:
+                panel.id = uid  # an export writes the board's files under the same names
+            if shot != f"{len(project.scene_ids)}{letters(position)}":
+                panel.number_override = shot
             project.panels[panel.id] = panel
             scene.panel_ids.append(panel.id)
     for warning in warnings:
         log.warning("%s", warning)
     return project, warnings
+
+
+def _scene(stem: str, project: Project) -> Scene:
+    """A scene named after its file: ``Scene-3-INT-KITCHEN-NIGHT-AB12C`` (a script project's)
+    is "INT KITCHEN NIGHT", with its scene id kept for an export; any other name as it is."""
+    match = _SCRIPT_SCENE.fullmatch(stem)
+    if match is None:
+        return Scene(title=stem)
+    scene = Scene(title=match[1].replace("-", " "))
+    if match[2] not in project.scenes and len(match[2]) <= 16:
+        scene.id = match[2]
+    return scene
 
 
 def _repaired(text: str) -> str:
@@ -193,96 +265,130 @@ def _created(value: Any, say: Say) -> str:
         return ""
 
 
-def _panel(
-    board: dict[str, Any],
-    folder: Path,
-    store: AssetStore,
-    fps: float,
-    default_ms: float,
-    say: Say,
-) -> Panel:
-    def text(key: str) -> str:
-        value = board.get(key)
-        return value if isinstance(value, str) else ""
-
-    duration_ms = _milliseconds(board.get("duration"), default_ms, "duration", say)
-    audio = board.get("audio")
-    if isinstance(audio, dict):  # a board lasts at least as long as its sound
-        sound_ms = _milliseconds(audio.get("duration"), 0, "its sound's duration", say)
-        duration_ms = max(duration_ms, sound_ms)
-    panel = Panel(
-        prompt=text("action"),
-        dialogue=text("dialogue"),
-        action=text("action"),
-        notes=text("notes"),
-        duration=seconds_to_frames(max(duration_ms, 1) / 1000, fps),
-    )
-    png = _flatten(board, folder / "images", say)
-    if png is not None:
-        asset = store.put(png)
-        stamp = _created(board.get("lastEdited"), say)
-        panel.candidates.append(Candidate(asset=asset, model="Storyboarder drawing", created=stamp))
-        panel.image = asset
-    return panel
-
-
 def _url(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _layer_files(board: dict[str, Any], images: Path) -> list[Path]:
-    layers = board.get("layers")
-    if not isinstance(layers, dict):
-        layers = {}
-    by_name: dict[str, str] = {}
-    for name in LAYER_ORDER:
-        layer = layers.get(name)
-        url = _url(layer.get("url")) if isinstance(layer, dict) else None
-        if url is not None:
-            by_name[name] = url
-    main = _url(board.get("url"))
-    if main is not None:
-        by_name.setdefault("fill", main)  # the board's own url is its main (fill) layer
-    files = [images / Path(by_name[name]).name for name in LAYER_ORDER if name in by_name]
-    return [f for f in files if f.is_file()]
+@dataclass(frozen=True, slots=True)
+class _Layer:
+    name: str
+    image: Any  # a PIL image, RGBA
+    opacity: float
+    file: Path
 
 
-def _flatten(board: dict[str, Any], images: Path, say: Say) -> bytes | None:
-    """The board as one PNG: its layers composited on white, or its poster frame."""
-    files = _layer_files(board, images)
-    if not files:
-        main = _url(board.get("url"))
-        poster = images / (Path(main).stem + "-posterframe.jpg") if main is not None else None
-        if poster is None or not poster.is_file():
-            if main is not None:
-                say(f"{main}: no image file found; the panel is empty")
+@dataclass(frozen=True, slots=True)
+class _BoardReader:
+    """Reads the boards of one ``.storyboarder`` file: only files in its folder's ``images/``."""
+
+    folder: Path
+    store: AssetStore
+    fps: float
+    default_ms: float
+
+    @property
+    def images(self) -> Path:
+        return self.folder / "images"
+
+    def panel(self, board: dict[str, Any], say: Say) -> Panel:
+        def text(key: str) -> str:
+            value = board.get(key)
+            return value if isinstance(value, str) else ""
+
+        duration_ms = _milliseconds(board.get("duration"), self.default_ms, "duration", say)
+        audio = board.get("audio")
+        if isinstance(audio, dict):  # a board lasts at least as long as its sound
+            sound_ms = _milliseconds(audio.get("duration"), 0, "its sound's duration", say)
+            duration_ms = max(duration_ms, sound_ms)
+        panel = Panel(
+            prompt=text("action"),
+            dialogue=text("dialogue"),
+            action=text("action"),
+            notes=text("notes"),
+            duration=seconds_to_frames(max(duration_ms, 1) / 1000, self.fps),
+        )
+        if isinstance(audio, dict):
+            panel.audio = self._sound(audio, say)
+        layers = self._layers(board, say)
+        flat = _flatten(layers) if layers else self._poster(board, say)
+        if flat is not None:
+            asset = self.store.put(_png(flat))
+            stamp = _created(board.get("lastEdited"), say)
+            panel.candidates.append(Candidate(asset=asset, model=IMPORTED_MODEL, created=stamp))
+            panel.image = asset
+        for layer in layers:
+            kind = LayerKind.NOTES if layer.name == NOTES_LAYER else LayerKind.SKETCH
+            asset = self.store.put(_layer_png(layer, flat.size if flat is not None else None))
+            panel.layers.append(PanelLayer(kind, asset, layer.opacity, name=layer.name))
+        return panel
+
+    def _file(self, url: str) -> Path | None:
+        """``images/NAME`` for a url (its last part only: never a path), when it is a file."""
+        name = Path(url.replace("\\", "/")).name
+        if not is_plain_name(name):
             return None
-        files = [poster]
-    from PIL import Image  # Pillow is only needed for imports
+        file = self.images / name
+        return file if file.is_file() else None
 
-    layers = _open_layers(files, images.parent.resolve(), say)
-    if layers is None:
-        return None
-    canvas = Image.new("RGBA", layers[0].size, "white")
-    for layer in layers:
-        canvas.alpha_composite(layer if layer.size == canvas.size else layer.resize(canvas.size))
-    out = io.BytesIO()
-    canvas.convert("RGB").save(out, format="PNG")
-    return out.getvalue()
+    def _layers(self, board: dict[str, Any], say: Say) -> list[_Layer]:
+        layers = board.get("layers")
+        if not isinstance(layers, dict):
+            layers = {}
+        found: list[_Layer] = []
+        main = _url(board.get("url"))
+        for name in LAYER_ORDER:
+            layer = layers.get(name)
+            url = _url(layer.get("url")) if isinstance(layer, dict) else None
+            if url is None and name == "fill" and main is not None:
+                url = main  # a board older than Storyboarder 1.6: its main image is its fill
+                if self._file(url) is None:
+                    continue
+            if url is None:
+                continue
+            file = self._file(url)
+            if file is None:
+                say(f"{url}: the {name} layer's image file is missing; that layer is left out")
+                continue
+            image = self._open(file, say)
+            if image is not None:
+                opacity = self._opacity(name, layer, say)
+                found.append(_Layer(name, image, opacity, file))
+        return found
 
+    def _opacity(self, name: str, layer: Any, say: Say) -> float:
+        default = OPACITY_LAYERS.get(name)
+        if default is None:
+            return 1.0  # Storyboarder draws this layer at full opacity, whatever the file says
+        value = _number(layer.get("opacity")) if isinstance(layer, dict) else None
+        if value is None:
+            return default
+        if not _in_range(value, 0.0, 1.0):
+            say(f"the {name} layer's opacity {value:g} is not between 0 and 1; {default:g} is used")
+            return default
+        return value
 
-def _open_layers(files: list[Path], folder: Path, say: Say) -> list[Any] | None:
-    """The layer images as RGBA, or None (with a warning) when one is unreadable, too large or
-    a link to a file outside the Storyboarder ``folder``.
+    def _poster(self, board: dict[str, Any], say: Say) -> Any | None:
+        """The poster frame of a board without layers (older Storyboarder exports)."""
+        main = _url(board.get("url"))
+        if main is None:
+            return None
+        poster = self._file(posterframe_url(Path(main.replace("\\", "/")).name))
+        if poster is None:
+            say(f"{main}: no image file found; the panel is empty")
+            return None
+        image = self._open(poster, say)
+        return image.convert("RGB") if image is not None else None
 
-    The size in an image's header is checked before its pixels are decoded, so a small file
-    claiming billions of pixels (a decompression bomb) costs nothing.
-    """
-    from PIL import Image  # Pillow is only needed for imports
+    def _open(self, file: Path, say: Say) -> Any | None:
+        """The image as RGBA, or None (with a warning) when it is unreadable, too large or a
+        link to a file outside the Storyboarder folder.
 
-    layers = []
-    for file in files:
-        if not file.resolve().is_relative_to(folder):
+        The size in an image's header is checked before its pixels are decoded, so a small file
+        claiming billions of pixels (a decompression bomb) costs nothing.
+        """
+        from PIL import Image  # Pillow is only needed for imports
+
+        if not inside(self.folder, file):
             say(f"{file.name} links to a file outside the Storyboarder folder; not read")
             return None
         try:
@@ -294,14 +400,79 @@ def _open_layers(files: list[Path], folder: Path, say: Say) -> list[Any] | None:
                 say(
                     f"{file.name} is too large ({width} x {height} pixels; at most "
                     f"{MAX_BOARD_SIDE} a side and {MAX_BOARD_PIXELS // 1_000_000} megapixels); "
-                    "the panel is empty"
+                    "it is left out"
                 )
                 return None
-            layers.append(image.convert("RGBA"))
+            return image.convert("RGBA")
         except Image.DecompressionBombError:
-            say(f"{file.name} is too large (a decompression bomb?); the panel is empty")
-            return None
+            say(f"{file.name} is too large (a decompression bomb?); it is left out")
         except Exception as exc:  # Pillow raises many kinds of error for a damaged image
-            say(f"{file.name}: unreadable image ({exc}); the panel is empty")
+            say(f"{file.name}: unreadable image ({exc}); it is left out")
+        return None
+
+    def _sound(self, audio: dict[str, Any], say: Say) -> str | None:
+        """The board's sound in the asset store (Storyboarder keeps it in ``images/``)."""
+        name = _url(audio.get("filename"))
+        if not name:
             return None
-    return layers
+        file = self._file(name)
+        if file is None:
+            say(f"{name}: the sound file is missing; the panel is silent")
+            return None
+        extension = file.suffix.lower().lstrip(".")
+        if extension not in AUDIO_EXTENSIONS:
+            say(f"{file.name}: .{extension} sounds cannot be stored; the panel is silent")
+            return None
+        if not inside(self.folder, file):
+            say(f"{file.name} links to a file outside the Storyboarder folder; not read")
+            return None
+        try:
+            size = file.stat().st_size
+            if size > MAX_SOUND_BYTES:
+                say(
+                    f"{file.name} is {size // 2**20} MiB, too large for a board's sound (at most "
+                    f"{MAX_SOUND_BYTES // 2**20} MiB); the panel is silent"
+                )
+                return None
+            return self.store.put_media(file.read_bytes(), extension)
+        except OSError as exc:
+            say(f"{file.name} could not be read ({exc.strerror}); the panel is silent")
+        except ProjectError as exc:
+            say(f"{file.name}: {exc.problem}; the panel is silent")
+        return None
+
+
+def _flatten(layers: list[_Layer]) -> Any:
+    """The layers composited on white in order, at their opacity: what Storyboarder shows
+    (``flattenBoardToCanvas``, src/js/exporters/common.js), the size of the bottom layer."""
+    from PIL import Image  # Pillow is only needed for imports
+
+    canvas = Image.new("RGBA", layers[0].image.size, "white")
+    for layer in layers:
+        image = layer.image if layer.image.size == canvas.size else layer.image.resize(canvas.size)
+        if layer.opacity < 1:
+            alpha = image.getchannel("A").point(lambda a, o=layer.opacity: round(a * o))
+            image = image.copy()
+            image.putalpha(alpha)
+        canvas.alpha_composite(image)
+    return canvas.convert("RGB")
+
+
+def _layer_png(layer: _Layer, size: tuple[int, int] | None) -> bytes:
+    """The layer as a PNG the size of the panel's image: Storyboarder's own file when it is one
+    (byte for byte, and no time spent encoding it again), else the pixels read from it."""
+    if size is None or layer.image.size == size:
+        try:
+            data = layer.file.read_bytes()
+        except OSError:
+            data = b""
+        if data.startswith(PNG_SIGNATURE):
+            return data
+    image = layer.image if size is None else layer.image.resize(size)
+    return _png(image)
+
+
+def _png(image: Any) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

@@ -1,5 +1,5 @@
 """Exports from the editor: comic PDF, storyboard worksheets, animatic (video or timeline),
-OpenRaster panels.
+OpenRaster panels, Storyboarder project.
 
 Each runs on its own thread on a snapshot of the project (the artist keeps editing), shows
 progress with a Cancel button, and reports success or a clear error. The export functions are the
@@ -64,6 +64,7 @@ class BackgroundTask(QThread):
 class ExportActions(QObject):
     finished = Signal(object)  # the written path (tests and the status bar)
     left_out = Signal(str)  # what a timeline format could not hold (an EDL's sounds, ...)
+    warned = Signal(str, list)  # what was exported, and what it left out (the banner shows it)
 
     def __init__(
         self,
@@ -82,9 +83,11 @@ class ExportActions(QObject):
         self.sheets.triggered.connect(self.export_sheets)
         self.video = QAction("Export animatic…", self)
         self.video.triggered.connect(self.export_video)
+        self.storyboarder = QAction("Export Storyboarder project…", self)
+        self.storyboarder.triggered.connect(self.export_storyboarder)
 
     def actions(self) -> list[QAction]:
-        return [self.comic, self.sheets, self.video]
+        return [self.comic, self.sheets, self.video, self.storyboarder]
 
     def _target(self, title: str, suffix: str, filters: str) -> Path | None:
         document = self.document()
@@ -164,6 +167,30 @@ class ExportActions(QObject):
                 f"{target.name} left out what its format cannot hold: " + "; ".join(dropped)
             )
         self.finished.emit(target)
+
+    def export_storyboarder(self, target: Path | None = None) -> BackgroundTask | None:
+        """A Storyboarder project in a new folder (named in the dialog, made by the export)."""
+        from storyboard.export.storyboarder_project import (
+            StoryboarderOptions,
+            StoryboarderResult,
+            export_storyboarder,
+        )
+
+        title = "Export Storyboarder project (a new folder)"
+        target = target or self._target(title, "-storyboarder", "Folder (*)")
+        if target is None:
+            return None
+        task = self._start(
+            "Storyboarder project", target, export_storyboarder, StoryboarderOptions()
+        )
+        if task is not None:
+
+            def tell(result: StoryboarderResult) -> None:
+                if result.warnings:
+                    self.warned.emit(str(target), result.warnings)
+
+            task.succeeded.connect(tell)
+        return task
 
     def _start(self, what: str, target: Path, export: Any, options: Any) -> BackgroundTask | None:
         if self.task is not None and self.task.isRunning():

@@ -150,6 +150,11 @@ class MainWindow(QMainWindow):
         self.openraster.imported.connect(self._openraster_imported)
         self.exports.left_out.connect(self.banner.show_message)
         self.conform_action = ConformAction(self, lambda: self.document)
+        self.exports.warned.connect(
+            lambda path, warnings: self.banner.show_message(
+                f"Exported {path}, with warnings.", "\n".join(warnings)
+            )
+        )
         self._layout()
         self._menus()
         self._toolbars()

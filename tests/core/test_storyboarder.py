@@ -10,7 +10,10 @@ from PIL import Image
 
 from storyboard.core.assets import AssetStore
 from storyboard.core.errors import ImportFailed
+from storyboard.core.model import LayerKind, Project
+from storyboard.core.numbering import panel_numbers
 from storyboard.core.storyboarder import import_storyboarder
+from storyboard.core.storyboarder_format import new_shots_for, shot_numbers
 
 
 def _board(uid: str, index: int, **extra: object) -> dict[str, object]:
@@ -125,3 +128,166 @@ def test_a_storyboarder_file_linked_from_outside_the_folder_is_skipped(tmp_path:
     )
     project, _ = import_storyboarder(tmp_path / "src", AssetStore(tmp_path / "out.storyboard"))
     assert [s.title for s in project.ordered_scenes()] == ["scene-1"]
+
+
+# -- what Storyboarder keeps comes over -----------------------------------------------------------
+
+
+def layer_png(
+    path: Path,
+    color: tuple[int, int, int, int],
+    box: tuple[int, int, int, int],
+    size: tuple[int, int] = (32, 18),
+) -> None:
+    """A transparent layer with one coloured rectangle, as Storyboarder saves layers."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    image.paste(color, box)
+    image.save(path, compress_level=1)
+
+
+def storyboarder_scene(
+    folder: Path,
+    name: str,
+    new_shots: list[bool],
+    *,
+    fps: float = 24,
+    aspect: float = 16 / 9,
+    size: tuple[int, int] = (32, 18),
+) -> Path:
+    """A Storyboarder 3 scene: each board has reference, fill, ink and notes layer files (named
+    as Storyboarder names them, ``size`` pixels: Storyboarder's are 900 high), the first a
+    sound, every board its newShot mark."""
+    images = folder / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    boards = []
+    for index, new_shot in enumerate(new_shots):
+        uid = f"U{index:04d}"
+        url = f"board-{index + 1}-{uid}.png"
+        layers = {}
+        for layer, color, box in (
+            ("reference", (0, 200, 0, 255), (0, 0, 32, 18)),
+            ("fill", (255, 0, 0, 255), (0, 0, 16, 18)),
+            ("ink", (0, 0, 0, 255), (4, 4, 8, 8)),
+            ("notes", (0, 0, 255, 255), (20, 2, 30, 6)),
+        ):
+            layer_png(images / url.replace(".png", f"-{layer}.png"), color, box, size)
+            layers[layer] = {"url": url.replace(".png", f"-{layer}.png")}
+        layers["reference"]["opacity"] = 0.5
+        board: dict[str, object] = {
+            "uid": uid,
+            "url": url,
+            "newShot": new_shot,
+            "lastEdited": 1_700_000_000_000 + index,
+            "layers": layers,
+            "duration": 1000 + 500 * index,
+            "dialogue": f"line {index}",
+            "action": f"action {index}",
+            "notes": f"notes {index}",
+        }
+        if index == 0:
+            (images / f"{uid}-audio-1.wav").write_bytes(b"RIFF....WAVEfmt fake sound")
+            board["audio"] = {"filename": f"{uid}-audio-1.wav", "duration": 1200}
+        boards.append(board)
+    data = {
+        "version": "3.0.0",
+        "aspectRatio": aspect,
+        "fps": fps,
+        "defaultBoardTiming": 2000,
+        "boards": boards,
+    }
+    file = folder / f"{name}.storyboarder"
+    file.write_text(json.dumps(data, indent=2))
+    return file
+
+
+def numbers_of(project: Project) -> list[str]:
+    numbers = panel_numbers(project)
+    return [numbers[panel.id] for panel in project.ordered_panels()]
+
+
+def test_shot_numbers_come_over_as_the_panels_numbers(tmp_path: Path) -> None:
+    source = storyboarder_scene(tmp_path / "s", "chase", [True, False, True, False, False])
+    project, _ = import_storyboarder(source, AssetStore(tmp_path / "o.storyboard"))
+    assert numbers_of(project) == ["1A", "1B", "2A", "2B", "2C"]  # as Storyboarder shows them
+    overrides = [panel.number_override for panel in project.ordered_panels()]
+    assert overrides == [None, None, "2A", "2B", "2C"]  # only where ours would differ
+    assert [s.title for s in project.ordered_scenes()] == ["chase"]
+
+
+def test_without_new_shot_marks_every_board_is_a_shot(tmp_path: Path) -> None:
+    source = storyboarder_scene(tmp_path / "s", "plain", [False, False, False])
+    project, _ = import_storyboarder(source, AssetStore(tmp_path / "o.storyboard"))
+    assert numbers_of(project) == ["1A", "2A", "3A"]
+
+
+def test_layers_come_over_named_with_their_opacity_and_pixels(tmp_path: Path) -> None:
+    source = storyboarder_scene(tmp_path / "s", "layers", [False])
+    store = AssetStore(tmp_path / "o.storyboard")
+    project, warnings = import_storyboarder(source, store)
+    (panel,) = project.ordered_panels()
+    assert [(layer.name, layer.kind, layer.opacity, layer.visible) for layer in panel.layers] == [
+        ("reference", LayerKind.SKETCH, 0.5, True),
+        ("fill", LayerKind.SKETCH, 1.0, True),
+        ("ink", LayerKind.SKETCH, 1.0, True),
+        ("notes", LayerKind.NOTES, 1.0, True),
+    ]
+    for layer in panel.layers:
+        assert layer.asset is not None
+        stored = Image.open(store.path(layer.asset))
+        original = Image.open(source.parent / "images" / f"board-1-U0000-{layer.name}.png")
+        assert stored.convert("RGBA").tobytes() == original.convert("RGBA").tobytes()
+    assert panel.image is not None and panel.candidates[0].model == "Storyboarder drawing"
+    with Image.open(store.path(panel.image)) as flat:  # what Storyboarder shows
+        assert flat.getpixel((24, 12)) == (127, 227, 127)  # half-opaque reference on white
+        assert flat.getpixel((2, 12)) == (255, 0, 0)  # fill above it
+        assert flat.getpixel((5, 5)) == (0, 0, 0)  # ink above that
+        assert flat.getpixel((25, 3)) == (0, 0, 255)  # notes on top
+    assert panel.id == "U0000"  # the board's uid: an export writes the same file names
+    assert not warnings
+
+
+def test_reference_opacity_defaults_to_storyboarders(tmp_path: Path) -> None:
+    source = storyboarder_scene(tmp_path / "s", "ref", [False])
+    data = json.loads(source.read_text())
+    del data["boards"][0]["layers"]["reference"]["opacity"]
+    source.write_text(json.dumps(data))
+    project, _ = import_storyboarder(source, AssetStore(tmp_path / "o.storyboard"))
+    assert project.ordered_panels()[0].layers[0].opacity == 0.75  # exporters/common.js
+
+
+def test_board_sounds_are_copied_into_the_project(tmp_path: Path) -> None:
+    source = storyboarder_scene(tmp_path / "s", "sound", [False, False])
+    store = AssetStore(tmp_path / "o.storyboard")
+    project, _ = import_storyboarder(source, store)
+    first, second = project.ordered_panels()
+    assert first.audio is not None and first.audio.endswith(".wav")
+    sound = store.file(first.audio)
+    assert sound is not None
+    assert sound.read_bytes() == (source.parent / "images" / "U0000-audio-1.wav").read_bytes()
+    assert second.audio is None
+    assert first.duration == 29  # 1.2 s: as long as its sound (the board says 1 s)
+
+
+def test_scene_files_come_in_scene_order(tmp_path: Path) -> None:
+    """A Storyboarder script project names its scene folders Scene-1-..., Scene-10-...: read
+    as numbers, not as letters."""
+    for number in (1, 2, 10):
+        folder = tmp_path / "storyboards" / f"Scene-{number}-ROOF-G{number}"
+        storyboarder_scene(folder, folder.name, [False])
+    project, _ = import_storyboarder(tmp_path, AssetStore(tmp_path / "o.storyboard"))
+    titles = [scene.title for scene in project.ordered_scenes()]
+    assert titles == ["ROOF", "ROOF", "ROOF"]  # the scene id (G2) is not part of the title
+    assert project.scene_ids == ["G1", "G2", "G10"]  # but kept for an export
+    assert numbers_of(project) == ["1A", "1A", "1A"]  # each scene's first shot, as shown there
+
+
+def test_storyboarders_shot_numbering() -> None:
+    """``updateSceneTiming`` in main-window.js, quirks included (after Z comes A2)."""
+    assert shot_numbers([]) == []
+    assert shot_numbers([False, False]) == ["1A", "2A"]
+    assert shot_numbers([False, True, False]) == ["1A", "2A", "2B"]
+    long = shot_numbers([True] + [False] * 30)
+    assert long[25:28] == ["1Z", "1A2", "1B2"]
+    for numbers in (["1A", "1B", "2A"], ["1A", "2A", "3A"], ["1A"], ["1A", "1B"], long):
+        assert shot_numbers(new_shots_for(numbers)) == numbers
+    assert new_shots_for(["1A", "2A"]) == [False, False]

@@ -15,7 +15,7 @@ from PIL import Image
 from storyboard.core.assets import AssetStore
 from storyboard.core.errors import ImportFailed
 from storyboard.core.persistence import load_project, save_project
-from storyboard.core.storyboarder import import_storyboarder
+from storyboard.core.storyboarder import MAX_SOUND_BYTES, import_storyboarder
 
 HOUR = 3600  # a board lasts at most an hour
 
@@ -170,3 +170,85 @@ def test_an_image_linking_outside_the_storyboarder_folder_is_not_read(tmp_path: 
     assert panel.image is None
     assert not list((tmp_path / "out.storyboard").rglob("*.png"))
     assert any("board 1" in w and "outside the Storyboarder folder" in w for w in warnings)
+
+
+# -- sounds and layers (what the import keeps since it stopped flattening) ----------------------
+
+
+def board_with_sound(folder: Path, filename: str) -> Path:
+    return write(folder, boards(json.dumps({"audio": {"filename": filename, "duration": 500}})))
+
+
+@pytest.mark.parametrize("form", ["link", "traversal", "absolute"])
+def test_a_sound_outside_the_storyboarder_folder_is_not_read(tmp_path: Path, form: str) -> None:
+    secret = tmp_path / "elsewhere" / "secret.wav"
+    secret.parent.mkdir()
+    secret.write_bytes(b"RIFF somebody else's recording")
+    folder = tmp_path / "board"
+    name = {"link": "b.wav", "traversal": "../../elsewhere/secret.wav", "absolute": str(secret)}
+    file = board_with_sound(folder, name[form])
+    if form == "link":
+        (folder / "images" / "b.wav").symlink_to(secret)
+    store = AssetStore(tmp_path / "out.storyboard")
+    project, warnings = import_storyboarder(file, store)
+    (panel,) = project.ordered_panels()
+    assert panel.audio is None and store.stored() == set()
+    assert any(w.startswith("hostile.storyboarder, board 1:") for w in warnings)
+    assert panel.duration == 48  # the board itself still comes over (Storyboarder's 2 s)
+
+
+def test_a_sound_of_an_unknown_kind_or_absurd_size_is_left_out(tmp_path: Path) -> None:
+    file = write(
+        tmp_path,
+        boards(
+            '{"audio": {"filename": "run.exe"}}',
+            '{"audio": {"filename": "huge.wav"}}',
+            '{"audio": {"filename": ""}, "duration": 1000}',
+            '{"audio": {"filename": 5}}',
+        ),
+    )
+    (tmp_path / "images" / "run.exe").write_bytes(b"MZ")
+    with (tmp_path / "images" / "huge.wav").open("wb") as huge:  # sparse: no disk used
+        huge.truncate(MAX_SOUND_BYTES + 1)
+    store = AssetStore(tmp_path / "out.storyboard")
+    project, warnings = import_storyboarder(file, store)
+    assert [p.audio for p in project.ordered_panels()] == [None] * 4
+    assert store.stored() == set()
+    assert any("board 1" in w and ".exe sounds cannot be stored" in w for w in warnings)
+    assert any("board 2" in w and "too large for a board's sound" in w for w in warnings)
+
+
+@pytest.mark.parametrize("opacity", ["NaN", "Infinity", "5", "-1", '"half"'])
+def test_an_impossible_layer_opacity_is_a_warning(tmp_path: Path, opacity: str) -> None:
+    layers = f'{{"reference": {{"url": "r.png", "opacity": {opacity}}}}}'
+    file = write(tmp_path, boards(f'{{"url": "b.png", "layers": {layers}}}'))
+    good_image(tmp_path, "r.png")
+    project, warnings = import_storyboarder(file, AssetStore(tmp_path / "out.storyboard"))
+    (layer,) = project.ordered_panels()[0].layers
+    assert (layer.name, layer.opacity) == ("reference", 0.75)  # Storyboarder's default
+    if opacity != '"half"':
+        assert any("opacity" in w and "not between 0 and 1" in w for w in warnings)
+    save_project(project, tmp_path / "saved.storyboard")  # and it all saves
+
+
+def test_one_bad_layer_leaves_the_others(tmp_path: Path) -> None:
+    layers = (
+        '{"fill": {"url": "fill.png"}, "ink": {"url": "bomb.png"}, "tone": {"url": "gone.png"}}'
+    )
+    file = write(tmp_path, boards(f'{{"url": "b.png", "layers": {layers}}}'))
+    good_image(tmp_path, "fill.png")
+    (tmp_path / "images" / "bomb.png").write_bytes(png_header(100_000, 100_000))
+    project, warnings = import_storyboarder(file, AssetStore(tmp_path / "out.storyboard"))
+    (panel,) = project.ordered_panels()
+    assert [layer.name for layer in panel.layers] == ["fill"] and panel.image is not None
+    assert any("bomb.png is too large" in w for w in warnings)
+    assert any("gone.png" in w and "tone layer's image file is missing" in w for w in warnings)
+
+
+def test_a_board_uid_is_an_id_only_when_it_is_a_plain_name(tmp_path: Path) -> None:
+    file = write(tmp_path, boards('{"uid": "../x"}', '{"uid": "AB12C"}', '{"uid": "AB12C"}'))
+    project, _ = import_storyboarder(file, AssetStore(tmp_path / "out.storyboard"))
+    first, second, third = project.ordered_panels()
+    assert first.id != "../x" and second.id == "AB12C" and third.id != "AB12C"
+    save_project(project, tmp_path / "saved.storyboard")
+    assert load_project(tmp_path / "saved.storyboard").warnings == []

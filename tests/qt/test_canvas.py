@@ -7,13 +7,20 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QColor, QDropEvent, QImage, QPointingDevice, QTabletEvent
+from PySide6.QtGui import (
+    QColor,
+    QDropEvent,
+    QImage,
+    QPainter,
+    QPointingDevice,
+    QTabletEvent,
+)
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from storyboard.core.jobs import build_story_request
 from storyboard.core.model import LayerKind
-from storyboard.qt.canvas_edits import layer_of
+from storyboard.qt.canvas_edits import layer_of, png_of
 from storyboard.qt.document import Document
 from storyboard.qt.main_window import MainWindow
 from storyboard.qt.widgets.canvas import MIN_LAYER_EDGE, PanelCanvas, Tool
@@ -172,3 +179,34 @@ def test_the_external_editor_round_trip_reloads_the_saved_file(
     image = QImage(str(window.document.assets.path(reloaded[0])))
     assert image.pixelColor(5, 5) == QColor("#10a040")
     window.studio.external.stop()
+
+
+def test_every_sketch_layer_shows_its_own_drawing(window: MainWindow, qtbot: QtBot) -> None:
+    """An imported Storyboarder board has several sketch layers (fill, pencil, ink ...): each is
+    drawn with its own pixels, and strokes go to the first."""
+    from storyboard.core.model import PanelLayer
+
+    canvas, document = window.preview, window.document
+    panel = document.project.panels[window.selection.current or ""]
+    size = canvas.layer_size()
+
+    def half(color: str, left: bool) -> str:
+        image = QImage(size, QImage.Format.Format_ARGB32)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        width = size.width() // 2
+        painter.fillRect(0 if left else width, 0, width, size.height(), QColor(color))
+        painter.end()
+        return document.assets.put(png_of(image))
+
+    panel.image = None
+    panel.layers = [
+        PanelLayer(LayerKind.SKETCH, half("#ff0000", left=True), name="fill"),
+        PanelLayer(LayerKind.SKETCH, half("#0000ff", left=False), name="ink"),
+    ]
+    canvas.update()
+    shot = canvas.grab().toImage()
+    ratio = shot.width() / canvas.width()
+    left, right = at(canvas, 0.25, 0.5), at(canvas, 0.75, 0.5)
+    assert shot.pixelColor(round(left.x() * ratio), round(left.y() * ratio)) == QColor("#ff0000")
+    assert shot.pixelColor(round(right.x() * ratio), round(right.y() * ratio)) == QColor("#0000ff")

@@ -53,3 +53,30 @@ def test_cancelled_animatic_leaves_no_file(
     task.wait()
     assert not target.exists()
     assert list(out.iterdir()) == []  # no temp file either
+
+
+def test_storyboarder_project_export(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    """File > Export > Storyboarder project…: a script project of the sample's three scenes."""
+    import json
+
+    target = tmp_path / "Lost Hat"
+    assert "Export Storyboarder project…" in [a.text() for a in window.exports.actions()]
+    with qtbot.waitSignal(window.exports.finished, timeout=WAIT):
+        window.exports.export_storyboarder(target)
+    files = sorted(target.glob("storyboards/*/*.storyboarder"))
+    assert len(files) == 3 and (target / "Lost Hat.fountain").is_file()
+    boards = [b for f in files for b in json.loads(f.read_text())["boards"]]
+    assert len(boards) == 12 and boards[2]["dialogue"] == "MIA: Why the long face?"
+
+
+def test_what_the_storyboarder_export_leaves_out_is_shown(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    from storyboard.core.model import LayerKind, PanelLayer
+
+    panel = window.document.project.ordered_panels()[0]
+    panel.layers.append(PanelLayer(LayerKind.MASK))
+    with qtbot.waitSignal(window.exports.warned, timeout=WAIT):
+        window.exports.export_storyboarder(tmp_path / "out")
+    assert window.banner.label.text() == f"Exported {tmp_path / 'out'}, with warnings."
+    assert window.banner.details == "panel 1A: a mask left out (Storyboarder has no such layer)"

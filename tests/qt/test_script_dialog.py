@@ -109,3 +109,34 @@ def test_opening_a_script_file_shows_its_kind(
     broken.write_bytes(b"\xff\xfe[Bob] a man")
     dialog.load_file(broken)
     assert "not UTF-8" in dialog.problems.item(0).text()
+
+
+def test_opening_a_final_draft_file_shows_its_scenes_and_problems(
+    app: QApplication, qtbot: QtBot, tmp_path: Path
+) -> None:
+    dialog = dialog_for(qtbot)
+    with qtbot.waitSignal(dialog.parsed):
+        dialog.load_file(ROOT / "resources" / "scripts" / "the_last_train.fdx")
+    assert dialog.kind.currentText() == "Final Draft"
+    assert dialog.tree.topLevelItemCount() == 3
+    assert dialog.create_button.isEnabled()
+
+    orphan = tmp_path / "orphan.fdx"
+    orphan.write_text(
+        '<FinalDraft><Content>\n<Paragraph Type="Action"><Text>Rain.</Text></Paragraph>\n'
+        '<Paragraph Type="Dialogue"><Text>Who?</Text></Paragraph>\n</Content></FinalDraft>',
+        encoding="utf-8",
+    )
+    with qtbot.waitSignal(dialog.parsed):
+        dialog.load_file(orphan)
+    assert dialog.problems.item(0).text().startswith("line 3: paragraph 2: Dialogue without")
+    assert not dialog.create_button.isEnabled()
+    dialog._go_to_problem(dialog.problems.item(0))  # clicking it selects that line of the XML
+    assert dialog.editor.textCursor().selectedText().startswith('<Paragraph Type="Dialogue">')
+
+    bomb = tmp_path / "bomb.fdx"
+    bomb.write_text('<!DOCTYPE x [<!ENTITY a "b">]><FinalDraft/>', encoding="utf-8")
+    with qtbot.waitSignal(dialog.parsed):
+        dialog.load_file(bomb)
+    assert "declares a DOCTYPE" in dialog.summary.text()
+    assert not dialog.create_button.isEnabled()

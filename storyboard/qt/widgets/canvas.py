@@ -134,10 +134,14 @@ class PanelCanvas(PanelPreview):
         )
 
     def layer_image(self, kind: LayerKind) -> QImage:
-        """The layer's pixels (transparent when nothing is drawn), cached by asset and size."""
+        """The pixels of the panel's ``kind`` layer the tools draw on (its first: an imported
+        Storyboarder board may have several sketch layers), transparent when nothing is drawn."""
         panel = self.panel()
         layer = layer_of(panel, kind) if panel is not None else None
-        asset = layer.asset if layer is not None else None
+        return self._asset_image(kind, layer.asset if layer is not None else None)
+
+    def _asset_image(self, kind: LayerKind, asset: str | None) -> QImage:
+        """A layer's pixels at the layer size, cached by asset and size."""
         size = self.layer_size()
         key = (kind, asset, size.width(), size.height())
         if key not in self._layers:
@@ -177,14 +181,13 @@ class PanelCanvas(PanelPreview):
                 int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
                 panel.prompt,
             )
+        target = layer_of(panel, self.target)
         for layer in panel.layers:
             if not layer.visible:
                 continue
-            pixels = (
-                self._stroke if self._stroke is not None and layer.kind is self.target else None
-            )
+            pixels = self._stroke if self._stroke is not None and layer is target else None
             painter.setOpacity(layer.opacity * (0.45 if layer.kind is LayerKind.MASK else 1.0))
-            painter.drawImage(frame, pixels or self.layer_image(layer.kind))
+            painter.drawImage(frame, pixels or self._asset_image(layer.kind, layer.asset))
         if self._stroke is not None and layer_of(panel, self.target) is None:
             painter.setOpacity(0.45 if self.target is LayerKind.MASK else 1.0)
             painter.drawImage(frame, self._stroke)

@@ -1,5 +1,6 @@
-"""The Story script dialog: paste or open a StoryDiffusion story or a Fountain screenplay, see
-what it becomes (scenes, panels, characters) and every problem with its line, then create.
+"""The Story script dialog: paste or open a StoryDiffusion story or a Fountain or Final Draft
+(``.fdx``) screenplay, see what it becomes (scenes, panels, characters) and every problem with its
+line, then create.
 
 The script is parsed on a worker thread, 250 ms after the last keystroke: a long script (or a
 hostile one) never freezes the editor. Each parse carries a generation number; typing starts a
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from storyboard.core.errors import ProjectError
 from storyboard.core.model import Project
 from storyboard.core.numbering import panel_numbers
 from storyboard.core.prompt_text import assemble_prompt
@@ -47,13 +49,14 @@ from storyboard.qt.widgets.vocabulary_marks import show_unknown, unknown_label, 
 
 log = logging.getLogger(__name__)
 
-ScriptChoice = Literal["auto", "storydiffusion", "fountain"]
+ScriptChoice = Literal["auto", "storydiffusion", "fountain", "fdx"]
 SHOWN_PROBLEMS = 1000  # the list is for fixing a script line by line; the summary counts all
 SHOWN_NAMES = 10
 KINDS: dict[str, ScriptChoice] = {
     "Detect automatically": "auto",
     "StoryDiffusion": "storydiffusion",
     "Fountain": "fountain",
+    "Final Draft": "fdx",
 }
 
 
@@ -74,6 +77,9 @@ class _Parse(QRunnable):
     def run(self) -> None:
         try:
             result = parse_script(self.text, kind=self.kind, fps=self.fps)
+        except ProjectError as exc:  # a Final Draft text that is not Final Draft XML
+            self.signals.done.emit(self.generation, None, str(exc))
+            return
         except Exception as exc:  # parse_script never raises for text: a bug, shown, not lost
             log.exception("the script could not be parsed")
             self.signals.done.emit(self.generation, None, f"the script could not be read: {exc}")
@@ -173,7 +179,7 @@ class ScriptDialog(QDialog):
 
     def _open_file(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
-            self, "Open story script", "", "Scripts (*.txt *.fountain *.spmd);;All files (*)"
+            self, "Open story script", "", "Scripts (*.txt *.fountain *.spmd *.fdx);;All files (*)"
         )
         if name:
             self.load_file(Path(name))
