@@ -21,6 +21,7 @@ from training.toyworld.motion import (
     render_clips,
     render_frames,
     sample_frames,
+    sample_labelled_frames,
 )
 from training.toyworld.reader import READER_FILE, load_reader
 from training.toyworld.render import SLOT_X, render
@@ -157,6 +158,10 @@ def test_single_frames_show_the_person_at_their_x() -> None:
     frames, x, pose = sample_frames(32, seed=9)
     assert frames.shape == (32, 3, 64, 64) and x.shape == (32,) and pose.shape == (32,)
     assert len(set(pose.tolist())) == 3 and float(x.max() - x.min()) > 20
+    labelled = sample_labelled_frames(32, seed=9)  # the same draws, with the look and scene
+    assert torch.equal(labelled.frames, frames) and torch.equal(labelled.x, x)
+    assert set(labelled.people) == set(APPEARANCE) and labelled.scene.shape == (32,)
+    assert all(len(set(v.tolist())) > 1 for v in labelled.people.values())
 
 
 # ------------------------------------------------------------------------------ still pictures

@@ -11,7 +11,7 @@ what as many still pictures cost, on a GPU or a CPU, and the same seed gives the
 It is the training data of the Semantic Motion Predictor on the toy world (issue #24): a clip's
 first and last frame say where the person starts and ends, its caption says which way they walk
 ("a person with red hair walking right in the park"). :mod:`training.toyworld.motion_reader` reads
-``x`` and the pose back from single frames.
+``x``, the pose, the look and the scene back from single frames.
 """
 
 from __future__ import annotations
@@ -141,6 +141,46 @@ def render_clips(
     )
 
 
+@dataclass
+class FrameBatch:
+    """Single frames, each of its own person and scene (what the motion reader trains on):
+    ``frames`` ``(N, 3, 64, 64)`` in [-1, 1] on the device asked for; everything else on the CPU,
+    per frame: ``x`` (pixels), ``pose``, ``scene`` and the look ``people`` (each
+    :data:`~training.toyworld.world.APPEARANCE` attribute) as world.py's value indices."""
+
+    frames: torch.Tensor
+    x: torch.Tensor
+    pose: torch.Tensor
+    scene: torch.Tensor
+    people: dict[str, torch.Tensor]
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+
+def sample_labelled_frames(
+    count: int,
+    *,
+    seed: int = 0,
+    generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
+) -> FrameBatch:
+    """``count`` single frames of a clip, each on its own: a random person and scene, any ``x`` a
+    person fits at, any pose and walking phase, with every label the motion reader reads."""
+    g = generator if generator is not None else torch.Generator().manual_seed(seed)
+    world = _looks(count, g)
+    x = X_MIN + (X_MAX - X_MIN) * torch.rand((count, 1), generator=g)
+    pose = torch.randint(len(POSES), (count, 1), generator=g)
+    phase = 2 * math.pi * torch.rand((count, 1), generator=g)
+    return FrameBatch(
+        frames=render_frames(world, x, pose, phase, device),
+        x=x.flatten(),
+        pose=pose.flatten(),
+        scene=world.scene,
+        people={k: world.people[k][:, 0].clone() for k in APPEARANCE},
+    )
+
+
 def sample_frames(
     count: int,
     *,
@@ -148,15 +188,10 @@ def sample_frames(
     generator: torch.Generator | None = None,
     device: torch.device | str = "cpu",
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``count`` single frames of a clip, each on its own: a random person and scene, any ``x`` a
-    person fits at, any pose and walking phase (what the motion reader trains on). Returns the
-    frames ``(count, 3, 64, 64)`` in [-1, 1] on ``device``, and ``x`` and the pose on the CPU."""
-    g = generator if generator is not None else torch.Generator().manual_seed(seed)
-    world = _looks(count, g)
-    x = X_MIN + (X_MAX - X_MIN) * torch.rand((count, 1), generator=g)
-    pose = torch.randint(len(POSES), (count, 1), generator=g)
-    phase = 2 * math.pi * torch.rand((count, 1), generator=g)
-    return render_frames(world, x, pose, phase, device), x.flatten(), pose.flatten()
+    """:func:`sample_labelled_frames`' frames ``(count, 3, 64, 64)`` in [-1, 1] on ``device``,
+    and their ``x`` and pose on the CPU (the same draws: the same seed gives the same frames)."""
+    batch = sample_labelled_frames(count, seed=seed, generator=generator, device=device)
+    return batch.frames, batch.x, batch.pose
 
 
 def render_frames(
