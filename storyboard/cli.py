@@ -133,7 +133,8 @@ def build_parser(prog: str = "storyboard") -> argparse.ArgumentParser:
     )
     export_video_arguments(export_video)
     export_ora = commands.add_parser(
-        "export-ora", help="panels as layered OpenRaster files (Krita, GIMP, MyPaint)"
+        "export-ora",
+        help="panels as layered OpenRaster files (Krita, GIMP, MyPaint), or --psd Photoshop files",
     )
     add_export_arguments(export_ora)
     import_ora = commands.add_parser(

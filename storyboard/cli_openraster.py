@@ -20,6 +20,9 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="FOLDER")
     parser.add_argument("--panels", metavar="1A,1B", help="only these panels (default: all)")
+    parser.add_argument(
+        "--psd", action="store_true", help="layered Photoshop .psd files instead of .ora"
+    )
 
 
 def add_import_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,10 +43,12 @@ def run_export_ora(args: argparse.Namespace) -> int:
 
     loaded = load_project(args.project)
     wanted = tuple(_panel_ids(loaded.project, args.panels)) if args.panels else None
-    result = export_ora(loaded.project, loaded.path, args.output, OraOptions(wanted))
+    kind = "psd" if args.psd else "ora"
+    result = export_ora(loaded.project, loaded.path, args.output, OraOptions(wanted, kind))
     for warning in result.warnings:
         sys.stderr.write(f"warning: {warning}\n")
-    sys.stdout.write(f"wrote {len(result.paths)} OpenRaster file(s) to {args.output}\n")
+    what = "Photoshop (.psd)" if args.psd else "OpenRaster"
+    sys.stdout.write(f"wrote {len(result.paths)} {what} file(s) to {args.output}\n")
     return 0
 
 

@@ -54,6 +54,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 @dataclass(frozen=True, slots=True)
 class OraOptions:
     panel_ids: tuple[str, ...] | None = None  # None: every panel, in story order
+    kind: str = "ora"  # or "psd": the same layers as a Photoshop file (storyboard/export/psd.py)
 
 
 @dataclass(slots=True)
@@ -70,7 +71,7 @@ class _Layer:
     visible: bool
 
 
-def file_names(project: Project, panel_ids: Iterable[str]) -> dict[str, str]:
+def file_names(project: Project, panel_ids: Iterable[str], suffix: str = ".ora") -> dict[str, str]:
     """``1A.ora`` for panel 1A: the number with anything but letters, digits, ``.``, ``_``
     and ``-`` replaced (a typed number may hold anything), unique within one export."""
     numbers = panel_numbers(project)
@@ -78,10 +79,10 @@ def file_names(project: Project, panel_ids: Iterable[str]) -> dict[str, str]:
     taken: set[str] = set()
     for pid in panel_ids:
         stem = _UNSAFE.sub("_", numbers.get(pid, pid)).strip("._") or "panel"
-        name, n = f"{stem}.ora", 1
+        name, n = f"{stem}{suffix}", 1
         while name.casefold() in taken:
             n += 1
-            name = f"{stem}-{n}.ora"
+            name = f"{stem}-{n}{suffix}"
         taken.add(name.casefold())
         names[pid] = name
     return names
@@ -140,8 +141,19 @@ def _with_opacity(pixels: PILImage, opacity: float) -> PILImage:
     return faded
 
 
-def panel_ora(project: Project, panel: Panel, store: AssetStore, say: list[str]) -> bytes:
-    """One panel as the bytes of an OpenRaster file."""
+@dataclass(frozen=True, slots=True)
+class LayerStack:
+    """A panel's layers bottom to top, each drawn on one canvas, and their composite: what both
+    layered formats (OpenRaster, PSD) write."""
+
+    size: tuple[int, int]
+    layers: list[tuple[_Layer, PILImage]]
+    merged: PILImage
+
+
+def layer_stack(project: Project, panel: Panel, store: AssetStore, say: list[str]) -> LayerStack:
+    """The accepted image at the bottom, then the sketch, notes and mask layers, all scaled to
+    the largest of them (a 64 px image under 1024 px layers is scaled up)."""
     from PIL import Image
 
     number = panel_numbers(project).get(panel.id, panel.id)
@@ -158,15 +170,27 @@ def panel_ora(project: Project, panel: Panel, store: AssetStore, say: list[str])
         stack, pictures = [_Layer("Sketch", None, 1.0, True)], [None]
     size = _canvas_size(project, pictures)
     merged = Image.new("RGBA", size, (0, 0, 0, 0))
+    drawn: list[tuple[_Layer, PILImage]] = []
+    for layer, picture in zip(stack, pictures, strict=True):
+        pixels = fit(picture, size) if picture is not None else Image.new("RGBA", size)
+        drawn.append((layer, pixels))
+        if layer.visible:
+            merged.alpha_composite(_with_opacity(pixels, layer.opacity))
+    return LayerStack(size, drawn, merged)
+
+
+def panel_ora(project: Project, panel: Panel, store: AssetStore, say: list[str]) -> bytes:
+    """One panel as the bytes of an OpenRaster file."""
+    from PIL import Image
+
+    stack = layer_stack(project, panel, store, say)
+    size, merged = stack.size, stack.merged
     members: list[tuple[str, bytes]] = []
     listed: list[tuple[_Layer, str]] = []
-    for index, (layer, picture) in enumerate(zip(stack, pictures, strict=True)):
-        pixels = fit(picture, size) if picture is not None else Image.new("RGBA", size)
+    for index, (layer, pixels) in enumerate(stack.layers):
         src = "data/image.png" if layer.name == IMAGE_LAYER else f"data/layer-{index}.png"
         members.append((src, png_bytes(pixels)))
         listed.append((layer, src))
-        if layer.visible:
-            merged.alpha_composite(_with_opacity(pixels, layer.opacity))
     thumbnail = merged.copy()
     thumbnail.thumbnail((THUMBNAIL, THUMBNAIL), Image.Resampling.LANCZOS)
     out = io.BytesIO()
@@ -194,7 +218,8 @@ def export_ora(
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
 ) -> OraResult:
-    """Write one ``.ora`` per panel into ``out_dir`` (made if missing; its parent must exist).
+    """Write one ``.ora`` (or ``.psd``, ``options.kind``) per panel into ``out_dir`` (made if
+    missing; its parent must exist).
 
     Each file is staged and renamed into place: a cancel or a failure leaves the files already
     finished and no partial one.
@@ -215,12 +240,20 @@ def export_ora(
         ) from exc
     except OSError as exc:
         raise export_error(out_dir, exc) from exc
+    if options.kind not in ("ora", "psd"):
+        raise ValueError(f"layered files are .ora or .psd, not {options.kind!r}")
     store = AssetStore(bundle)
-    names = file_names(project, wanted)
+    names = file_names(project, wanted, f".{options.kind}")
     result = OraResult([])
+    if options.kind == "psd":
+        from storyboard.export.psd import panel_psd
+
+        write = panel_psd
+    else:
+        write = panel_ora
     for index, pid in enumerate(wanted):
         check_cancelled(cancelled)
-        data = panel_ora(project, project.panels[pid], store, result.warnings)
+        data = write(project, project.panels[pid], store, result.warnings)
         target = out_dir / names[pid]
         with staged_file(target) as temp:
             write_file(temp, data, shown=target)

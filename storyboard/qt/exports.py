@@ -147,18 +147,20 @@ class ExportActions(QObject):
         return self._start("Animatic", target, export_video, AnimaticOptions(size=size))
 
     def export_openraster(
-        self, panel_ids: list[str] | None = None, folder: Path | None = None
+        self, panel_ids: list[str] | None = None, folder: Path | None = None, kind: str = "ora"
     ) -> BackgroundTask | None:
-        """``panel_ids`` (None: every panel) as one layered ``.ora`` each, into a folder."""
+        """``panel_ids`` (None: every panel) as one layered ``.ora`` (or ``.psd``: ``kind``)
+        each, into a folder."""
         from storyboard.export.openraster import OraOptions, export_ora
 
+        what = "Photoshop files" if kind == "psd" else "OpenRaster files"
         if folder is None:
-            name = QFileDialog.getExistingDirectory(self.window, "Export OpenRaster files into")
+            name = QFileDialog.getExistingDirectory(self.window, f"Export {what} into")
             if not name:
                 return None
             folder = Path(name)
-        options = OraOptions(tuple(panel_ids) if panel_ids else None)
-        return self._start("OpenRaster files", folder, export_ora, options)
+        options = OraOptions(tuple(panel_ids) if panel_ids else None, kind)
+        return self._start(what, folder, export_ora, options)
 
     def _succeeded(self, target: Path, result: Any) -> None:
         dropped = getattr(result, "dropped", ())

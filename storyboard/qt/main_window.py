@@ -284,7 +284,7 @@ class MainWindow(QMainWindow):
         export = file.addMenu("&Export")
         for action in self.exports.actions():
             export.addAction(action)
-        export.addAction(self.openraster.export_action)
+        export.addActions([self.openraster.export_action, self.openraster.export_psd_action])
         file.addAction(self.openraster.import_action)
         file.addAction(self.conform_action.action)
         file.addSeparator()
@@ -301,7 +301,13 @@ class MainWindow(QMainWindow):
         for action in self.panel_actions.actions():
             panels.addAction(action)
         panels.addSeparator()
-        panels.addActions([self.openraster.export_action, self.openraster.import_action])
+        panels.addActions(
+            [
+                self.openraster.export_action,
+                self.openraster.export_psd_action,
+                self.openraster.import_action,
+            ]
+        )
         panels.addSeparator()
         panels.addActions(self.player.menu_actions())
         generate = bar.addMenu("&Generate")

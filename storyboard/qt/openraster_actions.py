@@ -49,6 +49,11 @@ class OpenRasterActions(QObject):
         self.export_action = QAction("Export panels as OpenRaster…", self)
         self.export_action.setToolTip("Layered .ora files for Krita, GIMP or MyPaint")
         self.export_action.triggered.connect(lambda: exports.export_openraster(selection.selected))
+        self.export_psd_action = QAction("Export panels as Photoshop (.psd)…", self)
+        self.export_psd_action.setToolTip("Layered .psd files for Photoshop, Krita or Clip Studio")
+        self.export_psd_action.triggered.connect(
+            lambda: exports.export_openraster(selection.selected, kind="psd")
+        )
         self.import_action = QAction("Import OpenRaster into panel…", self)
         self.import_action.triggered.connect(self._ask_and_import)
 

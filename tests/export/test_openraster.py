@@ -210,3 +210,28 @@ def test_cli_export_then_import(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (tmp_path / "bad.ora").write_bytes(b"not a zip")
     assert main(["import-ora", str(bundle), "1A", str(tmp_path / "bad.ora")]) == 2
     assert "not an OpenRaster file" in capsys.readouterr().err
+
+
+def test_the_same_layers_as_a_photoshop_file_read_back_by_psd_tools(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from psd_tools import PSDImage
+
+    bundle = tmp_path / "p.storyboard"
+    save_project(layered_project(bundle), bundle)
+    assert main(["export-ora", str(bundle), "-o", str(tmp_path / "psd"), "--psd"]) == 0
+    assert "wrote 2 Photoshop (.psd) file(s)" in capsys.readouterr().out
+    psd = PSDImage.open(tmp_path / "psd" / "1A.psd")
+    assert psd.size == (1024, 1024)
+    layers = list(psd)
+    assert [layer.name for layer in layers] == ["Image", "Sketch", "Notes", "Mask"]  # bottom first
+    assert [layer.visible for layer in layers] == [True, True, False, True]
+    assert [round(layer.opacity / 255, 2) for layer in layers] == [1.0, 0.7, 1.0, 0.5]
+    image = layers[0].topil()
+    assert image is not None and image.convert("RGB").getpixel((512, 512)) == RED[:3]
+    sketch = layers[1].topil()
+    assert sketch is not None and sketch.getpixel((50, 50))[3] == 255  # the stroke, unfaded
+    # the flattened preview other programs show: the sketch faded over the red image
+    flat = psd.composite()
+    assert flat is not None and flat.convert("RGB").getpixel((50, 50))[0] < 100
+    assert flat.convert("RGB").getpixel((512, 512)) == RED[:3]

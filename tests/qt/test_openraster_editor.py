@@ -5,6 +5,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pytest
+from PySide6.QtWidgets import QFileDialog, QMenu
 from pytestqt.qtbot import QtBot
 
 from storyboard.core.model import LayerKind
@@ -42,3 +44,21 @@ def test_export_the_selection_then_import_it_back_as_one_undo_step(
     window.document.undo_stack.undo()
     assert panel.layers == before
     assert window.banner.isVisible()  # no "Image" layer: the warning says the image was kept
+
+
+def test_the_selection_as_photoshop_files_from_the_panel_menu(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from psd_tools import PSDImage
+
+    panels = window.timeline_model.panel_ids()
+    window.timeline.select_panels(panels[:2])
+    out = tmp_path / "psd"
+    out.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(out))
+    menus = window.menuBar().findChildren(QMenu)
+    assert any(window.openraster.export_psd_action in menu.actions() for menu in menus)
+    with qtbot.waitSignal(window.exports.finished, timeout=60_000):
+        window.openraster.export_psd_action.trigger()
+    assert sorted(p.name for p in out.iterdir()) == ["1A.psd", "1B.psd"]
+    assert next(layer.name for layer in PSDImage.open(out / "1A.psd")) in ("Image", "Sketch")
