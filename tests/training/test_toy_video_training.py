@@ -4,6 +4,7 @@ the checkpoint as a video model folder, and make a transition with it through th
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,29 @@ def test_the_temporal_only_baseline_trains_no_predictor_and_stops_on_time(tmp_pa
     untouched = SemanticMotionPredictor(saved.config)
     for name, value in untouched.state_dict().items():
         assert torch.equal(value, saved.state_dict()[name]), name
+
+
+def test_the_image_encoder_is_checked_before_it_is_used(tmp_path: Path) -> None:
+    from training.motion import image_encoder
+
+    out = tmp_path / "encoder"
+    code = image_encoder.main(
+        [
+            "--out",
+            str(out),
+            "--steps",
+            "3",
+            "--batch",
+            "8",
+            "--device",
+            "cpu",
+            "--probe-frames",
+            "96",
+        ]
+    )
+    report = json.loads((out / "probe.json").read_text())
+    assert report["steps"] == 3 and len(report["losses"]) >= 2
+    assert math.isfinite(report["x_error_px"]) and 0 <= report["pose_accuracy"] <= 1
+    # three steps cannot teach x to 2 px: the check fails, and says so with the exit code
+    assert report["passed"] is False and code == 1
+    assert (out / "config.json").is_file()  # kept, with the probe that says it failed

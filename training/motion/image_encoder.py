@@ -172,13 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=math.inf, help="stop after this long")
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--probe-frames", type=int, default=2048, help="fresh frames for the check")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = p.parse_args(argv)
     device = torch.device(args.device)
     start = time.perf_counter()
     encoder, losses = train_encoder(args.steps, args.batch, device, args.seed, seconds=args.seconds)
     seconds = time.perf_counter() - start
-    result = probe(encoder, device)
+    result = probe(encoder, device, frames=args.probe_frames)
     encoder.save_pretrained(args.out)
     report = {**asdict(result), "passed": result.passed, "steps": losses[-1][0]}
     report |= {"batch": args.batch, "seconds": round(seconds, 1), "losses": losses}
