@@ -21,7 +21,11 @@ trains one, measures the saved weights and writes the numbers next to them (``PA
 ``.json``). On a CPU, where the VAE's round trip costs far more than a training step,
 ``--vae --vae-per-step 2 --vae-bank 512`` keeps 512 round-tripped frames and renews two a step
 (:class:`RoundTripBank`); on a GPU, ``--steps 2000 --batch 256 --device cuda --vae`` round-trips
-half of every batch.
+half of every batch. The weights in ``bench/motion/weights`` came from ``OMP_NUM_THREADS=1 python
+-m training.toyworld.motion_reader --steps 3000 --batch 32 --vae --vae-per-step 2 --vae-bank 512``
+(25 minutes of training on a shared CPU): on 128 held-out clips of 16 frames, x within 0.13 px on
+average, pose 99.8%, scene 100%, the whole look right in 99.0% of frames (97.9% after the VAE's
+round trip), hair 100% (98.8%).
 """
 
 from __future__ import annotations
