@@ -21,7 +21,11 @@ trains one, measures the saved weights and writes the numbers next to them (``PA
 ``.json``). On a CPU, where the VAE's round trip costs far more than a training step,
 ``--vae --vae-per-step 2 --vae-bank 512`` keeps 512 round-tripped frames and renews two a step
 (:class:`RoundTripBank`); on a GPU, ``--steps 2000 --batch 256 --device cuda --vae`` round-trips
-half of every batch.
+half of every batch. The weights in ``bench/motion/weights`` came from ``OMP_NUM_THREADS=1 python
+-m training.toyworld.motion_reader --steps 3000 --batch 32 --vae --vae-per-step 2 --vae-bank 512``
+(25 minutes of training on a shared CPU): on 128 held-out clips of 16 frames, x within 0.13 px on
+average, pose 99.8%, scene 100%, the whole look right in 99.0% of frames (97.9% after the VAE's
+round trip), hair 100% (98.8%).
 """
 
 from __future__ import annotations
@@ -62,6 +66,12 @@ CLASSES: dict[str, int] = {
 }
 """Everything the reader reads as a class, and how many values each has (world.py's order)."""
 
+WEIGHTS = {"hair": 3.0, "hairstyle": 2.0, "pose": 2.0}
+"""Cross-entropy weights of the heads that learn slowest (the others weigh 1): the hair's colour
+is a few pixels of a small person's head, often a single row under a hat's brim, and a walker
+whose legs are closed differs from a standing person only by arms held a pixel out. In 600-step
+trials they raised the share of frames with the whole look right from 91% to 94%."""
+
 STRIP = 28
 """Width in pixels of the strip around the person that the look is read from: a tall walker's
 swinging arms reach 10 px from their centre, which leaves 4 px for a misread ``x``."""
@@ -92,7 +102,9 @@ class MotionReader(nn.Module):
     (mean and max) and as a coarse map (8 channels at 16x7), which says where in the figure a
     colour is: red hair, a red hat and a red shirt differ in little but their place; read from
     the pooled features alone, hair and pose learned about twice as slowly. (A pose pooled from
-    16x16 features where the person is, as this reader first did, learned slower still.)
+    16x16 features where the person is, as this reader first did, learned slower still.) The
+    strip's convolutions are the widest (24 to 64 channels): at 16 to 48, hair took longer.
+    About 223,000 parameters.
     """
 
     centres: torch.Tensor
@@ -107,16 +119,12 @@ class MotionReader(nn.Module):
         self.scene = nn.Sequential(
             nn.Linear(4 * w, 4 * w), nn.GELU(), nn.Linear(4 * w, len(SCENES))
         )
+        a, b, c, d = (3 * w // 2, 2 * w, 3 * w, 4 * w)
         self.person = nn.Sequential(  # the strip, 64 x 28 -> 32 x 14 -> 16 x 7
-            *_conv(3, w),
-            *_conv(w, 3 * w // 2, 2),
-            *_conv(3 * w // 2, 2 * w),
-            *_conv(2 * w, 3 * w, 2),
-            *_conv(3 * w, 3 * w),
-            *_conv(3 * w, 3 * w),
+            *_conv(3, a), *_conv(a, b, 2), *_conv(b, c), *_conv(c, d, 2), *_conv(d, d), *_conv(d, d)
         )
-        self.layout = nn.Conv2d(3 * w, 8, 1)
-        self.hidden = nn.Sequential(nn.Linear(8 * 16 * (STRIP // 4) + 6 * w, 4 * w), nn.GELU())
+        self.layout = nn.Conv2d(d, 8, 1)
+        self.hidden = nn.Sequential(nn.Linear(8 * 16 * (STRIP // 4) + 2 * d, 4 * w), nn.GELU())
         self.heads = nn.ModuleDict(
             {k: nn.Linear(4 * w, len(PERSON_ATTRIBUTES[k])) for k in ("pose", *APPEARANCE)}
         )
@@ -271,7 +279,9 @@ def train_motion_reader(
         out = reader(frames, at=at.to(device))
         read_x = out["x"]
         x_loss = F.smooth_l1_loss(read_x, x.to(device), beta=1.0) / (X_MAX - X_MIN)
-        classes = torch.stack([F.cross_entropy(out[k], labels[k].to(device)) for k in CLASSES])
+        classes = torch.stack(
+            [WEIGHTS.get(k, 1.0) * F.cross_entropy(out[k], labels[k].to(device)) for k in CLASSES]
+        )
         loss = x_loss * 10 + classes.sum()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
@@ -333,7 +343,7 @@ def measure(
 
 
 def save_motion_reader(reader: MotionReader, path: Path) -> None:
-    """The weights as fp16 safetensors (about 330 KB): the reads of the reloaded reader are what
+    """The weights as fp16 safetensors (about 450 KB): the reads of the reloaded reader are what
     :func:`main` measures."""
     from safetensors.torch import save_file
 
