@@ -9,6 +9,9 @@
 #
 #   tools/train_motion.sh ENCODER_SECONDS SECONDS [STEPS]
 #
+# Environment: BATCH (clips per step), ENCODER_BATCH, READER_STEPS (0: keep the shipped reader),
+# BENCH_SECONDS (then run bench.motion.quality on the device), BENCH_PAIRS, BENCH_STEPS.
+#
 # The encoder's linear-probe check (x and pose, training/motion/image_encoder.py) is printed and
 # packed with the rest; a failed check does not stop the run (a lent GPU's minutes are few), it
 # is for whoever ships the result to read. Wheels the GPU machine lacks (diffusers, pydantic)
@@ -27,11 +30,15 @@ fi
 export PYTHONUNBUFFERED=1
 python3 -c "import torch; print(torch.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu')"
 mkdir -p "$work/export"
-# the motion benchmark's x and pose reader, beside everything else (a small CNN)
-timeout "${READER_SECONDS:-240}" python3 -m training.toyworld.motion_reader --device "$device" \
-    --steps "${READER_STEPS:-4000}" --batch "${READER_BATCH:-256}" \
-    --out "$work/export/motion-reader.safetensors" >"$out/reader.log" 2>&1 &
-reader=$!
+# the motion benchmark's x and pose reader, beside everything else (a small CNN); READER_STEPS=0
+# keeps the shipped one (bench/motion/weights, trained with VAE round trips)
+reader=""
+if [ "${READER_STEPS:-4000}" != 0 ]; then
+    timeout "${READER_SECONDS:-240}" python3 -m training.toyworld.motion_reader --device "$device" \
+        --steps "${READER_STEPS:-4000}" --batch "${READER_BATCH:-256}" \
+        --out "$work/export/motion-reader.safetensors" >"$out/reader.log" 2>&1 &
+    reader=$!
+fi
 encoder=$work/encoder
 python3 -m training.motion.image_encoder --out "$encoder" --seconds "$encoder_seconds" \
     --steps "$steps" --batch "${ENCODER_BATCH:-512}" --device "$device" >"$out/encoder.log" 2>&1 \
@@ -49,7 +56,7 @@ temporal=$!
 status=0
 wait $smp || status=$?
 wait $temporal || status=$?
-wait $reader || echo "the motion reader did not finish: see reader.log"
+[ -z "$reader" ] || wait "$reader" || echo "the motion reader did not finish: see reader.log"
 tail -n 4 "$out/smp.log" "$out/temporal.log"
 [ $status -eq 0 ] || exit $status
 last() { ls -d "$1"/checkpoint-* | sort | tail -n 1; }
@@ -60,3 +67,14 @@ python3 -m training.motion.export --checkpoint "$(last "$work/temporal")" --adap
 du -sh "$work"/export/*
 cp "$encoder/probe.json" "$work/export/"
 tar cf - -C "$work/export" . | split -b 15M - "$out/motion.tar."
+# BENCH_SECONDS > 0: put the new weights where the benchmark looks for them (in this copy of the
+# repository) and run it here, on the device, for at most that long
+if [ "${BENCH_SECONDS:-0}" != 0 ]; then
+    rm -rf resources/models/toyworld-motion bench/motion/weights/temporal-only
+    cp -r "$work/export/toyworld-motion" resources/models/
+    cp -r "$work/export/temporal-only" bench/motion/weights/
+    timeout "$BENCH_SECONDS" python3 -m bench.motion.quality --device "$device" \
+        --pairs "${BENCH_PAIRS:-24}" --steps "${BENCH_STEPS:-25}" --json "$out/motion-quality.json" \
+        >"$out/bench.log" 2>&1 || echo "the benchmark did not finish: see bench.log"
+    tail -n 16 "$out/bench.log"
+fi

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -71,8 +72,8 @@ class Row:
     seconds_per_clip: float
 
 
-def load_models() -> dict[str, VideoModel]:
-    """The three model rows, on the CPU in fp32."""
+def load_models(device: str = "cpu") -> dict[str, VideoModel]:
+    """The three model rows, in fp32 on ``device``."""
     sources = folder_sources(VIDEO_MODEL)
     smp = load_video_model(sources, torch.float32)
     temporal = load_video_model(
@@ -88,7 +89,8 @@ def load_models() -> dict[str, VideoModel]:
     )
     interpolation = load_video_model(sources, torch.float32)
     zero_transformer(interpolation)
-    return {"smp": smp, "temporal-only": temporal, "interpolation-only": interpolation}
+    models = {"smp": smp, "temporal-only": temporal, "interpolation-only": interpolation}
+    return {name: model.to(device) for name, model in models.items()}
 
 
 def zero_transformer(model: VideoModel) -> None:
@@ -168,8 +170,8 @@ class Judged:
 class Judge:
     """The readers and the paper's metrics, with the toy image encoder standing in for CLIP."""
 
-    def __init__(self, encoder: object, motion_reader: Path = MOTION_READER) -> None:
-        self.reader = load_motion_reader(motion_reader)
+    def __init__(self, encoder: Any, motion_reader: Path = MOTION_READER) -> None:
+        self.reader = load_motion_reader(motion_reader, encoder.device)
         self.encoder = encoder
         self.distance = clip_feature_distance(encoder)
 
@@ -218,9 +220,11 @@ def run(
     rows: tuple[str, ...] = ROWS,
     models: dict[str, VideoModel] | None = None,
     motion_reader: Path = MOTION_READER,
+    device: str = "cpu",
 ) -> list[Row]:
-    """Every row on ``pairs`` held-out clips of each move size."""
-    models = models if models is not None else load_models()
+    """Every row on ``pairs`` held-out clips of each move size (drawn on the CPU, so the same
+    clips on every machine; the models and readers run on ``device``)."""
+    models = models if models is not None else load_models(device)
     encoder = next(iter(models.values())).image_encoder
     judge = Judge(encoder, motion_reader)
     methods: dict[str, Method] = {
@@ -266,12 +270,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--guidance", type=float, default=7.5)
     p.add_argument("--rows", nargs="+", choices=ROWS, default=list(ROWS))
     p.add_argument("--json", type=Path, help="write the rows here")
+    p.add_argument("--device", default="cpu", help="where the models run: cpu, cuda")
     args = p.parse_args(argv)
     torch.set_grad_enabled(False)
-    rows = run(args.pairs, args.steps, args.guidance, rows=tuple(args.rows))
+    rows = run(args.pairs, args.steps, args.guidance, rows=tuple(args.rows), device=args.device)
     print(table(rows))
     if args.json:
         data = {"pairs": args.pairs, "steps": args.steps, "guidance": args.guidance}
+        data["device"] = args.device
         data["rows"] = [asdict(r) for r in rows]
         args.json.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return 0
