@@ -10,7 +10,7 @@
 #   tools/train_motion.sh ENCODER_SECONDS SECONDS [STEPS]
 #
 # Environment: BATCH (clips per step), ENCODER_BATCH, READER_STEPS (0: keep the shipped reader),
-# BENCH_SECONDS (then run bench.motion.quality on the device), BENCH_PAIRS, BENCH_STEPS.
+# BENCH_SECONDS (then run bench.motion.quality on the device), BENCH_PAIRS, BENCH_STEPS, BENCH_ROWS.
 #
 # The encoder's linear-probe check (x and pose, training/motion/image_encoder.py) is printed and
 # packed with the rest; a failed check does not stop the run (a lent GPU's minutes are few), it
@@ -68,13 +68,15 @@ du -sh "$work"/export/*
 cp "$encoder/probe.json" "$work/export/"
 tar cf - -C "$work/export" . | split -b 15M - "$out/motion.tar."
 # BENCH_SECONDS > 0: put the new weights where the benchmark looks for them (in this copy of the
-# repository) and run it here, on the device, for at most that long
+# repository) and run it here, on the device, for at most that long (BENCH_ROWS: the flow morph
+# needs PyAV, which GPU machines may lack: its row is model-free, run it anywhere)
 if [ "${BENCH_SECONDS:-0}" != 0 ]; then
     rm -rf resources/models/toyworld-motion bench/motion/weights/temporal-only
     cp -r "$work/export/toyworld-motion" resources/models/
     cp -r "$work/export/temporal-only" bench/motion/weights/
     timeout "$BENCH_SECONDS" python3 -m bench.motion.quality --device "$device" \
         --pairs "${BENCH_PAIRS:-24}" --steps "${BENCH_STEPS:-25}" --json "$out/motion-quality.json" \
+        --rows ${BENCH_ROWS:-smp temporal-only interpolation-only crossfade renderer} \
         >"$out/bench.log" 2>&1 || echo "the benchmark did not finish: see bench.log"
     tail -n 16 "$out/bench.log"
 fi
