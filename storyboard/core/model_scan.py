@@ -84,6 +84,8 @@ def describe(path: Path) -> FoundModel:
     """One file's family and size (its header only), or why it cannot be read."""
     try:
         info = path.stat()
+    except FileNotFoundError:
+        return FoundModel(str(path), 0, None, "missing (a link to a file that is gone)")
     except OSError as exc:
         return FoundModel(str(path), 0, None, f"cannot be read ({exc.strerror or exc})")
     if not stat.S_ISREG(info.st_mode):
