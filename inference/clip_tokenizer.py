@@ -49,14 +49,20 @@ def vocabulary(path: Path = MERGES) -> tuple[dict[str, int], tuple[str, ...]]:
     return {token: index for index, token in enumerate(tokens)}, merges
 
 
+def _pair(merge: str) -> tuple[str, str]:
+    first, second = merge.split(" ")
+    return first, second
+
+
 def clip_tokenizer(pad_token: str = EOS) -> Any:
     """A transformers ``CLIPTokenizer`` of CLIP ViT-L/14 (SDXL's second one: ``pad_token="!"``)."""
     from transformers import CLIPTokenizer
 
     vocab, merges = vocabulary()
+    pairs: Any = [_pair(m) for m in merges]  # the tokenizers backend wants pairs (typed: str)
     return CLIPTokenizer(
         vocab=dict(vocab),
-        merges=[tuple(m.split(" ")) for m in merges],
+        merges=pairs,
         unk_token=EOS,
         bos_token=BOS,
         eos_token=EOS,

@@ -246,9 +246,9 @@ def _walk(data: bytes, name: str) -> tuple[Any, list[_Global]]:  # noqa: PLR0915
                 for key, value in zip(items[::2], items[1::2], strict=False):
                     _set(stack[-1], key, value)
             elif op in ("BINPUT", "LONG_BINPUT", "PUT", "MEMOIZE"):
-                memo[len(memo) if op == "MEMOIZE" else int(arg)] = stack[-1]
+                memo[len(memo) if op == "MEMOIZE" else int(str(arg))] = stack[-1]
             elif op in ("BINGET", "LONG_BINGET", "GET"):
-                stack.append(memo[int(arg)])
+                stack.append(memo[int(str(arg))])
             elif op == "GLOBAL":
                 module, _, attr = str(arg).partition(" ")
                 named.append(_Global(module, attr))
