@@ -6,9 +6,11 @@ A model source is what the artist typed or picked:
   (``stabilityai/stable-diffusion-xl-base-1.0``): read from the standard hub cache only, so it
   works offline once downloaded and never starts a multi-gigabyte download behind the artist's back;
 * a local diffusers folder (``model_index.json`` inside);
-* one ``.safetensors`` checkpoint (civitai style). SDXL vs SD 1.5 is read from its tensor names
-  without loading it. diffusers then needs the configs and tokenizers of the matching base model:
-  a diffusers folder given as ``config``, else the base repo's small files in the hub cache.
+* one checkpoint file (civitai style, ``.safetensors``, or ``.ckpt`` through the weights-only
+  unpickler), in the original or diffusers' key names. Its family is read from its tensor names
+  without loading it (``storyboard.core.model_family``); the configs and tokenizers of SD 1.5 and
+  SDXL ship with the editor (:mod:`inference.single_file`), or a diffusers folder of the same
+  family given as ``config`` replaces them.
 
 Anything missing becomes :class:`ModelUnavailable` saying what was tried and the exact fix.
 """
@@ -28,6 +30,9 @@ import torch
 
 from inference.csa.config import CSAConfig
 from inference.errors import ModelUnavailable
+from inference.single_file import load_single_file, shipped_config
+from storyboard.core.checkpoint_files import UnreadableCheckpoint, read_index
+from storyboard.core.model_family import Layout, detect
 from storyboard.core.resources import MODELS, RESOURCES
 
 logger = logging.getLogger(__name__)
@@ -35,10 +40,6 @@ logger = logging.getLogger(__name__)
 MODELS_FILE = MODELS
 DEFAULT_MODEL = "toyworld"
 """The built-in toy-world model (``resources/models/toyworld``): works offline on any machine."""
-BASE_REPOS = {
-    "sdxl": "stabilityai/stable-diffusion-xl-base-1.0",
-    "sd15": "stable-diffusion-v1-5/stable-diffusion-v1-5",
-}
 SDXL_BUCKETS = (
     (1024, 1024),
     (1152, 896),
@@ -86,6 +87,7 @@ class ResolvedModel:
     config: Path | None  # diffusers folder with the configs a single file needs
     fingerprint: str  # identifies the weights (identity-bank keys)
     csa: CSAConfig = field(default_factory=CSAConfig)  # the preset's (:class:`Preset`)
+    layout: Layout = Layout.ORIGINAL  # a single file's tensor names
 
 
 def presets(path: Path = MODELS_FILE) -> dict[str, Preset]:
@@ -114,10 +116,9 @@ def _csa_settings(key: str, settings: dict[str, Any]) -> CSAConfig:
         raise ValueError(f"models.json: preset {key!r} has bad csa settings: {exc}") from exc
 
 
-def download_command(repo: str, *, configs_only: bool = False) -> str:
+def download_command(repo: str) -> str:
     """The command that puts ``repo`` into the hub cache (shown to the user, never run)."""
-    extra = ' --include "*.json" --include "*.txt"' if configs_only else ""
-    return f"hf download {repo}{extra}"
+    return f"hf download {repo}"
 
 
 # ---------------------------------------------------------------------------------- resolving
@@ -219,70 +220,43 @@ def _kind_of_class(class_name: str) -> ModelKind | None:
 
 def checkpoint_kind(path: Path) -> ModelKind:
     """SDXL or SD 1.5, from the tensor names of a checkpoint (reads only its header)."""
-    from safetensors import safe_open
+    return _checkpoint(path)[0]
 
+
+def _checkpoint(path: Path) -> tuple[ModelKind, Layout]:
     source = str(path)
-    if path.suffix.lower() != ".safetensors":
-        raise ModelUnavailable(
-            source,
-            [f"{path.name} is not a .safetensors file"],
-            "Use the .safetensors version of the checkpoint (.ckpt files can run code on load)",
-        )
     try:
-        with safe_open(str(path), framework="pt") as handle:
-            keys = list(handle.keys())
-            first_conv = "model.diffusion_model.input_blocks.0.0.weight"
-            in_channels = handle.get_slice(first_conv).get_shape()[1] if first_conv in keys else 4
-    except Exception as exc:
-        raise ModelUnavailable(
-            source, [f"{path.name} could not be read as safetensors ({exc})"], _PICK
-        ) from exc
-    if in_channels != 4:
+        detection = detect(read_index(path))
+    except UnreadableCheckpoint as exc:
+        raise ModelUnavailable(source, [str(exc)], _PICK) from exc
+    if detection.kind is None or detection.layout is None:
         raise ModelUnavailable(
             source,
-            [f"{path.name} is an inpainting checkpoint ({in_channels} input channels)"],
-            "Pick the regular (non-inpainting) version of the model",
+            [f"{path.name} is a {detection.label} file: {detection.reason}"],
+            "Pick an SDXL or SD 1.5 family checkpoint (.safetensors)",
         )
-    if any(k.startswith("conditioner.embedders.1.") for k in keys):
-        return ModelKind.SDXL
-    if any(k.startswith("cond_stage_model.transformer.") for k in keys):
-        return ModelKind.SD15
-    what = "an SD 2.x" if any(k.startswith("cond_stage_model.model.") for k in keys) else "not a"
-    raise ModelUnavailable(
-        source,
-        [f"{path.name} is {what} Stable Diffusion 1.5 / SDXL checkpoint"],
-        "Pick an SDXL or SD 1.5 family checkpoint",
-    )
+    return ModelKind(detection.kind), detection.layout
 
 
 def _single_file(source: str, path: Path, config: Path | None) -> ResolvedModel:
-    kind = checkpoint_kind(path)
+    kind, layout = _checkpoint(path)
     stat = path.stat()
     fingerprint = f"{path.resolve()}@{stat.st_size}:{stat.st_mtime_ns}"
-    base = BASE_REPOS[kind]
-    if config is not None:
-        if not (config / "model_index.json").is_file():
-            raise ModelUnavailable(
-                source,
-                [f"the config folder {config} has no model_index.json"],
-                f"Give a diffusers folder of the {kind.upper()} family as the config",
-            )
-        return ResolvedModel(source, kind, path, True, config, fingerprint)
-    from huggingface_hub import snapshot_download
-
-    try:
-        folder = Path(snapshot_download(base, local_files_only=True))
-    except Exception as exc:
+    if config is not None and not (config / "model_index.json").is_file():
         raise ModelUnavailable(
             source,
-            [
-                f"{path.name} is a single-file {kind.upper()} checkpoint, which needs the configs "
-                f"and tokenizer of {base}; they are not in the Hugging Face cache"
-            ],
-            f"Download those small files once with: {download_command(base, configs_only=True)} "
-            f"(or give a diffusers folder of the same family as the model config)",
-        ) from exc
-    return ResolvedModel(source, kind, path, True, folder, fingerprint)
+            [f"the config folder {config} has no model_index.json"],
+            f"Give a diffusers folder of the {kind.upper()} family as the config",
+        )
+    folder = config if config is not None else shipped_config(kind)
+    if not (folder / "model_index.json").is_file():
+        raise ModelUnavailable(
+            source,
+            [f"the shipped {kind.upper()} configs are missing from {folder}"],
+            "Reinstall the editor (pipx reinstall storyboard-editor); in a source checkout, "
+            "restore the folder with git checkout resources/single_file",
+        )
+    return ResolvedModel(source, kind, path, True, folder, fingerprint, layout=layout)
 
 
 # ---------------------------------------------------------------------------------- loading
@@ -341,13 +315,8 @@ def load_pipeline(model: ResolvedModel, dtype: torch.dtype) -> Any:
 
 def _from_files(cls: Any, model: ResolvedModel, dtype: torch.dtype, extra: dict[str, Any]) -> Any:
     if model.single_file:
-        return cls.from_single_file(
-            str(model.location),
-            config=str(model.config),
-            torch_dtype=dtype,
-            local_files_only=True,
-            **extra,
-        )
+        assert model.config is not None  # resolve() always gives a single file its configs
+        return load_single_file(cls, model.location, model.layout, model.config, dtype, extra)
     fp16 = (model.location / "unet" / "diffusion_pytorch_model.fp16.safetensors").is_file()
     return cls.from_pretrained(
         str(model.location),

@@ -11,6 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from storyboard.core.model_scan import SUFFIXES, describe, human_size
 from storyboard.core.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ SCRIPTS = RESOURCES / "scripts"
 ICONS = RESOURCES / "icons"
 UI_ICONS = ICONS / "ui"  # the interface icons (Lucide, ISC), drawn by storyboard/qt/icons.py
 MODELS = RESOURCES / "models.json"
+SINGLE_FILE = RESOURCES / "single_file"
+"""What a single-file checkpoint needs beside its weights: the SD 1.5 and SDXL configs (sd15/,
+sdxl/) and CLIP's BPE merges (clip_merges.txt.gz), read by inference/single_file.py."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +170,14 @@ def model_status(source: str) -> ModelStatus:
             return ModelStatus(True, f"{preset.label}: ready, it ships with the editor")
         return ModelStatus(False, f"{preset.label}: its folder {folder} is missing")
     path = Path(text).expanduser()
-    if preset is None and path.suffix.lower() == ".safetensors":
-        if path.is_file():
-            return ModelStatus(True, "checkpoint file (its base model's configs are needed too)")
-        return ModelStatus(False, f"no such file: {path}")
+    if preset is None and path.suffix.lower() in SUFFIXES:
+        if not path.exists():
+            return ModelStatus(False, f"no such file: {path}")
+        found = describe(path)
+        what = f"{found.family} checkpoint, {human_size(found.size)}"
+        if found.usable:
+            return ModelStatus(True, f"{what}: ready (its configs ship with the editor)")
+        return ModelStatus(False, f"{what}: {found.why_not}" if found.detection else found.problem)
     if preset is None and path.is_dir():
         if (path / "model_index.json").is_file():
             return ModelStatus(True, "diffusers model folder")

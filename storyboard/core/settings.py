@@ -1,9 +1,9 @@
 """The user's application settings (not the project's): a JSON file in their config folder.
 
-Model source, device, defaults for new generations and exports, autosave interval, recent
-projects. A damaged settings file never stops the editor: it is set aside and defaults are used.
-Window geometry and dock layout are the window's business (`window.ini` beside this file), not
-stored here.
+Model source and the folders scanned for checkpoints, device, defaults for new generations and
+exports, autosave interval, recent projects. A damaged settings file never stops the editor: it
+is set aside and defaults are used. Window geometry and dock layout are the window's business
+(`window.ini` beside this file), not stored here.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class ExportDefaults:
 @dataclass(slots=True)
 class AppSettings:
     model_source: str = ""  # empty: the project's model
+    model_folders: list[str] = field(default_factory=list)  # scanned for checkpoints (model_scan)
     device: str = "auto"  # auto, cuda, mps, cpu
     low_vram: bool = False
     controlnet: str = ""  # folder of a scribble/lineart ControlNet (sketch-guided generation)

@@ -51,7 +51,8 @@ def test_the_model_status_says_what_this_machine_has(
     checkpoint = tmp_path / "juggernaut.safetensors"
     assert "no such file" in model_status(str(checkpoint)).text
     checkpoint.write_bytes(b"0")
-    assert model_status(str(checkpoint)).ready
+    assert not model_status(str(checkpoint)).ready  # read: too short to be a checkpoint
+    assert "too short" in model_status(str(checkpoint)).text
     for typed in ("not a model", "foo/ba r", "a/b!", "x/"):  # half-typed: said, never raised
         assert "not a preset, a hub id" in model_status(typed).text
     assert not model_status("a--b/c").ready  # the hub refuses the name: not downloaded

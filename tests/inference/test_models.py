@@ -8,13 +8,12 @@ import socket
 from pathlib import Path
 
 import pytest
-import torch
-from safetensors.torch import save_file
 
 from inference.engine.story_engine import StoryEngine
 from inference.errors import ModelUnavailable
 from inference.model_loading import ModelKind, checkpoint_kind, native_size, presets, resolve
 from storyboard.core.jobs import PanelJob, Sampling, StoryRequest
+from tests.fixtures.checkpoint_headers import FAMILIES, header_file
 from tests.fixtures.engine_helpers import differ, save_tiny
 from tests.fixtures.ldm_checkpoint import write_sd15_checkpoint
 from tests.fixtures.tiny_pipelines import tiny_sd15
@@ -31,13 +30,6 @@ def sd15_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def one_image(source: str, config: str | None = None) -> bytes:
     engine = StoryEngine(source, model_config=config)
     return engine.generate(StoryRequest(source, SAMPLING, (PANEL,)))[0].png
-
-
-def marker_checkpoint(path: Path, *keys: str, in_channels: int = 4) -> Path:
-    tensors = {k: torch.zeros(1) for k in keys}
-    tensors["model.diffusion_model.input_blocks.0.0.weight"] = torch.zeros(8, in_channels, 1, 1)
-    save_file(tensors, str(path))
-    return path
 
 
 # ---------------------------------------------------------------------------------- presets/hub
@@ -112,42 +104,23 @@ def test_folders_are_recognised_and_broken_ones_explained(sd15_dir: Path, tmp_pa
 
 # ---------------------------------------------------------------------------------- single file
 def test_checkpoint_family_is_read_from_tensor_names(tmp_path: Path) -> None:
-    sdxl = marker_checkpoint(
-        tmp_path / "xl.safetensors", "conditioner.embedders.1.model.ln_final.weight"
-    )
-    sd15 = marker_checkpoint(
-        tmp_path / "v1.safetensors", "cond_stage_model.transformer.text_model.x"
-    )
-    sd2 = marker_checkpoint(
-        tmp_path / "v2.safetensors", "cond_stage_model.model.token_embedding.weight"
-    )
-    inpaint = marker_checkpoint(
-        tmp_path / "in.safetensors", "cond_stage_model.transformer.x", in_channels=9
-    )
+    """The engine's side of ``tests/core/test_model_family.py``: refusals as ModelUnavailable."""
+    sdxl = header_file(tmp_path / "xl.safetensors", FAMILIES["sdxl"])
+    sd15 = header_file(tmp_path / "v1.safetensors", FAMILIES["sd15"])
     assert checkpoint_kind(sdxl) is ModelKind.SDXL
     assert checkpoint_kind(sd15) is ModelKind.SD15
-    with pytest.raises(ModelUnavailable, match=r"an SD 2\.x"):
-        checkpoint_kind(sd2)
+    with pytest.raises(ModelUnavailable, match=r"SD2 file: SD 2\.x models are not supported"):
+        checkpoint_kind(header_file(tmp_path / "v2.safetensors", FAMILIES["sd2"]))
     with pytest.raises(ModelUnavailable, match="inpainting"):
-        checkpoint_kind(inpaint)
+        checkpoint_kind(header_file(tmp_path / "in.safetensors", FAMILIES["inpainting"]))
     ckpt = tmp_path / "old.ckpt"
     ckpt.write_bytes(b"pickle")
-    with pytest.raises(ModelUnavailable, match=r"\.safetensors version"):
+    with pytest.raises(ModelUnavailable, match=r"old-style pickle.*convert it to \.safetensors"):
         checkpoint_kind(ckpt)
     garbage = tmp_path / "garbage.safetensors"
     garbage.write_bytes(b"\x00" * 16)
-    with pytest.raises(ModelUnavailable, match="could not be read"):
+    with pytest.raises(ModelUnavailable, match="damaged safetensors header"):
         checkpoint_kind(garbage)
-
-
-def test_single_file_without_base_configs_says_what_to_download(tmp_path: Path) -> None:
-    sdxl = marker_checkpoint(tmp_path / "juggernaut.safetensors", "conditioner.embedders.1.m")
-    with pytest.raises(ModelUnavailable) as info:
-        resolve(str(sdxl))
-    assert (
-        'hf download stabilityai/stable-diffusion-xl-base-1.0 --include "*.json" --include "*.txt"'
-        in str(info.value)
-    )
 
 
 def test_single_file_sd15_loads_with_a_config_folder_and_draws_the_same(

@@ -3,14 +3,18 @@
 A model source can be a preset, a hub id, a diffusers folder or a ``.safetensors`` file. The
 field lists the presets by name, takes any of the others typed or browsed, and says under it
 whether this machine has the model, with the download command when it has not: the artist
-learns that before a job fails on it.
+learns that before a job fails on it. The checkpoints found in the model folders (Settings) are
+listed after the presets with their family and size; those the editor cannot run are listed too,
+greyed out, with the reason as their tooltip.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -20,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from storyboard.core.model_scan import FoundModel, human_size
 from storyboard.core.resources import model_presets, model_status
 from storyboard.qt.widgets.forms import row
 
@@ -57,7 +62,33 @@ class ModelPicker(QWidget):
         layout.addWidget(row(self.choice, folder, file))
         layout.addWidget(self.status)
         self.choice.currentTextChanged.connect(lambda _: self._show_status())
+        self._presets = self.choice.count()
         self.setText(source)
+
+    def show_found(self, models: Sequence[FoundModel]) -> None:
+        """List ``models`` (a folder scan's) after the presets, replacing the last scan's."""
+        current = self.text()
+        self.choice.blockSignals(True)
+        while self.choice.count() > self._presets:
+            self.choice.removeItem(self.choice.count() - 1)
+        if models:
+            self.choice.insertSeparator(self._presets)
+        items = self.choice.model()
+        assert isinstance(items, QStandardItemModel)
+        for found in models:
+            self.choice.addItem(found_label(found), found.path)
+            index = self.choice.count() - 1
+            tip = found.path if found.usable else f"{found.path}\nNot usable: {found.why_not}"
+            self.choice.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+            item = items.item(index)
+            if item is not None and not found.usable:
+                item.setEnabled(False)
+        self.choice.blockSignals(False)
+        self.setText(current)
+
+    def found_paths(self) -> list[str]:
+        """The paths listed from the last folder scan, in order."""
+        return [str(self.choice.itemData(i)) for i in range(self._presets + 1, self.choice.count())]
 
     def text(self) -> str:
         shown = self.choice.currentText().strip()
@@ -87,6 +118,14 @@ class ModelPicker(QWidget):
             self.setText(folder)
 
     def _pick_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Checkpoint", "", "Checkpoints (*.safetensors)")
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Checkpoint", "", "Checkpoints (*.safetensors *.ckpt)"
+        )
         if name:
             self.setText(name)
+
+
+def found_label(found: FoundModel) -> str:
+    """``juggernautXL_v9 — SDXL, 7.1 GB`` (``— not usable`` added when it is not)."""
+    label = f"{found.name} — {found.family}, {human_size(found.size)}"
+    return label if found.usable else f"{label} — not usable"

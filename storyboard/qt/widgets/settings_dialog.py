@@ -1,4 +1,9 @@
-"""Preferences: model source, device, generation defaults, autosave, export defaults."""
+"""Preferences: model source and model folders, device, generation defaults, autosave, exports.
+
+The model folders (ComfyUI ``models/checkpoints``, A1111 ``models/Stable-diffusion``, any folder)
+are scanned in the background when the dialog opens and whenever the list changes; the model
+field then lists what they hold (``storyboard/qt/model_folders.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,21 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QLabel,
     QLineEdit,
+    QListWidget,
+    QPushButton,
     QWidget,
 )
 
 from storyboard.core.jobs import SCHEDULERS
+from storyboard.core.model_scan import ScanResult
 from storyboard.core.settings import AppSettings
 from storyboard.core.styles import builtin_styles
 from storyboard.core.transition_setup import BACKENDS
+from storyboard.qt.model_folders import ModelFolderScan
 from storyboard.qt.theme import THEMES
 from storyboard.qt.widgets.forms import row, spin_box
 from storyboard.qt.widgets.model_picker import ModelPicker
@@ -33,6 +44,18 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.settings = copy.deepcopy(settings)
         self.model = ModelPicker(settings.model_source, "empty: each project's own model")
+        self.folders = QListWidget()
+        self.folders.setObjectName("model-folders")
+        self.folders.addItems(settings.model_folders)
+        self.folders.setMaximumHeight(90)
+        add_folder, remove_folder = QPushButton("Add folder…"), QPushButton("Remove")
+        add_folder.clicked.connect(self._add_folder)
+        remove_folder.clicked.connect(self._remove_folder)
+        self.scan_status = QLabel()
+        self.scan_status.setObjectName("model-scan-status")
+        self.scan_status.setWordWrap(True)
+        self.scan = ModelFolderScan(self)
+        self.scan.found.connect(self._show_scan)
         self.device = _combo(DEVICES, settings.device)
         self.low_vram = QCheckBox("Low VRAM (offload to CPU memory)")
         self.low_vram.setChecked(settings.low_vram)
@@ -63,6 +86,14 @@ class SettingsDialog(QDialog):
         self.image_editor.setPlaceholderText("program, {file} marks the image; empty: the system's")
         form = QFormLayout(self)
         form.addRow("Model", self.model)
+        form.addRow(
+            "Model folders",
+            row(
+                self.folders,
+                row(add_folder, remove_folder, vertical=True),
+            ),
+        )
+        form.addRow("", self.scan_status)
         form.addRow("Device", self.device)
         form.addRow(self.low_vram)
         form.addRow("Default size", row(self.width_, self.height_))
@@ -85,10 +116,50 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.finished.connect(lambda _: self.scan.cancel())
+        self.rescan()
+
+    def folder_list(self) -> list[str]:
+        return [self.folders.item(i).text() for i in range(self.folders.count())]
+
+    def add_folder(self, folder: str) -> None:
+        """Add ``folder`` to the list (once) and scan again."""
+        if folder and folder not in self.folder_list():
+            self.folders.addItem(folder)
+            self.rescan()
+
+    def rescan(self) -> None:
+        folders = self.folder_list()
+        if not folders:
+            self.scan_status.setText(
+                "Add the folders that hold your checkpoints (ComfyUI models/checkpoints, "
+                "AUTOMATIC1111 models/Stable-diffusion) to list them in the model field."
+            )
+            self.model.show_found([])
+            return
+        self.scan_status.setText("Looking for checkpoints…")
+        self.scan.start(folders)
+
+    def _add_folder(self) -> None:
+        self.add_folder(QFileDialog.getExistingDirectory(self, "Folder of checkpoints"))
+
+    def _remove_folder(self) -> None:
+        for item in self.folders.selectedItems():
+            self.folders.takeItem(self.folders.row(item))
+        self.rescan()
+
+    def _show_scan(self, result: ScanResult) -> None:
+        self.model.show_found(result.models)
+        usable = sum(1 for m in result.models if m.usable)
+        text = f"{usable} checkpoint{'s' if usable != 1 else ''} found"
+        if len(result.models) > usable:
+            text += f", {len(result.models) - usable} not usable (see their tooltips)"
+        self.scan_status.setText("; ".join([text, *result.notes[:3]]))
 
     def result_settings(self) -> AppSettings:
         s = self.settings
         s.model_source = self.model.text()
+        s.model_folders = self.folder_list()
         s.device = self.device.currentText()
         s.low_vram = self.low_vram.isChecked()
         s.default_width, s.default_height = self.width_.value(), self.height_.value()
