@@ -247,7 +247,7 @@ def panel_job(
     bundle: Path | None = None,
     with_identity: set[str] | None = None,
     weights: GuidanceWeights | None = None,
-    lora_folders: tuple[str, ...] = (),
+    lora_folders: tuple[str, ...] | None = None,
 ) -> PanelJob:
     """The job of one panel (styled prompt, negative prompt, seed, characters, regions).
 
@@ -255,7 +255,8 @@ def panel_job(
     only those are kept consistent in this panel. ``weights``: given for a panel being generated,
     it gets the guide of its drawing (see :mod:`storyboard.core.guides`); identity-bank jobs
     leave it out, so a sketch never changes a character's bank. ``lora_folders``: where LoRAs
-    are looked for after the project's ``loras/`` (a missing one is ``LoraUnavailable``).
+    are looked for after the project's ``loras/`` (a missing one is ``LoraUnavailable``); None
+    for a job only read for its words (the inspector's box prompts): no LoRA file is looked up.
     """
     style = style_named(panel_style(project, panel))
     characters = [
@@ -283,11 +284,13 @@ def panel_job(
     guide = None
     if weights is not None:
         guide = build_guide(panel, label or panel.id, _store(bundle), weights)
-    loras = resolve_loras(
-        attached_loras(project, panel, style.key, with_characters=not boxed),
-        lora_roots(bundle, lora_folders),
-        label or panel.id,
-    )
+    loras: tuple[LoraFile, ...] = ()
+    if lora_folders is not None:
+        loras = resolve_loras(
+            attached_loras(project, panel, style.key, with_characters=not boxed),
+            lora_roots(bundle, lora_folders),
+            label or panel.id,
+        )
     return PanelJob(
         panel_id=panel.id,
         label=label or panel.id,
