@@ -60,9 +60,15 @@ class LoraFile:
 
 
 def lora_roots(bundle: Path | None, folders: Iterable[str]) -> list[Path]:
-    """The folders a LoRA name is looked up in, in order: the project's ``loras/``, then the
-    user's LoRA folders (empty entries skipped)."""
-    roots = [Path(bundle) / PROJECT_LORAS] if bundle is not None else []
+    """The folders a LoRA name is looked up in, in order: the project's ``loras/`` (unless it is
+    a link leading out of the project), then the user's LoRA folders (empty entries skipped)."""
+    roots = []
+    if bundle is not None:
+        own = Path(bundle) / PROJECT_LORAS
+        if inside(Path(bundle), own):
+            roots.append(own)
+        else:
+            log.warning("%s leads outside the project folder; no LoRA is read from it", own)
     roots += [Path(folder).expanduser() for folder in folders if folder.strip()]
     return roots
 

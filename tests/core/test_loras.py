@@ -131,6 +131,16 @@ def test_a_link_leading_out_is_refused(folders: tuple[Path, Path], tmp_path: Pat
     assert "linked.safetensors" not in [f.name for f in list_loras([bundle / PROJECT_LORAS])]
 
 
+def test_a_project_loras_folder_leading_out_is_not_used(tmp_path: Path) -> None:
+    bundle = tmp_path / "Theirs.storyboard"
+    bundle.mkdir()
+    _file(tmp_path / "victim" / "secret.safetensors")
+    (bundle / PROJECT_LORAS).symlink_to(tmp_path / "victim")
+    assert lora_roots(bundle, []) == []
+    with pytest.raises(LoraUnavailable, match="not found"):
+        find_lora("secret.safetensors", lora_roots(bundle, []))
+
+
 def test_only_safetensors_load(folders: tuple[Path, Path]) -> None:
     bundle, user = folders
     _file(user / "old.ckpt")
