@@ -165,3 +165,45 @@ def test_a_lora_that_does_not_fit_is_a_message(made: dict[str, Path]) -> None:
         engine.generate(request)
     plain = dataclasses.replace(bad, loras=())
     assert len(engine.generate(dataclasses.replace(request, panels=(plain,)))) == 1
+
+
+def test_the_text_encoder_part_of_a_kohya_lora_changes_the_prompt_encoding(
+    tmp_path: Path,
+) -> None:
+    from diffusers import StableDiffusionPipeline
+    from diffusers.utils import convert_state_dict_to_kohya
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    source = tiny_sd15()
+    torch.manual_seed(6)
+    config = LoraConfig(
+        r=4,
+        lora_alpha=4,
+        target_modules=["q_proj", "k_proj", "v_proj", "out_proj"],
+        init_lora_weights=False,
+    )
+    source.text_encoder.add_adapter(config)
+    unet_config = LoraConfig(r=4, lora_alpha=4, target_modules=["to_q"], init_lora_weights=False)
+    source.unet.add_adapter(unet_config)
+    StableDiffusionPipeline.save_lora_weights(  # kohya files carry both parts
+        tmp_path,
+        unet_lora_layers=get_peft_model_state_dict(source.unet),
+        text_encoder_lora_layers=get_peft_model_state_dict(source.text_encoder),
+    )
+    converted = convert_state_dict_to_kohya(
+        load_file(str(tmp_path / "pytorch_lora_weights.safetensors"))
+    )
+    # diffusers writes lora_te1_encoder_...; SD 1.5 kohya files say lora_te_text_model_encoder_...
+    kohya = {key.replace("lora_te1_", "lora_te_text_model_"): v for key, v in converted.items()}
+    assert {key.split("_")[1] for key in kohya} == {"unet", "te"}
+    save_file(kohya, str(tmp_path / "te.safetensors"))
+
+    pipe = tiny_sd15()
+    ids = pipe.tokenizer(["a red cat"], return_tensors="pt").input_ids
+    plain = pipe.text_encoder(ids)[0]
+    adapters = LoraAdapters(pipe)
+    adapters.use([_lora_file(tmp_path / "te.safetensors")])
+    assert not torch.allclose(pipe.text_encoder(ids)[0], plain)
+    adapters.use([])
+    assert torch.equal(pipe.text_encoder(ids)[0], plain)
