@@ -43,6 +43,7 @@ from storyboard.core.persistence import (
     save_project,
 )
 from storyboard.core.save_guard import check_unchanged, digest_of
+from storyboard.core.settings import load_settings
 
 if TYPE_CHECKING:
     from inference.engine.story_engine import GeneratedImage, Progress
@@ -159,6 +160,7 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
         size=parse_size(args.size) if args.size else None,
         seed=args.seed,
         batch_size=args.batch_size,
+        lora_folders=tuple(load_settings().lora_folders),  # the editor's LoRA folders
     )
     request = build_story_request(project, wanted, bundle=bundle, overrides=overrides)
     if not request.panels:

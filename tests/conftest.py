@@ -19,6 +19,7 @@ from storyboard.core.model import (
     GuidanceMethod,
     IdentitySettings,
     LayerKind,
+    LoraUse,
     Page,
     PageMargins,
     Panel,
@@ -43,8 +44,12 @@ def png_bytes(color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int]
     return out.getvalue()
 
 
-def rich_project() -> Project:
-    """Two scenes, characters, a page: every field of every object set away from its default."""
+def rich_project(*, loras: bool = False) -> Project:
+    """Two scenes, characters, a page: every field of every object set away from its default.
+
+    ``loras``: with LoRAs attached to a character, the project and a style (the file format's
+    tests); without, requests can be built from it with no LoRA files around.
+    """
     mira = Character(
         id="mira",
         name="Mira",
@@ -56,6 +61,8 @@ def rich_project() -> Project:
         ),
     )
     oto = Character(id="oto", name="Oto", description="an old robot", seed=7)
+    if loras:
+        mira.loras = [LoraUse("people/mira.safetensors", 0.7, "mirachar")]
     first = Panel(
         id="p1",
         prompt="[Mira] runs across a rooftop at dusk",
@@ -112,7 +119,7 @@ def rich_project() -> Project:
     )
     second = Panel(id="p2", prompt="[Oto] waits in the rain", character_ids=["oto"])
     third = Panel(id="p3", prompt="[NC] the city skyline")
-    return Project(
+    project = Project(
         settings=ProjectSettings(
             title="Rooftops",
             fps=25.0,
@@ -159,6 +166,10 @@ def rich_project() -> Project:
         },
         page_ids=["pg1"],
     )
+    if loras:
+        project.settings.loras = [LoraUse("ink.safetensors", -0.5)]
+        project.settings.style_loras = {"noir": [LoraUse("noir.safetensors", 1.5, "noirfilm")]}
+    return project
 
 
 @pytest.fixture

@@ -35,7 +35,9 @@ def row(frames: torch.Tensor, every: int) -> list[Image.Image]:
     for index in picked:
         pixels = ((frames[index].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0)
         image = Image.fromarray(pixels.numpy())
-        images.append(image.resize((image.width * SCALE, image.height * SCALE), Image.Resampling.NEAREST))
+        images.append(
+            image.resize((image.width * SCALE, image.height * SCALE), Image.Resampling.NEAREST)
+        )
     return images
 
 

@@ -51,13 +51,16 @@ def bank_key(
 ) -> BankKey:
     """The key of a character's bank under these settings.
 
-    ``BankKey`` has no fields for negative prompts, panel seeds, guidance or FreeU, so they are
-    folded into ``identity_prompts`` and ``scheduler``; the digest covers them all the same.
+    ``BankKey`` has no fields for negative prompts, panel seeds, regions, LoRAs, guidance or
+    FreeU, so they are folded into ``identity_prompts`` and ``scheduler``; the digest covers them
+    all the same. A LoRA counts by name, weight, size and modification time
+    (``LoraFile.fingerprint``): another weight or a new version of the file makes a new bank.
     """
     width, height = size
     prompts = tuple(
         f"{job.prompt}\nnegative: {job.negative_prompt}\nseed: {job.seed}"
         + (f"\nregion: {dict(job.regions).get(character.character_id)}" if job.regions else "")
+        + (f"\nloras: {'; '.join(f.fingerprint() for f in job.loras)}" if job.loras else "")
         for job in character.identity_panels
     )
     sampler = f"{sampling.scheduler};guidance={sampling.guidance:g};freeu={sampling.freeu}"

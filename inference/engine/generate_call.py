@@ -23,6 +23,7 @@ from inference.csa.config import CSAConfig
 from inference.csa.state import StoryAttention
 from inference.engine.ip_adapter import no_reference_embeds, reference_embeds
 from inference.engine.loaded_model import LoadedModel
+from inference.engine.loras import lora_set
 from inference.engine.regional_prompt import RegionPlan, plan_regions
 from inference.results import GeneratedImage, Progress, Stop
 from storyboard.core.jobs import PanelJob, Sampling
@@ -75,6 +76,11 @@ class GenerateCall:
         self.report(Progress(phase, labels, step, s.steps, done, self.images_total, previews))
 
     # ------------------------------------------------------------------------- one pipeline call
+    def use_loras(self, jobs: Sequence[PanelJob]) -> None:
+        """Activate the LoRAs ``jobs`` share, before their prompts are encoded (a LoRA may change
+        the text encoders): :mod:`inference.engine.loras`."""
+        self.loaded.loras.use(lora_set(jobs))
+
     @contextmanager
     def attention(self, jobs: Sequence[PanelJob], begin_csa: BeginCSA | None) -> Iterator[None]:
         """CSA and regional prompts around one pipeline call that draws ``jobs``.
@@ -141,6 +147,7 @@ class GenerateCall:
         width, height = self.size
         for job, image in zip(jobs, images, strict=True):
             shared = csa.as_settings() if csa is not None and job.characters else {}
+            loras = {"loras": ", ".join(f.shown() for f in job.loras)} if job.loras else {}
             result = GeneratedImage(
                 job=job,
                 png=_png(image),
@@ -159,6 +166,7 @@ class GenerateCall:
                     "identity_panel": identity_of is not None,
                     **(extra or {}),
                     **shared,
+                    **loras,
                 },
             )
             self.results.append(result)

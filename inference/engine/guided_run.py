@@ -126,6 +126,7 @@ def _call(
     from inference.engine.prompts import encode_prompts
 
     s = call.sampling
+    call.use_loras([job])
     cond = encode_prompts(pipe, [job.prompt], [job.negative_prompt], call.loaded.execution_device)
     labels = (job.label,)
 

@@ -14,6 +14,7 @@ import torch
 
 from inference.csa.state import StoryAttention
 from inference.engine.guided_pipelines import GuidedPipelines
+from inference.engine.loras import LoraAdapters
 from inference.engine.regional_prompt import RegionalPrompting
 from inference.model_loading import ResolvedModel, native_size, round_size
 
@@ -30,6 +31,7 @@ class LoadedModel:
     scheduler_config: Any  # the model's own: each request's sampler is built from it
     low_vram: bool  # placed with CPU offload and VAE tiling; banks go to pinned memory
     ip_adapter_scale: float | None  # None: no IP-Adapter loaded
+    loras: LoraAdapters  # the LoRA files loaded on it and the active set
 
     @property
     def execution_device(self) -> torch.device:

@@ -34,6 +34,7 @@ from inference.engine.generate_call import GenerateCall
 from inference.engine.guided_pipelines import GuidedPipelines
 from inference.engine.ip_adapter import DEFAULT_SCALE, load_ip_adapter
 from inference.engine.loaded_model import LoadedModel
+from inference.engine.loras import LoraAdapters
 from inference.engine.regional_prompt import RegionalPrompting
 from inference.engine.story_run import StoryRun
 from inference.errors import GenerationError
@@ -110,6 +111,7 @@ class StoryEngine:
             scheduler_config=pipe.scheduler.config,
             low_vram=self.low_vram,
             ip_adapter_scale=self.ip_adapter_scale if self.ip_adapter else None,
+            loras=LoraAdapters(pipe),
         )
         self._source = source
         logger.info("loaded %s (%s) on %s %s", source, resolved.kind, self.device, self.dtype)

@@ -18,6 +18,7 @@ from inference.csa.state import PanelSpec, StoryAttention
 from inference.engine.generate_call import BeginCSA, GenerateCall, reference_of
 from inference.engine.guided_run import run_guided
 from inference.engine.loaded_model import LoadedModel
+from inference.engine.loras import lora_set
 from inference.engine.previews import latents_to_rgb
 from inference.engine.prompts import encode_prompts
 from inference.engine.schedulers import FREEU_PAPER, make_scheduler
@@ -67,6 +68,8 @@ class StoryRun:
                 writes.append((character, config))
             else:
                 banks[character.character_id] = cached
+        for character, _ in writes:  # one pipeline call: one LoRA set, checked before denoising
+            lora_set(character.identity_panels)
         made = {p.panel_id for c, _ in writes for p in c.identity_panels}
         # A guided panel is made on its own, after the banks (an identity panel also keeps the
         # text-only image its bank was written with).
@@ -168,6 +171,7 @@ class StoryRun:
         call.check_stop()
         pipe, device = loaded.pipe, loaded.execution_device
         labels = tuple(j.label for j in jobs)
+        call.use_loras(jobs)
         cond = encode_prompts(
             pipe, [j.prompt for j in jobs], [j.negative_prompt for j in jobs], device
         )
@@ -211,7 +215,8 @@ def _csa_config(character: CharacterJob, model: CSAConfig) -> CSAConfig:
 def _read_batches(
     panels: list[PanelJob], configs: dict[str, CSAConfig], size: int
 ) -> list[tuple[list[PanelJob], CSAConfig]]:
-    """Panels in story order, cut into batches whose characters share one CSA configuration."""
+    """Panels in story order, cut into batches whose characters share one CSA configuration
+    and whose panels share one LoRA set (a LoRA applies to the whole pipeline call)."""
     batches: list[tuple[list[PanelJob], CSAConfig]] = []
     for panel in panels:
         own = {configs[c].fingerprint(): configs[c] for c in panel.characters if c in configs}
@@ -222,7 +227,7 @@ def _read_batches(
             )
         config = next(iter(own.values()), None)
         last = batches[-1] if batches else None
-        fits = last is not None and len(last[0]) < size
+        fits = last is not None and len(last[0]) < size and last[0][0].loras == panel.loras
         if fits and last is not None and (config is None or config == last[1]):
             last[0].append(panel)
         elif fits and last is not None and not any(p.characters for p in last[0]):

@@ -11,6 +11,9 @@ Rules (see ``../shared/research/storydiffusion.md`` sections 2.6, 2.8 and 2.10):
 * **Prompt**: the panel's words with its characters described (:mod:`storyboard.core.prompt_text`),
   then wrapped by the style template; with two or more characters, each boxed one also gets the
   prompt of its box. Negative = style negative, project negative, panel negative.
+* **LoRAs**: the project's, the style's and (outside regional-prompt boxes) the characters', each
+  file found by name in the project's ``loras/`` or the settings' LoRA folders
+  (:mod:`storyboard.core.panel_loras`); their trigger words go into the prompt.
 * **Seeds**: a locked panel seed is always used. Otherwise the run's base seed (``--seed``, or the
   project's) gives each panel its own seed derived from the panel id, unless the panel has a seed
   and no base seed was given. A seed therefore reproduces the same images, whatever panels share
@@ -40,8 +43,10 @@ from storyboard.core.guides import (
     box_of,
     build_guide,
 )
+from storyboard.core.lora_files import LoraFile, lora_roots
 from storyboard.core.model import Candidate, Character, Panel, Project
 from storyboard.core.numbering import panel_numbers
+from storyboard.core.panel_loras import attached_loras, panel_triggers, resolve_loras
 from storyboard.core.prompt_text import assemble_prompt, join_negative
 from storyboard.core.styles import style_named
 
@@ -95,6 +100,7 @@ class PanelJob:
     # with two or more characters: each boxed one's own prompt, drawn inside its box
     # (the other characters left out of it; see inference.engine.regional_prompt)
     region_prompts: tuple[tuple[str, str], ...] = ()
+    loras: tuple[LoraFile, ...] = ()  # applied to the whole image (one set per pipeline call)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +154,7 @@ class Overrides:
     seed: int | None = None
     batch_size: int = 4
     weights: GuidanceWeights = field(default_factory=GuidanceWeights)  # ControlNet, T2I-Adapter
+    lora_folders: tuple[str, ...] = ()  # the settings' LoRA folders (after the project's loras/)
 
 
 # ---------------------------------------------------------------------------------- prompts
@@ -240,13 +247,16 @@ def panel_job(
     bundle: Path | None = None,
     with_identity: set[str] | None = None,
     weights: GuidanceWeights | None = None,
+    lora_folders: tuple[str, ...] | None = None,
 ) -> PanelJob:
     """The job of one panel (styled prompt, negative prompt, seed, characters, regions).
 
     ``with_identity``: the characters that have identity panels (default: all consistent ones);
     only those are kept consistent in this panel. ``weights``: given for a panel being generated,
     it gets the guide of its drawing (see :mod:`storyboard.core.guides`); identity-bank jobs
-    leave it out, so a sketch never changes a character's bank.
+    leave it out, so a sketch never changes a character's bank. ``lora_folders``: where LoRAs
+    are looked for after the project's ``loras/`` (a missing one is ``LoraUnavailable``); None
+    for a job only read for its words (the inspector's box prompts): no LoRA file is looked up.
     """
     style = style_named(panel_style(project, panel))
     characters = [
@@ -260,14 +270,27 @@ def panel_job(
         for cid, rect in panel.character_regions.items()
         if cid in ids and rect.w > 0 and rect.h > 0
     )
+    boxed = bool(regions) and len(panel.character_ids) > 1  # draws regional prompts
+    triggers = panel_triggers(project, style.key)
     prompt = ", ".join(
         part
-        for part in (assemble_prompt(project, panel), balloon_space_phrase(panel.balloon_space))
+        for part in (
+            triggers,
+            assemble_prompt(project, panel, triggers=not boxed),
+            balloon_space_phrase(panel.balloon_space),
+        )
         if part
     )
     guide = None
     if weights is not None:
         guide = build_guide(panel, label or panel.id, _store(bundle), weights)
+    loras: tuple[LoraFile, ...] = ()
+    if lora_folders is not None:
+        loras = resolve_loras(
+            attached_loras(project, panel, style.key, with_characters=not boxed),
+            lora_roots(bundle, lora_folders),
+            label or panel.id,
+        )
     return PanelJob(
         panel_id=panel.id,
         label=label or panel.id,
@@ -280,13 +303,23 @@ def panel_job(
         characters=tuple(c.id for c in characters),
         regions=regions,
         region_prompts=tuple(
-            (cid, style.apply(assemble_prompt(project, panel, focus=cid)))
+            (
+                cid,
+                style.apply(
+                    _joined(triggers, assemble_prompt(project, panel, focus=cid, triggers=False))
+                ),
+            )
             for cid, _ in regions
-            if len(panel.character_ids) > 1
+            if boxed
         ),
         reference_images=_reference_files(bundle, characters),
         guide=guide,
+        loras=loras,
     )
+
+
+def _joined(*parts: str) -> str:
+    return ", ".join(part for part in parts if part)
 
 
 def identity_cache(bundle: Path) -> Path | None:
@@ -330,6 +363,7 @@ def build_story_request(
             bundle=bundle,
             with_identity=set(identity),
             weights=weights,
+            lora_folders=overrides.lora_folders,
         )
 
     panels = tuple(job(pid, overrides.weights) for pid in wanted)

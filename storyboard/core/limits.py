@@ -79,6 +79,8 @@ ImageSide = Annotated[int, Interval(ge=64, le=8192)]  # generated pixels
 Steps = Annotated[int, Interval(ge=1, le=1000)]
 GuidanceScale = Annotated[float, Interval(ge=0.0, le=100.0)]
 IdentityPanels = Annotated[int, Interval(ge=1, le=64)]
+# A LoRA's strength: tools offer -2..2 (negative "slider" LoRAs); beyond 4 any LoRA is noise.
+LoraWeight = Annotated[float, Interval(ge=-4.0, le=4.0)]
 # A generated image's recorded settings (free-form): any finite float, any 64-bit integer.
 SettingInt = Annotated[int, Interval(ge=-(2**63), le=2**64 - 1)]
 SettingFloat = Annotated[float, Interval(ge=-1.7976931348623157e308, le=1.7976931348623157e308)]

@@ -9,6 +9,9 @@ Version history:
    were milliseconds and a panel named its characters by id in ``characters``.
 2. Objects kept by id with separate order lists (a panel moves without being copied), durations
    in frames at the project fps, pages, per-character identity settings, generation settings.
+3. LoRA files: ``loras`` on characters and in the settings, ``style_loras`` in the settings.
+   The step only adds them empty; the version changes so that an older editor refuses the file
+   (``ProjectTooNew``) instead of dropping the LoRAs it does not know on its next save.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from storyboard.core.errors import ProjectCorrupt, ProjectTooNew
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 FORMAT = "storyboard-project"
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
@@ -57,7 +60,20 @@ def _v1_to_v2(old: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+def _v2_to_v3(old: dict[str, Any]) -> dict[str, Any]:
+    new = dict(old, format_version=3)
+    settings = dict(old.get("settings", {}))
+    settings.setdefault("loras", [])
+    settings.setdefault("style_loras", {})
+    new["settings"] = settings
+    new["characters"] = {
+        cid: dict(character, loras=character.get("loras", []))
+        for cid, character in old.get("characters", {}).items()
+    }
+    return new
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(data: dict[str, Any], source: Path) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from storyboard.core.limits import (
     Gutter,
     IdentityPanels,
     ImageSide,
+    LoraWeight,
     Points,
     Proportion,
     Relative,
@@ -234,6 +235,21 @@ class IdentitySettings:
 
 
 @dataclass(slots=True)
+class LoraUse:
+    """A LoRA file attached to a character, a style or the project, with its strength.
+
+    ``file`` is a name, never a path: a ``.safetensors`` file (``/`` between subfolders) in the
+    project's ``loras/`` folder or in one of the LoRA folders of the user's settings, found by
+    :mod:`storyboard.core.lora_files` (which refuses anything that would lead elsewhere). A
+    project from someone else therefore names LoRAs; it cannot point at files.
+    """
+
+    file: str = ""
+    weight: LoraWeight = 1.0
+    trigger_words: str = ""  # the words the LoRA was trained on, put into the prompt with it
+
+
+@dataclass(slots=True)
 class Character:
     id: str = field(default_factory=new_id)
     name: str = ""
@@ -241,6 +257,9 @@ class Character:
     reference_images: list[str] = field(default_factory=list)  # asset ids
     seed: Seed = 0
     identity: IdentitySettings = field(default_factory=IdentitySettings)
+    # its look: applied to the panels that show it (not inside regional-prompt boxes), its
+    # trigger words added to its description
+    loras: list[LoraUse] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -298,6 +317,8 @@ class ProjectSettings:
     soundtrack: str | None = None  # asset id of the animatic's music lane, from frame 0
     soundtrack_gain_db: Decibels = 0.0
     fit_panels_to_audio: bool = False  # the animatic lengthens or shortens panels to their audio
+    loras: list[LoraUse] = field(default_factory=list)  # applied to every panel
+    style_loras: dict[str, list[LoraUse]] = field(default_factory=dict)  # style key -> its panels'
 
 
 @dataclass(slots=True)

@@ -13,24 +13,30 @@ import itertools
 import re
 
 from storyboard.core.model import Character, Panel, Project
+from storyboard.core.panel_loras import trigger_words
 
 _TAG = re.compile(r"\[([^\[\]]+)\]")
 _JOIN = r"\s*(?:,|\band\b|\bwith\b)\s*"  # what joins a character to the rest
 _CLAUSE = re.compile(rf".*?(?={_JOIN})")  # a character's own words, up to what joins the next
 
 
-def assemble_prompt(project: Project, panel: Panel, focus: str | None = None) -> str:
+def assemble_prompt(
+    project: Project, panel: Panel, focus: str | None = None, *, triggers: bool = True
+) -> str:
     """The panel prompt with character descriptions in place of ``[Name]`` (no style yet).
 
     With ``focus`` (a character id), the other characters are left out (see :func:`_only`):
     the prompt drawn inside that character's box. Naming them as "a person" instead was tried:
     in the two-person bench the right-hand person's whole look came out right in 17% of the
-    pictures, against 54% with them left out.
+    pictures, against 54% with them left out. ``triggers``: False where the characters' LoRAs
+    are not applied (a panel drawing regional prompts), so their trigger words are left out too.
     """
     named: set[str] = set()
 
     def describe(character: Character) -> str:
-        return character.description.strip() or character.name
+        words = trigger_words(character.loras) if triggers else ""
+        own = character.description.strip() or character.name
+        return f"{words}, {own}" if words else own
 
     def substitute(match: re.Match[str]) -> str:
         word = match.group(1).strip()

@@ -72,6 +72,7 @@ class AppSettings:
     low_vram: bool = False
     controlnet: str = ""  # folder of a scribble/lineart ControlNet (sketch-guided generation)
     t2i_adapter: str = ""  # folder of a sketch T2I-Adapter
+    lora_folders: list[str] = field(default_factory=list)  # where LoRAs are found (models/loras)
     image_editor: str = ""  # "Edit in external editor" program (empty: the system's default)
     transition_backend: str = "ltx"  # generated transitions: ltx, wan or smp
     transition_model: str = ""  # its weights (folder or hub id; smp: a predictor folder)

@@ -136,7 +136,12 @@ class GenerationActions(QObject):
             return False
         chosen = self.settings()
         weights = GuidanceWeights(chosen.controlnet or None, chosen.t2i_adapter or None)
-        overrides = Overrides(model=chosen.model_source or None, seed=seed, weights=weights)
+        overrides = Overrides(
+            model=chosen.model_source or None,
+            seed=seed,
+            weights=weights,
+            lora_folders=tuple(chosen.lora_folders),
+        )
         try:
             request = build_story_request(
                 document.project, panel_ids, bundle=document.bundle, overrides=overrides

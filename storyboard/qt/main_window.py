@@ -122,6 +122,8 @@ class MainWindow(QMainWindow):
         self.scenes.scene_activated.connect(self._scene_activated)
         self.characters = CharacterLibrary(self.document)
         self.characters.model_override = lambda: self.settings.model_source
+        self.characters.lora_folders = lambda: self.settings.lora_folders
+        self.characters.add_lora_folder = self.add_lora_folder
         self.history = QUndoView(self.document.undo_stack)
         self.history.setEmptyLabel("Opened project")
         self.panel_actions = PanelActions(self.document, self.selection, self.timeline, self)
@@ -627,7 +629,9 @@ class MainWindow(QMainWindow):
     # -- settings and help -------------------------------------------------------------------
 
     def edit_project_settings(self) -> None:
-        dialog = ProjectSettingsDialog(self.document, self)
+        dialog = ProjectSettingsDialog(
+            self.document, self, self.settings.lora_folders, self.add_lora_folder
+        )
         if dialog.exec():
             command = dialog.command()
             if command is not None:
@@ -640,6 +644,13 @@ class MainWindow(QMainWindow):
             self.autosave_timer.start(self.settings.autosave_seconds * 1000)
             apply_theme(self.settings.theme)
             self._save_settings()
+
+    def add_lora_folder(self, folder: Path) -> None:
+        """A LoRA picked by hand outside the LoRA folders: its folder becomes one (saved)."""
+        if str(folder) not in self.settings.lora_folders:
+            self.settings.lora_folders.append(str(folder))
+            self._save_settings()
+            self.statusBar().showMessage(f"{folder} was added to the LoRA folders", 6000)
 
     def _save_settings(self) -> None:
         try:

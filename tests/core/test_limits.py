@@ -82,7 +82,7 @@ def numeric_leaves(value: Any, hint: Any = model.Project, path: JsonPath = ()) -
 
 
 def project_json() -> dict[str, Any]:
-    data = json.loads(encode(rich_project()))
+    data = json.loads(encode(rich_project(loras=True)))
     return data
 
 

@@ -20,7 +20,7 @@ from storyboard.core.persistence import decode, encode
 from tests.conftest import rich_project
 
 SOURCE = Path("fuzz/project.json")
-VALID: dict[str, Any] = json.loads(encode(rich_project()))
+VALID: dict[str, Any] = json.loads(encode(rich_project(loras=True)))
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),

@@ -42,6 +42,12 @@ def _objects(value: Any) -> list[Any]:
     return found
 
 
+@pytest.fixture
+def project() -> Project:
+    """The rich project with LoRAs: every field of the format."""
+    return rich_project(loras=True)
+
+
 def test_the_fixture_sets_every_field_of_every_type_away_from_its_default(project: Project) -> None:
     """So the round trip below really covers every field of the format."""
     non_default: dict[str, set[str]] = {}

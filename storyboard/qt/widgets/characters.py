@@ -1,5 +1,6 @@
 """The character library: who is in the story, what they look like, and how their identity is
-kept consistent. Renaming a character rewrites the ``[Name]`` tokens of the panels that use it."""
+kept consistent. Renaming a character rewrites the ``[Name]`` tokens of the panels that use it.
+Its LoRAs (its look as a LoRA file, with trigger words) are edited in :class:`LoraList`."""
 
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard.core.commands import AddItem, Change, EditFields
-from storyboard.core.model import Character, IdentitySettings
+from storyboard.core.lora_files import lora_roots
+from storyboard.core.model import Character, IdentitySettings, LoraUse
 from storyboard.core.story_edits import remove_character, rename_character
 from storyboard.qt.document import Document
 from storyboard.qt.widgets.forms import TypingSessions, row
+from storyboard.qt.widgets.lora_list import LoraList
 from storyboard.qt.widgets.vocabulary_marks import (
     UnknownWords,
     show_unknown,
@@ -49,6 +52,13 @@ def png_bytes_of(path: Path) -> bytes:
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, b"PNG")
     return bytes(data.data())
+
+
+BOXED_NOTE = (
+    "In a panel where several characters have boxes, a character's LoRA is not applied: a LoRA "
+    "changes the whole picture and cannot be kept inside one box. Its identity panels are drawn "
+    "with it, so its look still reaches the box through the identity bank."
+)
 
 
 class CharacterLibrary(QWidget):
@@ -109,6 +119,15 @@ class CharacterLibrary(QWidget):
         identity.clicked.connect(self._identity_clicked)
         add_ref.clicked.connect(self._choose_reference)
         remove_ref.clicked.connect(self._remove_reference)
+        # the settings' LoRA folders and a way to add one (the main window sets both)
+        self.lora_folders: Callable[[], list[str]] = lambda: []
+        self.add_lora_folder: Callable[[Path], None] = lambda _folder: None
+        self.loras = LoraList(self._lora_roots, self._new_lora_folder)
+        self.loras.setObjectName("character-loras")
+        self.loras.edited.connect(self._loras_edited)
+        boxed_note = QLabel(BOXED_NOTE)
+        boxed_note.setWordWrap(True)
+        boxed_note.setEnabled(False)  # greyed: a note, not a control
 
         self.form = QWidget()
         form = QFormLayout(self.form)
@@ -123,6 +142,9 @@ class CharacterLibrary(QWidget):
         form.addRow(QLabel("References"))
         form.addRow(self.references)
         form.addRow(row(add_ref, remove_ref))
+        form.addRow(QLabel("LoRAs"))
+        form.addRow(self.loras)
+        form.addRow(boxed_note)
         form.addRow(identity)
         scroll = QScrollArea()  # scrolls on a short screen instead of making the window taller
         scroll.setWidget(self.form)
@@ -196,6 +218,7 @@ class CharacterLibrary(QWidget):
                 item = QListWidgetItem(icon, "")
                 item.setData(Qt.ItemDataRole.UserRole, asset)
                 self.references.addItem(item)
+            self.loras.set_loras(character.loras)
         finally:
             self._loading = False
 
@@ -241,6 +264,21 @@ class CharacterLibrary(QWidget):
     def _describe(self) -> None:
         key = ("description", self._sessions.key(self.description))
         self._edit({"description": self.description.toPlainText()}, "Edit description", key)
+
+    def _lora_roots(self) -> list[Path]:
+        return lora_roots(self.document.bundle, self.lora_folders())
+
+    def _new_lora_folder(self, folder: Path) -> None:
+        self.add_lora_folder(folder)  # looked up now: the window sets it after construction
+
+    def _loras_edited(self, loras: list[LoraUse]) -> None:
+        character = self.current()
+        if character is None:
+            return
+        # typing a weight or trigger words is one undo step; adding or removing one is its own
+        last = self.loras.last_merge
+        key = ("loras", character.id, *last) if last is not None else None
+        self._edit({"loras": loras}, "Edit LoRAs", key)
 
     def _identity_changed(self, *_: object) -> None:
         character = self.current()

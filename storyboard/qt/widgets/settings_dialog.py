@@ -8,6 +8,7 @@ field then lists what they hold (``storyboard/qt/model_folders.py``).
 from __future__ import annotations
 
 import copy
+import os
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -82,6 +83,14 @@ class SettingsDialog(QDialog):
         self.controlnet.setPlaceholderText("folder of a scribble or lineart ControlNet")
         self.t2i_adapter = QLineEdit(settings.t2i_adapter)
         self.t2i_adapter.setPlaceholderText("folder of a sketch T2I-Adapter")
+        self.lora_folders = QLineEdit(os.pathsep.join(settings.lora_folders))
+        self.lora_folders.setObjectName("lora-folders")
+        self.lora_folders.setPlaceholderText(
+            f"folders of LoRA files (ComfyUI models/loras, A1111 models/Lora), '{os.pathsep}' "
+            "between them"
+        )
+        add_lora_folder = QPushButton("Add folder…")
+        add_lora_folder.clicked.connect(self._choose_lora_folder)
         self.image_editor = QLineEdit(settings.image_editor)
         self.image_editor.setPlaceholderText("program, {file} marks the image; empty: the system's")
         form = QFormLayout(self)
@@ -109,6 +118,7 @@ class SettingsDialog(QDialog):
         form.addRow("Transition model", self.transition_model)
         form.addRow("ControlNet (sketch lines)", self.controlnet)
         form.addRow("T2I-Adapter (sketch)", self.t2i_adapter)
+        form.addRow("LoRA folders", row(self.lora_folders, add_lora_folder))
         form.addRow("External image editor", self.image_editor)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -176,7 +186,23 @@ class SettingsDialog(QDialog):
         s.controlnet = self.controlnet.text().strip()
         s.t2i_adapter = self.t2i_adapter.text().strip()
         s.image_editor = self.image_editor.text().strip()
+        s.lora_folders = split_folders(self.lora_folders.text())
         return s
+
+    def add_lora_folder(self, folder: str) -> None:
+        folders = split_folders(self.lora_folders.text())
+        if folder not in folders:
+            self.lora_folders.setText(os.pathsep.join([*folders, folder]))
+
+    def _choose_lora_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "LoRA folder")
+        if folder:
+            self.add_lora_folder(folder)
+
+
+def split_folders(text: str) -> list[str]:
+    """Folders typed with the system's path separator between them (blanks dropped)."""
+    return [part.strip() for part in text.split(os.pathsep) if part.strip()]
 
 
 def _combo(items: list[str], current: str) -> QComboBox:
