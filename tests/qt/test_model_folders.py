@@ -69,7 +69,7 @@ def test_a_slow_folder_never_blocks_and_a_newer_scan_wins(
     started = time.monotonic()
     dialog = SettingsDialog(AppSettings(model_folders=[str(tmp_path / "network-drive")]))
     assert time.monotonic() - started < 1 and "Looking" in dialog.scan_status.text()
-    dialog.folders.clear()
+    dialog.folders.clear()  # the list only: no scan
     dialog.add_folder(str(tmp_path))  # while the first scan still hangs
     qtbot.waitUntil(lambda: len(dialog.model.found_paths()) == 1, timeout=5000)  # type: ignore[attr-defined]
     hung.set()  # the stale scan ends now: its result must not replace the newer one

@@ -8,19 +8,15 @@ field then lists what they hold (``storyboard/qt/model_folders.py``).
 from __future__ import annotations
 
 import copy
-import os
 
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QPushButton,
     QWidget,
 )
 
@@ -31,6 +27,7 @@ from storyboard.core.styles import builtin_styles
 from storyboard.core.transition_setup import BACKENDS
 from storyboard.qt.model_folders import ModelFolderScan
 from storyboard.qt.theme import THEMES
+from storyboard.qt.widgets.folder_list import FolderList
 from storyboard.qt.widgets.forms import row, spin_box
 from storyboard.qt.widgets.model_picker import ModelPicker
 
@@ -45,13 +42,9 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.settings = copy.deepcopy(settings)
         self.model = ModelPicker(settings.model_source, "empty: each project's own model")
-        self.folders = QListWidget()
+        self.folders = FolderList(settings.model_folders, "Folder of checkpoints")
         self.folders.setObjectName("model-folders")
-        self.folders.addItems(settings.model_folders)
-        self.folders.setMaximumHeight(90)
-        add_folder, remove_folder = QPushButton("Add folder…"), QPushButton("Remove")
-        add_folder.clicked.connect(self._add_folder)
-        remove_folder.clicked.connect(self._remove_folder)
+        self.folders.changed.connect(self.rescan)
         self.scan_status = QLabel()
         self.scan_status.setObjectName("model-scan-status")
         self.scan_status.setWordWrap(True)
@@ -83,25 +76,16 @@ class SettingsDialog(QDialog):
         self.controlnet.setPlaceholderText("folder of a scribble or lineart ControlNet")
         self.t2i_adapter = QLineEdit(settings.t2i_adapter)
         self.t2i_adapter.setPlaceholderText("folder of a sketch T2I-Adapter")
-        self.lora_folders = QLineEdit(os.pathsep.join(settings.lora_folders))
+        self.lora_folders = FolderList(settings.lora_folders, "Folder of LoRA files")
         self.lora_folders.setObjectName("lora-folders")
-        self.lora_folders.setPlaceholderText(
-            f"folders of LoRA files (ComfyUI models/loras, A1111 models/Lora), '{os.pathsep}' "
-            "between them"
+        self.lora_folders.setToolTip(
+            "ComfyUI's models/loras, AUTOMATIC1111's models/Lora, any folder"
         )
-        add_lora_folder = QPushButton("Add folder…")
-        add_lora_folder.clicked.connect(self._choose_lora_folder)
         self.image_editor = QLineEdit(settings.image_editor)
         self.image_editor.setPlaceholderText("program, {file} marks the image; empty: the system's")
         form = QFormLayout(self)
         form.addRow("Model", self.model)
-        form.addRow(
-            "Model folders",
-            row(
-                self.folders,
-                row(add_folder, remove_folder, vertical=True),
-            ),
-        )
+        form.addRow("Model folders", self.folders)
         form.addRow("", self.scan_status)
         form.addRow("Device", self.device)
         form.addRow(self.low_vram)
@@ -118,7 +102,7 @@ class SettingsDialog(QDialog):
         form.addRow("Transition model", self.transition_model)
         form.addRow("ControlNet (sketch lines)", self.controlnet)
         form.addRow("T2I-Adapter (sketch)", self.t2i_adapter)
-        form.addRow("LoRA folders", row(self.lora_folders, add_lora_folder))
+        form.addRow("LoRA folders", self.lora_folders)
         form.addRow("External image editor", self.image_editor)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -129,17 +113,12 @@ class SettingsDialog(QDialog):
         self.finished.connect(lambda _: self.scan.cancel())
         self.rescan()
 
-    def folder_list(self) -> list[str]:
-        return [self.folders.item(i).text() for i in range(self.folders.count())]
-
     def add_folder(self, folder: str) -> None:
-        """Add ``folder`` to the list (once) and scan again."""
-        if folder and folder not in self.folder_list():
-            self.folders.addItem(folder)
-            self.rescan()
+        """Add ``folder`` to the model folders (once) and scan again."""
+        self.folders.add(folder)
 
     def rescan(self) -> None:
-        folders = self.folder_list()
+        folders = self.folders.folders()
         if not folders:
             self.scan_status.setText(
                 "Add the folders that hold your checkpoints (ComfyUI models/checkpoints, "
@@ -149,14 +128,6 @@ class SettingsDialog(QDialog):
             return
         self.scan_status.setText("Looking for checkpoints…")
         self.scan.start(folders)
-
-    def _add_folder(self) -> None:
-        self.add_folder(QFileDialog.getExistingDirectory(self, "Folder of checkpoints"))
-
-    def _remove_folder(self) -> None:
-        for item in self.folders.selectedItems():
-            self.folders.takeItem(self.folders.row(item))
-        self.rescan()
 
     def _show_scan(self, result: ScanResult) -> None:
         self.model.show_found(result.models)
@@ -169,7 +140,7 @@ class SettingsDialog(QDialog):
     def result_settings(self) -> AppSettings:
         s = self.settings
         s.model_source = self.model.text()
-        s.model_folders = self.folder_list()
+        s.model_folders = self.folders.folders()
         s.device = self.device.currentText()
         s.low_vram = self.low_vram.isChecked()
         s.default_width, s.default_height = self.width_.value(), self.height_.value()
@@ -186,23 +157,11 @@ class SettingsDialog(QDialog):
         s.controlnet = self.controlnet.text().strip()
         s.t2i_adapter = self.t2i_adapter.text().strip()
         s.image_editor = self.image_editor.text().strip()
-        s.lora_folders = split_folders(self.lora_folders.text())
+        s.lora_folders = self.lora_folders.folders()
         return s
 
     def add_lora_folder(self, folder: str) -> None:
-        folders = split_folders(self.lora_folders.text())
-        if folder not in folders:
-            self.lora_folders.setText(os.pathsep.join([*folders, folder]))
-
-    def _choose_lora_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "LoRA folder")
-        if folder:
-            self.add_lora_folder(folder)
-
-
-def split_folders(text: str) -> list[str]:
-    """Folders typed with the system's path separator between them (blanks dropped)."""
-    return [part.strip() for part in text.split(os.pathsep) if part.strip()]
+        self.lora_folders.add(folder)
 
 
 def _combo(items: list[str], current: str) -> QComboBox:
