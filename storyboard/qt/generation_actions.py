@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -44,7 +44,13 @@ from storyboard.qt.widgets.model_picker import ModelPicker
 class ModelDialog(QDialog):
     """Shown when the model can't be loaded: the engine's explanation and a way to pick one."""
 
-    def __init__(self, parent: QWidget | None, explanation: str, current: str) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None,
+        explanation: str,
+        current: str,
+        model_folders: Sequence[str] = (),
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Choose a model")
         message = QLabel(explanation)
@@ -53,6 +59,7 @@ class ModelDialog(QDialog):
         self.source = ModelPicker(
             current, "a hub id (downloaded), a model folder or a .safetensors"
         )
+        self.source.scan(model_folders)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -326,7 +333,9 @@ class GenerationActions(QObject):
                 f"model in File > Settings.{also}",
             )
         elif job.error_kind == "model":
-            dialog = ModelDialog(self.window, job.error, self.settings().model_source)
+            dialog = ModelDialog(
+                self.window, job.error, self.settings().model_source, self.settings().model_folders
+            )
             if dialog.exec() and dialog.source.text():
                 source = dialog.source.text()
                 self.settings().model_source = source

@@ -630,7 +630,11 @@ class MainWindow(QMainWindow):
 
     def edit_project_settings(self) -> None:
         dialog = ProjectSettingsDialog(
-            self.document, self, self.settings.lora_folders, self.add_lora_folder
+            self.document,
+            self,
+            self.settings.lora_folders,
+            self.add_lora_folder,
+            self.settings.model_folders,
         )
         if dialog.exec():
             command = dialog.command()

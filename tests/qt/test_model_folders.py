@@ -85,3 +85,22 @@ def test_a_missing_folder_is_said(qapp: QApplication, qtbot: object, tmp_path: P
     assert dialog.model.found_paths() == []
     empty = SettingsDialog(AppSettings())
     assert "Add the folders that hold your checkpoints" in empty.scan_status.text()
+
+
+def test_project_settings_and_the_missing_model_dialog_list_the_model_folders_too(
+    qapp: QApplication, qtbot: object, tmp_path: Path
+) -> None:
+    from storyboard.core.model import Project
+    from storyboard.qt.document import Document
+    from storyboard.qt.generation_actions import ModelDialog
+    from storyboard.qt.widgets.project_settings import ProjectSettingsDialog
+
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    header_file(folder / "dreamshaper_8.safetensors", SD15)
+    found = [str(folder / "dreamshaper_8.safetensors")]
+    project = ProjectSettingsDialog(Document(Project()), model_folders=[str(folder)])
+    missing = ModelDialog(None, "the model is not on this machine", "sd15", [str(folder)])
+    for picker in (project.model, missing.source):
+        qtbot.waitUntil(lambda p=picker: p.found_paths() == found, timeout=5000)  # type: ignore[attr-defined]
+    assert project.model.text() == Project().settings.generation.model  # the choice is kept

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from storyboard.core.model_scan import FoundModel, human_size
 from storyboard.core.resources import model_presets, model_status
+from storyboard.qt.model_folders import ModelFolderScan
 from storyboard.qt.widgets.forms import row
 
 
@@ -63,6 +64,7 @@ class ModelPicker(QWidget):
         layout.addWidget(self.status)
         self.choice.currentTextChanged.connect(lambda _: self._show_status())
         self._presets = self.choice.count()
+        self._scan: ModelFolderScan | None = None
         self.setText(source)
 
     def show_found(self, models: Sequence[FoundModel]) -> None:
@@ -85,6 +87,17 @@ class ModelPicker(QWidget):
                 item.setEnabled(False)
         self.choice.blockSignals(False)
         self.setText(current)
+
+    def scan(self, folders: Sequence[str]) -> None:
+        """List what ``folders`` (the settings' model folders) hold once a background scan of
+        them ends; the field works meanwhile. Settings runs its own scan (it shows its status)."""
+        if not folders:
+            return
+        if self._scan is None:
+            self._scan = ModelFolderScan(self)
+            self._scan.found.connect(lambda result: self.show_found(result.models))
+            self.destroyed.connect(self._scan.cancel)
+        self._scan.start(folders)
 
     def found_paths(self) -> list[str]:
         """The paths listed from the last folder scan, in order."""

@@ -41,6 +41,7 @@ class ProjectSettingsDialog(QDialog):
         parent: QWidget | None = None,
         lora_folders: Sequence[str] = (),
         add_lora_folder: Callable[[Path], None] = lambda _folder: None,
+        model_folders: Sequence[str] = (),
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Project settings")
@@ -66,6 +67,7 @@ class ProjectSettingsDialog(QDialog):
         self.style_box.addItems(sorted({*list(builtin_styles()), settings.default_style}))
         self.style_box.setCurrentText(settings.default_style)
         self.model = ModelPicker(gen.model, "a preset, a hub id, a folder or a .safetensors file")
+        self.model.scan(model_folders)
         self.width_ = spin_box(64, 4096, gen.width, 64)
         self.height_ = spin_box(64, 4096, gen.height, 64)
         self.exact = QCheckBox("exactly this size (otherwise the model's nearest native size)")
