@@ -155,7 +155,9 @@ def test_preflight_is_image_pixels_over_printed_inches(
     assert [int(columns[12]) for columns in page_two] == [53]
     assert preflight_lines(pages) == [
         "preflight: lowest image resolution per page (print wants 300): 1: 333 dpi, 2: 53 dpi",
-        "page 2: 53 dpi (panel 1B) — prints soft; use a larger image or a smaller frame",
+        "effective dpi per panel: 1A 333, 1B 53",
+        "page 2: 53 dpi (panel 1B) — prints soft; use a larger image or a smaller frame, or "
+        "Generate > Print size",
     ]
 
 
