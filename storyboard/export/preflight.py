@@ -12,6 +12,7 @@ the export dialog recomputes it as the options change.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,9 +105,15 @@ def _frame(
         return None
     crop = placed.frame.crop or cover_crop(size[0], size[1], art.w, art.h)
     inches = (art.w / INCH, art.h / INCH)
-    dpi = int(effective_dpi(size, inches, crop))
+    dpi = whole_dpi(effective_dpi(size, inches, crop))
     number = numbers.get(panel.id, "")
     return FrameResolution(page, panel.id, number, asset, size, inches, crop, dpi)
+
+
+def whole_dpi(dpi: float) -> int:
+    """Whole dots per inch, rounded down, but not below a whole number the float arithmetic
+    missed by a hair (120 px over 6 in is 20 dpi, not 19.999…)."""
+    return math.floor(dpi + 1e-6)
 
 
 def panel_resolutions(pages: list[PageResolution]) -> dict[str, int]:

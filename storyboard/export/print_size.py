@@ -12,7 +12,6 @@ Pure planning, header reads only: the editor's dialog and ``print-size`` build a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from storyboard.core.model import Project
 from storyboard.core.print_jobs import MAX_SCALE, PrintTarget, SizeOf, target_size
 from storyboard.export.comic_pdf import ComicOptions
 from storyboard.export.painter import header_sizes
-from storyboard.export.preflight import FrameResolution, page_resolutions
+from storyboard.export.preflight import FrameResolution, page_resolutions, whole_dpi
 
 DPI_RANGE = (10, 1200)
 
@@ -86,7 +85,7 @@ def plan_print_size(
                 size=first.size,
                 target=target,
                 dpi_now=min(f.dpi for f in frames),
-                dpi_after=math.floor(min(f.dpi_at(target) for f in frames)),
+                dpi_after=whole_dpi(min(f.dpi_at(target) for f in frames)),
                 dpi=dpi,
             )
         )
