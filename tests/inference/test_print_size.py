@@ -77,9 +77,9 @@ def panel_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def request(engine: StoryEngine, source: Path, *jobs: PrintJob, strength: float = 0.5) -> (
-    PrintSizeRequest
-):
+def request(
+    engine: StoryEngine, source: Path, *jobs: PrintJob, strength: float = 0.5
+) -> PrintSizeRequest:
     assert engine.model is not None
     return PrintSizeRequest(engine.model.source, SAMPLING, jobs, (HERO,), None, strength=strength)
 
@@ -91,6 +91,7 @@ def test_a_panel_reaches_its_size_through_the_bank_tile_by_tile(
     assert story is not None
     reads: list[PanelSpec] = []
     begin_read = story.begin_read
+
     def spy(specs: list[PanelSpec], *args: object, **kwargs: object) -> None:
         reads.extend(specs)
         begin_read(specs, *args, **kwargs)  # type: ignore[arg-type]
@@ -115,10 +116,14 @@ def test_a_panel_reaches_its_size_through_the_bank_tile_by_tile(
     assert "csa_rate_low" in image.settings
     # 3 columns x 2 rows of 32 px tiles: the left column holds the box's 0..0.5 -> 0..1, the
     # middle one part of it, the right one none (no bank read there at all)
-    assert reads == [
-        PanelSpec(("hero",), {"hero": (0.0, 0.0, 1.0, 1.0)}),
-        PanelSpec(("hero",), {"hero": (0.0, 0.0, 0.5, 1.0)}),
-    ] * 2
+    assert (
+        reads
+        == [
+            PanelSpec(("hero",), {"hero": (0.0, 0.0, 1.0, 1.0)}),
+            PanelSpec(("hero",), {"hero": (0.0, 0.0, 0.5, 1.0)}),
+        ]
+        * 2
+    )
     steps = [(p.step, p.total) for p in seen if p.phase == "print size"]
     assert steps[-1] == (12, 12)  # 6 tiles x 2 steps (strength 0.5 of 4)
 

@@ -119,9 +119,7 @@ def test_a_running_print_job_cancels_and_leaves_the_panel_as_it_was(
     assert (project.panels[pid].image, len(project.panels[pid].candidates)) == before
 
 
-def test_the_dialog_refuses_unknown_pages_and_says_why(
-    studio: MainWindow, qtbot: QtBot
-) -> None:
+def test_the_dialog_refuses_unknown_pages_and_says_why(studio: MainWindow, qtbot: QtBot) -> None:
     dialog = PrintSizeDialog(studio, studio.document)
     qtbot.addWidget(dialog)
     dialog.pages.setText("9")
