@@ -33,6 +33,7 @@ from inference.worker import (
     real_engine,
     real_transition_engine,
 )
+from storyboard.core.commands import EditFields
 from storyboard.core.jobs import (
     PanelRequest,
     StoryRequest,
@@ -306,6 +307,7 @@ class GenerationController(QObject):
             log.info("panel %s was deleted; its image %s stays with %s", panel_id, asset, job.id)
             return
         candidate = new_candidate(asset, image.job, model=image.model, settings=image.settings)
+        accept: EditFields | None
         if isinstance(job.request, PrintSizeRequest):  # the larger version is the one shown
             add, accept = print_record_commands(panel_id, candidate)
         else:
