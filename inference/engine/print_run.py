@@ -83,10 +83,13 @@ class PrintRun:
         characters = tuple(c for c in req.characters if c.character_id in shown)
         if not characters:
             return {}
-        # the identity panels drawn to write a missing bank are not what was asked for: dropped
-        silent = GenerateCall(
-            self.loaded, req.sampling, call.report, call.stop, lambda _image: None, 10**6
-        )
+
+        # the identity panels drawn to write a missing bank are not what was asked for: dropped,
+        # and not counted as panels done (the queue's progress is the print jobs')
+        def report(progress: Progress) -> None:
+            call.report(replace(progress, images_done=0, images_total=call.images_total))
+
+        silent = GenerateCall(self.loaded, req.sampling, report, call.stop, lambda _i: None, 10**6)
         story = StoryRequest(req.model, req.sampling, (), characters, req.cache_dir)
         run = StoryRun(self.loaded, self.banks, story, silent)
         return {c.character_id: run.identity_bank(c) for c in characters}

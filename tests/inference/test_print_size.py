@@ -126,6 +126,9 @@ def test_a_panel_reaches_its_size_through_the_bank_tile_by_tile(
     )
     steps = [(p.step, p.total) for p in seen if p.phase == "print size"]
     assert steps[-1] == (12, 12)  # 6 tiles x 2 steps (strength 0.5 of 4)
+    # the bank was written first; its identity image counts as no panel done
+    identity = [p for p in seen if p.phase == "identity"]
+    assert identity and all((p.images_done, p.images_total) == (0, 1) for p in identity)
 
 
 def test_strength_zero_is_a_plain_enlargement(engine: StoryEngine, panel_png: Path) -> None:
