@@ -2,6 +2,8 @@
 
     python -m bench.ml.print_size                     # full SDXL, random weights, on the GPU
     python -m bench.ml.print_size --vae-tiling        # ... decoding each tile in 512 px VAE tiles
+    python -m bench.ml.print_size --low-vram          # ... the engine's low-VRAM mode (CPU
+                                                      # offload, VAE tiling, bank in pinned memory)
     python -m bench.ml.print_size --tiny --res 64 --sizes 128,192 --steps 4 --device cpu  # smoke
 
 The panel shows a consistent character, so each tile reads its identity bank through CSA as in
@@ -9,7 +11,9 @@ the editor; the bank is written (and the img2img pipeline made) by a warm-up run
 timed. Each size is then timed once, end to end (``StoryEngine.generate`` on a
 ``PrintSizeRequest``: the Lanczos enlargement, every tile's low-strength img2img with the bank
 read, the blend, the PNG), with the peak CUDA memory allocated and reserved during it (the
-peak counters are reset before each). The issue's goal: at most 12 GiB at 3072 px. Speed and
+peak counters are reset before each), and what stays resident: the model and the character's
+bank (``bank_gib``; its size depends on the identity panels and steps, not on the target size:
+one identity panel here). The issue's goal: at most 12 GiB at 3072 px. Speed and
 memory do not depend on the weight values, so the model is SDXL with random weights
 (``random_sdxl.py``).
 """
@@ -70,6 +74,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "steps": args.steps,
         "strength": args.strength,
         "vae_tiling": args.vae_tiling,
+        "low_vram": args.low_vram,
         "goal_gib": GOAL_GIB,
         "sizes": {},
     }
@@ -77,7 +82,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         folder = Path(work) / "model"
         save_model(folder, args.tiny, device, dtype)
         source = panel_file(Path(work), args.res)
-        engine = StoryEngine(str(folder), device=str(device), dtype=dtype)
+        engine = StoryEngine(str(folder), device=str(device), dtype=dtype, low_vram=args.low_vram)
         sampling = Sampling(args.res, args.res, args.steps, 5.0, "ddim", fit_to_model=False)
         warm = request(str(folder), sampling, source, args.res, args.strength)
         engine.generate(warm)  # load, write the bank, make the img2img pipeline: not timed
@@ -86,7 +91,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             vae.enable_tiling()
             vae.tile_sample_min_size = 512
             vae.tile_latent_min_size = 512 // engine.pipe.vae_scale_factor
-        results["model_gib"] = torch.cuda.memory_allocated(device) / GIB if cuda else None
+        bank = engine.banks.get_loaded(MIA.character_id)
+        results["bank_gib"] = bank.nbytes / GIB if bank is not None else None
+        results["resident_gib"] = torch.cuda.memory_allocated(device) / GIB if cuda else None
         for size in args.sizes:
             if cuda:
                 torch.cuda.synchronize(device)
@@ -123,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--strength", type=float, default=0.3)
     parser.add_argument("--vae-tiling", action="store_true", help="decode in 512 px VAE tiles")
+    parser.add_argument("--low-vram", action="store_true", help="the engine's low-VRAM mode")
     parser.add_argument("--device", default=None)
     parser.add_argument("--tiny", action="store_true", help="the tiny test SDXL (CPU smoke run)")
     parser.add_argument("--json", type=Path, default=None)

@@ -15,7 +15,7 @@ def test_the_print_size_bench_times_each_target_size(tmp_path: Path) -> None:
                                   "--strength", "0.5", "--device", "cpu",
                                   "--json", str(out)]) == 0  # fmt: skip
     result = json.loads(out.read_text())
-    assert result["tile"] == 64 and result["goal_gib"] == 12.0
+    assert result["tile"] == 64 and result["goal_gib"] == 12.0 and result["bank_gib"] > 0
     row = result["sizes"]["96"]
     assert row["seconds"] > 0 and row["tiles"] == 4  # 2x2 tiles of 64 px over 96 px
     assert row["peak_allocated_gib"] is None  # no CUDA here
