@@ -28,7 +28,7 @@ from PIL import Image
 from inference.bank.cache import BankCache
 from inference.bank.identity_bank import IdentityBank
 from inference.csa.state import PanelSpec, StoryAttention
-from inference.engine.generate_call import BeginCSA, GenerateCall
+from inference.engine.generate_call import BeginCSA, GenerateCall, reference_of
 from inference.engine.guided_run import first_step
 from inference.engine.loaded_model import LoadedModel
 from inference.engine.prompts import encode_prompts
@@ -149,6 +149,7 @@ class PrintRun:
             with call.attention([tile_job], begin):
                 out = pipe(
                     **cond.pipeline_kwargs(),
+                    **call.references(reference_of(panel)),  # IP-Adapter, when loaded
                     image=crop,
                     strength=req.strength,
                     num_inference_steps=s.steps,

@@ -60,8 +60,10 @@ def comic(bundle: Path) -> Path:
 
 @pytest.mark.slow
 def test_print_size_enlarges_the_page_and_the_pdf_prints_it_sharper(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    qapp: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """``qapp``: the process's one Qt application, which the commands' exports then use (one
+    they made themselves would stop the Qt tests of the same run from making theirs)."""
     bundle = comic(tmp_path / "comic.storyboard")
     assert main(["generate", str(bundle), "--device", "cpu"]) == 0
     before_pdf, after_pdf = tmp_path / "before.pdf", tmp_path / "after.pdf"
