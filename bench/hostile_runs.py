@@ -104,6 +104,7 @@ COMMANDS: tuple[Command, ...] = (
         lambda b, o: ["export-video", str(b), "-o", str(o / "frames"), *SIZE],
     ),
     Command("export-ora", lambda b, o: ["export-ora", str(b), "-o", str(o / "ora")]),
+    Command("print-size --dry-run", lambda b, o: ["print-size", str(b), "--dry-run"]),
     Command(
         "generate",
         lambda b, o: ["generate", str(b), "--size", "64x64", "--steps", "1", "--device", "cpu"],

@@ -25,6 +25,7 @@ from storyboard.core.transition_jobs import TransitionJob
 if TYPE_CHECKING:
     from inference.results import GeneratedImage, Progress
     from storyboard.core.jobs import PanelRequest, StoryRequest
+    from storyboard.core.print_jobs import PrintSizeRequest
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class EngineSettings:
 class Engine(Protocol):
     def generate(
         self,
-        request: StoryRequest | PanelRequest,
+        request: StoryRequest | PanelRequest | PrintSizeRequest,
         progress: Callable[[Progress], None] | None = ...,
         cancelled: Callable[[], bool] | threading.Event | None = ...,
         on_image: Callable[[GeneratedImage], None] | None = ...,

@@ -26,6 +26,8 @@ from storyboard.cli_openraster import (
     run_export_ora,
     run_import_ora,
 )
+from storyboard.cli_print_size import add_arguments as print_size_arguments
+from storyboard.cli_print_size import run_print_size
 from storyboard.cli_transitions import add_arguments as transitions_arguments
 from storyboard.cli_transitions import run_transitions
 from storyboard.core.assets import AssetStore
@@ -126,6 +128,11 @@ def build_parser(prog: str = "storyboard") -> argparse.ArgumentParser:
         "transitions", help="generated clips between neighbouring panels (after generate)"
     )
     transitions_arguments(transitions)
+    print_size = commands.add_parser(
+        "print-size",
+        help="enlarge the panels on comic pages to the pixels their frames need at a dpi",
+    )
+    print_size_arguments(print_size)
     export_pdf = commands.add_parser("export-pdf", help="comic PDF or storyboard worksheets")
     export_pdf_arguments(export_pdf)
     export_video = commands.add_parser(
@@ -377,6 +384,7 @@ COMMANDS = {
     "conform": run_conform,  # imports OpenTimelineIO only when it runs
     "generate": run_generate,  # imports torch only when it runs
     "transitions": run_transitions,  # the same
+    "print-size": run_print_size,  # the same
     "install-desktop": cmd_install_desktop,
 }
 

@@ -35,6 +35,7 @@ from inference.engine.guided_pipelines import GuidedPipelines
 from inference.engine.ip_adapter import DEFAULT_SCALE, load_ip_adapter
 from inference.engine.loaded_model import LoadedModel
 from inference.engine.loras import LoraAdapters
+from inference.engine.print_run import PrintRun
 from inference.engine.regional_prompt import RegionalPrompting
 from inference.engine.story_run import StoryRun
 from inference.errors import GenerationError
@@ -49,6 +50,7 @@ from inference.interrupts import (
 from inference.model_loading import ResolvedModel, load_pipeline, resolve
 from inference.results import GeneratedImage, Progress
 from storyboard.core.jobs import PanelRequest, StoryRequest
+from storyboard.core.print_jobs import PrintSizeRequest
 
 __all__ = ["Cancel", "GeneratedImage", "Progress", "StoryEngine"]
 
@@ -152,12 +154,13 @@ class StoryEngine:
     # ------------------------------------------------------------------------- generating
     def generate(
         self,
-        request: StoryRequest | PanelRequest,
+        request: StoryRequest | PanelRequest | PrintSizeRequest,
         progress: Callable[[Progress], None] | None = None,
         cancelled: Cancel | None = None,
         on_image: Callable[[GeneratedImage], None] | None = None,
     ) -> list[GeneratedImage]:
-        """Every requested panel's image (identity panels first), in the order made.
+        """Every requested panel's image (identity panels first), in the order made; for a
+        print-size request, each panel enlarged (:mod:`inference.engine.print_run`).
 
         Raises ModelUnavailable, OutOfMemory, Cancelled or GenerationError; after any of them the
         engine is ready for the next request.
@@ -169,11 +172,16 @@ class StoryEngine:
         loaded = self.load(story_request.model)
         sampling = story_request.sampling
         call = GenerateCall(loaded, sampling, report, stop, deliver, self.preview_every)
+        run = (
+            PrintRun(loaded, self.banks, story_request, call)
+            if isinstance(story_request, PrintSizeRequest)
+            else StoryRun(loaded, self.banks, story_request, call)
+        )
         try:
             with interrupts_as_errors(
                 self.device, "generating", self._advice, lambda: len(call.results), loaded.story.end
             ):
-                StoryRun(loaded, self.banks, story_request, call).execute()
+                run.execute()
         except BankMismatchError as exc:
             raise GenerationError(str(exc)) from exc
         finally:

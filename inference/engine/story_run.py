@@ -52,7 +52,7 @@ class StoryRun:
         banks: dict[str, IdentityBank] = {}
         writes: list[tuple[CharacterJob, CSAConfig]] = []
         for character in req.characters:
-            config = _csa_config(character, loaded.model.csa)
+            config = csa_config(character, loaded.model.csa)
             ids = {p.panel_id for p in character.identity_panels}
             key = self._key(character, config)
             cached = None
@@ -75,7 +75,7 @@ class StoryRun:
         # text-only image its bank was written with).
         guided = [p for p in req.panels if p.guide is not None]
         rest = [p for p in req.panels if p.panel_id not in made and p.guide is None]
-        configs = {c.character_id: _csa_config(c, loaded.model.csa) for c in req.characters}
+        configs = {c.character_id: csa_config(c, loaded.model.csa) for c in req.characters}
         batches = _read_batches(rest, configs, req.batch_size)  # refuses bad panels up front
         alone = [_read_batches([p], configs, 1)[0][1] for p in guided]
         for panel in guided:  # missing guidance weights fail before anything is denoised
@@ -89,6 +89,21 @@ class StoryRun:
             self._read(batch, config, banks)
         for panel, config in zip(guided, alone, strict=True):
             run_guided(call, panel, banks, config)
+
+    def identity_bank(self, character: CharacterJob) -> IdentityBank:
+        """The character's bank under this request's settings: the session's or the cached
+        file when it matches, else written now from its identity panels (through the call, so
+        whoever runs this decides what becomes of those images)."""
+        loaded = self.loaded
+        config = csa_config(character, loaded.model.csa)
+        cached = self.banks.get(
+            character.character_id,
+            self._key(character, config),
+            self.request.cache_dir,
+            offload=loaded.low_vram,
+            device=str(loaded.execution_device),
+        )
+        return cached if cached is not None else self._write(character, config)
 
     def _key(self, character: CharacterJob, config: CSAConfig) -> Any:
         return bank_key(
@@ -207,7 +222,7 @@ class StoryRun:
         call.finish(jobs, images, identity_of, csa=csa)
 
 
-def _csa_config(character: CharacterJob, model: CSAConfig) -> CSAConfig:
+def csa_config(character: CharacterJob, model: CSAConfig) -> CSAConfig:
     """The character's sampling rates, with the model preset's other CSA settings."""
     return replace(model, rate_low=character.rate_low, rate_high=character.rate_high)
 

@@ -52,6 +52,7 @@ class Program(StrEnum):
     CLEAN_UP = "clean-up"
     IMPORT_ORA = "import-ora"  # an OpenRaster file imported into a panel
     CONFORM = "conform"
+    PRINT_SIZE = "print-size"
 
 
 @dataclass(frozen=True, slots=True)

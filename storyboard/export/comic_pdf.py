@@ -48,7 +48,7 @@ from storyboard.export.output import (
     staged_file,
     write_file,
 )
-from storyboard.export.painter import PaintOptions, asset_loader, paint_page, to_qrect
+from storyboard.export.painter import PaintOptions, paint_page, print_loader, to_qrect
 from storyboard.export.text import lettering, metrics
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ def export_comic_pdf(
     layouts = comic_layouts(project, options)
     if not layouts:
         raise ExportError(out_path, "the project has no panels to print", "Add panels first")
-    images = asset_loader(AssetStore(bundle))
+    images = print_loader(project, AssetStore(bundle))
     paint = PaintOptions(dpi=options.dpi, page_numbers=options.page_numbers)
     overflowing: list[str] = []
     with staged_file(out_path) as temp:

@@ -78,7 +78,7 @@ def run_export_pdf(args: argparse.Namespace) -> int:
 def _export(project: Project, bundle: Path, args: argparse.Namespace) -> list[str]:
     from storyboard.export.comic_pdf import ComicOptions, export_comic_pdf, placement
     from storyboard.export.page_png import export_page_pngs
-    from storyboard.export.preflight import page_resolutions, preflight_lines
+    from storyboard.export.preflight import page_resolutions, preflight_report
     from storyboard.export.sheets_pdf import SheetOptions, export_sheets_pdf
 
     gui_application()
@@ -108,8 +108,8 @@ def _export(project: Project, bundle: Path, args: argparse.Namespace) -> list[st
     kind = "PDF/X-4, " if options.pdfx else ""
     placed = placement(project, options).describe()
     lines = [f"wrote {result.path} ({kind}{result.pages} pages): {placed}"]
-    first, *soft = preflight_lines(page_resolutions(project, bundle, options))
-    lines += [first, *(f"warning: {line}" for line in soft)]
+    info, soft = preflight_report(page_resolutions(project, bundle, options))
+    lines += [*info, *(f"warning: {line}" for line in soft)]
     if result.overflowing_balloons:
         lines.append(f"warning: {len(result.overflowing_balloons)} balloon(s) too full to fit")
     if args.png_dir:

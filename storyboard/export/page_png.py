@@ -17,7 +17,7 @@ from storyboard.export.output import (
     staged_file,
     write_file,
 )
-from storyboard.export.painter import PaintOptions, asset_loader, render_page_image
+from storyboard.export.painter import PaintOptions, print_loader, render_page_image
 
 
 def export_page_pngs(
@@ -39,7 +39,7 @@ def export_page_pngs(
         cause, advice = describe(exc)
         raise ExportError(out_dir, f"could not be made: {cause}", advice) from exc
     layouts = comic_layouts(project, options)
-    images = asset_loader(AssetStore(bundle))
+    images = print_loader(project, AssetStore(bundle))
     written: list[Path] = []
     for index, layout in enumerate(layouts):
         check_cancelled(cancelled)

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPen
 
 from storyboard.core.assets import AssetStore
 from storyboard.core.model import Panel, Project, ReadingOrder, Rect
 from storyboard.core.numbering import panel_numbers
+from storyboard.core.print_jobs import SizeOf, print_assets
 from storyboard.export.balloons import paint_balloon
 from storyboard.export.layout import INCH, Box, FrameLayout, PageLayout
 from storyboard.export.text import body, metrics, tag_72_dpi, wrap_breaking
@@ -54,6 +55,30 @@ def asset_loader(store: AssetStore) -> ImageLoader:
         return image
 
     return load
+
+
+def header_sizes(store: AssetStore) -> SizeOf:
+    """Asset id -> pixel size from the file's header (cached; the pixels are never decoded);
+    None when the file is missing or unreadable."""
+    sizes: dict[str, tuple[int, int] | None] = {}
+
+    def size_of(asset: str) -> tuple[int, int] | None:
+        if asset not in sizes:
+            path = store.file(asset)
+            found = QImageReader(str(path)).size() if path is not None else None
+            valid = found is not None and found.width() > 0 and found.height() > 0
+            sizes[asset] = (found.width(), found.height()) if found is not None and valid else None
+        return sizes[asset]
+
+    return size_of
+
+
+def print_loader(project: Project, store: AssetStore) -> ImageLoader:
+    """What print loads for a panel's accepted image: the largest version of that picture (the
+    Print size step's result, even when the artist went back to the original)."""
+    load = asset_loader(store)
+    largest = print_assets(project, header_sizes(store))
+    return lambda asset: load(largest.get(asset, asset))
 
 
 def to_qrect(box: Box) -> QRectF:

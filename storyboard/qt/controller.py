@@ -2,7 +2,8 @@
 
 The controller never waits for the worker: it sends a job with a queued signal and reacts to the
 worker's signals. Every image is stored in the project's asset store and recorded as a candidate
-the moment it arrives (accepted where the panel had none), then the project is autosaved. An image
+the moment it arrives (accepted where the panel had none; a print-size result always, as it is
+the accepted picture enlarged), then the project is autosaved. An image
 whose panel was deleted meanwhile is kept with its job (and in the asset store), never dropped.
 An image the project folder cannot take (a full disk, a read-only folder, an unplugged drive) is
 held in memory, in order, until :meth:`GenerationController.store_held` writes it.
@@ -32,6 +33,7 @@ from inference.worker import (
     real_engine,
     real_transition_engine,
 )
+from storyboard.core.commands import EditFields
 from storyboard.core.jobs import (
     PanelRequest,
     StoryRequest,
@@ -39,6 +41,7 @@ from storyboard.core.jobs import (
     new_candidate,
     record_commands,
 )
+from storyboard.core.print_jobs import PrintSizeRequest, print_record_commands
 from storyboard.core.transition_clips import generated_transition, store_clip
 from storyboard.core.transition_jobs import TransitionJob
 from storyboard.qt.document import Document
@@ -61,7 +64,7 @@ FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 @dataclass(eq=False)
 class Job:
     label: str
-    request: StoryRequest | PanelRequest | TransitionJob
+    request: StoryRequest | PanelRequest | PrintSizeRequest | TransitionJob
     document: Document
     settings: EngineSettings
     id: str = field(default_factory=lambda: f"job-{next(_ids)}")
@@ -147,7 +150,7 @@ class GenerationController(QObject):
     def enqueue(
         self,
         label: str,
-        request: StoryRequest | PanelRequest | TransitionJob,
+        request: StoryRequest | PanelRequest | PrintSizeRequest | TransitionJob,
         document: Document,
         settings: EngineSettings,
     ) -> Job:
@@ -304,7 +307,11 @@ class GenerationController(QObject):
             log.info("panel %s was deleted; its image %s stays with %s", panel_id, asset, job.id)
             return
         candidate = new_candidate(asset, image.job, model=image.model, settings=image.settings)
-        add, accept = record_commands(document.project, panel_id, candidate)
+        accept: EditFields | None
+        if isinstance(job.request, PrintSizeRequest):  # the larger version is the one shown
+            add, accept = print_record_commands(panel_id, candidate)
+        else:
+            add, accept = record_commands(document.project, panel_id, candidate)
         document.record_result(add)
         if accept is not None:  # the first image of a panel is shown at once
             document.record_result(accept)
@@ -340,9 +347,11 @@ class GenerationController(QObject):
         self._start_next()
 
 
-def _image_count(request: StoryRequest | PanelRequest | TransitionJob) -> int:
+def _image_count(request: StoryRequest | PanelRequest | PrintSizeRequest | TransitionJob) -> int:
     if isinstance(request, PanelRequest | TransitionJob):
         return 1
+    if isinstance(request, PrintSizeRequest):
+        return len(request.jobs)
     requested = {p.panel_id for p in request.panels}
     extra = {
         p.panel_id

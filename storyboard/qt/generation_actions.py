@@ -1,6 +1,6 @@
-"""Generate story, scene, selected panels, variants, a character's identity and transitions (one
-panel's, a scene's, the story's); and what the window offers when a job fails (choose a model,
-retry with low VRAM)."""
+"""Generate story, scene, selected panels, variants, a character's identity, transitions (one
+panel's, a scene's, the story's) and print size; and what the window offers when a job fails
+(choose a model, retry with low VRAM)."""
 
 from __future__ import annotations
 
@@ -100,6 +100,7 @@ class GenerationActions(QObject):
         self.story_transitions = self._action(
             "Transitions for the story", "", self.generate_story_transitions
         )
+        self.print_size = self._action("Print size for comic pages…", "", self.enlarge_for_print)
         controller.job_failed.connect(self.offer_fix)
 
     def _action(self, text: str, keys: str, slot: Callable[[], object]) -> QAction:
@@ -118,6 +119,7 @@ class GenerationActions(QObject):
             self.transition,
             self.scene_transitions,
             self.story_transitions,
+            self.print_size,
         ]
 
     def engine_settings(self) -> EngineSettings:
@@ -299,6 +301,19 @@ class GenerationActions(QObject):
         if keep is not None and clicked is keep:
             return False
         return None
+
+    def enlarge_for_print(self) -> int:
+        """Generate > Print size: the panels on comic pages enlarged for print (one job each,
+        :mod:`storyboard.qt.print_size_action`); how many were queued."""
+        from storyboard.qt.print_size_action import print_size
+
+        document = self.document()
+        if not self.writable(document):
+            return 0
+        model = self.settings().model_source or None
+        return len(
+            print_size(self.window, self.controller, document, self.engine_settings(), model)
+        )
 
     def generate_identity(self, character_id: str) -> None:
         """Remake one character's identity panels (and so its identity bank)."""

@@ -155,7 +155,9 @@ def test_preflight_is_image_pixels_over_printed_inches(
     assert [int(columns[12]) for columns in page_two] == [53]
     assert preflight_lines(pages) == [
         "preflight: lowest image resolution per page (print wants 300): 1: 333 dpi, 2: 53 dpi",
-        "page 2: 53 dpi (panel 1B) — prints soft; use a larger image or a smaller frame",
+        "effective dpi per panel: 1A 333, 1B 53",
+        "page 2: 53 dpi (panel 1B) — prints soft; use a larger image or a smaller frame, or "
+        "Generate > Print size",
     ]
 
 
@@ -188,8 +190,10 @@ def test_cli_prints_the_preflight_and_writes_pdfx_unless_told_not_to(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"wrote {out} (PDF/X-4, 2 pages): ")
     assert lines[1].startswith("preflight: lowest image resolution per page")
-    assert lines[2] == (
-        "warning: page 2: 53 dpi (panel 1B) — prints soft; use a larger image or a smaller frame"
+    assert lines[2] == "effective dpi per panel: 1A 333, 1B 53"
+    assert lines[3] == (
+        "warning: page 2: 53 dpi (panel 1B) — prints soft; use a larger image or a smaller frame, "
+        "or Generate > Print size"
     )
     assert "/OutputIntents" in PdfReader(out).trailer["/Root"]
     assert main(["export-pdf", str(bundle), "-o", str(out), "--no-pdfx"]) == 0

@@ -14,6 +14,7 @@ from inference.errors import Cancelled, GenerationError, ModelUnavailable, OutOf
 from inference.results import GeneratedImage, Progress
 from inference.worker import EngineSettings
 from storyboard.core.jobs import PanelRequest, StoryRequest
+from storyboard.core.print_jobs import PRINT_DPI, UPSCALED_FROM, PrintSizeRequest
 from storyboard.core.transition_jobs import TransitionJob
 
 FAILURES = {
@@ -26,9 +27,9 @@ FAILURES = {
 }
 
 
-def png(color: tuple[int, int, int]) -> bytes:
+def png(color: tuple[int, int, int], size: tuple[int, int] = (16, 9)) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (16, 9), color).save(out, format="PNG")
+    Image.new("RGB", size, color).save(out, format="PNG")
     return out.getvalue()
 
 
@@ -38,11 +39,11 @@ class FakeEngine:
     steps: int = 3
     fail_with: list[str] = field(default_factory=list)  # one entry per request: "" = succeed
     step_gate: threading.Event | None = None  # when set, each step waits for it (tests pause)
-    requests: list[StoryRequest | PanelRequest] = field(default_factory=list)
+    requests: list[StoryRequest | PanelRequest | PrintSizeRequest] = field(default_factory=list)
 
     def generate(
         self,
-        request: StoryRequest | PanelRequest,
+        request: StoryRequest | PanelRequest | PrintSizeRequest,
         progress: Callable[[Progress], None] | None = None,
         cancelled: Callable[[], bool] | threading.Event | None = None,
         on_image: Callable[[GeneratedImage], None] | None = None,
@@ -51,6 +52,8 @@ class FakeEngine:
         failure = self.fail_with.pop(0) if self.fail_with else ""
         if failure:
             raise FAILURES[failure]()
+        if isinstance(request, PrintSizeRequest):
+            return self._print_size(request, progress, cancelled, on_image)
         story = request.as_story() if isinstance(request, PanelRequest) else request
         made: list[GeneratedImage] = []
         for number, job in enumerate(story.panels):
@@ -82,6 +85,40 @@ class FakeEngine:
             }  # as the real engine records them
             image = GeneratedImage(
                 job, png((number * 30 % 255, 90, 160)), 16, 9, "fake", None, settings
+            )
+            made.append(image)
+            if on_image is not None:
+                on_image(image)
+        return made
+
+    def _print_size(
+        self,
+        request: PrintSizeRequest,
+        progress: Callable[[Progress], None] | None,
+        cancelled: Callable[[], bool] | threading.Event | None,
+        on_image: Callable[[GeneratedImage], None] | None,
+    ) -> list[GeneratedImage]:
+        """Each panel at its target size, named as made from its source (as the engine does)."""
+        made: list[GeneratedImage] = []
+        for number, job in enumerate(request.jobs):
+            for step in range(1, self.steps + 1):
+                if self.step_gate is not None:
+                    self.step_gate.wait(5)
+                if isinstance(cancelled, threading.Event) and cancelled.is_set():
+                    raise Cancelled(len(made))
+                if progress is not None:
+                    labels = (job.panel.label,)
+                    total = len(request.jobs)
+                    progress(Progress("print size", labels, step, self.steps, number, total))
+            settings: dict[str, str | int | float | bool | None] = {
+                UPSCALED_FROM: job.source_asset,
+                PRINT_DPI: job.dpi,
+                "width": job.width,
+                "height": job.height,
+            }
+            size = (job.width, job.height)
+            image = GeneratedImage(
+                job.panel, png((200, 90, 20), size), *size, "fake", None, settings
             )
             made.append(image)
             if on_image is not None:

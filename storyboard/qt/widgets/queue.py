@@ -82,9 +82,11 @@ class JobRow(QWidget):
 def _status(job: Job) -> str:
     text = STATE_TEXT[job.state]
     if job.state == JobState.RUNNING:
-        phase = {"loading": "loading the model", "identity": "identity panels"}.get(
-            job.phase, "panels"
-        )
+        phase = {
+            "loading": "loading the model",
+            "identity": "identity panels",
+            "print size": "print size, tile by tile",
+        }.get(job.phase, "panels")
         text = f"{phase}: image {min(job.images_done + 1, job.images_total)} of {job.images_total}"
         if job.total:
             text += f", step {job.step}/{job.total}"

@@ -1,0 +1,148 @@
+"""What Print size costs: one 1024 px panel brought to 2048 px and to 3072 px, tiled, on SDXL.
+
+    python -m bench.ml.print_size                     # full SDXL, random weights, on the GPU
+    python -m bench.ml.print_size --vae-tiling        # ... decoding each tile in 512 px VAE tiles
+    python -m bench.ml.print_size --low-vram          # ... the engine's low-VRAM mode (CPU
+                                                      # offload, VAE tiling, bank in pinned memory)
+    python -m bench.ml.print_size --tiny --res 64 --sizes 128,192 --steps 4 --device cpu  # smoke
+
+The panel shows a consistent character, so each tile reads its identity bank through CSA as in
+the editor; the bank is written (and the img2img pipeline made) by a warm-up run that is not
+timed. Each size is then timed once, end to end (``StoryEngine.generate`` on a
+``PrintSizeRequest``: the Lanczos enlargement, every tile's low-strength img2img with the bank
+read, the blend, the PNG), with the peak CUDA memory allocated and reserved during it (the
+peak counters are reset before each), and what stays resident: the model and the character's
+bank (``bank_gib``; its size depends on the identity panels and steps, not on the target size:
+one identity panel here). The issue's goal: at most 12 GiB at 3072 px. Speed and
+memory do not depend on the weight values, so the model is SDXL with random weights
+(``random_sdxl.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from bench.ml.csa import GIB
+from bench.ml.random_sdxl import save_model
+from inference.devices import best_device, default_dtype
+from inference.engine.story_engine import StoryEngine
+from storyboard.core.jobs import CharacterJob, PanelJob, Sampling
+from storyboard.core.print_jobs import PrintJob, PrintSizeRequest
+
+logger = logging.getLogger(__name__)
+
+GOAL_GIB = 12.0
+HERO = PanelJob(
+    "p1", "1A", "a girl in a yellow raincoat on a bridge", "blurry", 7, "none", ("mia",)
+)
+IDENTITY = PanelJob(
+    "i1", "1B", "a girl in a yellow raincoat, portrait", "blurry", 3, "none", ("mia",)
+)
+MIA = CharacterJob("mia", "Mia", seed=5, identity_panels=(IDENTITY,))
+
+
+def panel_file(folder: Path, res: int) -> Path:
+    """A ``res`` px square panel (noise: the cost does not depend on what it shows)."""
+    rng = np.random.default_rng(0)
+    path = folder / "panel.png"
+    Image.fromarray(rng.integers(0, 255, (res, res, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def request(model: str, sampling: Sampling, source: Path, size: int, strength: float) -> Any:
+    job = PrintJob(HERO, str(source), "panel", size, size, 300)
+    return PrintSizeRequest(model, sampling, (job,), (MIA,), None, strength=strength)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    device = torch.device(args.device or best_device())
+    dtype = default_dtype(device)
+    cuda = device.type == "cuda"
+    results: dict[str, Any] = {
+        "device": torch.cuda.get_device_name(device) if cuda else str(device),
+        "tile": args.res,
+        "steps": args.steps,
+        "strength": args.strength,
+        "vae_tiling": args.vae_tiling,
+        "low_vram": args.low_vram,
+        "goal_gib": GOAL_GIB,
+        "sizes": {},
+    }
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work) / "model"
+        save_model(folder, args.tiny, device, dtype)
+        source = panel_file(Path(work), args.res)
+        engine = StoryEngine(str(folder), device=str(device), dtype=dtype, low_vram=args.low_vram)
+        sampling = Sampling(args.res, args.res, args.steps, 5.0, "ddim", fit_to_model=False)
+        warm = request(str(folder), sampling, source, args.res, args.strength)
+        engine.generate(warm)  # load, write the bank, make the img2img pipeline: not timed
+        if args.vae_tiling:
+            vae = engine.pipe.vae
+            vae.enable_tiling()
+            vae.tile_sample_min_size = 512
+            vae.tile_latent_min_size = 512 // engine.pipe.vae_scale_factor
+        bank = engine.banks.get_loaded(MIA.character_id)
+        results["bank_gib"] = bank.nbytes / GIB if bank is not None else None
+        results["resident_gib"] = torch.cuda.memory_allocated(device) / GIB if cuda else None
+        for size in args.sizes:
+            if cuda:
+                torch.cuda.synchronize(device)
+                torch.cuda.reset_peak_memory_stats(device)
+            started = time.perf_counter()
+            images = engine.generate(request(str(folder), sampling, source, size, args.strength))
+            if cuda:
+                torch.cuda.synchronize(device)
+            seconds = time.perf_counter() - started
+            image = images[0]
+            assert (image.width, image.height) == (size, size)
+            row = {
+                "seconds": seconds,
+                "tiles": image.settings["tiles"],
+                "peak_allocated_gib": torch.cuda.max_memory_allocated(device) / GIB
+                if cuda
+                else None,
+                "peak_reserved_gib": torch.cuda.max_memory_reserved(device) / GIB if cuda else None,
+            }
+            results["sizes"][str(size)] = row
+            logger.info("%d px: %s", size, row)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--res", type=int, default=1024, help="the panel's size, and the tile's")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[2048, 3072],
+        help="target sizes, comma-separated",
+    )
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--strength", type=float, default=0.3)
+    parser.add_argument("--vae-tiling", action="store_true", help="decode in 512 px VAE tiles")
+    parser.add_argument("--low-vram", action="store_true", help="the engine's low-VRAM mode")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--tiny", action="store_true", help="the tiny test SDXL (CPU smoke run)")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    result = run(args)
+    text = json.dumps(result, indent=1)
+    logger.info("%s", text)
+    if args.json is not None:
+        args.json.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
