@@ -123,6 +123,7 @@ class PrintRun:
     ) -> Image.Image:
         call, req, s = self.call, self.request, self.request.sampling
         panel = job.panel
+        call.use_loras([panel])  # the panel's own LoRAs, before its prompt is encoded
         cond = encode_prompts(
             pipe, [panel.prompt], [panel.negative_prompt], self.loaded.execution_device
         )

@@ -207,3 +207,33 @@ def test_the_text_encoder_part_of_a_kohya_lora_changes_the_prompt_encoding(
     assert not torch.allclose(pipe.text_encoder(ids)[0], plain)
     adapters.use([])
     assert torch.equal(pipe.text_encoder(ids)[0], plain)
+
+
+def test_print_size_refines_a_panel_with_its_loras_and_never_with_anothers(
+    made: dict[str, Path], tmp_path: Path
+) -> None:
+    """The enlarged panel is refined by the model the panel was drawn with: its LoRAs on, and
+    no LoRA left on from an earlier job for a panel that has none."""
+    from PIL import Image
+
+    from storyboard.core.print_jobs import PrintJob, PrintSizeRequest
+
+    source = tmp_path / "panel.png"
+    Image.new("RGB", (32, 32), (120, 60, 30)).save(source)
+    engine = StoryEngine(str(made["model"]), device="cpu", dtype=torch.float32)
+    lora = (_lora_file(made["peft"], 1.0),)
+
+    def enlarged(*loras: LoraFile) -> bytes:
+        base = _request(made["model"], loras)
+        panel = base.panels[1]
+        job = PrintJob(panel, str(source), "orig", 48, 48, 300)
+        request = PrintSizeRequest(
+            str(made["model"]), base.sampling, (job,), base.characters, strength=0.5
+        )
+        return engine.generate(request)[0].png
+
+    plain = enlarged()
+    with_lora = enlarged(*lora)
+    assert differ(plain, with_lora) > 0
+    engine.generate(_request(made["model"], lora))  # a story job leaves its LoRA loaded
+    assert enlarged() == plain
