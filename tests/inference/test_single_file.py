@@ -155,3 +155,32 @@ def test_refused_families_say_why(tmp_path: Path) -> None:
 
     with pytest.raises(ModelUnavailable, match=r"Flux file: Flux models are not supported"):
         resolve(str(header_file(tmp_path / "flux.safetensors", FAMILIES["flux"])))
+
+
+def test_the_editor_draws_a_consistent_story_from_one_sdxl_file(
+    families: dict[str, tuple[Any, Path]], tmp_path: Path, no_network: list[object]
+) -> None:
+    """The whole generation path (identity panel written, a panel reading its bank through CSA)
+    on an SDXL checkpoint given as one file, offline."""
+    from inference.csa.processor import ConsistentAttnProcessor
+    from inference.engine.story_engine import StoryEngine
+    from storyboard.core.jobs import CharacterJob, PanelJob, Sampling, StoryRequest
+
+    source, config = families["sdxl"]
+    path = write_checkpoint(source, tmp_path / "juggernaut.safetensors", "original")
+    engine = StoryEngine(str(path), device="cpu", dtype=torch.float32, model_config=str(config))
+    identity = PanelJob("i", "1A", "a cat in a garden", "", 1, "none", ("c",))
+    panel = PanelJob("p", "1B", "a cat on a roof", "", 2, "none", ("c",))
+    request = StoryRequest(
+        model=str(path),
+        sampling=Sampling(64, 64, 2, 5.0, fit_to_model=False),
+        panels=(identity, panel),
+        characters=(CharacterJob("c", "Cat", 3, (identity,)),),
+    )
+    images = engine.generate(request)
+    assert sorted(i.job.label for i in images) == ["1A", "1B"]
+    assert all((i.width, i.height) == (64, 64) for i in images)
+    assert engine.pipe is not None
+    procs = engine.pipe.unet.attn_processors.values()
+    assert any(isinstance(p, ConsistentAttnProcessor) for p in procs)
+    assert no_network == []
