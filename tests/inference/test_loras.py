@@ -237,3 +237,33 @@ def test_print_size_refines_a_panel_with_its_loras_and_never_with_anothers(
     assert differ(plain, with_lora) > 0
     engine.generate(_request(made["model"], lora))  # a story job leaves its LoRA loaded
     assert enlarged() == plain
+
+
+def test_an_sdxl_lora_loads_and_its_weight_changes_the_panels(tmp_path: Path) -> None:
+    """SDXL LoRAs (two text encoders, another UNet) go through the same path as SD 1.5's."""
+    from diffusers import StableDiffusionXLPipeline
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    from tests.fixtures.tiny_pipelines import tiny_sdxl
+
+    pipe = tiny_sdxl()
+    torch.manual_seed(7)
+    config = LoraConfig(
+        r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v"], init_lora_weights=False
+    )
+    pipe.unet.add_adapter(config)
+    StableDiffusionXLPipeline.save_lora_weights(
+        tmp_path / "lora", unet_lora_layers=get_peft_model_state_dict(pipe.unet)
+    )
+    lora = tmp_path / "lora" / "pytorch_lora_weights.safetensors"
+    model = save_tiny("sdxl", tmp_path / "model")
+    engine = StoryEngine(str(model), device="cpu", dtype=torch.float32)
+
+    def images(*loras: LoraFile) -> dict[str, bytes]:
+        return {i.job.label: i.png for i in engine.generate(_request(model, loras))}
+
+    plain = images()
+    full = images(_lora_file(lora, 1.0))
+    assert differ(plain["1B"], full["1B"]) > 0
+    assert images(_lora_file(lora, 0.0)) == plain
