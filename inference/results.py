@@ -20,6 +20,7 @@ class Progress:
     images_done: int = 0
     images_total: int = 0
     previews: tuple[Image.Image, ...] = ()  # one per panel of the batch, on some steps only
+    note: str = ""  # what the wait is for, when it is not denoising (compiling for the GPU)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class EngineSettings:
     device: str | None = None  # None: best available
     low_vram: bool = False
     model_config: str | None = None
+    fast_generation: bool = True  # where it helps (CUDA, not low VRAM); False: never
 
 
 class Engine(Protocol):
@@ -57,7 +58,10 @@ def real_engine(settings: EngineSettings) -> Engine:
 
     device = None if settings.device in (None, "auto") else settings.device
     return StoryEngine(
-        device=device, low_vram=settings.low_vram, model_config=settings.model_config
+        device=device,
+        low_vram=settings.low_vram,
+        model_config=settings.model_config,
+        fast=None if settings.fast_generation else False,
     )
 
 

@@ -108,10 +108,11 @@ class _Bar(ProgressLine):
             self.loading()
             return
         what = "identity" if p.phase == "identity" else "panels"
+        note = f"{p.note}; " if p.note else ""
         self.show(
             p.step,
             p.total,
-            f"{what} {','.join(p.labels)} step {p.step}/{p.total}, "
+            f"{note}{what} {','.join(p.labels)} step {p.step}/{p.total}, "
             f"{p.images_done}/{p.images_total} images",
         )
 

@@ -21,6 +21,7 @@ from PIL import Image
 
 from inference.csa.config import CSAConfig
 from inference.csa.state import StoryAttention
+from inference.engine.fast_path import PREPARING
 from inference.engine.ip_adapter import no_reference_embeds, reference_embeds
 from inference.engine.loaded_model import LoadedModel
 from inference.engine.loras import lora_set
@@ -73,7 +74,9 @@ class GenerateCall:
         """Report ``step`` of the batch ``labels`` being denoised."""
         s = self.sampling
         done = len(self.results)
-        self.report(Progress(phase, labels, step, s.steps, done, self.images_total, previews))
+        fast = self.loaded.fast
+        note = PREPARING if fast is not None and fast.preparing(phase, step) else ""
+        self.report(Progress(phase, labels, step, s.steps, done, self.images_total, previews, note))
 
     # ------------------------------------------------------------------------- one pipeline call
     def use_loras(self, jobs: Sequence[PanelJob]) -> None:

@@ -7,12 +7,13 @@ it and never reach back into the engine; a new model is a new object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from inference.csa.state import StoryAttention
+from inference.engine.fast_path import FastPath
 from inference.engine.guided_pipelines import GuidedPipelines
 from inference.engine.loras import LoraAdapters
 from inference.engine.regional_prompt import RegionalPrompting
@@ -32,6 +33,7 @@ class LoadedModel:
     low_vram: bool  # placed with CPU offload and VAE tiling; banks go to pinned memory
     ip_adapter_scale: float | None  # None: no IP-Adapter loaded
     loras: LoraAdapters  # the LoRA files loaded on it and the active set
+    fast: FastPath | None = field(default=None)  # faster generation, when it was applied
 
     @property
     def execution_device(self) -> torch.device:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from inference.errors import GenerationError
@@ -53,8 +53,9 @@ def adapter_name(lora: LoraFile) -> str:
 class LoraAdapters:
     """The LoRA adapters loaded on one pipeline, and which are active."""
 
-    def __init__(self, pipe: Any) -> None:
+    def __init__(self, pipe: Any, before_load: Callable[[], None] | None = None) -> None:
         self.pipe = pipe
+        self.before_load = before_load  # the fast path unfuses QKV projections LoRAs wrap
         self.loaded: list[str] = []  # adapter names, least recently used first
         self.active: tuple[tuple[str, float], ...] = ()
 
@@ -79,6 +80,8 @@ class LoraAdapters:
             self.loaded.append(name)
             return name
         logger.info("loading LoRA %s", lora.path)
+        if self.before_load is not None:
+            self.before_load()
         try:
             self.pipe.load_lora_weights(lora.path, adapter_name=name)
         except FileNotFoundError as exc:

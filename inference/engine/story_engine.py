@@ -30,6 +30,13 @@ from inference.csa.config import CSAConfig
 from inference.csa.processor import install_consistent_attention
 from inference.csa.state import StoryAttention
 from inference.devices import best_device, default_dtype
+from inference.engine.fast_path import (
+    FastOptions,
+    FastPath,
+    apply_fast_path,
+    fast_wanted,
+    options_for,
+)
 from inference.engine.generate_call import GenerateCall
 from inference.engine.guided_pipelines import GuidedPipelines
 from inference.engine.ip_adapter import DEFAULT_SCALE, load_ip_adapter
@@ -71,7 +78,10 @@ class StoryEngine:
         ip_adapter: str | None = None,
         ip_adapter_scale: float = DEFAULT_SCALE,
         preview_every: int = 5,
+        fast: bool | FastOptions | None = None,
     ) -> None:
+        """``fast``: faster generation (:mod:`inference.engine.fast_path`); None: on CUDA
+        without low-VRAM mode, the editor's default; False: never; True or options: here."""
         self.device = torch.device(device or best_device())
         self.dtype = dtype or default_dtype(self.device)
         self.low_vram = low_vram
@@ -79,6 +89,7 @@ class StoryEngine:
         self.ip_adapter = ip_adapter
         self.ip_adapter_scale = ip_adapter_scale
         self.preview_every = max(1, preview_every)
+        self.fast = fast
         self.loaded: LoadedModel | None = None
         self.banks = BankCache()
         self._source = model_source
@@ -104,6 +115,7 @@ class StoryEngine:
         pipe.set_progress_bar_config(disable=True)
         story = install_consistent_attention(pipe.unet, CSAConfig())
         regional = RegionalPrompting(pipe.unet)
+        fast = self._fast_path(pipe)
         self.loaded = LoadedModel(
             model=resolved,
             pipe=pipe,
@@ -113,7 +125,8 @@ class StoryEngine:
             scheduler_config=pipe.scheduler.config,
             low_vram=self.low_vram,
             ip_adapter_scale=self.ip_adapter_scale if self.ip_adapter else None,
-            loras=LoraAdapters(pipe),
+            loras=LoraAdapters(pipe, fast.unfuse if fast is not None else None),
+            fast=fast,
         )
         self._source = source
         logger.info("loaded %s (%s) on %s %s", source, resolved.kind, self.device, self.dtype)
@@ -127,6 +140,15 @@ class StoryEngine:
             pipe.enable_model_cpu_offload(device=self.device)
         else:
             pipe.to(self.device)
+
+    def _fast_path(self, pipe: Any) -> FastPath | None:
+        """Compile, fp8 and fused projections on the UNet when faster generation is on."""
+        options = options_for(self.fast)
+        if options is None:
+            if self.fast is False or not fast_wanted(None, self.device, self.low_vram):
+                return None
+            options = FastOptions()
+        return apply_fast_path(pipe, options, self.device)
 
     def unload(self) -> None:
         """Drop the pipeline and the session's banks (frees the device memory)."""

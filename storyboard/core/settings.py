@@ -47,6 +47,17 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
+def cache_dir() -> Path:
+    """``$STORYBOARD_CONFIG_DIR/cache`` (tests) or the platform's user cache folder: what can be
+    made again but is slow to make (the GPU's compiled code for faster generation)."""
+    override = os.environ.get("STORYBOARD_CONFIG_DIR")
+    if override:
+        return Path(override) / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
 def log_dir() -> Path:
     override = os.environ.get("STORYBOARD_CONFIG_DIR")
     if override:
@@ -70,6 +81,9 @@ class AppSettings:
     model_folders: list[str] = field(default_factory=list)  # scanned for checkpoints (model_scan)
     device: str = "auto"  # auto, cuda, mps, cpu
     low_vram: bool = False
+    # compiled UNet blocks, fp8 and fused projections where they help: CUDA without low-VRAM
+    # mode (inference/engine/fast_path.py); off, generation runs exactly as diffusers does
+    fast_generation: bool = True
     controlnet: str = ""  # folder of a scribble/lineart ControlNet (sketch-guided generation)
     t2i_adapter: str = ""  # folder of a sketch T2I-Adapter
     lora_folders: list[str] = field(default_factory=list)  # where LoRAs are found (models/loras)

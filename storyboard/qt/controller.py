@@ -70,6 +70,7 @@ class Job:
     id: str = field(default_factory=lambda: f"job-{next(_ids)}")
     state: JobState = JobState.QUEUED
     phase: str = ""
+    note: str = ""  # what the worker waits for besides denoising ("Preparing the model ...")
     step: int = 0
     total: int = 0
     images_done: int = 0
@@ -224,6 +225,7 @@ class GenerationController(QObject):
         job = self.job(job_id)
         progress: Progress = report.progress
         job.phase, job.step, job.total = progress.phase, progress.step, progress.total
+        job.note = progress.note
         job.images_done = progress.images_done or job.images_done
         job.batch, job.batch_start = max(1, len(progress.labels)), progress.images_done
         self.changed.emit(job_id)

@@ -124,7 +124,11 @@ class GenerationActions(QObject):
 
     def engine_settings(self) -> EngineSettings:
         chosen = self.settings()
-        return EngineSettings(device=chosen.device, low_vram=chosen.low_vram)
+        return EngineSettings(
+            device=chosen.device,
+            low_vram=chosen.low_vram,
+            fast_generation=chosen.fast_generation,
+        )
 
     # -- making jobs ----------------------------------------------------------------------------
 

@@ -80,3 +80,25 @@ def test_a_damaged_settings_file_is_set_aside(tmp_path: Path) -> None:
     file.write_text("{ not json")
     assert load_settings(file) == AppSettings()
     assert (tmp_path / "settings.damaged.json").read_text() == "{ not json"
+
+
+def test_faster_generation_is_on_by_default_explained_and_greyed_where_it_does_nothing(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    """On by default (it applies on CUDA only); its tooltip says what fp8 trades; greyed out for
+    the CPU and in low-VRAM mode, and turning it off is saved."""
+    dialog = SettingsDialog(AppSettings())
+    box = dialog.fast_generation
+    assert box.isChecked() and box.isEnabled()
+    assert "fp8" in box.toolTip() and "precision" in box.toolTip()
+    dialog.device.setCurrentText("cpu")
+    assert not box.isEnabled()
+    dialog.device.setCurrentText("cuda")
+    dialog.low_vram.setChecked(True)
+    assert not box.isEnabled()
+    dialog.low_vram.setChecked(False)
+    assert box.isEnabled()
+    box.setChecked(False)
+    save_settings(dialog.result_settings(), tmp_path / "settings.json")
+    assert load_settings(tmp_path / "settings.json").fast_generation is False
+    assert load_settings(tmp_path / "missing.json").fast_generation is True

@@ -90,8 +90,10 @@ def _status(job: Job) -> str:
         text = f"{phase}: image {min(job.images_done + 1, job.images_total)} of {job.images_total}"
         if job.total:
             text += f", step {job.step}/{job.total}"
+        if job.note:
+            text = f"{job.note} · {text}"
         eta = job.eta_seconds()
-        if eta is not None:
+        if eta is not None and not job.note:
             text += f" · about {int(eta) // 60}:{int(eta) % 60:02d} left"
     elif job.state == JobState.DONE:
         text = f"done: {len(job.assets)} image(s)"
