@@ -10,7 +10,7 @@ links=()
 if [ -d /opt/wheels ]; then links=(--find-links /opt/wheels)
 else links=(--extra-index-url https://download.pytorch.org/whl/cpu --index-strategy unsafe-best-match)
 fi
-"$uv" pip compile pyproject.toml requirements/tools.in --extra dev --extra cluster \
+"$uv" pip compile pyproject.toml requirements/tools.in --extra dev --extra cluster --extra fp8 \
   --universal --python-version 3.11 --generate-hashes \
   --overrides requirements/torch.txt --no-emit-package torch \
   "${links[@]}" -o requirements/lock.txt --quiet
