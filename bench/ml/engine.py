@@ -396,7 +396,7 @@ def load_rows(
             del engine  # free its memory before the next load
         if cold:
             evict(folder)
-        engine = StoryEngine(str(folder), device=str(device), dtype=dtype)
+        engine = StoryEngine(str(folder), device=str(device), dtype=dtype, fast=False)  # eager
         seconds, _over, total = measure(device, engine.load)
         rows.append(Row(mode, 0, 0, seconds, 0.0, total))
         logger.info("%s: %.2f s", mode, seconds)

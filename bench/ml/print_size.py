@@ -82,7 +82,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         folder = Path(work) / "model"
         save_model(folder, args.tiny, device, dtype)
         source = panel_file(Path(work), args.res)
-        engine = StoryEngine(str(folder), device=str(device), dtype=dtype, low_vram=args.low_vram)
+        engine = StoryEngine(
+            str(folder), device=str(device), dtype=dtype, low_vram=args.low_vram, fast=args.fast
+        )
         sampling = Sampling(args.res, args.res, args.steps, 5.0, "ddim", fit_to_model=False)
         warm = request(str(folder), sampling, source, args.res, args.strength)
         engine.generate(warm)  # load, write the bank, make the img2img pipeline: not timed
@@ -131,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strength", type=float, default=0.3)
     parser.add_argument("--vae-tiling", action="store_true", help="decode in 512 px VAE tiles")
     parser.add_argument("--low-vram", action="store_true", help="the engine's low-VRAM mode")
+    parser.add_argument(
+        "--fast", action="store_true", help="with Faster generation (compiled blocks, fp8)"
+    )
     parser.add_argument("--device", default=None)
     parser.add_argument("--tiny", action="store_true", help="the tiny test SDXL (CPU smoke run)")
     parser.add_argument("--json", type=Path, default=None)
