@@ -37,3 +37,16 @@ class Cancelled(GenerationError):
     def __init__(self, done: int) -> None:
         self.done = done
         super().__init__(f"cancelled after {done} image(s); those are kept")
+
+
+class BankMissing(GenerationError):
+    """A read that may only reuse saved identity banks (a cluster's read task) found none: the
+    identity phase is never run inside a read, where it would make duplicate images."""
+
+    def __init__(self, character: str, file: str) -> None:
+        self.character = character
+        self.file = file
+        super().__init__(
+            f"the identity bank of {character} is missing ({file}); generate its identity panels "
+            "first"
+        )
