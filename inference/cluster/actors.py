@@ -99,13 +99,14 @@ class EngineActor:
         folder = Path(bank_dir) if bank_dir else node_bank_folder()
         request = replace(request, cache_dir=str(folder))
         written = True
-        if reusable:
+        if reusable or request.reuse_only:
             look_up = replace(request, panels=(), reuse_only=True)  # no panels: only the bank
             try:
                 yield from self._run(task_id, look_up, low_vram)
                 written = False
             except BankMissing:
-                pass
+                if request.reuse_only:  # the request may only read banks
+                    raise
         if written:
             panels = character.identity_panels
             yield from self._run(task_id, replace(request, panels=panels), low_vram)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.cluster.actors import EngineActor
-from inference.cluster.connect import connect, import_ray
+from inference.cluster.connect import ClusterUnavailable, connect, import_ray
 from inference.cluster.scheduler import BankMade, Emit, Scheduler, Task, WorkerLost
 from inference.errors import Cancelled, GenerationError
 from inference.results import GeneratedImage, Progress
@@ -166,6 +166,7 @@ class ClusterStoryEngine:
         model_config: str | None = None,
         preview_every: int = 5,
         num_cpus: int | None = None,
+        start_timeout: float = 120.0,
     ) -> None:
         if banks not in BANKS:
             raise ValueError(f"banks must be one of {', '.join(BANKS)}, not {banks!r}")
@@ -176,7 +177,8 @@ class ClusterStoryEngine:
         self.banks_mode = banks
         self.device, self.low_vram, self.model_config = device, low_vram, model_config
         self.preview_every = preview_every
-        self.num_cpus = num_cpus
+        self.num_cpus = num_cpus  # of a local cluster (default: the machine's)
+        self.start_timeout = start_timeout  # for every actor to be placed and answer
         self.workers: list[_RayWorker] = []
         self.last_banks: _Banks | None = None  # the last run's bank transport (benchmarks)
         self._ray: Any = None
@@ -190,7 +192,7 @@ class ClusterStoryEngine:
         self._owns_ray = not import_ray().is_initialized()
         ray = connect(self.address, num_cpus=self.num_cpus)
         gpus = int(ray.cluster_resources().get("GPU", 0))
-        cpus = int(ray.cluster_resources().get("CPU", 1))
+        cpus = int(ray.available_resources().get("CPU", 1))  # other drivers' actors hold some
         on_gpu = gpus > 0 and self.device in (None, "cuda")
         count = self.actors_wanted or (gpus if on_gpu else 1)
         self.threads = self.threads_wanted or (2 if on_gpu else max(1, cpus // count))
@@ -215,7 +217,17 @@ class ClusterStoryEngine:
             )
             for _ in range(count)
         ]
-        nodes = ray.get([h.ping.remote() for h in handles])
+        pings = [h.ping.remote() for h in handles]
+        ready, _ = ray.wait(pings, num_returns=len(pings), timeout=self.start_timeout)
+        if len(ready) < len(pings):
+            for handle in handles:
+                ray.kill(handle, no_restart=True)
+            need = "one GPU" if on_gpu else f"{self.threads} CPU core(s)"
+            raise ClusterUnavailable(
+                f"the Ray cluster found room for {len(ready)} of {count} engines (each needs "
+                f"{need}; free: {ray.available_resources()}); ask for fewer with --ray-actors"
+            )
+        nodes = ray.get(pings)
         self.workers = [
             _RayWorker(ray, h, f"actor {n + 1}", node, _Banks("shared", None))
             for n, (h, node) in enumerate(zip(handles, nodes, strict=True))

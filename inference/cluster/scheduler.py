@@ -142,11 +142,11 @@ class Scheduler:
     # ------------------------------------------------------------------------- the loop
     def run(self) -> list[GeneratedImage]:
         request = self.plan.request
-        for task in self.plan.identity:
-            character = task.character
-            panels = () if task.reusable else character.identity_panels
-            sub = replace(request, panels=panels, characters=(character,), reuse_only=False)
-            self._state.ready.append(Task(self._id("identity"), sub, identity=task))
+        for identity in self.plan.identity:
+            character = identity.character
+            panels = () if identity.reusable else character.identity_panels
+            sub = replace(request, panels=panels, characters=(character,))
+            self._state.ready.append(Task(self._id("identity"), sub, identity=identity))
         self._release_groups()
         try:
             while self._state.ready or self._running or self._state.waiting:
