@@ -70,6 +70,7 @@ class AppSettings:
     model_folders: list[str] = field(default_factory=list)  # scanned for checkpoints (model_scan)
     device: str = "auto"  # auto, cuda, mps, cpu
     low_vram: bool = False
+    cluster: str = ""  # generate on a Ray cluster: "local", "auto" or its address; empty: here
     controlnet: str = ""  # folder of a scribble/lineart ControlNet (sketch-guided generation)
     t2i_adapter: str = ""  # folder of a sketch T2I-Adapter
     lora_folders: list[str] = field(default_factory=list)  # where LoRAs are found (models/loras)

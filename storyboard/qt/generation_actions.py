@@ -122,7 +122,8 @@ class GenerationActions(QObject):
 
     def engine_settings(self) -> EngineSettings:
         chosen = self.settings()
-        return EngineSettings(device=chosen.device, low_vram=chosen.low_vram)
+        cluster = chosen.cluster.strip() or None
+        return EngineSettings(device=chosen.device, low_vram=chosen.low_vram, cluster=cluster)
 
     # -- making jobs ----------------------------------------------------------------------------
 
