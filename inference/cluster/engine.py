@@ -235,6 +235,11 @@ class ClusterStoryEngine:
         self._ray = ray
         logger.info("%d cluster actor(s) on %d node(s)", count, len(set(nodes)))
 
+    @property
+    def ray(self) -> Any:
+        """The connected Ray module (None before :meth:`start`)."""
+        return self._ray
+
     def shutdown(self) -> None:
         """Stop the actors (and a local cluster this engine started)."""
         if self._ray is None:
