@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,6 +113,9 @@ def test_an_actor_killed_mid_batch_changes_no_pixel(
     assert killed
     same_pixels(images, in_process)
     assert len(list(Path(str(request.cache_dir)).iterdir())) == 2  # recorded from the store
+    deadline = time.monotonic() + 60
+    while not all(w.healthy() for w in cluster.workers):  # Ray restarted the killed actor
+        assert time.monotonic() < deadline
 
 
 def test_a_missing_bank_in_reuse_only_mode_is_an_error(
