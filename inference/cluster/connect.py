@@ -92,9 +92,10 @@ def connect(address: str, *, num_cpus: int | None = None, num_gpus: int | None =
             ray.init(address=address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = "a local cluster" if address == "local" else f"the Ray cluster at {address!r}"
+        cause = str(exc).rstrip(". ")
         raise ClusterUnavailable(
-            f"could not reach {where}: {exc}. Start one with `ray start --head` (docs/cluster.md) "
-            "or use --ray local"
+            f"could not reach {where}: {cause}. Start one with `ray start --head` "
+            "(docs/cluster.md) or use --ray local"
         ) from exc
     logger.info("connected to Ray cluster %s: %s", address, ray.cluster_resources())
     return ray
