@@ -38,6 +38,7 @@ class EngineSettings:
     low_vram: bool = False
     model_config: str | None = None
     fast_generation: bool = True  # where it helps (CUDA, not low VRAM); False: never
+    cluster: str | None = None  # a Ray cluster ("local", "auto" or its address); None: here
 
 
 class Engine(Protocol):
@@ -54,9 +55,18 @@ EngineFactory = Callable[[EngineSettings], Engine]
 
 
 def real_engine(settings: EngineSettings) -> Engine:
+    device = None if settings.device in (None, "auto") else settings.device
+    if settings.cluster:  # Ray is imported on the first job (or says how to install it then)
+        from inference.cluster.engine import ClusterStoryEngine
+
+        return ClusterStoryEngine(
+            settings.cluster,
+            device=device,
+            low_vram=settings.low_vram,
+            model_config=settings.model_config,
+        )
     from inference.engine.story_engine import StoryEngine  # torch is loaded here, on the first job
 
-    device = None if settings.device in (None, "auto") else settings.device
     return StoryEngine(
         device=device,
         low_vram=settings.low_vram,

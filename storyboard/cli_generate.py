@@ -22,6 +22,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from inference.cluster.connect import INSTALL as RAY_INSTALL
+from inference.cluster.connect import ray_available as ray_installed
 from storyboard.cli_progress import ProgressLine, run_locked
 from storyboard.core.assets import AssetStore
 from storyboard.core.disk_errors import describe
@@ -69,6 +71,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=("cuda", "mps", "cpu"), help="default: the best one")
     parser.add_argument(
         "--low-vram", action="store_true", help="model CPU offload, VAE tiling, bank offload"
+    )
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="generate on a Ray cluster: 'local' (this machine), 'auto' (the running one) or "
+        f"its address (docs/cluster.md; needs {RAY_INSTALL})",
+    )
+    parser.add_argument(
+        "--ray-actors", type=int, metavar="N", help="engines on the cluster (default: one per GPU)"
     )
 
 
@@ -168,7 +179,6 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
         raise ValueError("no panels to generate")
 
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no torchvision advisories
-    from inference.engine.story_engine import StoryEngine
     from inference.errors import Cancelled, GenerationError
 
     store = AssetStore(bundle)
@@ -188,13 +198,9 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
     stop = threading.Event()
     bar = _Bar(sys.stderr)
     previous = install_interrupt(stop)
+    engine: Any = None
     try:
-        engine = StoryEngine(
-            request.model,
-            device=args.device,
-            low_vram=args.low_vram,
-            model_config=args.model_config,
-        )
+        engine = _engine(args, request.model)
         engine.generate(request, progress=bar, cancelled=stop, on_image=record)
     except Cancelled:
         bar.finish()
@@ -222,9 +228,32 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
         return 2
     finally:
         signal.signal(signal.SIGINT, previous)
+        if engine is not None and hasattr(engine, "shutdown"):
+            engine.shutdown()
     bar.finish()
     sys.stdout.write(f"generated {len(saved)} image(s) ({', '.join(saved)}) in {bundle}\n")
     return 0
+
+
+def _engine(args: argparse.Namespace, model: str) -> Any:
+    """The in-process engine, or with ``--ray`` the cluster's (the driver needs no torch)."""
+    if args.ray is not None:
+        if not ray_installed():
+            raise ValueError(f"--ray needs Ray, which is not installed: {RAY_INSTALL}")
+        from inference.cluster.engine import ClusterStoryEngine
+
+        return ClusterStoryEngine(
+            args.ray,
+            actors=args.ray_actors,
+            device=args.device,
+            low_vram=args.low_vram,
+            model_config=args.model_config,
+        )
+    from inference.engine.story_engine import StoryEngine
+
+    return StoryEngine(
+        model, device=args.device, low_vram=args.low_vram, model_config=args.model_config
+    )
 
 
 def install_interrupt(stop: threading.Event) -> Any:

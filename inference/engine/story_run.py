@@ -1,17 +1,20 @@
-"""The story run of one ``StoryEngine.generate`` call: the plan (which banks to write, which to
-reuse, how to batch the other panels) and the denoising of each batch with previews and reference
-images, through the call's scaffold (:mod:`inference.engine.generate_call`)."""
+"""The story run of one ``StoryEngine.generate`` call: the plan (:func:`storyboard.core.story_plan.
+plan_story`, the one a cluster's driver makes too), which banks to write and which to reuse (in a
+``reuse_only`` request a missing bank is :class:`~inference.errors.BankMissing`, never an identity
+run), and the denoising of each batch with previews and reference images, through the call's
+scaffold (:mod:`inference.engine.generate_call`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import torch
 from PIL import Image
 
-from inference.bank.cache import BankCache, bank_key
+from inference.bank.cache import BankCache, bank_file_name, bank_key
 from inference.bank.identity_bank import IdentityBank
 from inference.csa.config import CSAConfig
 from inference.csa.state import PanelSpec, StoryAttention
@@ -22,9 +25,10 @@ from inference.engine.loras import lora_set
 from inference.engine.previews import latents_to_rgb
 from inference.engine.prompts import encode_prompts
 from inference.engine.schedulers import FREEU_PAPER, make_scheduler
-from inference.errors import GenerationError
+from inference.errors import BankMissing, GenerationError
 from inference.model_loading import ModelKind
 from storyboard.core.jobs import CharacterJob, PanelJob, StoryRequest
+from storyboard.core.story_plan import PlanError, ReadBatch, plan_story
 
 
 class StoryRun:
@@ -48,47 +52,51 @@ class StoryRun:
         else:
             loaded.pipe.disable_freeu()
 
-        wanted = {p.panel_id for p in req.panels}
+        try:
+            plan = plan_story(req)  # refuses bad panels up front
+        except PlanError as exc:
+            raise GenerationError(str(exc)) from exc
         banks: dict[str, IdentityBank] = {}
         writes: list[tuple[CharacterJob, CSAConfig]] = []
-        for character in req.characters:
+        for task in plan.identity:
+            character = task.character
             config = csa_config(character, loaded.model.csa)
-            ids = {p.panel_id for p in character.identity_panels}
-            key = self._key(character, config)
             cached = None
-            if not ids <= wanted:
+            if task.reusable or req.reuse_only:
                 cached = self.banks.get(
                     character.character_id,
-                    key,
+                    self._key(character, config),
                     req.cache_dir,
                     offload=loaded.low_vram,
                     device=str(loaded.execution_device),
                 )
-            if cached is None:
-                writes.append((character, config))
-            else:
+            if cached is not None:
                 banks[character.character_id] = cached
+            elif req.reuse_only:
+                file = bank_file_name(character.character_id, self._key(character, config))
+                raise BankMissing(character.name, str(Path(req.cache_dir or ".") / file))
+            else:
+                writes.append((character, config))
         for character, _ in writes:  # one pipeline call: one LoRA set, checked before denoising
             lora_set(character.identity_panels)
-        made = {p.panel_id for c, _ in writes for p in c.identity_panels}
+        written = {c.character_id for c, _ in writes}
         # A guided panel is made on its own, after the banks (an identity panel also keeps the
         # text-only image its bank was written with).
-        guided = [p for p in req.panels if p.guide is not None]
-        rest = [p for p in req.panels if p.panel_id not in made and p.guide is None]
-        configs = {c.character_id: csa_config(c, loaded.model.csa) for c in req.characters}
-        batches = _read_batches(rest, configs, req.batch_size)  # refuses bad panels up front
-        alone = [_read_batches([p], configs, 1)[0][1] for p in guided]
-        for panel in guided:  # missing guidance weights fail before anything is denoised
-            if panel.guide is not None and panel.guide.strength > 0:
-                loaded.guided.pipeline(panel.guide.method, panel.guide.weights)
-        call.images_total = len(made) + len(rest) + len(guided)
+        batches = plan.reads(written)
+        for batch in batches:  # missing guidance weights fail before anything is denoised
+            guide = batch.panels[0].guide
+            if batch.guided and guide is not None and guide.strength > 0:
+                loaded.guided.pipeline(guide.method, guide.weights)
+        call.images_total = plan.images_total(written)
 
         for character, config in writes:
             banks[character.character_id] = self._write(character, config)
-        for batch, config in batches:
-            self._read(batch, config, banks)
-        for panel, config in zip(guided, alone, strict=True):
-            run_guided(call, panel, banks, config)
+        for batch in batches:
+            config = batch_config(batch, loaded.model.csa)
+            if batch.guided:
+                run_guided(call, batch.panels[0], banks, config)
+            else:
+                self._read(list(batch.panels), config, banks)
 
     def identity_bank(self, character: CharacterJob) -> IdentityBank:
         """The character's bank under this request's settings: the session's or the cached
@@ -227,26 +235,10 @@ def csa_config(character: CharacterJob, model: CSAConfig) -> CSAConfig:
     return replace(model, rate_low=character.rate_low, rate_high=character.rate_high)
 
 
-def _read_batches(
-    panels: list[PanelJob], configs: dict[str, CSAConfig], size: int
-) -> list[tuple[list[PanelJob], CSAConfig]]:
-    """Panels in story order, cut into batches whose characters share one CSA configuration
-    and whose panels share one LoRA set (a LoRA applies to the whole pipeline call)."""
-    batches: list[tuple[list[PanelJob], CSAConfig]] = []
-    for panel in panels:
-        own = {configs[c].fingerprint(): configs[c] for c in panel.characters if c in configs}
-        if len(own) > 1:
-            raise GenerationError(
-                f"panel {panel.label} shows characters with different identity sampling rates; "
-                "give them the same rates to show them together"
-            )
-        config = next(iter(own.values()), None)
-        last = batches[-1] if batches else None
-        fits = last is not None and len(last[0]) < size and last[0][0].loras == panel.loras
-        if fits and last is not None and (config is None or config == last[1]):
-            last[0].append(panel)
-        elif fits and last is not None and not any(p.characters for p in last[0]):
-            batches[-1] = ([*last[0], panel], config or last[1])
-        else:
-            batches.append(([panel], config or CSAConfig()))
-    return batches
+def batch_config(batch: ReadBatch, model: CSAConfig) -> CSAConfig:
+    """The CSA settings a read batch runs with: its characters' rates with the model preset's
+    other settings (plain defaults for a batch without characters, where CSA stays off)."""
+    if batch.rates is None:
+        return CSAConfig()
+    low, high = batch.rates
+    return replace(model, rate_low=low, rate_high=high)

@@ -126,6 +126,9 @@ class StoryRequest:
     characters: tuple[CharacterJob, ...] = ()
     cache_dir: str | None = None  # where identity banks are kept (bundle/cache/identity)
     batch_size: int = 4
+    # every character's bank must already be in cache_dir (a cluster's read task): a missing
+    # one is an error, never an identity run inside a read
+    reuse_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,8 +332,10 @@ def identity_cache(bundle: Path) -> Path | None:
 
 
 def _cache_dir(bundle: Path | None) -> str | None:
+    """Absolute: the request may run in another process or on another machine (a Ray actor),
+    whose working folder is not this one's."""
     cache = identity_cache(bundle) if bundle is not None else None
-    return str(cache) if cache is not None else None
+    return str(cache.absolute()) if cache is not None else None
 
 
 def _store(bundle: Path | None) -> AssetStore | None:

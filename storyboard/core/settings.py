@@ -84,6 +84,7 @@ class AppSettings:
     # compiled UNet blocks, fp8 and fused projections where they help: CUDA without low-VRAM
     # mode (inference/engine/fast_path.py); off, generation runs exactly as diffusers does
     fast_generation: bool = True
+    cluster: str = ""  # generate on a Ray cluster: "local", "auto" or its address; empty: here
     controlnet: str = ""  # folder of a scribble/lineart ControlNet (sketch-guided generation)
     t2i_adapter: str = ""  # folder of a sketch T2I-Adapter
     lora_folders: list[str] = field(default_factory=list)  # where LoRAs are found (models/loras)

@@ -128,6 +128,7 @@ class GenerationActions(QObject):
             device=chosen.device,
             low_vram=chosen.low_vram,
             fast_generation=chosen.fast_generation,
+            cluster=chosen.cluster.strip() or None,
         )
 
     # -- making jobs ----------------------------------------------------------------------------

@@ -270,3 +270,23 @@ def test_clean_up_refuses_a_project_open_in_the_editor(
     assert unsaved.exists()
     assert main(["clean-up", str(bundle)]) == 0  # the editor is gone: its lock is stale
     assert not unsaved.exists()
+
+
+def test_generate_on_a_cluster_without_ray_says_how_to_install_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storyboard import cli_generate
+
+    monkeypatch.setattr(cli_generate, "ray_installed", lambda: False)  # a plain install
+    import shutil
+
+    bundle = Path(shutil.copytree(SAMPLE, tmp_path / "studio.storyboard"))
+    assert main(["generate", str(bundle), "--ray", "auto", "--ray-actors", "4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: --ray needs Ray, which is not installed: pip install 'storyboard-editor[cluster]'"
+    )
+    assert not (bundle / "session.lock").exists()
+    # Ray is imported only by a run that uses it (another test may have imported it here)
+    check = "import sys, storyboard.cli; assert 'ray' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", check], cwd=ROOT, check=False).returncode == 0

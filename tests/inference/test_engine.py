@@ -13,7 +13,7 @@ from test_bank_metadata import rewrite_metadata
 
 from inference.csa.state import Mode
 from inference.engine.story_engine import GeneratedImage, Progress, StoryEngine
-from inference.errors import Cancelled, GenerationError, OutOfMemory
+from inference.errors import BankMissing, Cancelled, GenerationError, OutOfMemory
 from storyboard.core.jobs import CharacterJob, PanelJob, PanelRequest, Sampling, StoryRequest
 from tests.fixtures.engine_helpers import differ, pixels, save_tiny
 
@@ -88,11 +88,16 @@ def test_story_runs_identity_panels_then_the_rest_and_saves_the_bank(
 
     steps = [(p.phase, p.labels, p.step) for p in seen if p.phase != "loading"]
     assert steps[:4] == [("identity", ("1A", "1B", "1C"), s) for s in range(4)]
-    assert steps[4:] == [("panels", ("2A", "2B"), s) for s in range(4)]
+    # read panels are batched by the characters they show (plan_story), so each batch reads one
+    # set of banks: the hero's panel, then the empty street
+    assert steps[4:] == [
+        *[("panels", ("2A",), s) for s in range(4)],
+        *[("panels", ("2B",), s) for s in range(4)],
+    ]
     previews = [p for p in seen if p.previews]
-    assert [p.step for p in previews] == [2, 2]  # every 2nd step, never the last
-    assert len(previews[1].previews) == 2 and previews[1].previews[0].size == (32, 32)
-    assert seen[-1].images_total == 5 and seen[-1].images_done == 3
+    assert [p.step for p in previews] == [2, 2, 2]  # every 2nd step, never the last
+    assert len(previews[0].previews) == 3 and previews[1].previews[0].size == (32, 32)
+    assert seen[-1].images_total == 5 and seen[-1].images_done == 4
 
 
 def test_a_single_panel_days_later_reads_the_saved_bank(
@@ -306,11 +311,11 @@ def test_no_more_panels_than_the_batch_size_are_denoised_together(
     assert differ(alone[0].png, images[2].png) <= 2
 
 
-def test_batches_join_plain_panels_but_keep_each_characters_settings(
+def test_batches_group_panels_by_the_characters_they_show(
     engine: StoryEngine, sdxl_dir: Path, tmp_path: Path
 ) -> None:
-    """A panel of a character joins the plain panels before it; a character with other sampling
-    rates starts a batch of its own. Each panel is then the image it is when regenerated alone."""
+    """Plain panels, Ada's and the hero's each make batches of their own (one set of banks per
+    batch: the fast CSA path). Each panel is then the image it is when regenerated alone."""
     ada_id = dataclasses.replace(IDS[0], panel_id="a0", label="1D", characters=("ada",))
     ada = CharacterJob("ada", "Ada", 3, (ada_id,), rate_low=0.3, rate_high=0.3)
     ada_waves = dataclasses.replace(WAVES, panel_id="r3", label="2C", characters=("ada",))
@@ -318,7 +323,7 @@ def test_batches_join_plain_panels_but_keep_each_characters_settings(
     request = story(sdxl_dir, cache, STREET, ada_waves, WAVES, characters=(HERO, ada))
     images, seen = run(engine, request)
     batches = [p.labels for p in seen if p.phase == "panels" and p.step == 0]
-    assert batches == [("2B", "2C"), ("2A",)]
+    assert batches == [("2B",), ("2C",), ("2A",)]
     made = {i.job.label: i.png for i in images}
     for panel in (ada_waves, WAVES):
         request = PanelRequest(str(sdxl_dir), SAMPLING, panel, (HERO, ada), str(cache))
@@ -367,3 +372,20 @@ def test_sd15_folder_story(tmp_path: Path) -> None:
         ("2A", None),
     ]
     assert engine.model is not None and engine.model.kind == "sd15"
+
+
+def test_a_reuse_only_read_without_its_bank_is_an_error_not_an_identity_run(
+    engine: StoryEngine, sdxl_dir: Path, tmp_path: Path
+) -> None:
+    """A cluster's read task may only read banks: a missing one would otherwise silently run
+    the identity phase inside the read (duplicate images, a bank in the wrong place)."""
+    cache = tmp_path / "cache"
+    request = story(sdxl_dir, cache, WAVES, reuse_only=True)
+    delivered: list[GeneratedImage] = []
+    fresh = StoryEngine(str(sdxl_dir))  # the module's engine may hold the bank in memory
+    with pytest.raises(BankMissing, match="identity bank of Hero is missing"):
+        fresh.generate(request, on_image=delivered.append)
+    assert delivered == [] and not cache.exists()
+    run(engine, story(sdxl_dir, cache, *IDS))  # the identity task
+    images, _ = run(StoryEngine(str(sdxl_dir)), request)  # another session: from the file
+    assert [i.job.label for i in images] == ["2A"]

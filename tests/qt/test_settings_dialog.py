@@ -102,3 +102,23 @@ def test_faster_generation_is_on_by_default_explained_and_greyed_where_it_does_n
     save_settings(dialog.result_settings(), tmp_path / "settings.json")
     assert load_settings(tmp_path / "settings.json").fast_generation is False
     assert load_settings(tmp_path / "missing.json").fast_generation is True
+
+
+def test_the_cluster_field_is_saved_and_picks_the_cluster_engine(
+    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inference.cluster.engine import ClusterStoryEngine
+    from inference.worker import EngineSettings, real_engine
+    from storyboard.qt.widgets import settings_dialog
+
+    dialog = SettingsDialog(AppSettings())
+    assert dialog.cluster.text() == "" and dialog.cluster_status.isHidden()  # Ray is here
+    dialog.cluster.setText(" 10.0.0.5:6379 ")
+    save_settings(dialog.result_settings(), tmp_path / "settings.json")
+    assert load_settings(tmp_path / "settings.json").cluster == "10.0.0.5:6379"
+    engine = real_engine(EngineSettings(device="cpu", cluster="10.0.0.5:6379"))
+    assert isinstance(engine, ClusterStoryEngine) and engine.address == "10.0.0.5:6379"
+
+    monkeypatch.setattr(settings_dialog, "ray_available", lambda: False)  # a plain install
+    line = SettingsDialog(AppSettings()).cluster_status
+    assert not line.isHidden() and "pip install 'storyboard-editor[cluster]'" in line.text()

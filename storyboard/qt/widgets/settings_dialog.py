@@ -1,4 +1,5 @@
-"""Preferences: model source and model folders, device, generation defaults, autosave, exports.
+"""Preferences: model source and model folders, device, cluster, generation defaults, autosave,
+exports.
 
 The model folders (ComfyUI ``models/checkpoints``, A1111 ``models/Stable-diffusion``, any folder)
 are scanned in the background when the dialog opens and whenever the list changes; the model
@@ -20,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inference.cluster.connect import INSTALL as RAY_INSTALL
+from inference.cluster.connect import ray_available
 from storyboard.core.jobs import SCHEDULERS
 from storyboard.core.model_scan import ScanResult
 from storyboard.core.settings import AppSettings
@@ -69,6 +72,7 @@ class SettingsDialog(QDialog):
         self.low_vram.toggled.connect(self._show_fast_applies)
         self.device.currentTextChanged.connect(self._show_fast_applies)
         self._show_fast_applies()
+        self.cluster, self.cluster_status = _cluster_field(settings.cluster)
         self.width_ = spin_box(64, 4096, settings.default_width, 64)
         self.height_ = spin_box(64, 4096, settings.default_height, 64)
         self.steps = spin_box(1, 200, settings.default_steps)
@@ -106,6 +110,8 @@ class SettingsDialog(QDialog):
         form.addRow("Device", self.device)
         form.addRow(self.low_vram)
         form.addRow(self.fast_generation)
+        form.addRow("Cluster", self.cluster)
+        form.addRow("", self.cluster_status)
         form.addRow("Default size", row(self.width_, self.height_))
         form.addRow("Default steps", self.steps)
         form.addRow("Default style", self.style_box)
@@ -167,6 +173,7 @@ class SettingsDialog(QDialog):
         s.device = self.device.currentText()
         s.low_vram = self.low_vram.isChecked()
         s.fast_generation = self.fast_generation.isChecked()
+        s.cluster = self.cluster.text().strip()
         s.default_width, s.default_height = self.width_.value(), self.height_.value()
         s.default_steps = self.steps.value()
         s.default_style = self.style_box.currentText()
@@ -186,6 +193,19 @@ class SettingsDialog(QDialog):
 
     def add_lora_folder(self, folder: str) -> None:
         self.lora_folders.add(folder)
+
+
+def _cluster_field(address: str) -> tuple[QLineEdit, QLabel]:
+    """Settings > Cluster: where stories are generated (docs/cluster.md), and a line saying how
+    to install Ray when it is missing (it is imported only by a job that uses it)."""
+    field = QLineEdit(address)
+    field.setObjectName("cluster")
+    field.setPlaceholderText("empty: this machine; local, auto or a Ray address (HOST:6379)")
+    status = QLabel("" if ray_available() else f"Ray is not installed: {RAY_INSTALL}")
+    status.setObjectName("cluster-status")
+    status.setWordWrap(True)
+    status.setVisible(bool(status.text()))
+    return field, status
 
 
 def _combo(items: list[str], current: str) -> QComboBox:
