@@ -157,7 +157,7 @@ class Walk:
         from PySide6.QtWidgets import QLineEdit
 
         self.pump(300)
-        self.shoot("file dialog", dialog=True)
+        self.shoot(f"file name {path.name}", dialog=True)
         field = dialog.findChild(QLineEdit, "fileNameEdit")
         if field is None:
             raise Failed(f"the file dialog {dialog.windowTitle()!r} has no name field")
@@ -176,7 +176,7 @@ class Walk:
         self.pump(150)
         screen = self.app.primaryScreen()
         slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
-        suffix = "-dialog" if dialog else ""
+        suffix = "-dialog" if dialog and "file name" not in name else ""
         screen.grabWindow(0).save(str(self.out / f"{self.number:02d}-{slug}{suffix}.png"))
 
     def step(self, title: str, body: Callable[[], str | None]) -> None:
