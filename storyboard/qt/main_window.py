@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
         column = panel.height() + player.height()
         chrome = panel.height() - self.inspector.viewport().height()  # title bar and tabs
         story = self.inspector.story
-        bottom = story.mapTo(self.inspector.widget(), story.rect().bottomLeft()).y()
+        bottom = story.geometry().bottom()  # in the inspector's form
         wanted = min(bottom + chrome + 8, column * 3 // 5)
         if column > 0 and wanted > panel.height():
             self.resizeDocks([panel, player], [wanted, column - wanted], Qt.Orientation.Vertical)
