@@ -31,7 +31,7 @@ run() { xvfb-run -a -s "-screen 0 $1x24" "$python" "${@:2}"; }
 # the default layout at laptop and desktop sizes, and the start page of a new project
 run 1920x1080 tools/layout_screenshot.py
 run 1400x860 tools/player_screenshot.py
-SHOT_AFTER_MS=${SHOT_AFTER_MS:-8000} run 1400x860 tools/queue_screenshot.py
+run 1400x860 tools/queue_screenshot.py
 blank() { env -u SAMPLE_PROJECT xvfb-run -a -s "-screen 0 1400x860x24" "$python" "$@"; }  # on the sample as shipped
 blank tools/sketch_screenshot.py
 blank tools/sketch_screenshot.py mask
