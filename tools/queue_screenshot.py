@@ -27,8 +27,8 @@ def main() -> None:
 
     def shoot() -> None:
         window.grab().save(str(ROOT / "docs" / "queue.png"))
-        window.controller.cancel_all()
-        close(app, window)
+        window.controller.busy.connect(lambda busy: busy or close(app, window))
+        window.controller.cancel_all()  # closed once the worker has stopped (no question)
 
     QTimer.singleShot(int(os.environ.get("SHOT_AFTER_MS", "25000")), shoot)
     app.exec()

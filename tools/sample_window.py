@@ -2,6 +2,8 @@
 
 Run them under Xvfb (``QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1400x860x24"``); the copy
 and the settings live in a temporary folder, so the repository's sample stays untouched.
+``SAMPLE_PROJECT``: another project to copy instead (``tools/screenshots.sh`` passes the sample
+with its pictures generated, since the repository's sample ships without them).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def sample_window(threads: int) -> tuple[Any, Any, Path]:
     torch.set_num_threads(threads)
     tmp = Path(tempfile.mkdtemp())
     os.environ["STORYBOARD_CONFIG_DIR"] = str(tmp / "config")
-    bundle = Path(shutil.copytree(ROOT / "projects/sample.storyboard", tmp / "sample.storyboard"))
+    source = Path(os.environ.get("SAMPLE_PROJECT", ROOT / "projects/sample.storyboard"))
+    bundle = Path(shutil.copytree(source, tmp / "sample.storyboard"))
     app = application()
     document, _ = Document.open(bundle)
     window = MainWindow(AppSettings(device="cpu"), document)

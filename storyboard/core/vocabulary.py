@@ -59,3 +59,13 @@ def unknown_line(words: list[str], vocabulary: Vocabulary, most: int = 12) -> st
         f" and {len(words) - most} more" if len(words) > most else ""
     )
     return f"Not known to the {vocabulary.model} model (left out of its pictures): {shown}"
+
+
+def known_line(vocabulary: Vocabulary, most: int = 80) -> str:
+    """The words the model knows, for a new user who was just told which ones it does not (the
+    toy world knows 44: without them, rewriting a story in words it draws is guesswork)."""
+    words = sorted(vocabulary.words)
+    shown = ", ".join(words[:most]) + (
+        f" and {len(words) - most} more" if len(words) > most else ""
+    )
+    return f"The words it knows: {shown}."

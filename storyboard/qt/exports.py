@@ -77,14 +77,15 @@ class ExportActions(QObject):
         self.document = document
         self.settings = settings
         self.task: BackgroundTask | None = None
+        # triggered(checked) would arrive as the target: each export is called without it
         self.comic = QAction("Export comic PDF…", self)
-        self.comic.triggered.connect(self.export_comic)
+        self.comic.triggered.connect(lambda *_: self.export_comic())
         self.sheets = QAction("Export storyboard worksheets…", self)
-        self.sheets.triggered.connect(self.export_sheets)
+        self.sheets.triggered.connect(lambda *_: self.export_sheets())
         self.video = QAction("Export animatic…", self)
-        self.video.triggered.connect(self.export_video)
+        self.video.triggered.connect(lambda *_: self.export_video())
         self.storyboarder = QAction("Export Storyboarder project…", self)
-        self.storyboarder.triggered.connect(self.export_storyboarder)
+        self.storyboarder.triggered.connect(lambda *_: self.export_storyboarder())
 
     def actions(self) -> list[QAction]:
         return [self.comic, self.sheets, self.video, self.storyboarder]

@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave_now)
         self.autosave_timer.start(max(5, settings.autosave_seconds) * 1000)
+        self._told_untitled: set[int] = set()  # documents told where their images go
         self.controller.busy.connect(self._tell_where_untitled_work_goes)
         self._connect_document()
         window_state.restore(self)
@@ -249,7 +250,21 @@ class MainWindow(QMainWindow):
         form = self.inspector.widget()  # the inspector's form fits without side-scrolling
         right = (form.minimumSizeHint().width() if form else 0) + 24  # and its scroll bar
         window_state.fit_screen(self, self.docks["Scenes"], self.docks["Panel"], right, screen)
+        QTimer.singleShot(0, self._share_right_column)
         QTimer.singleShot(0, self.hide_stale_tab_bars)
+
+    def _share_right_column(self) -> None:
+        """The inspector's first section (prompt, characters, dialogue) whole above the player,
+        which gets the rest of the column: on a laptop's screen it plays smaller (at most three
+        fifths of the column go to the inspector)."""
+        panel, player = self.docks["Panel"], self.docks["Player"]
+        column = panel.height() + player.height()
+        chrome = panel.height() - self.inspector.viewport().height()  # title bar and tabs
+        story = self.inspector.story
+        bottom = story.geometry().bottom()  # in the inspector's form
+        wanted = min(bottom + chrome + 8, column * 3 // 5)
+        if column > 0 and wanted > panel.height():
+            self.resizeDocks([panel, player], [wanted, column - wanted], Qt.Orientation.Vertical)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
@@ -579,17 +594,30 @@ class MainWindow(QMainWindow):
         self.settings.add_recent(saved)
         self._save_settings()
         self.statusBar().showMessage(f"Saved {saved}", 4000)
+        if self.banner.label.text() == self.UNTITLED_NOTICE:  # it is saved now
+            self.banner.hide()
         self.held.write()  # a Save as to another drive makes room for them
         return True
 
+    UNTITLED_NOTICE = (
+        "Not saved yet: the images are kept with the autosave until you save the project "
+        "(after a crash, the next start offers them back)."
+    )
+
     def _tell_where_untitled_work_goes(self, busy: bool) -> None:
-        if busy and self.document.path is None and self.document.autosave is not None:
-            self.banner.show_message(
-                f"This project is not saved yet: its images and autosave are kept in "
-                f"{self.document.bundle} until you save it. After a crash, the next start offers "
-                "them back.",
-                action=("Save as…", self.save_as),
-            )
+        """Once per untitled project, as its first generation starts (not at every one: the
+        banner takes room from the canvas on a laptop), the folder in its details; a save
+        takes it away (``_save_to``)."""
+        document = self.document
+        untitled = document.path is None and document.autosave is not None
+        if not busy or not untitled or id(document) in self._told_untitled:
+            return
+        self._told_untitled.add(id(document))
+        self.banner.show_message(
+            self.UNTITLED_NOTICE,
+            f"The untitled project's folder: {document.bundle}",
+            action=("Save as…", self.save_as),
+        )
 
     def autosave_now(self) -> None:
         try:

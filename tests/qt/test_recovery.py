@@ -155,7 +155,8 @@ def test_generating_an_untitled_project_keeps_every_image_and_says_where(
         lambda: bool(controller.jobs) and controller.jobs[0].state is JobState.DONE, timeout=10_000
     )
     folder = window.document.bundle
-    assert str(folder) in window.banner.label.text()  # "not saved yet: kept in <folder>"
+    assert "Not saved yet" in window.banner.label.text()
+    assert str(folder) in window.banner.details  # Copy details gives the folder
     made = {c.asset for p in window.document.project.panels.values() for c in p.candidates}
     assert len(made) == 12 and all((folder / "assets" / f"{a}.png").is_file() for a in made)
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -47,6 +48,7 @@ from storyboard.qt.selection import Selection
 from storyboard.qt.widgets.camera_editor import CameraEditor
 from storyboard.qt.widgets.forms import TypingSessions, row
 from storyboard.qt.widgets.panel_sound import PanelSound
+from storyboard.qt.widgets.sections import Section, align_labels
 from storyboard.qt.widgets.vocabulary_marks import (
     UnknownWords,
     show_unknown,
@@ -96,11 +98,27 @@ class PanelInspector(QScrollArea):
         return edit
 
     def _build(self) -> None:
+        """What the panel shows and says (prompt, characters, dialogue) always, then collapsible
+        sections: action and notes, timing and camera, generation settings (folded at first, so
+        the first fields fit a laptop's screen; each remembers whether the artist opened it)."""
         body = self.body = QWidget()
-        form = QFormLayout(body)
+        column = QVBoxLayout(body)
+        column.setContentsMargins(6, 4, 6, 4)
+        column.setSpacing(4)
         self.header = QLabel()
+        self.header.setWordWrap(True)
         self.header.setObjectName("header")
-        form.addRow(self.header)
+        column.addWidget(self.header)
+        self.story = QWidget()  # always shown: what the panel shows and says
+        self.story.setObjectName("inspector-story")
+        story_form = QFormLayout(self.story)
+        story_form.setContentsMargins(0, 0, 0, 0)
+        self.sections = {
+            "notes": Section("inspector-notes", "Action and notes", opened=False),
+            "timing": Section("inspector-timing", "Timing, sound and camera", opened=False),
+            "generation": Section("inspector-generation", "Generation", opened=False),
+        }
+        form = self.form = story_form
         self.prompt = self._text("prompt", 3)
         form.addRow("Prompt", self.prompt)
         self.prompt_marks = UnknownWords(self.prompt.document())
@@ -119,7 +137,6 @@ class PanelInspector(QScrollArea):
             "leaves the others out, so their looks don't mix"
         )
         form.addRow("In boxes", self.box_prompts)
-        self.form = form
         self.dialogue = self._text("dialogue", 2)
         self.make_balloon = QPushButton("Letter it")
         self.make_balloon.setObjectName("make-balloon")
@@ -127,11 +144,16 @@ class PanelInspector(QScrollArea):
         self.make_balloon.clicked.connect(self.letter_dialogue)
         form.addRow("Dialogue", row(self.dialogue, self.make_balloon))
         self.action = self._text("action", 2)
-        form.addRow("Action", self.action)
+        self.sections["notes"].form.addRow("Action", self.action)
         self.notes = self._text("notes", 2)
-        form.addRow("Notes", self.notes)
-        self._build_timing(form)
-        self._build_generation(form)
+        self.sections["notes"].form.addRow("Notes", self.notes)
+        self._build_timing(self.sections["timing"].form)
+        self._build_generation(self.sections["generation"].form)
+        column.addWidget(self.story)
+        for section in self.sections.values():
+            column.addWidget(section)
+        column.addStretch()
+        align_labels(story_form, *(section.form for section in self.sections.values()))
         self.setWidget(body)
         self.setWidgetResizable(True)
 
@@ -235,9 +257,14 @@ class PanelInspector(QScrollArea):
 
     def _refresh(self) -> None:
         panel = self._panel()
-        self.body.setEnabled(panel is not None)
+        for part in (self.story, *self.sections.values()):  # no fields of a panel not shown
+            part.setVisible(panel is not None)
         if panel is None:
-            self.header.setText("No panel selected")
+            self.header.setText(
+                "No panel selected: click a card in the timeline."
+                if self.document.project.panels
+                else "No panels yet: add one (N), or start from a story script (File menu)."
+            )
             return
         self._loading = True
         try:

@@ -55,6 +55,8 @@ class PagesView(QWidget):
         self.template = QComboBox()
         for name, chosen in TEMPLATES.items():
             self.template.addItem(chosen.label, name)
+        # a first page takes the usual six panels, not the first template in the list (a splash)
+        self.template.setCurrentIndex(self.template.findData(DEFAULT_TEMPLATE))
         self.split_across = QPushButton("Split side by side")
         self.split_down = QPushButton("Split top/bottom")
         self.full_bleed = QCheckBox("Full bleed")

@@ -64,7 +64,7 @@ class PlayerScreen(QWidget):
         super().__init__()
         self.setObjectName("player-screen")
         self.image = QImage()
-        self.setMinimumSize(240, 135)
+        self.setMinimumSize(160, 90)  # a laptop's column gives the inspector room first
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def show_image(self, image: QImage) -> None:

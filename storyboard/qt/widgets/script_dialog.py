@@ -45,6 +45,7 @@ from storyboard.core.script import (
     parse_script,
     read_script,
 )
+from storyboard.core.vocabulary import known_line
 from storyboard.qt.widgets.vocabulary_marks import show_unknown, unknown_label, vocabulary_for
 
 log = logging.getLogger(__name__)
@@ -260,6 +261,8 @@ class ScriptDialog(QDialog):
         vocabulary = vocabulary_for(project, self.model_source)
         prompts = (assemble_prompt(project, panel) for panel in project.ordered_panels())
         show_unknown(self.unknown, prompts, vocabulary)
+        if vocabulary is not None and self.unknown.text():  # what to write instead
+            self.unknown.setText(f"{self.unknown.text()}. {known_line(vocabulary)}")
         self.create_button.setEnabled(not result.problems and bool(project.panels))
         self.parsed.emit()
 
