@@ -8,7 +8,16 @@ panel. Drag cards to reorder, across scenes too; Ctrl+wheel or the zoom slider r
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPalette,
+    QPen,
+    QTextLayout,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -137,11 +146,10 @@ class PanelCardDelegate(QStyledItemDelegate):
             text = "loading…"
         else:
             text = str(index.data(Role.PROMPT) or "empty panel")
-        painter.drawText(
-            target.adjusted(6, 6, -6, -6),
-            int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
-            text,
-        )
+        box = target.adjusted(6, 6, -6, -6)
+        metrics = painter.fontMetrics()
+        lines = fit_lines(painter.font(), text, box.width(), box.height() // metrics.lineSpacing())
+        painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), "\n".join(lines))
 
     def _paint_badges(self, painter: QPainter, header: QRect, names: list[str]) -> None:
         size = header.height() - 2
@@ -247,3 +255,24 @@ class TimelineView(QListView):
 
     def _thumbnail_ready(self, asset: str) -> None:
         self.viewport().update()
+
+
+def fit_lines(font: QFont, text: str, width: int, max_lines: int) -> list[str]:
+    """``text`` wrapped at word boundaries to ``width`` pixels, at most ``max_lines`` lines, the
+    last one ended with "…" when text is left over: a long prompt on a sketch card shows its
+    start whole instead of a middle clipped at the top and bottom of the card."""
+    layout = QTextLayout(text, font)
+    layout.beginLayout()
+    spans: list[tuple[int, int]] = []
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        spans.append((line.textStart(), line.textLength()))
+    layout.endLayout()
+    shown = [text[start : start + length].strip() for start, length in spans[: max(1, max_lines)]]
+    if len(spans) > max(1, max_lines):
+        rest = text[spans[len(shown) - 1][0] :].strip()
+        shown[-1] = QFontMetrics(font).elidedText(rest, Qt.TextElideMode.ElideRight, width)
+    return shown
