@@ -396,7 +396,7 @@ def driver_version() -> str:
 
 def torchao_version() -> str:
     try:
-        import torchao  # type: ignore[import-not-found]
+        import torchao
     except ImportError:
         return "not installed"
     return str(getattr(torchao, "__version__", "unknown"))

@@ -32,6 +32,7 @@ from inference.cluster.scheduler import BankMade, Emit, Scheduler, Task, WorkerL
 from inference.errors import Cancelled, GenerationError
 from inference.results import GeneratedImage, Progress
 from storyboard.core.jobs import PanelRequest, StoryRequest
+from storyboard.core.print_jobs import PrintSizeRequest
 from storyboard.core.story_plan import PlanError, plan_story
 from storyboard.core.temp_files import temp_path
 
@@ -262,13 +263,19 @@ class ClusterStoryEngine:
     # ------------------------------------------------------------------------- generating
     def generate(
         self,
-        request: StoryRequest | PanelRequest,
+        request: StoryRequest | PanelRequest | PrintSizeRequest,
         progress: Callable[[Progress], None] | None = None,
         cancelled: Callable[[], bool] | threading.Event | None = None,
         on_image: Callable[[GeneratedImage], None] | None = None,
     ) -> list[GeneratedImage]:
         """Every requested panel's image, delivered as it arrives; raises what ``StoryEngine``
-        raises (``Cancelled`` within a denoising step of the cancel)."""
+        raises (``Cancelled`` within a denoising step of the cancel). Print size is not spread
+        over a cluster: its request is refused with what to do."""
+        if isinstance(request, PrintSizeRequest):
+            raise GenerationError(
+                "Print size runs on this computer only, not on a cluster: clear File > Settings "
+                "> Cluster and run it again"
+            )
         story = request.as_story() if isinstance(request, PanelRequest) else request
         report = progress or (lambda _p: None)
         stop = cancelled.is_set if isinstance(cancelled, threading.Event) else cancelled

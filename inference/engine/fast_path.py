@@ -182,7 +182,7 @@ class FastPath:
             else:
                 logger.info("faster generation without fp8: %s", reason)
             return
-        from torchao.quantization import (  # type: ignore[import-not-found]
+        from torchao.quantization import (
             Float8DynamicActivationFloat8WeightConfig,
             PerRow,
             PerTensor,
@@ -262,7 +262,7 @@ def fp8_unavailable(device: torch.device) -> str | None:
         name = torch.cuda.get_device_name(device)
         return f"{name} (compute capability {capability[0]}.{capability[1]}) has no fp8 matmuls"
     try:
-        import torchao  # type: ignore[import-not-found]  # noqa: F401
+        import torchao  # noqa: F401
     except ImportError:
         return "torchao is not installed"
     return None

@@ -146,3 +146,15 @@ def test_cancel_reaches_every_busy_worker() -> None:
     with pytest.raises(Cancelled):
         schedule(workers, stop)
     assert time.monotonic() - start < 2 and all(w.cancelled.is_set() for w in workers)
+
+
+def test_print_size_on_a_cluster_is_refused_with_what_to_do() -> None:
+    from inference.cluster.engine import ClusterStoryEngine
+    from storyboard.core.print_jobs import PrintJob, PrintSizeRequest
+
+    job = PrintJob(panel("p1"), "/nowhere/panel.png", "orig", 128, 128, 300)
+    request = PrintSizeRequest("toyworld", Sampling(64, 64, 2, 5.0), (job,))
+    engine = ClusterStoryEngine("local")
+    with pytest.raises(GenerationError, match="Settings > Cluster"):
+        engine.generate(request)
+    assert engine.workers == []  # nothing was started
