@@ -272,8 +272,16 @@ def quiet_libraries() -> None:
     Both libraries print through a handler of their own ("[transformers] `CLIPImageProcessor`
     requires torchvision...", deprecations), and Python warnings print too: a user of the CLI or
     the editor sees them as noise, with no way to act. They are routed into ``logging`` (the CLI
-    shows them with -v), and the libraries' progress bars are off (the app shows its own).
+    shows them with -v), and the libraries' progress bars are off (the app shows its own). torch
+    prints its own notices through a handler of its own too (importing torchao, which diffusers
+    does when it is installed, logs deprecations through it): those go the same way, before
+    diffusers is imported.
     """
+    torch_logger = logging.getLogger("torch")
+    for handler in list(torch_logger.handlers):
+        torch_logger.removeHandler(handler)
+    torch_logger.propagate = True
+    torch_logger.setLevel(logging.NOTSET)  # the app's level decides, as below
     from diffusers.utils import logging as diffusers_logging
     from transformers.utils import logging as transformers_logging
 
