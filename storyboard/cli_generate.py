@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -24,10 +23,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from inference.cluster.connect import INSTALL as RAY_INSTALL
 from inference.cluster.connect import ray_available as ray_installed
-from storyboard.cli_progress import ProgressLine, run_locked
+from storyboard.cli_progress import ProgressLine, RunWords, run_interruptible, run_locked
 from storyboard.core.assets import AssetStore
 from storyboard.core.disk_errors import describe
-from storyboard.core.errors import ProjectError, ProjectSaveError
+from storyboard.core.errors import ProjectSaveError
 from storyboard.core.jobs import (
     Overrides,
     build_story_request,
@@ -179,7 +178,6 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
         raise ValueError("no panels to generate")
 
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no torchvision advisories
-    from inference.errors import Cancelled, GenerationError
 
     store = AssetStore(bundle)
     saved: list[str] = []
@@ -195,42 +193,23 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
         saver.save()
         saved.append(image.job.label)
 
-    stop = threading.Event()
-    bar = _Bar(sys.stderr)
-    previous = install_interrupt(stop)
-    engine: Any = None
-    try:
+    def work(stop: threading.Event) -> None:
         engine = _engine(args, request.model)
-        engine.generate(request, progress=bar, cancelled=stop, on_image=record)
-    except Cancelled:
-        bar.finish()
-        sys.stderr.write(f"cancelled: kept {len(saved)} image(s) in {bundle}\n")
-        return 130
-    except GenerationError as exc:
-        bar.finish()
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    except ProjectError as exc:  # the project changed or was taken over: stop, write nothing
-        bar.finish()
-        sys.stderr.write(
-            f"error: {exc}. generate stopped without saving over it; kept {len(saved)} "
-            "image(s) saved before\n"
-        )
-        return 2
-    except OSError as exc:  # the project folder takes no more (a full disk): the rest stays
-        bar.finish()
+        try:
+            engine.generate(request, progress=bar, cancelled=stop, on_image=record)
+        finally:
+            if hasattr(engine, "shutdown"):
+                engine.shutdown()
+
+    def rerun() -> str:
         left = ",".join(p.label for p in request.panels if p.label not in saved)
-        where = Path(exc.filename).parent if exc.filename else bundle
-        sys.stderr.write(
-            f"error: could not write to {where}: {exc.strerror or exc}. Kept {len(saved)} "
-            f"image(s); free some space, then run again with --panels {left}\n"
-        )
-        return 2
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if engine is not None and hasattr(engine, "shutdown"):
-            engine.shutdown()
-    bar.finish()
+        return f"run again with --panels {left}"
+
+    bar = _Bar(sys.stderr)
+    words = RunWords("generate", "image(s)", bundle, rerun=rerun)
+    failed = run_interruptible(work, bar, words, saved)
+    if failed is not None:
+        return failed
     sys.stdout.write(f"generated {len(saved)} image(s) ({', '.join(saved)}) in {bundle}\n")
     return 0
 
@@ -254,21 +233,3 @@ def _engine(args: argparse.Namespace, model: str) -> Any:
     return StoryEngine(
         model, device=args.device, low_vram=args.low_vram, model_config=args.model_config
     )
-
-
-def install_interrupt(stop: threading.Event) -> Any:
-    """First Ctrl-C: stop cleanly after the current step. Second: the default (kill).
-
-    A run started with SIGINT ignored (``nohup``, a background job of a script) keeps it
-    ignored: whoever started it asked for that.
-    """
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        return signal.SIG_IGN
-
-    def handler(_signum: int, _frame: object) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        sys.stderr.write("\nstopping after this step (Ctrl-C again to kill)...\n")
-
-    return signal.signal(signal.SIGINT, handler)

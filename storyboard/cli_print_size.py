@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from storyboard.cli_generate import ProjectSaver, install_interrupt
-from storyboard.cli_progress import ProgressLine, run_locked
+from storyboard.cli_generate import ProjectSaver
+from storyboard.cli_progress import ProgressLine, RunWords, run_interruptible, run_locked
 from storyboard.core.assets import AssetStore
-from storyboard.core.errors import ProjectError
 from storyboard.core.jobs import Overrides, generated_png, new_candidate
 from storyboard.core.ownership import Program, ProjectLock
 from storyboard.core.persistence import LoadedProject
@@ -124,7 +122,6 @@ def _print_size(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLo
 
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from inference.engine.story_engine import StoryEngine
-    from inference.errors import Cancelled, GenerationError
 
     store = AssetStore(bundle)
     saved: list[str] = []
@@ -138,10 +135,7 @@ def _print_size(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLo
         saver.save()
         saved.append(f"{image.job.label} {image.width}x{image.height}")
 
-    stop = threading.Event()
-    bar = _Bar(sys.stderr)
-    previous = install_interrupt(stop)
-    try:
+    def work(stop: threading.Event) -> None:
         engine = StoryEngine(
             request.model,
             device=args.device,
@@ -149,23 +143,12 @@ def _print_size(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLo
             model_config=args.model_config,
         )
         engine.generate(request, progress=bar, cancelled=stop, on_image=record)
-    except Cancelled:
-        bar.finish()
-        sys.stderr.write(f"cancelled: kept {len(saved)} enlarged panel(s) in {bundle}\n")
-        return 130
-    except GenerationError as exc:
-        bar.finish()
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    except ProjectError as exc:
-        bar.finish()
-        sys.stderr.write(
-            f"error: {exc}. print-size stopped without saving over it; kept {len(saved)} "
-            "panel(s) saved before\n"
-        )
-        return 2
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    bar.finish()
+
+    bar = _Bar(sys.stderr)
+    failed = run_interruptible(
+        work, bar, RunWords("print-size", "enlarged panel(s)", bundle), saved
+    )
+    if failed is not None:
+        return failed
     sys.stdout.write(f"enlarged {len(saved)} panel(s) ({', '.join(saved)}) in {bundle}\n")
     return 0

@@ -20,16 +20,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import signal
 import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from storyboard.cli_generate import ProjectSaver, install_interrupt, parse_size
-from storyboard.cli_progress import ProgressLine, run_locked
+from storyboard.cli_generate import ProjectSaver, parse_size
+from storyboard.cli_progress import ProgressLine, RunWords, run_interruptible, run_locked
 from storyboard.core.assets import AssetStore
-from storyboard.core.errors import ProjectError
 from storyboard.core.model import Project
 from storyboard.core.numbering import find_panels
 from storyboard.core.ownership import Program, ProjectLock
@@ -166,15 +164,14 @@ def _transitions(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectL
         return 0
 
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no torchvision advisories
-    from inference.errors import Cancelled, GenerationError
+    from inference.errors import Cancelled
     from inference.motion.jobs import JobEngine
 
     store = AssetStore(bundle)
     made: list[str] = []
-    stop = threading.Event()
     bar = _PairBar(sys.stderr, len(jobs))
-    previous = install_interrupt(stop)
-    try:
+
+    def work(stop: threading.Event) -> None:
         engine = JobEngine(jobs[0], args.device, args.low_vram)
         for index, job in enumerate(jobs):
             if stop.is_set():  # Ctrl-C while the last clip was being saved
@@ -186,35 +183,17 @@ def _transitions(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectL
             edit.apply(project)
             saver.save()
             made.append(job.label)
-    except Cancelled:
-        bar.finish()
-        sys.stderr.write(
-            f"cancelled: kept {len(made)} transition(s) in {bundle}; run again to make the "
-            "rest (those made are skipped)\n"
-        )
-        return 130
-    except GenerationError as exc:
-        bar.finish()
-        kept = f" (kept {len(made)} transition(s) made before)" if made else ""
-        sys.stderr.write(f"error: {exc}{kept}\n")
-        return 2
-    except ProjectError as exc:  # the project changed or was taken over: stop, write nothing
-        bar.finish()
-        sys.stderr.write(
-            f"error: {exc}. transitions stopped without saving over it; kept {len(made)} "
-            "transition(s) saved before\n"
-        )
-        return 2
-    except OSError as exc:  # the project folder takes no more (a full disk): the rest stays
-        bar.finish()
-        where = Path(exc.filename).parent if exc.filename else bundle
-        sys.stderr.write(
-            f"error: could not write to {where}: {exc.strerror or exc}. Kept {len(made)} "
-            "transition(s); free some space, then run again (those made are skipped)\n"
-        )
-        return 2
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    bar.finish()
+
+    words = RunWords(
+        "transitions",
+        "transition(s)",
+        bundle,
+        after_cancel="; run again to make the rest (those made are skipped)",
+        kept_on_error=True,
+        rerun=lambda: "run again (those made are skipped)",
+    )
+    failed = run_interruptible(work, bar, words, made)
+    if failed is not None:
+        return failed
     sys.stdout.write(f"made {len(made)} transition(s) ({', '.join(made)}) in {bundle}\n")
     return 0
