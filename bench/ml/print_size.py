@@ -33,6 +33,7 @@ import torch
 from PIL import Image
 
 from bench.ml.csa import GIB
+from bench.ml.live_tensors import census
 from bench.ml.random_sdxl import save_model
 from inference.devices import best_device, default_dtype
 from inference.engine.story_engine import StoryEngine
@@ -96,6 +97,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         bank = engine.banks.get_loaded(MIA.character_id)
         results["bank_gib"] = bank.nbytes / GIB if bank is not None else None
         results["resident_gib"] = torch.cuda.memory_allocated(device) / GIB if cuda else None
+        # what the resident memory is: the pipeline's modules, the bank, and anything else
+        banked = {"bank": list(bank._entries.values())} if bank is not None else {}
+        results["resident"] = census(device, engine.pipe.components, banked)
+        logger.info("resident after the warm-up: %s", results["resident"])
         for size in args.sizes:
             if cuda:
                 torch.cuda.synchronize(device)
