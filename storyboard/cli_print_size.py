@@ -145,9 +145,12 @@ def _print_size(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLo
         engine.generate(request, progress=bar, cancelled=stop, on_image=record)
 
     bar = _Bar(sys.stderr)
-    failed = run_interruptible(
-        work, bar, RunWords("print-size", "enlarged panel(s)", bundle), saved
+    # the panels enlarged before a full disk stopped the run are sharp enough now: planned again,
+    # a second run skips them
+    words = RunWords(
+        "print-size", "enlarged panel(s)", bundle, rerun=lambda: "run print-size again"
     )
+    failed = run_interruptible(work, bar, words, saved)
     if failed is not None:
         return failed
     sys.stdout.write(f"enlarged {len(saved)} panel(s) ({', '.join(saved)}) in {bundle}\n")

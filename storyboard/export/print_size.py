@@ -72,10 +72,12 @@ def plan_print_size(
     targets, sharp = [], []
     for frames in by_panel.values():
         first = frames[0]
-        scale = max(dpi / f.dpi_at(first.size) for f in frames)
-        if scale <= 1.0:
+        # sharp as the preflight counts it (whole dpi): 120 px over 6 in is 20 dpi, not 19.999…,
+        # so a panel enlarged before is not enlarged again by a hair
+        if all(whole_dpi(f.dpi_at(first.size)) >= dpi for f in frames):
             sharp.append(first.panel)
             continue
+        scale = max(dpi / f.dpi_at(first.size) for f in frames)  # over 1: one frame is not
         target = target_size(first.size, min(scale, max_scale))
         targets.append(
             PrintTarget(

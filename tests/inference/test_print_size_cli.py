@@ -4,11 +4,13 @@ it with pypdf."""
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
 
 from storyboard.cli import main
+from storyboard.core import assets as assets_module
 from storyboard.core.model import (
     Character,
     IdentitySettings,
@@ -97,3 +99,38 @@ def test_print_size_enlarges_the_page_and_the_pdf_prints_it_sharper(
     assert [int(d) for d in placed_dpi(after_pdf)[0]] == [20, 20]
     numbers = panel_numbers(project)
     assert sorted(numbers.values()) == ["1A", "1B"]
+
+
+@pytest.mark.slow
+def test_a_full_disk_keeps_the_panels_enlarged_and_a_second_run_does_the_rest(
+    qapp: object,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bundle = comic(tmp_path / "comic.storyboard")
+    assert main(["generate", str(bundle), "--device", "cpu"]) == 0
+    capsys.readouterr()
+    real_write = assets_module.atomic_write
+    enlarged: list[Path] = []
+
+    def fill_up(path: Path, data: bytes) -> None:
+        enlarged.append(path)
+        if len(enlarged) > 1:  # room for one enlarged panel only
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_write(path, data)
+
+    monkeypatch.setattr(assets_module, "atomic_write", fill_up)
+    args = ["print-size", str(bundle), "--dpi", "20", "--no-bleed", "--device", "cpu"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == (
+        f"error: could not write to {bundle / 'assets'}: No space left on device. Kept 1 "
+        "enlarged panel(s); free some space, then run print-size again"
+    )
+    monkeypatch.setattr(assets_module, "atomic_write", real_write)
+    assert main([*args, "--dry-run"]) == 0  # what a second run would do: only the other panel
+    assert capsys.readouterr().out.splitlines() == [
+        "1B: 64x64 -> 120x120 px (10 -> 20 dpi)",
+        "already 20 dpi or more: 1A",
+    ]
