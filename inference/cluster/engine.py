@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -184,6 +185,7 @@ class ClusterStoryEngine:
         self.last_banks: _Banks | None = None  # the last run's bank transport (benchmarks)
         self._ray: Any = None
         self._owns_ray = False  # this engine connected (and so disconnects at the end)
+        self._bank_folder: str | None = None  # shared banks of requests without a project
 
     # ------------------------------------------------------------------------- actors
     def start(self) -> None:
@@ -242,7 +244,11 @@ class ClusterStoryEngine:
         return self._ray
 
     def shutdown(self) -> None:
-        """Stop the actors (and a local cluster this engine started)."""
+        """Stop the actors (and a local cluster this engine started); remove the banks folder
+        of requests without a project."""
+        if self._bank_folder is not None:
+            shutil.rmtree(self._bank_folder, ignore_errors=True)
+            self._bank_folder = None
         if self._ray is None:
             return
         for worker in self.workers:
@@ -307,10 +313,14 @@ class ClusterStoryEngine:
             banks.wait()
 
     def _temp_banks(self) -> str:
-        """A shared folder for the banks of a request without a project folder."""
-        import tempfile
+        """The shared folder for the banks of requests without a project folder: one per engine
+        (bank files are named by their key, so later requests reuse what earlier ones wrote),
+        removed at :meth:`shutdown`."""
+        if self._bank_folder is None:
+            import tempfile
 
-        return tempfile.mkdtemp(prefix="storyboard-banks-")
+            self._bank_folder = tempfile.mkdtemp(prefix="storyboard-banks-")
+        return self._bank_folder
 
 
 def _code_root() -> str:

@@ -161,3 +161,27 @@ def test_generate_with_a_relative_project_path(
     assert len(banks) == 2
     assert [p.name for p in tmp_path.iterdir()] == ["story.storyboard"]
     assert ray.is_initialized()  # the command left the module's cluster running
+
+
+def test_banks_of_a_story_without_a_project_folder_leave_no_temp_folder(
+    cluster: ClusterStoryEngine, tmp_path: Path
+) -> None:
+    """A request without a project (cache_dir None, as from a script) shares its banks through
+    one temporary folder of the engine: reused by the next request, removed at shutdown."""
+    engine = ClusterStoryEngine("local", actors=1, threads=1)  # on the module's running cluster
+    try:
+        request = dataclasses.replace(request_in(tmp_path), cache_dir=None)
+        first = request.panels[:3]
+        images = engine.generate(dataclasses.replace(request, panels=first))
+        assert engine.last_banks is not None and engine.last_banks.record is not None
+        folder = Path(engine.last_banks.record)
+        made = sorted(p.name for p in folder.iterdir())
+        assert made  # the banks the first request wrote
+        engine.generate(dataclasses.replace(request, panels=request.panels[3:4]))
+        assert engine.last_banks.record == str(folder)  # the same folder, read again
+        assert sorted(p.name for p in folder.iterdir())[: len(made)] == made
+    finally:
+        engine.shutdown()
+    assert not folder.exists()
+    assert ray.is_initialized()  # the module's cluster keeps running
+    assert {p.panel_id for p in first} <= {i.job.panel_id for i in images}  # (with identity)
