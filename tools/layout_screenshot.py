@@ -33,7 +33,7 @@ def main() -> None:
     from PySide6.QtCore import QSize
 
     from storyboard.qt.document import Document
-    from storyboard.qt.main_window import empty_project
+    from storyboard.qt.project_files import empty_project
 
     app, window, _ = sample_window(threads=1)
     for width, height in SIZES:
@@ -42,7 +42,7 @@ def main() -> None:
         out = ROOT / "docs" / f"editor-{width}x{height}.png"
         window.grab().save(str(out))
         print(f"wrote {out.relative_to(ROOT)} ({window.width()}x{window.height()})")
-    window.replace_document(Document(empty_project()))
+    window.files.replace_document(Document(empty_project()))
     window.default_layout(QSize(*SIZES[0]))
     settle(app, window)
     out = ROOT / "docs" / "start-page.png"

@@ -56,9 +56,9 @@ def open_window(path: Path | None) -> MainWindow:
     install_exception_hook(window)
     window.show()
     if path is not None:
-        window.open_path(path)
+        window.files.open_path(path)
     else:
-        window.offer_untitled_work()
+        window.files.offer_untitled_work()
     return window
 
 

@@ -1,4 +1,8 @@
-"""The main window: workspace layout, menus, file handling, autosave and recovery."""
+"""The main window: workspace layout, menus, toolbars, docks and the open document's wiring.
+
+Which project is open and how it reaches the disk (new, open, save, autosave, close) is
+``project_files.py``'s, through the window's ``files``.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoG
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QMainWindow,
     QMenu,
@@ -26,11 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard.core.commands import Change
-from storyboard.core.errors import ProjectCorrupt, ProjectError
-from storyboard.core.model import Project, Scene
-from storyboard.core.persistence import BUNDLE_SUFFIX, LoadedProject, load_project
 from storyboard.core.resources import sample_project
-from storyboard.core.save_guard import ProjectChangedOnDisk
 from storyboard.core.settings import AppSettings, save_settings
 from storyboard.qt import toolbar, window_state
 from storyboard.qt.aspect_notice import AspectNotice
@@ -38,16 +37,16 @@ from storyboard.qt.bank_readahead import BankReadahead
 from storyboard.qt.conform_action import ConformAction
 from storyboard.qt.controller import GenerationController
 from storyboard.qt.document import Document
-from storyboard.qt.errors import ErrorBanner, show_error
+from storyboard.qt.errors import ErrorBanner
 from storyboard.qt.exports import ExportActions
 from storyboard.qt.follow_edits import SelectionFollowsHistory
 from storyboard.qt.generation_actions import GenerationActions
 from storyboard.qt.held_results import HeldResults
 from storyboard.qt.models.timeline_model import TimelineModel
 from storyboard.qt.openraster_actions import OpenRasterActions
-from storyboard.qt.ownership import Conflict, ReadOnlyBanner, ask_save_conflict
+from storyboard.qt.ownership import ReadOnlyBanner
 from storyboard.qt.panel_actions import PanelActions
-from storyboard.qt.recovery import offer_recovery, offer_untitled, open_damaged
+from storyboard.qt.project_files import ProjectFiles, empty_project
 from storyboard.qt.selection import Selection
 from storyboard.qt.shortcuts import ShortcutsDialog
 from storyboard.qt.theme import apply_theme
@@ -65,7 +64,6 @@ from storyboard.qt.widgets.player import AnimaticPlayer
 from storyboard.qt.widgets.project_settings import ProjectSettingsDialog
 from storyboard.qt.widgets.queue import QueuePanel, RaiseOnNewJob
 from storyboard.qt.widgets.scenes import ScenesPanel
-from storyboard.qt.widgets.script_dialog import ScriptDialog
 from storyboard.qt.widgets.settings_dialog import SettingsDialog
 from storyboard.qt.widgets.timeline import TimelineView
 
@@ -81,14 +79,6 @@ def scrolled(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     return area
-
-
-def empty_project() -> Project:
-    project = Project()
-    scene = Scene(title="Scene 1")
-    project.scenes[scene.id] = scene
-    project.scene_ids.append(scene.id)
-    return project
 
 
 class MainWindow(QMainWindow):
@@ -107,8 +97,9 @@ class MainWindow(QMainWindow):
         self.thumbnails = ThumbnailCache(self.document.bundle)
         self.banner = ErrorBanner()
         self.aspect_notice = AspectNotice(self.banner)
+        self.files = ProjectFiles(self)  # the menus and the start page call it
         self.read_only_banner = ReadOnlyBanner()
-        self.read_only_banner.take_over.connect(self.take_over)
+        self.read_only_banner.take_over.connect(self.files.take_over)
         self.timeline_model = TimelineModel(self.document, self)
         self.timeline = TimelineView(self.timeline_model, self.selection, self.thumbnails)
         self.preview = PanelCanvas(self.document, self.selection)
@@ -161,11 +152,6 @@ class MainWindow(QMainWindow):
         self._menus()
         self._toolbars()
         guard_wheel(self)  # scrolling a dock never changes the field under the pointer
-        self.autosave_timer = QTimer(self)
-        self.autosave_timer.timeout.connect(self.autosave_now)
-        self.autosave_timer.start(max(5, settings.autosave_seconds) * 1000)
-        self._told_untitled: set[int] = set()  # documents told where their images go
-        self.controller.busy.connect(self._tell_where_untitled_work_goes)
         self._connect_document()
         window_state.restore(self)
         self._select_first_panel()
@@ -185,10 +171,10 @@ class MainWindow(QMainWindow):
         panel_tab.setStretchFactor(0, 1)
         self.start_page = StartPage(
             lambda: self.panel_actions.new_panel(after=True),
-            self.new_from_script,
-            self.open_dialog,
-            self.open_sample if sample_project() is not None else None,
-            self.open_path,
+            self.files.new_from_script,
+            self.files.open_dialog,
+            self.files.open_sample if sample_project() is not None else None,
+            self.files.open_path,
         )
         self.panel_view = WithEmptyState(panel_tab, self.start_page)
         self.pages_empty = EmptyState(
@@ -284,20 +270,20 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self.action_new = self._add(file, "&New", QKeySequence.StandardKey.New, self.new_project)
+        file, files = bar.addMenu("&File"), self.files
+        self.action_new = self._add(file, "&New", QKeySequence.StandardKey.New, files.new_project)
         self.action_from_script = self._add(
-            file, "New from story &script…", "Ctrl+Shift+N", self.new_from_script
+            file, "New from story &script…", "Ctrl+Shift+N", files.new_from_script
         )
         self.action_open = self._add(
-            file, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog
+            file, "&Open…", QKeySequence.StandardKey.Open, files.open_dialog
         )
         self.recent_menu = file.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self._add(file, "Import &Storyboarder…", None, self.import_storyboarder)
+        self._add(file, "Import &Storyboarder…", None, files.import_storyboarder)
         file.addSeparator()
-        self.action_save = self._add(file, "&Save", QKeySequence.StandardKey.Save, self.save)
-        self._add(file, "Save &as…", QKeySequence.StandardKey.SaveAs, self.save_as)
+        self.action_save = self._add(file, "&Save", QKeySequence.StandardKey.Save, files.save)
+        self._add(file, "Save &as…", QKeySequence.StandardKey.SaveAs, files.save_as)
         export = file.addMenu("&Export")
         for action in self.exports.actions():
             export.addAction(action)
@@ -308,7 +294,7 @@ class MainWindow(QMainWindow):
         self._add(file, "Project settings…", "Ctrl+Shift+,", self.edit_project_settings)
         self._add(file, "Settings…", QKeySequence.StandardKey.Preferences, self.edit_settings)
         file.addSeparator()
-        self._add(file, "&Close project", QKeySequence.StandardKey.Close, self.close_project)
+        self._add(file, "&Close project", QKeySequence.StandardKey.Close, files.close_project)
         self._add(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
         self.edit_menu = bar.addMenu("&Edit")
@@ -439,220 +425,21 @@ class MainWindow(QMainWindow):
         if scene.panel_ids:
             self.timeline.select_panels(scene.panel_ids[:1])
 
-    # -- files ----------------------------------------------------------------------------------
-
-    def maybe_save(self) -> bool:
-        """Ask about unsaved changes; False means the user cancelled."""
-        if not self.document.is_modified():
-            return True
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            "Save the changes to this project before closing it?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
-
-    def replace_document(self, document: Document) -> bool:
-        if not self.held.may_drop() or not self.maybe_save():
-            document.close_session()
-            return False
-        self._swap(document)
-        return True
-
-    def _swap(self, document: Document) -> None:
-        for job in self.controller.jobs:  # the old project's jobs stop; their images are kept
-            if job.document is self.document:
-                self.controller.cancel(job.id)
-        self.document.close_session()
-        self.set_document(document)
-
-    def new_project(self) -> None:
-        self.replace_document(Document(empty_project()))
-
-    def new_from_script(self) -> None:
-        dialog = ScriptDialog(self, model_source=self.settings.model_source)
-        if dialog.exec() and dialog.project() is not None:
-            project = dialog.project()
-            assert project is not None
-            self.replace_document(Document(project))
-
-    def open_sample(self) -> None:
-        """The sample story as a new untitled project: the artist's edits never change it."""
-        sample = sample_project()
-        if sample is None:
-            return
-        try:
-            loaded = load_project(sample, remove_temps=False)
-        except ProjectError as exc:
-            show_error(self, "Could not open the sample", str(exc))
-            return
-        self.replace_document(Document(loaded.project))
-
-    def open_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open project folder (….storyboard)")
-        if folder:
-            self.open_path(Path(folder))
-
-    def open_path(self, path: Path) -> bool:
-        here = self.document.path
-        if here is not None and here.absolute() == Path(path).absolute():
-            return self.held.may_drop() and self.maybe_save() and self.reload()
-        try:
-            document, loaded = Document.open(path)
-        except ProjectCorrupt as exc:  # its autosave may still be good
-            damaged = open_damaged(self, path, exc)
-            if damaged is None:
-                show_error(self, "Could not open the project", str(exc))
-                return False
-            document, loaded = damaged
-        except ProjectError as exc:
-            show_error(self, "Could not open the project", str(exc))
-            return False
-        if not self.replace_document(document):
-            return False
-        self.after_open(loaded)
-        return True
-
-    def after_open(self, loaded: LoadedProject) -> None:
-        """What follows opening a project: recovery offer, warnings, recent files."""
-        document = self.document
-        recovered = offer_recovery(self, document)
-        if recovered is not None:
-            document.close_session()
-            self.set_document(recovered)
-        if loaded.warnings:
-            self.banner.show_message(
-                f"The project opened with {len(loaded.warnings)} warning(s).",
-                "\n".join(loaded.warnings),
-            )
-        self.settings.add_recent(document.bundle)
-        self._save_settings()
-        # read ahead so that a regenerate after a restart finds its banks in the file cache
-        self.bank_readahead.open(document.bundle)
-
-    def reload(self) -> bool:
-        """Show the project as it is on disk now (this window keeps owning it); asks nothing."""
-        try:
-            document, loaded = self.document.reloaded()
-        except ProjectError as exc:
-            show_error(self, "Could not reload the project", str(exc))
-            return False
-        self._swap(document)
-        self.after_open(loaded)
-        return True
-
-    def take_over(self) -> bool:
-        """The read-only window's project is free again: open it here for editing."""
-        return self.document.path is not None and self.open_path(self.document.path)
-
-    def offer_untitled_work(self) -> None:
-        """At start: untitled work a crash left behind is offered back."""
-        document = offer_untitled(self)
-        if document is not None:
-            self.replace_document(document)
+    # -- recent projects and imports ------------------------------------------------------------
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for entry in self.settings.recent_projects:
             action = self.recent_menu.addAction(entry)
-            action.triggered.connect(lambda _=False, p=entry: self.open_path(Path(p)))
+            action.triggered.connect(lambda _=False, p=entry: self.files.open_path(Path(p)))
         if not self.settings.recent_projects:
             self.recent_menu.addAction("(none)").setEnabled(False)
-
-    def save(self) -> bool:
-        if self.document.path is None:
-            return self.save_as()
-        return self._save_to(None)
-
-    def save_as(self) -> bool:
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Save project as", "", f"Storyboard project (*{BUNDLE_SUFFIX})"
-        )
-        return bool(name) and self._save_to(Path(name))
-
-    def _save_to(self, path: Path | None, overwrite: bool = False) -> bool:
-        try:
-            saved = self.document.save(path, overwrite=overwrite)
-        except ProjectChangedOnDisk as exc:
-            choice = ask_save_conflict(self, exc)
-            if choice is Conflict.SAVE_AS:
-                return self.save_as()
-            if choice is Conflict.OVERWRITE:
-                return self._save_to(path, overwrite=True)
-            if choice is Conflict.RELOAD and self.held.may_drop():
-                self.reload()
-            return False
-        except ProjectError as exc:
-            show_error(self, "The project was not saved", str(exc))
-            return False
-        self.thumbnails.set_bundle(saved)
-        self.settings.add_recent(saved)
-        self._save_settings()
-        self.statusBar().showMessage(f"Saved {saved}", 4000)
-        if self.banner.label.text() == self.UNTITLED_NOTICE:  # it is saved now
-            self.banner.hide()
-        self.held.write()  # a Save as to another drive makes room for them
-        return True
-
-    UNTITLED_NOTICE = (
-        "Not saved yet: the images are kept with the autosave until you save the project "
-        "(after a crash, the next start offers them back)."
-    )
-
-    def _tell_where_untitled_work_goes(self, busy: bool) -> None:
-        """Once per untitled project, as its first generation starts (not at every one: the
-        banner takes room from the canvas on a laptop), the folder in its details; a save
-        takes it away (``_save_to``)."""
-        document = self.document
-        untitled = document.path is None and document.autosave is not None
-        if not busy or not untitled or id(document) in self._told_untitled:
-            return
-        self._told_untitled.add(id(document))
-        self.banner.show_message(
-            self.UNTITLED_NOTICE,
-            f"The untitled project's folder: {document.bundle}",
-            action=("Save as…", self.save_as),
-        )
-
-    def autosave_now(self) -> None:
-        try:
-            self.document.write_recovery()
-        except ProjectError as exc:
-            self.banner.show_message(f"Autosave failed: {exc}")
-
-    def import_storyboarder(self) -> None:
-        from storyboard.core.storyboarder import import_storyboarder
-
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Import Storyboarder project", "", "Storyboarder (*.storyboarder)"
-        )
-        if not name:
-            return
-        document = Document(empty_project())
-        try:
-            project, warnings = import_storyboarder(Path(name), document.assets)
-        except ProjectError as exc:
-            document.close_session()
-            show_error(self, "Import failed", str(exc))
-            return
-        document.project = project
-        document.mark_unsaved()
-        if self.replace_document(document) and warnings:
-            self.banner.show_message("Imported with warnings.", "\n".join(warnings))
 
     def _openraster_imported(self, result: object) -> None:
         warnings = getattr(result, "warnings", [])
         self.statusBar().showMessage("Imported the OpenRaster file into the panel", 6000)
         if warnings:
             self.banner.show_message("Imported with warnings.", "\n".join(warnings))
-
-    def close_project(self) -> None:
-        self.new_project()
 
     # -- settings and help -------------------------------------------------------------------
 
@@ -673,18 +460,19 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self)
         if dialog.exec():
             self.settings = dialog.result_settings()
-            self.autosave_timer.start(self.settings.autosave_seconds * 1000)
+            self.files.autosave_timer.start(self.settings.autosave_seconds * 1000)
             apply_theme(self.settings.theme)
-            self._save_settings()
+            self.store_settings()
 
     def add_lora_folder(self, folder: Path) -> None:
         """A LoRA picked by hand outside the LoRA folders: its folder becomes one (saved)."""
         if str(folder) not in self.settings.lora_folders:
             self.settings.lora_folders.append(str(folder))
-            self._save_settings()
+            self.store_settings()
             self.statusBar().showMessage(f"{folder} was added to the LoRA folders", 6000)
 
-    def _save_settings(self) -> None:
+    def store_settings(self) -> None:
+        """The settings to disk (the recent projects too): a failure is logged, never shown."""
         try:
             save_settings(self.settings)
         except OSError as exc:
@@ -712,7 +500,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-        if not self.held.may_drop() or not self.maybe_save():
+        if not self.files.may_close():
             event.ignore()
             return
         self.controller.shutdown()

@@ -95,7 +95,7 @@ def test_strokes_undo_one_by_one_and_layers_reopen_pixel_for_pixel(
         (LayerKind.NOTES, False, 0.4),
     ]
     pixels = {kind: canvas.layer_image(kind).copy() for kind in LayerKind}
-    window.save()
+    window.files.save()
     reopened, _ = Document.open(window.document.path)  # type: ignore[arg-type]
     again = reopened.project.panels[panel.id]
     assert again.layers == panel.layers

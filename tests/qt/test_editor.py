@@ -202,7 +202,7 @@ def test_save_reopen_compare(window: MainWindow, tmp_path: Path) -> None:
     window.document.project.settings.title = "The Lost Hat, cut 2"
     window.panel_actions.new_panel(after=True)
     target = tmp_path / "cut2"
-    assert window._save_to(target)
+    assert window.files.save_to(target)
     saved = tmp_path / "cut2.storyboard"
     assert window.document.path == saved
     assert not window.isWindowModified()
@@ -219,18 +219,18 @@ def test_recovery_after_a_crash_is_offered_and_restores(
     crashed = MainWindow(AppSettings(), document)
     crashed.timeline.select_panels([crashed.timeline_model.panel_ids()[0]])
     crashed.panel_actions.new_panel(after=True)
-    crashed.autosave_now()
+    crashed.files.autosave_now()
     edited = copy.deepcopy(crashed.document.project)
     # the process dies: no clean close; its lock names a process that no longer exists
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     lock = {"pid": dead.pid, "host": socket.gethostname()}
     (sample_copy / LOCK_FILE).write_text(json.dumps(lock))
-    crashed.autosave_timer.stop()
+    crashed.files.autosave_timer.stop()
 
     answer.append(QMessageBox.StandardButton.Yes)  # "Recover unsaved work?"
     fresh = MainWindow(AppSettings())
-    assert fresh.open_path(sample_copy)
+    assert fresh.files.open_path(sample_copy)
     assert fresh.document.project == edited
     assert fresh.isWindowModified()  # recovered work still needs a save
     assert load_project(sample_copy).project != edited  # the saved file was not touched
@@ -369,11 +369,11 @@ def test_opening_a_project_warms_its_saved_identity_banks(
     bank = saved_bank(sample_copy)
     window = MainWindow(AppSettings())
     assert window.bank_readahead.warmup is None
-    assert window.open_path(sample_copy)
+    assert window.files.open_path(sample_copy)
     warmup = window.bank_readahead.warmup
     assert warmup is not None and warmup.wait(30)
     assert warmup.paths == [bank] and warmup.finished
-    window.new_project()  # no banks: nothing warms, the old warm-up is left to end
+    window.files.new_project()  # no banks: nothing warms, the old warm-up is left to end
     window.document.undo_stack.setClean()
     window.close()
 
@@ -385,7 +385,7 @@ def test_the_bank_read_ahead_waits_while_a_job_runs(app: QApplication, sample_co
     saved_bank(sample_copy)
     window = MainWindow(AppSettings())
     window.controller.busy.emit(True)  # as the controller does when a job starts
-    assert window.open_path(sample_copy)
+    assert window.files.open_path(sample_copy)
     assert window.bank_readahead.warmup is None  # nothing read beside the job
     window.controller.busy.emit(False)  # the queue is idle
     warmup = window.bank_readahead.warmup

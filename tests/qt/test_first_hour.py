@@ -95,13 +95,13 @@ def test_the_not_saved_notice_comes_once_and_goes_with_the_save(
     window.controller.busy.emit(True)  # the next generation does not say it again
     assert not banner.isVisible()
     window.controller.busy.emit(False)
-    window._told_untitled.clear()
+    window.files._told_untitled.clear()
     window.controller.busy.emit(True)
     monkeypatch.setattr(
-        "storyboard.qt.main_window.QFileDialog.getSaveFileName",
+        "storyboard.qt.project_files.QFileDialog.getSaveFileName",
         lambda *a, **k: (str(tmp_path / "Beach"), ""),
     )
-    assert window.save()
+    assert window.files.save()
     assert not banner.isVisible()  # it was saved: the notice was no longer true
 
 

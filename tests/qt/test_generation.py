@@ -307,7 +307,7 @@ def test_save_as_on_another_drive_writes_the_held_results(
     studio.generation.regenerate()
     qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
     assert len(studio.controller.held) == 2
-    assert studio._save_to(tmp_path / "elsewhere" / "copy.storyboard")
+    assert studio.files.save_to(tmp_path / "elsewhere" / "copy.storyboard")
     assert not studio.controller.held and not studio.banner.isVisible()
     assert document.bundle == tmp_path / "elsewhere" / "copy.storyboard"
     made = [document.project.panels[pid] for pid in studio.timeline_model.panel_ids()[:2]]

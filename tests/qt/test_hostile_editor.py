@@ -24,7 +24,7 @@ from bench.hostile_projects import Sandbox, Variant, make_sandbox, variants
 from bench.hostile_runs import changes, leaks, snapshot
 from storyboard.core.settings import AppSettings
 from storyboard.qt import exports as exports_module
-from storyboard.qt import main_window as main_window_module
+from storyboard.qt import project_files as project_files_module
 from storyboard.qt.main_window import MainWindow
 
 WAIT = 60_000
@@ -56,7 +56,7 @@ def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     def show_error(_parent: object, title: str, message: str, details: str = "") -> None:
         shown.append(f"{title}: {message}")
 
-    monkeypatch.setattr(main_window_module, "show_error", show_error)
+    monkeypatch.setattr(project_files_module, "show_error", show_error)
     monkeypatch.setattr(exports_module, "show_error", show_error)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     return shown
@@ -106,7 +106,7 @@ def test_the_editor_never_reaches_outside_a_hostile_project(
     skip = (bundle, out, saved_as)
     before = snapshot(sandbox.root, skip=skip)
 
-    assert window.open_path(bundle), errors
+    assert window.files.open_path(bundle), errors
     window.show()
     shown = []
     for tab in range(window.workspace.count()):
@@ -120,8 +120,8 @@ def test_the_editor_never_reaches_outside_a_hostile_project(
     for panel_id in window.timeline_model.panel_ids():  # a copy for the external editor each
         window.timeline.select_panels([panel_id], panel_id)
         window.studio.edit_externally()
-    assert window._save_to(None), errors
-    assert window._save_to(saved_as), errors
+    assert window.files.save_to(None), errors
+    assert window.files.save_to(saved_as), errors
     for export, name in (
         (window.exports.export_comic, "c.pdf"),
         (window.exports.export_video, "a.mp4"),
@@ -147,7 +147,7 @@ def test_a_refused_project_is_explained_and_the_editor_keeps_going(
     variant = next(v for v in variants() if v.name == name)
     bundle = variant.build(sandbox, name="editor")
     before = snapshot(sandbox.root, skip=(bundle,))
-    assert not window.open_path(bundle)
+    assert not window.files.open_path(bundle)
     assert len(errors) == 1 and errors[0].startswith("Could not open the project: ")
     assert "outside the project folder" in errors[0] or "is not an image id" in errors[0]
     assert window.document.path != bundle

@@ -16,7 +16,8 @@ from storyboard.core.commands import RemoveItem
 from storyboard.core.settings import AppSettings
 from storyboard.qt.document import Document
 from storyboard.qt.icons import icon
-from storyboard.qt.main_window import MainWindow, empty_project
+from storyboard.qt.main_window import MainWindow
+from storyboard.qt.project_files import empty_project
 from storyboard.qt.theme import dark_palette
 
 

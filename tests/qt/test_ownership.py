@@ -33,7 +33,7 @@ def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     def show(_parent: object, title: str, message: str, details: str = "") -> None:
         shown.append(f"{title}: {message}")
 
-    for module in ("main_window", "generation_actions", "recovery"):
+    for module in ("project_files", "generation_actions", "recovery"):
         monkeypatch.setattr(f"storyboard.qt.{module}.show_error", show)
     return shown
 
@@ -46,7 +46,7 @@ def open_window(app: QApplication) -> Iterator[Opener]:
     def opener(path: Path) -> MainWindow:
         window = MainWindow(AppSettings())
         window.show()
-        assert window.open_path(path)
+        assert window.files.open_path(path)
         windows.append(window)
         return window
 
@@ -72,7 +72,7 @@ def test_a_second_window_opens_read_only_and_never_writes(
 ) -> None:
     first = open_window(sample_copy)
     retitle(first, "Edited in the first window")
-    first.autosave_now()
+    first.files.autosave_now()
     recovery = (sample_copy / "recovery.json").read_bytes()
     lock = read_holder(sample_copy)
     saved = (sample_copy / "project.json").read_bytes()
@@ -91,7 +91,7 @@ def test_a_second_window_opens_read_only_and_never_writes(
     assert second.document.project.settings.title != "Edited in the second window"
     assert not second.isWindowModified()
     assert not second.generation.enqueue("Story", None)
-    assert not second._save_to(None)
+    assert not second.files.save_to(None)
     assert "open in the editor" in errors[-1] and str(sample_copy / LOCK_FILE) in errors[-1]
     second.close()  # closing the read-only window touches nothing of the owner's
 
@@ -101,7 +101,7 @@ def test_a_second_window_opens_read_only_and_never_writes(
     # so generate still sees the first window as the owner
     assert main(["generate", str(sample_copy), "--panels", "1A"]) == 2
     assert "is open in the editor" in capsys.readouterr().err
-    assert first._save_to(None)
+    assert first.files.save_to(None)
     assert load_project(sample_copy).project.settings.title == "Edited in the first window"
 
 
@@ -112,7 +112,7 @@ def test_take_over_once_the_owner_is_gone(
     second = open_window(sample_copy)
     assert not second.read_only_banner.button.isVisible()
     retitle(first, "Saved by the first window")
-    assert first._save_to(None)
+    assert first.files.save_to(None)
     first.close()
 
     banner = second.read_only_banner
@@ -123,7 +123,7 @@ def test_take_over_once_the_owner_is_gone(
     assert second.document.project.settings.title == "Saved by the first window"
     assert read_holder(sample_copy).token == second.document.lock.holder.token  # type: ignore[union-attr]
     retitle(second, "Now edited in the second window")
-    assert second._save_to(None)
+    assert second.files.save_to(None)
     assert errors == []
 
 
@@ -136,21 +136,21 @@ def test_the_editor_is_read_only_while_generate_runs(
         assert window.document.read_only
         text = window.read_only_banner.label.text()
         assert f"open in storyboard generate (process {generate.pid} " in text
-        assert not window._save_to(None)
+        assert not window.files.save_to(None)
         assert "storyboard generate" in errors[-1] and "Wait until it finishes" in errors[-1]
     finally:
         generate.kill()  # even killed, generate leaves no lock that keeps the editor out
         generate.wait()
     window.read_only_banner.refresh()
     assert window.read_only_banner.button.isVisible()
-    assert window.take_over() and not window.document.read_only
+    assert window.files.take_over() and not window.document.read_only
 
 
 def test_reopening_the_open_project_in_its_window_keeps_it_writable(
     sample_copy: Path, open_window: Opener
 ) -> None:
     window = open_window(sample_copy)
-    assert window.open_path(sample_copy)
+    assert window.files.open_path(sample_copy)
     assert not window.document.read_only and window.document.lock is not None
     assert read_holder(sample_copy) == window.document.lock.holder
 
@@ -184,15 +184,15 @@ def test_a_save_never_silently_overwrites_a_newer_project_json(
     retitle(window, "Mine")
 
     choose.append("Cancel")
-    assert not window._save_to(None)
+    assert not window.files.save_to(None)
     assert load_project(sample_copy).project.settings.title == "Saved elsewhere"
 
     copy = tmp_path / "mine-copy"
     monkeypatch.setattr(
-        "storyboard.qt.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(copy), "")
+        "storyboard.qt.project_files.QFileDialog.getSaveFileName", lambda *a, **k: (str(copy), "")
     )
     choose.append("Save As…")
-    assert window._save_to(None)
+    assert window.files.save_to(None)
     assert load_project(sample_copy).project.settings.title == "Saved elsewhere"
     assert load_project(tmp_path / "mine-copy.storyboard").project.settings.title == "Mine"
 
@@ -207,7 +207,7 @@ def test_reload_or_overwrite_after_a_change_on_disk(
     retitle(window, "Mine")
 
     choose.append("Reload")
-    assert not window._save_to(None)
+    assert not window.files.save_to(None)
     assert window.document.project.settings.title == "Saved elsewhere"
     assert not window.isWindowModified() and not window.document.read_only
 
@@ -215,10 +215,10 @@ def test_reload_or_overwrite_after_a_change_on_disk(
     save_project(theirs, sample_copy)
     retitle(window, "Mine after all")
     choose.append("Overwrite")
-    assert window._save_to(None)
+    assert window.files.save_to(None)
     assert load_project(sample_copy).project.settings.title == "Mine after all"
     retitle(window, "And again")  # what it wrote is now the version it knows: no question
-    assert window._save_to(None)
+    assert window.files.save_to(None)
 
 
 def test_save_as_onto_a_project_open_elsewhere_is_refused(
@@ -228,7 +228,7 @@ def test_save_as_onto_a_project_open_elsewhere_is_refused(
     busy = open_window(other)
     window = open_window(sample_copy)
     before = (other / "project.json").read_bytes()
-    assert not window._save_to(other)
+    assert not window.files.save_to(other)
     assert "open in the editor" in errors[-1]
     assert (other / "project.json").read_bytes() == before
     assert not busy.document.read_only

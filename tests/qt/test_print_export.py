@@ -12,7 +12,8 @@ from pytestqt.qtbot import QtBot
 from storyboard.core.persistence import load_project
 from storyboard.core.settings import AppSettings, ExportDefaults
 from storyboard.qt.document import Document
-from storyboard.qt.main_window import MainWindow, empty_project
+from storyboard.qt.main_window import MainWindow
+from storyboard.qt.project_files import empty_project
 from storyboard.qt.widgets.comic_export import ComicExportDialog
 from tests.export.test_print import two_page_project
 
@@ -65,18 +66,18 @@ def test_save_as_names_an_untitled_project_after_its_folder(
     assert window.document.project.settings.title == "Untitled"
     target = tmp_path / "Lost Hat"
     monkeypatch.setattr(
-        "storyboard.qt.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), "")
+        "storyboard.qt.project_files.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), "")
     )
-    assert window.save()  # an untitled project: Save is Save As
+    assert window.files.save()  # an untitled project: Save is Save As
     assert window.document.project.settings.title == "Lost Hat"
     assert load_project(tmp_path / "Lost Hat.storyboard").project.settings.title == "Lost Hat"
     # a title the artist gave stays through a Save As
     window.document.project.settings.title = "The Lost Hat"
     other = tmp_path / "copy.storyboard"
     monkeypatch.setattr(
-        "storyboard.qt.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(other), "")
+        "storyboard.qt.project_files.QFileDialog.getSaveFileName", lambda *a, **k: (str(other), "")
     )
-    assert window.save_as()
+    assert window.files.save_as()
     assert load_project(other).project.settings.title == "The Lost Hat"
     window.document.close_session()
 

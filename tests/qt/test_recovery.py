@@ -49,10 +49,10 @@ def create(dialog):  # the artist waits for the script to be read, then clicks C
 ScriptDialog.exec = create
 window = MainWindow(AppSettings())
 window.show()
-window.new_from_script()
+window.files.new_from_script()
 window.timeline.select_panels(window.timeline_model.panel_ids()[:1])
 window.panel_actions.new_panel(after=True)
-window.autosave_now()
+window.files.autosave_now()
 print(len(window.document.project.panels), window.document.bundle, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
@@ -65,7 +65,7 @@ def errors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     def show(_parent: object, title: str, message: str, details: str = "") -> None:
         shown.append(f"{title}: {message}")
 
-    for module in ("main_window", "recovery"):
+    for module in ("project_files", "recovery"):
         monkeypatch.setattr(f"storyboard.qt.{module}.show_error", show)
     return shown
 
@@ -111,7 +111,7 @@ def test_untitled_work_survives_kill_9_and_is_offered_at_the_next_start(
     assert len(document.project.panels) == int(panels) == 13  # the script's 12 and the edit
     assert window.isWindowModified()
 
-    assert window._save_to(tmp_path / "Lighthouse")
+    assert window.files.save_to(tmp_path / "Lighthouse")
     assert len(load_project(tmp_path / "Lighthouse.storyboard").project.panels) == 13
     assert not left.exists()  # the work moved into the project the artist named
 
@@ -121,14 +121,14 @@ def test_a_clean_close_of_untitled_work_leaves_nothing_to_offer(
 ) -> None:
     window = MainWindow(AppSettings(), Document(load_script(SCRIPT).project))
     window.panel_actions.new_panel(after=True)
-    window.autosave_now()
+    window.files.autosave_now()
     folder = window.document.bundle
     assert (folder / "recovery.json").is_file()
     answer.append(Button.Discard)  # "Save the changes?": no
     assert window.close()
     assert not folder.exists()
     other = MainWindow(AppSettings())
-    other.offer_untitled_work()  # asks nothing: `answer` is empty
+    other.files.offer_untitled_work()  # asks nothing: `answer` is empty
     other.close()
 
 
@@ -168,7 +168,7 @@ def test_generating_an_untitled_project_keeps_every_image_and_says_where(
     answer.append(Button.Yes)
     later = MainWindow(AppSettings())
     windows.append(later)
-    later.offer_untitled_work()
+    later.files.offer_untitled_work()
     recovered = later.document.project
     assert {c.asset for p in recovered.panels.values() for c in p.candidates} == made
 
@@ -184,11 +184,11 @@ def test_a_damaged_project_opens_from_its_good_autosave(
     answer.append(Button.Yes)  # "Open the autosave?"
     window = MainWindow(AppSettings())
     windows.append(window)
-    assert window.open_path(sample_copy), errors
+    assert window.files.open_path(sample_copy), errors
     assert window.document.project == project
     assert window.isWindowModified() and not window.document.read_only
     assert "damaged" in window.banner.details
-    assert window._save_to(None)
+    assert window.files.save_to(None)
     assert load_project(sample_copy).project == project  # the save repaired project.json
 
 
@@ -199,7 +199,7 @@ def test_a_damaged_autosave_is_reported_and_the_project_opens_as_saved(
     answer.append(Button.Yes)  # "Recover unsaved work?"
     window = MainWindow(AppSettings())
     windows.append(window)
-    assert window.open_path(sample_copy)
+    assert window.files.open_path(sample_copy)
     assert window.document.project == load_project(sample_copy).project
     assert not window.isWindowModified()
     assert len(errors) == 1 and errors[0].startswith("The autosave could not be read")

@@ -14,7 +14,7 @@ def test_save_repairs_half_an_emoji_pasted_into_a_panel(window: MainWindow) -> N
     panel.dialogue = "Look \ud83d"  # as a paste or an import can leave it
     window.document.mark_unsaved()
 
-    assert window.save()
+    assert window.files.save()
 
     assert window.document.path is not None
     saved = load_project(window.document.path).project.panels[panel.id]
@@ -26,15 +26,15 @@ def test_a_save_that_cannot_be_encoded_is_shown_not_raised(
 ) -> None:
     shown: list[tuple[str, str]] = []
     monkeypatch.setattr(
-        "storyboard.qt.main_window.show_error",
+        "storyboard.qt.project_files.show_error",
         lambda parent, title, message, details="": shown.append((title, message)),
     )
     panel = window.document.project.ordered_panels()[0]
     panel.candidates.append(Candidate("c" * 64, settings={"x": object()}))  # type: ignore[dict-item]
     window.document.mark_unsaved()
 
-    assert not window.save()
-    window.autosave_now()
+    assert not window.files.save()
+    window.files.autosave_now()
 
     assert shown and shown[0][0] == "The project was not saved"
     assert "previous save is intact" in shown[0][1]
