@@ -491,7 +491,8 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.controller.running() is not None:
+        running = self.controller.running()
+        if running is not None and not running.cancel.is_set():  # (a stopping one: no question)
             answer = QMessageBox.question(
                 self,
                 "Generation running",

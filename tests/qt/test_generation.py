@@ -332,6 +332,28 @@ def test_closing_while_generating_asks_and_stops_the_thread(
     assert not studio.controller.worker_thread.isRunning()
 
 
+def test_closing_after_cancelling_asks_nothing_about_the_generation(
+    studio: MainWindow,
+    qtbot: QtBot,
+    script: dict[str, object],
+    answer: list[QMessageBox.StandardButton],
+) -> None:
+    """A job told to stop may still be loading its model: closing does not ask to stop it again."""
+    gate = threading.Event()
+    script["step_gate"] = gate
+    studio.generation.story.trigger()
+    qtbot.waitUntil(lambda: studio.controller.running() is not None, timeout=WAIT)
+    job = studio.controller.running()
+    assert job is not None
+    studio.controller.cancel(job.id)
+    assert studio.controller.running() is job  # still running until its next step
+    answer.append(QMessageBox.StandardButton.No)  # what a question would be answered
+    gate.set()
+    assert studio.close()
+    assert answer == [QMessageBox.StandardButton.No]  # none was asked
+    assert not studio.controller.worker_thread.isRunning()
+
+
 def test_thumbnails_of_generated_images_are_cached_on_disk(
     studio: MainWindow, qtbot: QtBot
 ) -> None:
