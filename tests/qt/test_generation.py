@@ -38,6 +38,14 @@ def script() -> dict[str, object]:
 
 
 @pytest.fixture
+def gate(script: dict[str, object]) -> threading.Event:
+    """Holds the next engine before each of its steps until it is set."""
+    event = threading.Event()
+    script["step_gate"] = event
+    return event
+
+
+@pytest.fixture
 def controller(
     app: QApplication, engines: list[FakeEngine], script: dict[str, object]
 ) -> Iterator[GenerationController]:
@@ -109,10 +117,8 @@ def test_generate_story_records_every_image_as_it_arrives(studio: MainWindow, qt
 
 
 def test_queue_runs_in_order_and_reorders_waiting_jobs(
-    studio: MainWindow, qtbot: QtBot, script: dict[str, object], engines: list[FakeEngine]
+    studio: MainWindow, qtbot: QtBot, gate: threading.Event, engines: list[FakeEngine]
 ) -> None:
-    gate = threading.Event()
-    script["step_gate"] = gate
     ids = studio.timeline_model.panel_ids()
     studio.timeline.select_panels(ids[:1])
     studio.generation.regenerate()  # job 1 runs (held at its first step)
@@ -132,10 +138,8 @@ def test_queue_runs_in_order_and_reorders_waiting_jobs(
 
 
 def test_cancel_running_within_a_step_and_queued_at_once(
-    studio: MainWindow, qtbot: QtBot, script: dict[str, object]
+    studio: MainWindow, qtbot: QtBot, gate: threading.Event
 ) -> None:
-    gate = threading.Event()
-    script["step_gate"] = gate
     studio.generation.story.trigger()
     studio.generation.story.trigger()
     running, waiting = studio.controller.jobs
@@ -230,10 +234,8 @@ def test_out_of_memory_retry_uses_low_vram(
 
 
 def test_image_for_a_deleted_panel_is_kept_with_the_job(
-    studio: MainWindow, qtbot: QtBot, script: dict[str, object]
+    studio: MainWindow, qtbot: QtBot, gate: threading.Event
 ) -> None:
-    gate = threading.Event()
-    script["step_gate"] = gate
     target = studio.timeline_model.panel_ids()[0]
     studio.timeline.select_panels([target])
     studio.generation.regenerate()
@@ -317,11 +319,9 @@ def test_save_as_on_another_drive_writes_the_held_results(
 def test_closing_while_generating_asks_and_stops_the_thread(
     studio: MainWindow,
     qtbot: QtBot,
-    script: dict[str, object],
+    gate: threading.Event,
     answer: list[QMessageBox.StandardButton],
 ) -> None:
-    gate = threading.Event()
-    script["step_gate"] = gate
     studio.generation.story.trigger()
     qtbot.waitUntil(lambda: studio.controller.running() is not None, timeout=WAIT)
     answer.append(QMessageBox.StandardButton.No)
@@ -335,12 +335,10 @@ def test_closing_while_generating_asks_and_stops_the_thread(
 def test_closing_after_cancelling_asks_nothing_about_the_generation(
     studio: MainWindow,
     qtbot: QtBot,
-    script: dict[str, object],
+    gate: threading.Event,
     answer: list[QMessageBox.StandardButton],
 ) -> None:
     """A job told to stop may still be loading its model: closing does not ask to stop it again."""
-    gate = threading.Event()
-    script["step_gate"] = gate
     studio.generation.story.trigger()
     qtbot.waitUntil(lambda: studio.controller.running() is not None, timeout=WAIT)
     job = studio.controller.running()
@@ -408,10 +406,8 @@ def test_a_real_tiny_pipeline_generates_from_the_editor(
 
 
 def test_starting_a_generation_shows_the_queue_and_cancel_needs_no_selection(
-    studio: MainWindow, qtbot: QtBot, script: dict[str, object]
+    studio: MainWindow, qtbot: QtBot, gate: threading.Event
 ) -> None:
-    gate = threading.Event()
-    script["step_gate"] = gate
     try:
         queue = studio.queue
         assert queue.visibleRegion().isEmpty()  # behind the Player
