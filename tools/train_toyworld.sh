@@ -15,9 +15,9 @@ set -u
 WORK=/tmp/toyworld
 OUT=${OUT:-/tmp/toyworld-out}
 cd "$(dirname "$0")/.."
-if ls .wheels/*.whl >/dev/null 2>&1 && [ ! -d /tmp/site ]; then
+if ls .whl/*.whl >/dev/null 2>&1 && [ ! -d /tmp/site ]; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/site .wheels/*.whl || exit 1
+        --target /tmp/site .whl/*.whl || exit 1
 fi
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
 
