@@ -31,6 +31,7 @@ import torch
 from inference.csa.config import CSAConfig
 from inference.errors import ModelUnavailable
 from inference.single_file import load_single_file, shipped_config
+from inference.weights_stamp import folder_weights, weights_stamp
 from storyboard.core.checkpoint_files import UnreadableCheckpoint, read_index
 from storyboard.core.model_family import Layout, detect
 from storyboard.core.resources import MODELS, RESOURCES
@@ -85,7 +86,7 @@ class ResolvedModel:
     location: Path  # diffusers folder, or the checkpoint file
     single_file: bool
     config: Path | None  # diffusers folder with the configs a single file needs
-    fingerprint: str  # identifies the weights (identity-bank keys)
+    fingerprint: str  # the weights by content, alike on every machine (identity-bank keys)
     csa: CSAConfig = field(default_factory=CSAConfig)  # the preset's (:class:`Preset`)
     layout: Layout = Layout.ORIGINAL  # a single file's tensor names
 
@@ -205,9 +206,8 @@ def _folder(source: str, folder: Path) -> ResolvedModel:
             [f"{folder} holds a {class_name or 'unknown'} model"],
             "This editor runs SDXL and Stable Diffusion 1.5 family models; pick one of those",
         )
-    weights = sorted((folder / "unet").glob("diffusion_pytorch_model*"))
-    stamp = max((w.stat().st_mtime_ns for w in weights), default=0)
-    return ResolvedModel(source, kind, folder, False, None, f"{folder.resolve()}@{stamp}")
+    stamp = weights_stamp(folder_weights(folder))
+    return ResolvedModel(source, kind, folder, False, None, f"{kind}:{stamp}")
 
 
 def _kind_of_class(class_name: str) -> ModelKind | None:
@@ -240,8 +240,7 @@ def _checkpoint(path: Path) -> tuple[ModelKind, Layout]:
 
 def _single_file(source: str, path: Path, config: Path | None) -> ResolvedModel:
     kind, layout = _checkpoint(path)
-    stat = path.stat()
-    fingerprint = f"{path.resolve()}@{stat.st_size}:{stat.st_mtime_ns}"
+    fingerprint = f"{kind}:{weights_stamp([path])}"
     if config is not None and not (config / "model_index.json").is_file():
         raise ModelUnavailable(
             source,

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.cluster.scheduler import BankMade
-from inference.errors import BankMissing
+from inference.errors import BankMissing, ModelUnavailable
 from storyboard.core.jobs import StoryRequest
 from storyboard.core.temp_files import temp_path
 
@@ -131,7 +131,20 @@ class EngineActor:
             path = bank_path(folder, character_id, digest)
             if ref is not None and not path.exists() and not self._in_memory(character_id, digest):
                 _copy_in(path, ref)
-        yield from self._run(task_id, replace(request, cache_dir=str(folder)), low_vram)
+        try:
+            yield from self._run(task_id, replace(request, cache_dir=str(folder)), low_vram)
+        except BankMissing as exc:
+            made = [bank_path(folder, c, d) for c, d, _ in banks]
+            if not all(path.is_file() for path in made):
+                raise
+            # the banks are here, under the keys the node that wrote them computed; this node
+            # computes others: its model (or the editor's version) is not the writer's
+            raise ModelUnavailable(
+                request.model,
+                [f"this node's copy differs from the one its identity banks were made with: {exc}"],
+                "Put the same model files and the same version of the editor on every node, or "
+                "leave this node out of the cluster",
+            ) from exc
 
     # ------------------------------------------------------------------------- the engine
     def _in_memory(self, character_id: str, digest: str) -> bool:

@@ -160,3 +160,31 @@ def test_a_preset_with_bad_csa_settings_is_refused_when_read(tmp_path: Path) -> 
 def test_a_tiny_model_has_one_native_size() -> None:
     assert native_size(ModelKind.SD15, 1024, 576, edge=64) == (64, 64)
     assert native_size(ModelKind.SD15, 1024, 576) == native_size(ModelKind.SD15, 1024, 576, 512)
+
+
+def test_a_model_is_known_by_its_weights_wherever_and_whenever_it_was_copied(
+    sd15_dir: Path, tmp_path: Path
+) -> None:
+    """Identity banks are keyed by this: cluster nodes hold their own copies of the model (own
+    hub cache, other times), and a bank written on one must be found on the others; a changed
+    weight, even of the same size, must not read it."""
+    copy = Path(shutil.copytree(sd15_dir, tmp_path / "elsewhere", copy_function=shutil.copy))
+    weights = copy / "unet" / "diffusion_pytorch_model.safetensors"
+    assert weights.stat().st_mtime_ns != (sd15_dir / weights.relative_to(copy)).stat().st_mtime_ns
+    assert resolve(str(copy)).fingerprint == resolve(str(sd15_dir)).fingerprint
+
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 3] ^= 0x01  # one weight's lowest bit, somewhere in the middle
+    weights.write_bytes(bytes(data))
+    assert resolve(str(copy)).fingerprint != resolve(str(sd15_dir)).fingerprint
+
+
+def test_a_single_file_is_known_by_its_content(tmp_path: Path) -> None:
+    first = write_sd15_checkpoint(tiny_sd15(), tmp_path / "model.safetensors")
+    (tmp_path / "b").mkdir()
+    copy = Path(shutil.copy(first, tmp_path / "b" / "renamed.safetensors"))
+    assert resolve(str(copy)).fingerprint == resolve(str(first)).fingerprint
+    data = bytearray(copy.read_bytes())
+    data[-5] ^= 0x01
+    copy.write_bytes(bytes(data))
+    assert resolve(str(copy)).fingerprint != resolve(str(first)).fingerprint
