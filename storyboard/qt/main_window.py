@@ -1,23 +1,21 @@
-"""The main window: workspace layout, menus, toolbars, docks and the open document's wiring.
+"""The main window: workspace layout, docks and the open document's wiring.
 
 Which project is open and how it reaches the disk (new, open, save, autosave, close) is
-``project_files.py``'s, through the window's ``files``.
+``project_files.py``'s, through the window's ``files``; the menu bar is ``window_menus.py``'s
+(the window's ``menus``), the toolbars ``toolbar.py``'s.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoGroup
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QHBoxLayout,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QScrollArea,
     QSplitter,
@@ -48,7 +46,6 @@ from storyboard.qt.ownership import ReadOnlyBanner
 from storyboard.qt.panel_actions import PanelActions
 from storyboard.qt.project_files import ProjectFiles, empty_project
 from storyboard.qt.selection import Selection
-from storyboard.qt.shortcuts import ShortcutsDialog
 from storyboard.qt.theme import apply_theme
 from storyboard.qt.thumbnails import ThumbnailCache
 from storyboard.qt.wheel_guard import guard_wheel
@@ -66,6 +63,7 @@ from storyboard.qt.widgets.queue import QueuePanel, RaiseOnNewJob
 from storyboard.qt.widgets.scenes import ScenesPanel
 from storyboard.qt.widgets.settings_dialog import SettingsDialog
 from storyboard.qt.widgets.timeline import TimelineView
+from storyboard.qt.window_menus import WindowMenus
 
 log = logging.getLogger(__name__)
 APP_TITLE = "Storyboard"
@@ -149,8 +147,8 @@ class MainWindow(QMainWindow):
             )
         )
         self._layout()
-        self._menus()
-        self._toolbars()
+        self.menus = WindowMenus(self)
+        toolbar.install(self)
         guard_wheel(self)  # scrolling a dock never changes the field under the pointer
         self._connect_document()
         window_state.restore(self)
@@ -199,7 +197,7 @@ class MainWindow(QMainWindow):
         strip_layout = QHBoxLayout(strip)
         strip_layout.setContentsMargins(0, 0, 0, 0)
         strip_layout.setSpacing(0)
-        self.timeline_tools = QWidget()  # filled by _toolbars, once the actions exist
+        self.timeline_tools = QWidget()  # filled by toolbar.install, once the actions exist
         strip_layout.addWidget(self.timeline_tools)
         strip_layout.addWidget(self.timeline, 1)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -268,68 +266,6 @@ class MainWindow(QMainWindow):
             if abs(bar.y() - below.bottom()) > 12 or abs(bar.x() - below.x()) > 12:
                 bar.hide()
 
-    def _menus(self) -> None:
-        bar = self.menuBar()
-        file, files = bar.addMenu("&File"), self.files
-        self.action_new = self._add(file, "&New", QKeySequence.StandardKey.New, files.new_project)
-        self.action_from_script = self._add(
-            file, "New from story &script…", "Ctrl+Shift+N", files.new_from_script
-        )
-        self.action_open = self._add(
-            file, "&Open…", QKeySequence.StandardKey.Open, files.open_dialog
-        )
-        self.recent_menu = file.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self._add(file, "Import &Storyboarder…", None, files.import_storyboarder)
-        file.addSeparator()
-        self.action_save = self._add(file, "&Save", QKeySequence.StandardKey.Save, files.save)
-        self._add(file, "Save &as…", QKeySequence.StandardKey.SaveAs, files.save_as)
-        export = file.addMenu("&Export")
-        for action in self.exports.actions():
-            export.addAction(action)
-        export.addActions([self.openraster.export_action, self.openraster.export_psd_action])
-        file.addAction(self.openraster.import_action)
-        file.addAction(self.conform_action.action)
-        file.addSeparator()
-        self._add(file, "Project settings…", "Ctrl+Shift+,", self.edit_project_settings)
-        self._add(file, "Settings…", QKeySequence.StandardKey.Preferences, self.edit_settings)
-        file.addSeparator()
-        self._add(file, "&Close project", QKeySequence.StandardKey.Close, files.close_project)
-        self._add(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
-
-        self.edit_menu = bar.addMenu("&Edit")
-        self._install_undo_actions()
-
-        panels = bar.addMenu("&Panel")
-        for action in self.panel_actions.actions():
-            panels.addAction(action)
-        panels.addSeparator()
-        panels.addActions(
-            [
-                self.openraster.export_action,
-                self.openraster.export_psd_action,
-                self.openraster.import_action,
-            ]
-        )
-        panels.addSeparator()
-        panels.addActions(self.player.menu_actions())
-        generate = bar.addMenu("&Generate")
-        for action in self.generation.actions():
-            generate.addAction(action)
-        view = bar.addMenu("&View")
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
-        help_menu = bar.addMenu("&Help")
-        self._add(help_menu, "&Keyboard shortcuts", "F1", self.show_shortcuts)
-        self._add(help_menu, "&About", None, self.about)
-
-    def _toolbars(self) -> None:
-        toolbar.decorate(self)
-        self.addToolBar(toolbar.main_toolbar(self))
-        tools = QVBoxLayout(self.timeline_tools)
-        tools.setContentsMargins(0, 0, 0, 0)
-        tools.addWidget(toolbar.timeline_toolbar(self))
-
     def _show_empty_states(self) -> None:
         """The start page stands in for the canvas while the project has no panels; the pages
         tab says how to begin while it has no pages."""
@@ -338,35 +274,6 @@ class MainWindow(QMainWindow):
         self.start_page.show_recent(self.settings.recent_projects)
         self.pages_view.show_empty(not project.page_ids)
         self.pages_empty.buttons["Lay out the first page"].setEnabled(bool(project.panels))
-
-    def _add(
-        self,
-        menu: QMenu,
-        text: str,
-        key: QKeySequence.StandardKey | str | None,
-        slot: Callable[[], object],
-    ) -> QAction:
-        action = QAction(text, self)
-        if key is not None:
-            action.setShortcut(QKeySequence(key))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _install_undo_actions(self) -> None:
-        """Undo/Redo menu items named after the next step ("Undo Edit dialogue"); a QUndoGroup
-        keeps them following whichever project is open."""
-        self.undo_group = QUndoGroup(self)
-        self.undo_group.addStack(self.document.undo_stack)
-        self.undo_group.setActiveStack(self.document.undo_stack)
-        self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
-        self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts(
-            [QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")]
-        )
-        self.edit_menu.addAction(self.undo_action)
-        self.edit_menu.addAction(self.redo_action)
 
     # -- the document ---------------------------------------------------------------------------
 
@@ -409,8 +316,7 @@ class MainWindow(QMainWindow):
         self.panel_actions.set_document(document)
         self.follow.set_document(document)
         self.history.setStack(document.undo_stack)
-        self.undo_group.addStack(document.undo_stack)
-        self.undo_group.setActiveStack(document.undo_stack)
+        self.menus.set_document(document)
         self._connect_document()
         self.banner.hide()
         self._select_first_panel()
@@ -425,15 +331,7 @@ class MainWindow(QMainWindow):
         if scene.panel_ids:
             self.timeline.select_panels(scene.panel_ids[:1])
 
-    # -- recent projects and imports ------------------------------------------------------------
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for entry in self.settings.recent_projects:
-            action = self.recent_menu.addAction(entry)
-            action.triggered.connect(lambda _=False, p=entry: self.files.open_path(Path(p)))
-        if not self.settings.recent_projects:
-            self.recent_menu.addAction("(none)").setEnabled(False)
+    # -- imports ----------------------------------------------------------------------------------
 
     def _openraster_imported(self, result: object) -> None:
         warnings = getattr(result, "warnings", [])
@@ -441,7 +339,7 @@ class MainWindow(QMainWindow):
         if warnings:
             self.banner.show_message("Imported with warnings.", "\n".join(warnings))
 
-    # -- settings and help -------------------------------------------------------------------
+    # -- settings ----------------------------------------------------------------------------
 
     def edit_project_settings(self) -> None:
         dialog = ProjectSettingsDialog(
@@ -477,18 +375,6 @@ class MainWindow(QMainWindow):
             save_settings(self.settings)
         except OSError as exc:
             log.warning("settings not saved: %s", exc)
-
-    def show_shortcuts(self) -> None:
-        ShortcutsDialog(self, self.findChildren(QAction)).exec()
-
-    def about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About",
-            f"Storyboard editor {QApplication.applicationVersion()}: consistent characters "
-            "across every panel, generated offline on your own GPU.\nApache License 2.0. "
-            "Fonts: Comic Neue and Noto Sans (SIL Open Font License).",
-        )
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         running = self.controller.running()

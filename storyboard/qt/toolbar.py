@@ -1,4 +1,4 @@
-"""The main toolbar and the icons of every action (Lucide, through :mod:`storyboard.qt.icons`).
+"""The window's toolbars and the icons of every action (Lucide, through :mod:`storyboard.qt.icons`).
 
 One table says which icon each action wears, so the toolbar, the menus, the timeline's and the
 canvas's tools show the same picture for the same thing. Toolbars show icons only; the text and
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QToolBar, QToolButton
+from PySide6.QtWidgets import QToolBar, QToolButton, QVBoxLayout
 
 from storyboard.qt.icons import icon
 
@@ -35,17 +35,28 @@ def _wear(pairs: list[tuple[QAction, str]]) -> None:
         with_tooltip(action)
 
 
+def install(window: MainWindow) -> None:
+    """Icons on every action, the main toolbar at the window's top and the timeline's tools
+    beside its cards (in ``window.timeline_tools``, which the layout left empty for them)."""
+    decorate(window)
+    window.addToolBar(main_toolbar(window))
+    tools = QVBoxLayout(window.timeline_tools)
+    tools.setContentsMargins(0, 0, 0, 0)
+    tools.addWidget(timeline_toolbar(window))
+
+
 def decorate(window: MainWindow) -> None:
     """Give every action of the window its icon and tooltip."""
     panels, generation, exports = window.panel_actions, window.generation, window.exports
+    menus = window.menus
     _wear(
         [
-            (window.action_new, "file-plus"),
-            (window.action_open, "folder-open"),
-            (window.action_save, "save"),
-            (window.action_from_script, "scroll-text"),
-            (window.undo_action, "undo-2"),
-            (window.redo_action, "redo-2"),
+            (menus.new, "file-plus"),
+            (menus.open, "folder-open"),
+            (menus.save, "save"),
+            (menus.from_script, "scroll-text"),
+            (menus.undo, "undo-2"),
+            (menus.redo, "redo-2"),
             (panels.new_after, "square-plus"),
             (panels.new_before, "copy-plus"),
             (panels.duplicate, "copy"),
@@ -96,9 +107,10 @@ def main_toolbar(window: MainWindow) -> QToolBar:
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     bar.setMovable(False)
     panels, generation, exports = window.panel_actions, window.generation, window.exports
+    menus = window.menus
     groups = [
-        [window.action_new, window.action_from_script, window.action_open, window.action_save],
-        [window.undo_action, window.redo_action],
+        [menus.new, menus.from_script, menus.open, menus.save],
+        [menus.undo, menus.redo],
         [panels.new_after, panels.duplicate, panels.delete],
         [generation.story, generation.selected],
         [window.player.play_action],

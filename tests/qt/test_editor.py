@@ -101,7 +101,7 @@ def test_typing_dialogue_is_one_undo_step(window: MainWindow, qtbot: QtBot) -> N
     panel = window.document.project.panels[window.selection.current or ""]
     assert panel.dialogue == "MIA: Almost there."
     assert window.document.undo_stack.count() == 1
-    assert window.undo_action.text() == "&Undo Edit dialogue"
+    assert window.menus.undo.text() == "&Undo Edit dialogue"
     assert window.isWindowModified()
     window.document.undo_stack.undo()
     assert panel.dialogue == "MIA: Leo! Over here!"
