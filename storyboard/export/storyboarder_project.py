@@ -49,7 +49,6 @@ from storyboard.core.assets import AssetStore
 from storyboard.core.bundle_paths import confined
 from storyboard.core.model import LayerKind, Panel, PanelLayer, Project, Scene
 from storyboard.core.numbering import panel_numbers
-from storyboard.core.storyboarder import IMPORTED_MODEL, MAX_BOARD_PIXELS, MAX_BOARD_SIDE
 from storyboard.core.storyboarder_format import (
     DEFAULT_BOARD_MS,
     DRAWING_LAYERS,
@@ -66,6 +65,7 @@ from storyboard.core.storyboarder_format import (
     thumbnail_size,
     thumbnail_url,
 )
+from storyboard.core.storyboarder_images import IMPORTED_MODEL, MAX_BOARD_PIXELS, MAX_BOARD_SIDE
 from storyboard.core.timeline import frames_to_seconds
 from storyboard.export.output import (
     Cancelled,
