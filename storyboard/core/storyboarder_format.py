@@ -136,3 +136,27 @@ def board_image_size(aspect: float) -> tuple[int, int]:
 def thumbnail_size(aspect: float) -> tuple[int, int]:
     """A thumbnail's pixel size (``getThumbnailSize``: 60 px high at 2x)."""
     return math.floor(60 * aspect) * 2, 120
+
+
+# -- names: a board's uid and a script project's scene folder --------------------------------------
+
+# A uid Storyboarder could have made (``uidGen`` makes five base-36 characters); only such a uid
+# names files, on import (a panel's id) and export (a board's files), so it is a plain name.
+BOARD_UID = re.compile(r"[A-Za-z0-9]{1,32}")
+# A scene id in a script project's folder name and its ``#N-ID#`` (fountain-scene-id-util.js).
+SCENE_ID = re.compile(r"[A-Za-z0-9]{1,16}")
+# A script project's scene folder and file: Scene-<number>-<title, dashed>-<scene id>
+# (updateSceneFromScript, src/js/window/main-window.js).
+SCRIPT_SCENE = re.compile(r"Scene-\d+-(.+)-([A-Za-z0-9]+)")
+_NOT_NAME = re.compile(r"[^\w]+")  # a scene folder's title part keeps letters and digits
+
+
+def scene_folder(number: int, title: str, scene_id: str) -> str:
+    """``Scene-N-TITLE-ID``, the name of a script project's scene folder (and of its file)."""
+    return f"Scene-{number}-{_slug(title)}-{scene_id}"
+
+
+def _slug(title: str) -> str:
+    """A scene title as Storyboarder puts it in a scene folder's name (``INT-KITCHEN-NIGHT``)."""
+    slug = _NOT_NAME.sub("-", title.replace(".", "")).strip("-_")
+    return "-".join(part for part in slug.split("-") if part)[:50].strip("-") or "Scene"

@@ -15,7 +15,8 @@ from PIL import Image
 from storyboard.core.assets import AssetStore
 from storyboard.core.errors import ImportFailed
 from storyboard.core.persistence import load_project, save_project
-from storyboard.core.storyboarder import MAX_SOUND_BYTES, import_storyboarder
+from storyboard.core.storyboarder import import_storyboarder
+from storyboard.core.storyboarder_boards import MAX_SOUND_BYTES
 
 HOUR = 3600  # a board lasts at most an hour
 
