@@ -43,10 +43,11 @@ if [[ $CHECKS == *engine* ]]; then
     head -n 1 "$OUT"/profile/*.txt 2>/dev/null || true
 fi
 if [[ $CHECKS == *print* ]]; then
-    # eager, then each memory lever; each run prints its rows and what stays resident
-    for lever in "" --vae-tiling --low-vram; do
-        name=print${lever:+-${lever#--}}
-        timeout "${PRINT_SECONDS:-240}" python3 -m bench.ml.print_size $lever \
+    # without and with VAE tiles on one engine, then low-VRAM mode; each run prints its rows and
+    # what stays resident (the census)
+    for lever in "--vae-tiling both" --low-vram; do
+        name=print-${lever#--}; name=${name// /-}
+        timeout "${PRINT_SECONDS:-300}" python3 -m bench.ml.print_size $lever \
             --json "$OUT/$name.json" >"$OUT/$name.txt" 2>&1 || echo "$name did not finish"
         grep -E "px:|resident" "$OUT/$name.txt" | cut -c1-400
     done

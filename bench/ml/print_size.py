@@ -2,6 +2,7 @@
 
     python -m bench.ml.print_size                     # full SDXL, random weights, on the GPU
     python -m bench.ml.print_size --vae-tiling        # ... decoding each tile in 512 px VAE tiles
+    python -m bench.ml.print_size --vae-tiling both   # ... without, then with, on one warm engine
     python -m bench.ml.print_size --low-vram          # ... the engine's low-VRAM mode (CPU
                                                       # offload, VAE tiling, bank in pinned memory)
     python -m bench.ml.print_size --tiny --res 64 --sizes 128,192 --steps 4 --device cpu  # smoke
@@ -60,7 +61,9 @@ def panel_file(folder: Path, res: int) -> Path:
     return path
 
 
-def request(model: str, sampling: Sampling, source: Path, size: int, strength: float) -> Any:
+def request(
+    model: str, sampling: Sampling, source: Path, size: int, strength: float
+) -> PrintSizeRequest:
     job = PrintJob(HERO, str(source), "panel", size, size, 300)
     return PrintSizeRequest(model, sampling, (job,), (MIA,), None, strength=strength)
 
@@ -89,11 +92,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sampling = Sampling(args.res, args.res, args.steps, 5.0, "ddim", fit_to_model=False)
         warm = request(str(folder), sampling, source, args.res, args.strength)
         engine.generate(warm)  # load, write the bank, make the img2img pipeline: not timed
-        if args.vae_tiling:
-            vae = engine.pipe.vae
-            vae.enable_tiling()
-            vae.tile_sample_min_size = 512
-            vae.tile_latent_min_size = 512 // engine.pipe.vae_scale_factor
         bank = engine.banks.get_loaded(MIA.character_id)
         results["bank_gib"] = bank.nbytes / GIB if bank is not None else None
         results["resident_gib"] = torch.cuda.memory_allocated(device) / GIB if cuda else None
@@ -101,28 +99,45 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         banked = {"bank": list(bank._entries.values())} if bank is not None else {}
         results["resident"] = census(device, engine.pipe.components, banked)
         logger.info("resident after the warm-up: %s", results["resident"])
-        for size in args.sizes:
-            if cuda:
-                torch.cuda.synchronize(device)
-                torch.cuda.reset_peak_memory_stats(device)
-            started = time.perf_counter()
-            images = engine.generate(request(str(folder), sampling, source, size, args.strength))
-            if cuda:
-                torch.cuda.synchronize(device)
-            seconds = time.perf_counter() - started
-            image = images[0]
-            assert (image.width, image.height) == (size, size)
-            row = {
-                "seconds": seconds,
-                "tiles": image.settings["tiles"],
-                "peak_allocated_gib": torch.cuda.max_memory_allocated(device) / GIB
-                if cuda
-                else None,
-                "peak_reserved_gib": torch.cuda.max_memory_reserved(device) / GIB if cuda else None,
-            }
-            results["sizes"][str(size)] = row
-            logger.info("%d px: %s", size, row)
+        passes = {"off": ["sizes"], "on": ["vae_tiled_sizes"], "both": ["sizes", "vae_tiled_sizes"]}
+        for key in passes[args.vae_tiling]:
+            if key == "vae_tiled_sizes":
+                tile_vae(engine.pipe)
+                results[key] = {}
+            for size in args.sizes:
+                row = timed(engine, request(str(folder), sampling, source, size, args.strength))
+                results[key][str(size)] = row
+                logger.info("%d px%s: %s", size, " (VAE tiles)" if key != "sizes" else "", row)
     return results
+
+
+def tile_vae(pipe: Any) -> None:
+    """Decode (and encode) in 512 px VAE tiles from now on."""
+    vae = pipe.vae
+    vae.enable_tiling()
+    vae.tile_sample_min_size = 512
+    vae.tile_latent_min_size = 512 // pipe.vae_scale_factor
+
+
+def timed(engine: StoryEngine, print_request: PrintSizeRequest) -> dict[str, Any]:
+    """One print-size request, end to end: seconds, tiles and the peak CUDA memory during it."""
+    device = engine.device
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+    started = time.perf_counter()
+    (image,) = engine.generate(print_request)
+    if cuda:
+        torch.cuda.synchronize(device)
+    (job,) = print_request.jobs
+    assert (image.width, image.height) == (job.width, job.height)
+    return {
+        "seconds": time.perf_counter() - started,
+        "tiles": image.settings["tiles"],
+        "peak_allocated_gib": torch.cuda.max_memory_allocated(device) / GIB if cuda else None,
+        "peak_reserved_gib": torch.cuda.max_memory_reserved(device) / GIB if cuda else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--strength", type=float, default=0.3)
-    parser.add_argument("--vae-tiling", action="store_true", help="decode in 512 px VAE tiles")
+    parser.add_argument(
+        "--vae-tiling",
+        nargs="?",
+        choices=("off", "on", "both"),
+        default="off",
+        const="on",
+        help="decode in 512 px VAE tiles (both: the sizes without, then with, on one engine)",
+    )
     parser.add_argument("--low-vram", action="store_true", help="the engine's low-VRAM mode")
     parser.add_argument(
         "--fast", action="store_true", help="with Faster generation (compiled blocks, fp8)"
