@@ -34,7 +34,7 @@ from storyboard.export.output import (
     ExportError,
     Progress,
     check_cancelled,
-    export_error,
+    make_folder,
     staged_file,
     write_file,
 )
@@ -232,14 +232,7 @@ def export_ora(
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(out_dir, "is a file", "Give a folder for the .ora files")
-    try:
-        out_dir.mkdir(exist_ok=True)
-    except FileNotFoundError as exc:
-        raise ExportError(
-            out_dir, "its folder does not exist", "Create the folder or pick another"
-        ) from exc
-    except OSError as exc:
-        raise export_error(out_dir, exc) from exc
+    make_folder(out_dir, exist_ok=True)
     if options.kind not in ("ora", "psd"):
         raise ValueError(f"layered files are .ora or .psd, not {options.kind!r}")
     store = AssetStore(bundle)

@@ -47,6 +47,19 @@ def export_error(target: Path, exc: OSError) -> ExportError:
     return ExportError(target, f"could not be written: {cause}", advice)
 
 
+def make_folder(target: Path, *, exist_ok: bool) -> None:
+    """Create the export folder ``target`` (not its parents): an :class:`ExportError` saying
+    what to do when its parent is missing or the OS refuses."""
+    try:
+        target.mkdir(exist_ok=exist_ok)
+    except FileNotFoundError as exc:
+        raise ExportError(
+            target, "its folder does not exist", "Create the folder or pick another"
+        ) from exc
+    except OSError as exc:
+        raise export_error(target, exc) from exc
+
+
 _CHUNK = 1 << 20
 
 

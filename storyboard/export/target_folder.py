@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyboard.core.bundle_paths import confined
-from storyboard.export.output import ExportError, export_error, write_file
+from storyboard.export.output import ExportError, export_error, make_folder, write_file
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +37,7 @@ class TargetFolder:
             if any(target.iterdir()):
                 raise ExportError(target, "is not empty", "Give the name of a new or empty folder")
             return cls(target, created=False)
-        try:
-            target.mkdir(parents=False)
-        except FileNotFoundError as exc:
-            raise ExportError(
-                target, "its folder does not exist", "Create the folder or pick another"
-            ) from exc
-        except OSError as exc:
-            raise export_error(target, exc) from exc
+        make_folder(target, exist_ok=False)
         return cls(target, created=True)
 
     def undo(self) -> None:
