@@ -286,6 +286,14 @@ def test_a_folder_that_is_not_empty_is_refused(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "busy").iterdir()] == ["keep.txt"]
 
 
+def test_a_folder_whose_parent_is_missing_says_so_and_makes_nothing(tmp_path: Path) -> None:
+    project, store = native_project(tmp_path)
+    target = tmp_path / "no such folder" / "board"
+    with pytest.raises(ExportError, match=r"its folder does not exist.*Create the folder"):
+        export_storyboarder(project, store.bundle, target)
+    assert not target.parent.exists()
+
+
 def test_a_cancelled_export_leaves_nothing(tmp_path: Path) -> None:
     project, store = native_project(tmp_path)
     calls: list[int] = []
