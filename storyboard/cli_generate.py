@@ -25,6 +25,7 @@ from inference.cluster.connect import INSTALL as RAY_INSTALL
 from inference.cluster.connect import ray_available as ray_installed
 from storyboard.cli_progress import ProgressLine, RunWords, run_interruptible, run_locked
 from storyboard.core.assets import AssetStore
+from storyboard.core.commands import is_new_picture
 from storyboard.core.disk_errors import describe
 from storyboard.core.errors import ProjectSaveError
 from storyboard.core.jobs import (
@@ -181,10 +182,13 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
 
     store = AssetStore(bundle)
     saved: list[str] = []
+    again: list[str] = []  # the same picture as one the panel has (same seed and settings)
 
     def record(image: GeneratedImage) -> None:
         png = generated_png(image.png, image.job, model=image.model, settings=image.settings)
         asset = store.put(png)
+        if not is_new_picture(project.panels[image.job.panel_id], asset):
+            again.append(image.job.label)
         candidate = new_candidate(asset, image.job, model=image.model, settings=image.settings)
         add, accept = record_commands(project, image.job.panel_id, candidate)
         add.apply(project)
@@ -211,6 +215,11 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
     if failed is not None:
         return failed
     sys.stdout.write(f"generated {len(saved)} image(s) ({', '.join(saved)}) in {bundle}\n")
+    if again:
+        sys.stdout.write(
+            f"{len(again)} of them ({', '.join(again)}) repeat a picture the panel already had "
+            "(same seed and settings), kept once: give --seed N for new variants\n"
+        )
     return 0
 
 

@@ -373,20 +373,31 @@ class RemoveBalloon:
 @dataclass(slots=True)
 class AddCandidate:
     """Record a generated image on its panel. Not an undoable edit in the editor: a generated
-    image is never taken away by Undo; it is a command so that it is applied the same way."""
+    image is never taken away by Undo; it is a command so that it is applied the same way.
+
+    The same picture twice (the same seed and settings make the same bytes, so the same asset)
+    is kept once: a second candidate would only be a copy in the variants strip."""
 
     panel_id: str
     candidate: Candidate
     label: str = "Add generated image"
 
     def apply(self, project: Project) -> Change:
-        project.panels[self.panel_id].candidates.append(copy.deepcopy(self.candidate))
+        panel = project.panels[self.panel_id]
+        if not is_new_picture(panel, self.candidate.asset):
+            return Change()
+        panel.candidates.append(copy.deepcopy(self.candidate))
         return Change(panels=frozenset({self.panel_id}))
 
     def revert(self, project: Project) -> Change:
         panel = project.panels[self.panel_id]
         panel.candidates = [c for c in panel.candidates if c.id != self.candidate.id]
         return Change(panels=frozenset({self.panel_id}))
+
+
+def is_new_picture(panel: Panel, asset: str) -> bool:
+    """Whether none of the panel's candidates is this picture already."""
+    return all(c.asset != asset for c in panel.candidates)
 
 
 def accept_image(panel_id: str, asset: str | None) -> EditFields:

@@ -93,6 +93,14 @@ def test_generate_writes_candidates_accepts_them_and_reuses_banks(
     after = images_by_number(bundle)
     assert after["2C"] == (state["2C"][0], 2)
 
+    # the same seed and settings again make the same picture: kept once, and said so
+    assert main(["generate", str(bundle), "--model", tiny, *FAST, "--panels", "2C"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "1 of them (2C) repeat a picture the panel already had (same seed and settings), kept "
+        "once: give --seed N for new variants"
+    )
+    assert images_by_number(bundle)["2C"] == (state["2C"][0], 2)
+
 
 def assert_pngs_say_how_they_were_made(bundle: Path) -> None:
     """Each stored PNG carries its candidate's settings in the web UI's ``parameters`` form,
