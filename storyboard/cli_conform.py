@@ -36,8 +36,11 @@ def run_conform(args: argparse.Namespace) -> int:
     edited = read_timeline(args.timeline, loaded.project.settings.fps)
     result = conform(loaded.project, edited)
     if args.dry_run or result.command is None:
-        head = "would conform" if args.dry_run and result.command else "checked"
-        _report(f"{head} {loaded.path} to {args.timeline}", result.lines())
+        if args.dry_run and result.command:
+            head = f"would conform {loaded.path} to {args.timeline}"
+        else:
+            head = f"checked {loaded.path} against {args.timeline}"
+        _report(head, result.lines())
         return 0
     lock = ProjectLock.for_command(
         loaded.path,
