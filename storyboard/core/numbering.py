@@ -35,12 +35,40 @@ def panel_numbers(project: Project) -> dict[str, str]:
 
 
 def find_panels(project: Project, numbers: list[str]) -> list[str]:
-    """Panel ids for numbers typed by a user ("3a", "3B"); unknown numbers raise KeyError."""
-    by_number = {number.casefold(): pid for pid, number in panel_numbers(project).items()}
+    """Panel ids for numbers typed by a user ("3a", "3B").
+
+    KeyError for a number no panel has, and for one that several panels share (manual numbers
+    can repeat, e.g. Storyboarder's shots, which start at 1A in every scene): which of them was
+    meant cannot be guessed, and the message says where they are.
+    """
+    by_number: dict[str, list[str]] = {}
+    for pid, number in panel_numbers(project).items():
+        by_number.setdefault(number.casefold(), []).append(pid)
     missing = [n for n in numbers if n.strip().casefold() not in by_number]
     if missing:
         raise KeyError(f"no panel numbered {', '.join(missing)}")
-    return [by_number[n.strip().casefold()] for n in numbers]
+    found = []
+    for typed in numbers:
+        pids = by_number[typed.strip().casefold()]
+        if len(pids) > 1:
+            scenes = ", ".join(str(n) for n in _scene_numbers(project, pids))
+            raise KeyError(
+                f"{len(pids)} panels are numbered {typed.strip()} (in scenes {scenes}); give "
+                "them numbers of their own in the editor (the panel's Number field) or clear "
+                "those numbers there"
+            )
+        found.append(pids[0])
+    return found
+
+
+def _scene_numbers(project: Project, panel_ids: list[str]) -> list[int]:
+    """The (1-based) scene number of each panel, in order."""
+    scene_of = {
+        pid: number
+        for number, scene in enumerate(project.ordered_scenes(), start=1)
+        for pid in scene.panel_ids
+    }
+    return [scene_of[pid] for pid in panel_ids]
 
 
 NUMBER_CHARS = 40

@@ -31,6 +31,12 @@ def test_numbers_follow_reorder_and_overrides_stick(project: Project) -> None:
     assert find_panels(project, ["1b", " 2A"]) == ["p1", "p3"]
     with pytest.raises(KeyError, match="9Z"):
         find_panels(project, ["9Z"])
+    # a number two panels share (an import of Storyboarder shots: 1A in every scene) is never
+    # guessed at: the message says where they are
+    EditFields("panel", "p3", {"number_override": "1a"}).apply(project)
+    with pytest.raises(KeyError, match=r"2 panels are numbered 1A \(in scenes 1, 2\)"):
+        find_panels(project, ["1A"])
+    assert find_panels(project, ["1B"]) == ["p1"]
 
 
 def test_ntsc_rates_and_timecode() -> None:
