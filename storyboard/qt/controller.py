@@ -33,7 +33,7 @@ from inference.worker import (
     real_engine,
     real_transition_engine,
 )
-from storyboard.core.commands import EditFields
+from storyboard.core.commands import EditFields, is_new_picture
 from storyboard.core.jobs import (
     PanelRequest,
     StoryRequest,
@@ -83,6 +83,7 @@ class Job:
     error_kind: str = ""  # model, memory, cancelled, error
     assets: list[str] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)  # images of panels deleted meanwhile
+    repeated: int = 0  # pictures their panel already had (same seed and settings): kept once
     held: int = 0  # results in memory that the project folder could not take yet
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -308,6 +309,8 @@ class GenerationController(QObject):
             job.orphans.append(asset)
             log.info("panel %s was deleted; its image %s stays with %s", panel_id, asset, job.id)
             return
+        if not is_new_picture(document.project.panels[panel_id], asset):
+            job.repeated += 1
         candidate = new_candidate(asset, image.job, model=image.model, settings=image.settings)
         accept: EditFields | None
         if isinstance(job.request, PrintSizeRequest):  # the larger version is the one shown

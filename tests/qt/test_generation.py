@@ -115,6 +115,16 @@ def test_generate_story_records_every_image_as_it_arrives(studio: MainWindow, qt
     row = studio.queue.rows[job.id]
     assert row.status.text() == "done: 12 image(s)"
 
+    # the same story again (same seeds and settings): the same pictures, not kept twice
+    studio.generation.story.trigger()
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    again = studio.controller.jobs[1]
+    assert all(len(panel.candidates) == 1 for panel in document.project.panels.values())
+    assert studio.queue.rows[again.id].status.text() == (
+        "done: 12 image(s), 12 the same as before (same seed and settings; Generate > More "
+        "variants makes new ones)"
+    )
+
 
 def test_queue_runs_in_order_and_reorders_waiting_jobs(
     studio: MainWindow, qtbot: QtBot, gate: threading.Event, engines: list[FakeEngine]

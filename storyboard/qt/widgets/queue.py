@@ -97,6 +97,11 @@ def _status(job: Job) -> str:
             text += f" · about {int(eta) // 60}:{int(eta) % 60:02d} left"
     elif job.state == JobState.DONE:
         text = f"done: {len(job.assets)} image(s)"
+        if job.repeated:
+            text += (
+                f", {job.repeated} the same as before (same seed and settings; Generate > More "
+                "variants makes new ones)"
+            )
     elif job.error:
         text = f"{text}: {job.error.splitlines()[0]}"
     if job.orphans:
