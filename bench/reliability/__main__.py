@@ -28,8 +28,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.hostile_projects import make_sandbox
-from bench.hostile_runs import run_all, tally
+from bench.hostile_outcomes import tally
+from bench.hostile_runs import run_all
+from bench.hostile_sandbox import make_sandbox
 from bench.parser_speed import parser_speed
 from bench.reliability.kills import WRITERS, Tally
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.hostile_projects import Sandbox, make_sandbox
+from bench.hostile_sandbox import Sandbox, make_sandbox
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import pytest
 
-from bench.hostile_projects import STORYBOARDER, Sandbox, StoryboarderVariant, Variant, variants
-from bench.hostile_runs import COMMANDS, run, run_storyboarder
+from bench.hostile_commands import COMMANDS
+from bench.hostile_projects import variants
+from bench.hostile_runs import run, run_storyboarder
+from bench.hostile_sandbox import Sandbox, Variant
+from bench.hostile_storyboarder import STORYBOARDER, StoryboarderVariant
 
 FAST = [command for command in COMMANDS if not command.slow]
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.hostile_projects import Sandbox, make_sandbox, variants
-from bench.hostile_runs import generate_command, run
+from bench.hostile_commands import generate_command
+from bench.hostile_projects import variants
+from bench.hostile_runs import run
+from bench.hostile_sandbox import Sandbox, make_sandbox
 from tests.fixtures.engine_helpers import save_tiny
 
 CHOSEN = [

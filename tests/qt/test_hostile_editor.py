@@ -20,8 +20,10 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from bench.hostile_projects import Sandbox, Variant, make_sandbox, variants
-from bench.hostile_runs import changes, leaks, snapshot
+from bench.hostile_leaks import leaks
+from bench.hostile_projects import variants
+from bench.hostile_sandbox import Sandbox, Variant, make_sandbox
+from bench.hostile_snapshot import changes, snapshot
 from storyboard.core.settings import AppSettings
 from storyboard.qt import exports as exports_module
 from storyboard.qt import project_files as project_files_module
