@@ -121,8 +121,7 @@ def test_generate_story_records_every_image_as_it_arrives(studio: MainWindow, qt
     again = studio.controller.jobs[1]
     assert all(len(panel.candidates) == 1 for panel in document.project.panels.values())
     assert studio.queue.rows[again.id].status.text() == (
-        "done: 12 image(s), 12 the same as before (same seed and settings; Generate > More "
-        "variants makes new ones)"
+        "done: 12 image(s), 12 as before (same seeds: More variants makes new ones)"
     )
 
 

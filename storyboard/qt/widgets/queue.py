@@ -98,10 +98,7 @@ def _status(job: Job) -> str:
     elif job.state == JobState.DONE:
         text = f"done: {len(job.assets)} image(s)"
         if job.repeated:
-            text += (
-                f", {job.repeated} the same as before (same seed and settings; Generate > More "
-                "variants makes new ones)"
-            )
+            text += f", {job.repeated} as before (same seeds: More variants makes new ones)"
     elif job.error:
         text = f"{text}: {job.error.splitlines()[0]}"
     if job.orphans:
