@@ -18,7 +18,7 @@ from storyboard.core import assets as assets_module
 from storyboard.core.generation_parameters import parse_parameters
 from storyboard.core.panel_commands import RemovePanels
 from storyboard.core.settings import AppSettings
-from storyboard.qt.controller import GenerationController, JobState
+from storyboard.qt.controller import GenerationController, Job, JobState
 from storyboard.qt.document import Document
 from storyboard.qt.main_window import MainWindow
 from tests.qt.fake_engine import FakeEngine
@@ -325,14 +325,22 @@ def test_save_as_on_another_drive_writes_the_held_results(
     assert all(document.assets.has(panel.candidates[-1].asset) for panel in made)
 
 
+def held_story(studio: MainWindow, qtbot: QtBot) -> Job:
+    """Start the story; its job, once running (held before its first step by ``gate``)."""
+    studio.generation.story.trigger()
+    qtbot.waitUntil(lambda: studio.controller.running() is not None, timeout=WAIT)
+    job = studio.controller.running()
+    assert job is not None
+    return job
+
+
 def test_closing_while_generating_asks_and_stops_the_thread(
     studio: MainWindow,
     qtbot: QtBot,
     gate: threading.Event,
     answer: list[QMessageBox.StandardButton],
 ) -> None:
-    studio.generation.story.trigger()
-    qtbot.waitUntil(lambda: studio.controller.running() is not None, timeout=WAIT)
+    held_story(studio, qtbot)
     answer.append(QMessageBox.StandardButton.No)
     assert not studio.close()
     answer.extend([QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Discard])
@@ -348,10 +356,7 @@ def test_closing_after_cancelling_asks_nothing_about_the_generation(
     answer: list[QMessageBox.StandardButton],
 ) -> None:
     """A job told to stop may still be loading its model: closing does not ask to stop it again."""
-    studio.generation.story.trigger()
-    qtbot.waitUntil(lambda: studio.controller.running() is not None, timeout=WAIT)
-    job = studio.controller.running()
-    assert job is not None
+    job = held_story(studio, qtbot)
     studio.controller.cancel(job.id)
     assert studio.controller.running() is job  # still running until its next step
     answer.append(QMessageBox.StandardButton.No)  # what a question would be answered
