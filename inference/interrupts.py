@@ -36,11 +36,17 @@ def cancel_check(cancelled: Cancel | None) -> Callable[[], bool]:
     return cancelled
 
 
+OUT_OF_MEMORY_WORDS = ("out of memory", "can't allocate memory", "cannot allocate memory")
+"""How a plain ``RuntimeError`` says it: MPS ("out of memory"), the CPU allocator ("can't
+allocate memory: you tried to allocate 51200000000 bytes")."""
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
     """Whether ``exc`` says that the device or the host ran out of memory."""
     if isinstance(exc, OUT_OF_MEMORY):
         return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(words in text for words in OUT_OF_MEMORY_WORDS)
 
 
 def free_cached_memory(device: torch.device) -> None:

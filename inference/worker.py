@@ -107,7 +107,7 @@ class InferenceWorker(QObject):
     image_ready = Signal(str, object)  # job id, GeneratedImage
     clip_ready = Signal(str, object)  # job id, a transition clip (frames, fps, write_mp4)
     finished = Signal(str, int)  # job id, images made
-    failed = Signal(str, str, str)  # job id, kind (model, memory, cancelled, error), message
+    failed = Signal(str, str, str)  # job id, kind (model, memory: GPU, cancelled, error), message
 
     def __init__(
         self,
@@ -148,8 +148,9 @@ class InferenceWorker(QObject):
             self.failed.emit(job_id, "cancelled", f"Cancelled; {made} image(s) kept.")
         except ModelUnavailable as exc:
             self.failed.emit(job_id, "model", str(exc))
-        except OutOfMemory as exc:
-            self.failed.emit(job_id, "memory", str(exc))
+        except OutOfMemory as exc:  # GPU memory (low-VRAM mode helps), or the host's (it does not)
+            kind = "error" if exc.device.startswith("cpu") else "memory"
+            self.failed.emit(job_id, kind, str(exc))
         except GenerationError as exc:
             self.failed.emit(job_id, "error", str(exc))
         except BaseException as exc:

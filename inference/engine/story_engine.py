@@ -215,7 +215,7 @@ class StoryEngine:
     def _advice(self) -> str:
         """What to try after running out of memory."""
         tips = ["lower the image size or the batch size"]
-        if not self.low_vram:
+        if not self.low_vram and self.device.type != "cpu":  # (it moves work to the CPU)
             tips.append("turn on low-VRAM mode (model CPU offload, VAE tiling, bank offload)")
         tips.append("use fewer identity panels per character")
         return "Try to " + "; or ".join(tips) + "."

@@ -179,7 +179,7 @@ class TransitionEngine:
     def _advice(self) -> str:
         """What to try after running out of memory."""
         tips = "Try fewer frames or a smaller size"
-        if not self.settings.low_vram:
+        if not self.settings.low_vram and self.device.type != "cpu":  # (a GPU mode)
             tips += ", or turn on low-VRAM mode"
         return tips + "."
 

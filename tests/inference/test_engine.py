@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 from test_bank_metadata import rewrite_metadata
 
 from inference.csa.state import Mode
@@ -273,13 +272,17 @@ def test_a_cancelled_story_keeps_its_bank_and_does_not_wait_for_the_file(
 def test_out_of_memory_is_explained_and_the_engine_recovers(
     engine: StoryEngine, sdxl_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def exhausted(*_a: Any, **_k: Any) -> Any:
-        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    def exhausted(*_a: Any, **_k: Any) -> Any:  # as torch's CPU allocator says it
+        raise RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+            "memory: you tried to allocate 51200000000 bytes. Error code 12"
+        )
 
     with monkeypatch.context() as patch:
         patch.setattr(engine.pipe.unet, "forward", exhausted)
-        with pytest.raises(OutOfMemory, match=r"lower the image size.*low-VRAM mode"):
+        with pytest.raises(OutOfMemory, match=r"on cpu while .* lower the image size") as caught:
             engine.generate(story(sdxl_dir, None))
+    assert "low-VRAM" not in str(caught.value)  # a GPU mode, no help on the CPU
     assert engine.story is not None and engine.story.mode is Mode.OFF
     images, _ = run(engine, story(sdxl_dir, None, STREET, characters=()))
     assert len(images) == 1

@@ -20,6 +20,7 @@ from storyboard.core.transition_jobs import TransitionJob
 FAILURES = {
     "model": lambda: ModelUnavailable("nowhere/model", ["the hub cache"], "pick a folder"),
     "memory": lambda: OutOfMemory("cuda", "lower the size, or enable low VRAM"),
+    "host memory": lambda: OutOfMemory("cpu while generating", "Try to lower the image size."),
     "error": lambda: GenerationError("the prompt is empty"),
     "bug": lambda: ZeroDivisionError("division by zero"),
     "exit": lambda: SystemExit(3),  # a library calling sys.exit() inside a job

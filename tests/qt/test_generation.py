@@ -242,6 +242,26 @@ def test_out_of_memory_retry_uses_low_vram(
     assert engines[-1].settings.low_vram  # a new engine, in low-VRAM mode
 
 
+def test_out_of_memory_on_the_cpu_offers_no_low_vram_retry(
+    studio: MainWindow, qtbot: QtBot, script: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Low-VRAM mode moves work from the GPU to the host: it cannot help the host itself."""
+    script["fail_with"] = ["host memory"]
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        "storyboard.qt.generation_actions.show_error",
+        lambda parent, title, text: shown.append((title, text)),
+    )
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: pytest.fail("a low-VRAM question"))
+    studio.timeline.select_panels(studio.timeline_model.panel_ids()[:1])
+    studio.generation.regenerate()
+    qtbot.waitUntil(lambda: settled(studio.controller), timeout=WAIT)
+    assert [j.state for j in studio.controller.jobs] == [JobState.FAILED]
+    ((title, text),) = shown
+    assert "failed" in title and text.startswith("out of memory on cpu while generating")
+    assert not studio.settings.low_vram
+
+
 def test_image_for_a_deleted_panel_is_kept_with_the_job(
     studio: MainWindow, qtbot: QtBot, gate: threading.Event
 ) -> None:
