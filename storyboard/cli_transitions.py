@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, TextIO
 from storyboard.cli_generate import ProjectSaver, parse_size
 from storyboard.cli_progress import ProgressLine, RunWords, run_interruptible, run_locked
 from storyboard.core.assets import AssetStore
+from storyboard.core.jobs import MAX_STEPS
 from storyboard.core.model import Project
 from storyboard.core.numbering import find_panels
 from storyboard.core.ownership import Program, ProjectLock
@@ -98,8 +99,8 @@ def chosen_pairs(project: Project, scene: int | None, panels: str | None) -> tup
 
 def _setup(args: argparse.Namespace, project: Project) -> TransitionSetup:
     setup = transition_setup(load_settings(), project)
-    if args.steps is not None and args.steps < 1:
-        raise ValueError(f"--steps must be at least 1, not {args.steps}")
+    if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
+        raise ValueError(f"--steps must be within 1..{MAX_STEPS}, not {args.steps}")
     if args.frames is not None and args.frames < 2:
         raise ValueError(f"--frames must be at least 2 (the two panels), not {args.frames}")
     return dataclasses.replace(

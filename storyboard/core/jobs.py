@@ -54,6 +54,7 @@ Box = tuple[float, float, float, float]
 """A region of a panel, relative: (left, top, right, bottom), each within [0, 1]."""
 
 SCHEDULERS = ("ddim", "euler-a", "dpmpp-2m-karras")
+MAX_STEPS = 1000  # a sampler takes at most as many steps as the model has noise levels
 _SEED_LIMIT = 2**31
 
 
@@ -74,8 +75,11 @@ class Sampling:
     def __post_init__(self) -> None:
         if self.width < 8 or self.height < 8:
             raise ValueError(f"image size {self.width}x{self.height} is too small")
-        if self.steps < 1:
-            raise ValueError("steps must be at least 1")
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise ValueError(
+                f"steps must be within 1..{MAX_STEPS} (the models are trained on {MAX_STEPS} "
+                f"noise levels), not {self.steps}"
+            )
         if self.guidance < 0:
             raise ValueError("guidance must not be negative")
         if self.scheduler not in SCHEDULERS:

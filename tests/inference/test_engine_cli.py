@@ -61,6 +61,10 @@ def test_without_weights_one_error_line_says_how_to_get_them(
         (["--panels", "9Z"], "no panel numbered 9Z"),
         (["--scene", "7"], "--scene 7 does not exist (the project has 3 scenes)"),
         (["--size", "big"], "--size must look like 1024x576, not 'big'"),
+        (
+            ["--steps", "5000"],
+            "steps must be within 1..1000 (the models are trained on 1000 noise levels), not 5000",
+        ),
     ],
 )
 def test_user_mistakes_are_one_error_line(

@@ -227,7 +227,8 @@ def sample(tmp_path: Path, settings_dir: Path) -> Path:
             "3D has no neighbouring panel in the list; a transition joins two "
             "neighbouring panels, so list both (e.g. 3C,3D)",
         ),
-        (["--steps", "0"], "--steps must be at least 1, not 0"),
+        (["--steps", "0"], "--steps must be within 1..1000, not 0"),
+        (["--steps", "5000"], "--steps must be within 1..1000, not 5000"),
         (["--frames", "1"], "--frames must be at least 2 (the two panels), not 1"),
         (["--size", "big"], "--size must look like 1024x576, not 'big'"),
         (
