@@ -217,11 +217,23 @@ def picture_rect(size: tuple[int, int], aspect: float, fit: Fit) -> tuple[int, i
     return (width - w) // 2, (height - h) // 2, w, h
 
 
+MAX_VIDEO_SIDE = 8192
+MAX_VIDEO_PIXELS = 8192 * 4320
+"""H.264's largest frames (level 6.2: 8K); players refuse larger ones, and drawing them for every
+frame would take hours."""
+
+
 def _check(options: AnimaticOptions) -> None:
     width, height = options.size
     if width < 16 or height < 16 or width % 2 or height % 2:
         raise ExportError(
             f"{width}x{height}", "is not a video size", "Use even sizes of at least 16 pixels"
+        )
+    if max(width, height) > MAX_VIDEO_SIDE or width * height > MAX_VIDEO_PIXELS:
+        raise ExportError(
+            f"{width}x{height}",
+            "is larger than video players take",
+            f"Use at most {MAX_VIDEO_SIDE} pixels a side and 8192x4320 in all (4k is 3840x2160)",
         )
 
 

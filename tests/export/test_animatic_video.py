@@ -161,6 +161,9 @@ def test_cli_exports_the_sample_project(
     assert (tmp_path / "sample.srt").read_text().startswith("1\n00:00:00,000 --> ")
     assert main(["export-video", str(SAMPLE), "-o", str(out), "--size", "7x3"]) == 2
     assert capsys.readouterr().err.startswith("error: 7x3: is not a video size")
+    # larger than H.264 takes (it ran for minutes before): refused at once
+    assert main(["export-video", str(SAMPLE), "-o", str(out), "--size", "10000x10000"]) == 2
+    assert capsys.readouterr().err.startswith("error: 10000x10000: is larger than video players")
 
 
 def test_a_project_without_panels_is_refused_and_nothing_written(
