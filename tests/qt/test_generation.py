@@ -123,6 +123,11 @@ def test_generate_story_records_every_image_as_it_arrives(studio: MainWindow, qt
     assert studio.queue.rows[again.id].status.text() == (
         "done: 12 image(s), 12 as before (same seeds: More variants makes new ones)"
     )
+    # each row has the height of its title, bar and two status lines: none covers another
+    jobs = studio.queue.list
+    first, second = (jobs.visualItemRect(jobs.item(i)) for i in range(2))
+    assert first.height() >= studio.queue.rows[job.id].minimumHeight()
+    assert not first.intersects(second)
 
 
 def test_queue_runs_in_order_and_reorders_waiting_jobs(

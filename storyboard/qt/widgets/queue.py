@@ -171,7 +171,9 @@ class QueuePanel(QWidget):
             item = QListWidgetItem()
             item.setData(Qt.ItemDataRole.UserRole, job.id)
             widget = JobRow(job)
-            item.setSizeHint(widget.sizeHint())
+            # the row's own minimum (title, bar, two lines of status), which its layout's size
+            # hint leaves out: rows were laid over each other's status line
+            item.setSizeHint(widget.sizeHint().expandedTo(widget.minimumSize()))
             self.list.addItem(item)
             self.list.setItemWidget(item, widget)
             self.rows[job.id] = widget
