@@ -188,3 +188,17 @@ def test_a_single_file_is_known_by_its_content(tmp_path: Path) -> None:
     data[-5] ^= 0x01
     copy.write_bytes(bytes(data))
     assert resolve(str(copy)).fingerprint != resolve(str(first)).fingerprint
+
+
+def test_a_hub_snapshot_of_links_is_known_as_the_files_they_lead_to(
+    sd15_dir: Path, tmp_path: Path
+) -> None:
+    """The hub cache keeps each file once as a blob and links the snapshot's names to it."""
+    snapshot, blobs = tmp_path / "snapshots" / "abc", tmp_path / "blobs"
+    blobs.mkdir()
+    for index, source in enumerate(sorted(p for p in sd15_dir.rglob("*") if p.is_file())):
+        blob = Path(shutil.copy(source, blobs / f"blob{index}"))
+        name = snapshot / source.relative_to(sd15_dir)
+        name.parent.mkdir(parents=True, exist_ok=True)
+        name.symlink_to(blob)
+    assert resolve(str(snapshot)).fingerprint == resolve(str(sd15_dir)).fingerprint
