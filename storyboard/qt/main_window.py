@@ -233,7 +233,10 @@ class MainWindow(QMainWindow):
         free size: the layout tests and the screenshots)."""
         form = self.inspector.widget()  # the inspector's form fits without side-scrolling
         right = (form.minimumSizeHint().width() if form else 0) + 24  # and its scroll bar
-        window_state.fit_screen(self, self.docks["Scenes"], self.docks["Panel"], right, screen)
+        left = self.characters.form.minimumSizeHint().width() + 24  # the character's form too
+        window_state.fit_screen(
+            self, self.docks["Scenes"], self.docks["Panel"], right, screen, left_min=left
+        )
         QTimer.singleShot(0, self._share_right_column)
         QTimer.singleShot(0, self.hide_stale_tab_bars)
 

@@ -19,10 +19,11 @@ def fit_screen(
     right: QDockWidget,
     right_min: int,
     free: QSize | None = None,
+    left_min: int = 180,
 ) -> None:
     """The first window fills at most the screen's free area (``free``: a screen of that size,
     for tests and screenshots; a 1366x768 laptop shows all of it); the left docks get room for
-    their lists, the right ones ``right_min`` at least."""
+    their lists and ``left_min`` at least, the right ones ``right_min`` at least."""
     wanted = LARGEST
     screen = window.screen()
     if free is not None:
@@ -32,7 +33,7 @@ def fit_screen(
         wanted = wanted.boundedTo(area.size() - FRAME)
         window.move(area.topLeft())
     window.resize(wanted)
-    widths = [max(180, wanted.width() // 7), max(right_min, wanted.width() * 3 // 10)]
+    widths = [max(left_min, 180, wanted.width() // 7), max(right_min, wanted.width() * 3 // 10)]
     window.resizeDocks([left, right], widths, Qt.Orientation.Horizontal)
 
 

@@ -52,6 +52,12 @@ def test_the_first_window_shows_cards_the_panel_and_its_candidates(
     timeline = window.docks["Timeline"].geometry()
     bars = window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
     assert not [b for b in bars if b.isVisible() and b.geometry().intersects(timeline)]
+    # the Characters tab beside Scenes: its form as wide as it needs, nothing cut at the right
+    window.docks["Characters"].raise_()
+    qtbot.wait(50)
+    form = window.characters.form
+    shown = form.parentWidget()  # the scroll area's viewport
+    assert form.minimumSizeHint().width() <= shown.width()
 
 
 def test_toolbars_show_icons_with_their_words_in_tooltips(window: MainWindow) -> None:

@@ -96,7 +96,11 @@ class CharacterLibrary(QWidget):
         self.identity_panels = QSpinBox()
         self.identity_panels.setRange(1, 8)
         self.identity_panels.valueChanged.connect(self._identity_changed)
-        self.consistent = QCheckBox("Keep consistent across panels")
+        self.consistent = QCheckBox("Consistent across panels")
+        self.consistent.setToolTip(
+            "Keep this character's face, hair and clothes the same in every panel it is in "
+            "(its identity panels are shared with the others)"
+        )
         self.consistent.toggled.connect(self._identity_changed)
         self.shared = QSpinBox()
         self.shared.setObjectName("shared-tokens")
@@ -112,7 +116,9 @@ class CharacterLibrary(QWidget):
         self.references.setViewMode(QListWidget.ViewMode.IconMode)
         self.references.setIconSize(QSize(64, 64))
         self.references.setFixedHeight(84)
-        add_ref, remove_ref = QPushButton("Add image…"), QPushButton("Remove image")
+        add_ref, remove_ref = QPushButton("Add…"), QPushButton("Remove")  # (under References)
+        add_ref.setToolTip("Add a reference image of this character")
+        remove_ref.setToolTip("Remove the selected reference image")
         identity = QPushButton("Generate identity")
         identity.setObjectName("generate-identity")
         identity.setToolTip("Make this character's identity panels again (the reference look)")
