@@ -105,6 +105,8 @@ def _print_size(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLo
     from storyboard.export.print_size import parse_pages, plan_print_size
 
     project, bundle = loaded.project, loaded.path
+    if not 0.0 <= args.strength <= 1.0:  # said before the plan, not after it
+        raise ValueError(f"--strength must be within 0..1, not {args.strength:g}")
     gui_application()
     options = ComicOptions(
         preset=args.preset, bleed=not args.no_bleed, all_panels=not args.placed_only

@@ -134,3 +134,12 @@ def test_a_full_disk_keeps_the_panels_enlarged_and_a_second_run_does_the_rest(
         "1B: 64x64 -> 120x120 px (10 -> 20 dpi)",
         "already 20 dpi or more: 1A",
     ]
+
+
+def test_a_strength_out_of_range_is_one_error_line_before_any_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = comic(tmp_path / "comic.storyboard")
+    assert main(["print-size", str(bundle), "--strength", "2"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == "error: --strength must be within 0..1, not 2"
