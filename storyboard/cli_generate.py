@@ -25,7 +25,6 @@ from inference.cluster.connect import INSTALL as RAY_INSTALL
 from inference.cluster.connect import ray_available as ray_installed
 from storyboard.cli_progress import ProgressLine, RunWords, run_interruptible, run_locked
 from storyboard.core.assets import AssetStore
-from storyboard.core.commands import is_new_picture
 from storyboard.core.disk_errors import describe
 from storyboard.core.errors import ProjectSaveError
 from storyboard.core.jobs import (
@@ -187,11 +186,10 @@ def _generate(args: argparse.Namespace, loaded: LoadedProject, lock: ProjectLock
     def record(image: GeneratedImage) -> None:
         png = generated_png(image.png, image.job, model=image.model, settings=image.settings)
         asset = store.put(png)
-        if not is_new_picture(project.panels[image.job.panel_id], asset):
-            again.append(image.job.label)
         candidate = new_candidate(asset, image.job, model=image.model, settings=image.settings)
         add, accept = record_commands(project, image.job.panel_id, candidate)
-        add.apply(project)
+        if not add.apply(project).panels:  # a picture the panel already had: kept once
+            again.append(image.job.label)
         if accept is not None:
             accept.apply(project)
         saver.save()

@@ -384,8 +384,8 @@ class AddCandidate:
 
     def apply(self, project: Project) -> Change:
         panel = project.panels[self.panel_id]
-        if not is_new_picture(panel, self.candidate.asset):
-            return Change()
+        if any(c.asset == self.candidate.asset for c in panel.candidates):
+            return Change()  # (touches nothing: callers tell a repeated picture by that)
         panel.candidates.append(copy.deepcopy(self.candidate))
         return Change(panels=frozenset({self.panel_id}))
 
@@ -393,11 +393,6 @@ class AddCandidate:
         panel = project.panels[self.panel_id]
         panel.candidates = [c for c in panel.candidates if c.id != self.candidate.id]
         return Change(panels=frozenset({self.panel_id}))
-
-
-def is_new_picture(panel: Panel, asset: str) -> bool:
-    """Whether none of the panel's candidates is this picture already."""
-    return all(c.asset != asset for c in panel.candidates)
 
 
 def accept_image(panel_id: str, asset: str | None) -> EditFields:

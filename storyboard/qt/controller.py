@@ -33,7 +33,7 @@ from inference.worker import (
     real_engine,
     real_transition_engine,
 )
-from storyboard.core.commands import EditFields, is_new_picture
+from storyboard.core.commands import EditFields
 from storyboard.core.jobs import (
     PanelRequest,
     StoryRequest,
@@ -309,15 +309,14 @@ class GenerationController(QObject):
             job.orphans.append(asset)
             log.info("panel %s was deleted; its image %s stays with %s", panel_id, asset, job.id)
             return
-        if not is_new_picture(document.project.panels[panel_id], asset):
-            job.repeated += 1
         candidate = new_candidate(asset, image.job, model=image.model, settings=image.settings)
         accept: EditFields | None
         if isinstance(job.request, PrintSizeRequest):  # the larger version is the one shown
             add, accept = print_record_commands(panel_id, candidate)
         else:
             add, accept = record_commands(document.project, panel_id, candidate)
-        document.record_result(add)
+        if not document.record_result(add).panels:  # a picture the panel already had
+            job.repeated += 1
         if accept is not None:  # the first image of a panel is shown at once
             document.record_result(accept)
         self.image_recorded.emit(panel_id, asset)
